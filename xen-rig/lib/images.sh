@@ -1,0 +1,210 @@
+# The rig's images: Xen's ELF, the Debian kernel, the Dom0 initramfs and the test guest's initramfs.
+# Each lives in $RIG_CACHE under a name that carries a hash of its inputs, so it is rebuilt only when an
+# input changes (a package version, a script of this folder, the module list) and reused otherwise.
+# shellcheck shell=bash
+
+# Packages of the Dom0 root file system (Debian minbase plus these).
+RIG_DOM0_PACKAGES=xen-utils-4.17,xen-utils-common,xenstore-utils,openjdk-17-jre-headless,kmod,iproute2,busybox,procps,bridge-utils
+
+# Kernel modules Dom0 loads (their dependencies are added from modules.dep).
+RIG_DOM0_MODULES=(
+  xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-netback xen-blkback
+  bridge loop tun veth ext4 overlay virtio_pci 9pnet_virtio 9p
+)
+
+# Bumped when the way images are assembled changes, so that cached ones are rebuilt.
+RIG_IMAGE_FORMAT=2
+
+# Outputs of rig_images, for the commands that boot the rig.
+RIG_XEN_ELF=
+RIG_VMLINUZ=
+RIG_DOM0_CPIO=
+RIG_GUEST_INITRD=
+
+rig_package_version() {
+  dpkg-query -W -f='${Version}' "$1" 2>/dev/null
+}
+
+# The Xen hypervisor as a multiboot ELF: QEMU's -kernel does not take the gzipped image.
+rig_image_xen() {
+  local version key out
+  version=$(rig_package_version "$RIG_XEN_PACKAGE")
+  [ -n "$version" ] || rig_die "$RIG_XEN_PACKAGE is not installed (run 'xen-rig/rig setup')"
+  key=$(rig_hash "$version")
+  out="$RIG_CACHE/xen-$key.elf"
+  if [ ! -s "$out" ]; then
+    rig_log "unpacking the Xen hypervisor $version"
+    gunzip -c /boot/xen-4.17-amd64.gz >"$out.tmp" && mv "$out.tmp" "$out" || rig_die "cannot unpack /boot/xen-4.17-amd64.gz"
+    rig_prune "$RIG_CACHE" "xen-*.elf" "$(basename "$out")"
+  fi
+  RIG_XEN_ELF=$out
+}
+
+# The linux-image package the Debian meta-package currently points at, unless RIG_KERNEL_PACKAGE says.
+rig_kernel_package() {
+  if [ -n "${RIG_KERNEL_PACKAGE:-}" ]; then
+    printf '%s\n' "$RIG_KERNEL_PACKAGE"
+    return
+  fi
+  local pkg
+  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/ { print $2; exit }')
+  if [ -z "$pkg" ]; then
+    rig_require_root
+    apt-get update -qq || rig_die "apt-get update failed"
+    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/ { print $2; exit }')
+  fi
+  [ -n "$pkg" ] || rig_die "apt-cache does not know linux-image-amd64; check the apt sources"
+  printf '%s\n' "$pkg"
+}
+
+# Unpacks the kernel package (not installed on the host); sets RIG_KERNEL_DIR and RIG_KERNEL_RELEASE.
+rig_image_kernel() {
+  local pkg version key dir tmp
+  pkg=$(rig_kernel_package)
+  version=$(apt-cache show "$pkg" 2>/dev/null | awk '/^Version:/ { print $2; exit }')
+  [ -n "$version" ] || rig_die "no version known for $pkg"
+  key=$(rig_hash "$pkg" "$version")
+  dir="$RIG_CACHE/kernel-$key"
+  if [ ! -d "$dir" ]; then
+    rig_log "fetching $pkg $version"
+    tmp=$(mktemp -d "$RIG_CACHE/tmp.kernel.XXXXXX")
+    (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "$pkg=$version") || rig_die "apt-get download $pkg=$version failed"
+    dpkg-deb -x "$tmp"/*.deb "$tmp/root" || rig_die "cannot unpack $pkg"
+    RIG_KERNEL_RELEASE=$(ls "$tmp/root/lib/modules")
+    depmod -b "$tmp/root" "$RIG_KERNEL_RELEASE" || rig_die "depmod failed for $RIG_KERNEL_RELEASE"
+    rm -f "$tmp"/*.deb
+    mv "$tmp" "$dir"
+    rig_prune "$RIG_CACHE" "kernel-*" "$(basename "$dir")"
+  fi
+  RIG_KERNEL_DIR="$dir/root"
+  RIG_KERNEL_RELEASE=$(ls "$RIG_KERNEL_DIR/lib/modules")
+  RIG_VMLINUZ="$RIG_KERNEL_DIR/boot/vmlinuz-$RIG_KERNEL_RELEASE"
+  [ -f "$RIG_VMLINUZ" ] || rig_die "no kernel image in $dir"
+}
+
+# Debian minbase with Xen's tools and a JRE: the slow part (about a minute), cached on its own.
+rig_image_dom0_root() {
+  local key dir tmp
+  key=$(rig_hash "$RIG_IMAGE_FORMAT" "$RIG_SUITE" "$RIG_DOM0_PACKAGES")
+  dir="$RIG_CACHE/dom0-root-$key"
+  if [ ! -d "$dir" ]; then
+    rig_require_root
+    rig_log "debootstrap of the Dom0 root file system ($RIG_SUITE, minbase + ${RIG_DOM0_PACKAGES//,/ })"
+    tmp=$(mktemp -d "$RIG_CACHE/tmp.dom0-root.XXXXXX")
+    chmod 0755 "$tmp"
+    debootstrap --variant=minbase --include="$RIG_DOM0_PACKAGES" "$RIG_SUITE" "$tmp" >"$tmp.log" 2>&1 ||
+      { tail -n 20 "$tmp.log" >&2; rig_die "debootstrap failed (log above)"; }
+    rm -f "$tmp.log"
+    rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/* \
+      "$tmp"/usr/share/doc "$tmp"/usr/share/man "$tmp"/usr/share/locale "$tmp"/usr/share/info
+    mv "$tmp" "$dir"
+    rig_prune "$RIG_CACHE" "dom0-root-*" "$(basename "$dir")"
+  fi
+  RIG_DOM0_ROOT=$dir
+}
+
+# Prints the module files (relative to lib/modules/RELEASE) of the wanted modules and their dependencies.
+rig_module_closure() {
+  local moddir=$1
+  shift
+  awk -v want="$*" '
+    function norm(s) { gsub(/-/, "_", s); return s }
+    function base(path,   n, parts) { n = split(path, parts, "/"); sub(/\.ko(\.[a-z]+)?$/, "", parts[n]); return norm(parts[n]) }
+    function add(path,   i, n, d) {
+      if (path in seen) return
+      seen[path] = 1
+      print path
+      n = split(deps[path], d, " ")
+      for (i = 1; i <= n; i++) add(d[i])
+    }
+    FNR == NR { builtin[base($0)] = 1; next }
+    {
+      path = $1; sub(/:$/, "", path)
+      deps[path] = ""
+      for (i = 2; i <= NF; i++) deps[path] = deps[path] " " $i
+      byname[base(path)] = path
+    }
+    END {
+      n = split(want, w, " ")
+      for (i = 1; i <= n; i++) {
+        name = norm(w[i])
+        if (name in byname) add(byname[name])
+        else if (!(name in builtin)) missing = missing " " w[i]
+      }
+      if (missing != "") print "MISSING" missing
+    }
+  ' "$moddir/modules.builtin" "$moddir/modules.dep"
+}
+
+# The Dom0 initramfs: the root file system, the kernel modules it loads, and stage 1 of its init.
+rig_image_dom0() {
+  local key out tmp moddir rel
+  rig_image_dom0_root
+  moddir="$RIG_KERNEL_DIR/lib/modules/$RIG_KERNEL_RELEASE"
+  key=$(rig_hash "$RIG_IMAGE_FORMAT" "$(basename "$RIG_DOM0_ROOT")" "$RIG_KERNEL_RELEASE" "$(basename "$(dirname "$RIG_KERNEL_DIR")")" \
+    "${RIG_DOM0_MODULES[*]}" "$RIG_DIR/dom0/init")
+  out="$RIG_CACHE/dom0-$key.cpio"
+  if [ ! -s "$out" ]; then
+    rig_require_root
+    rig_log "packing the Dom0 initramfs (kernel $RIG_KERNEL_RELEASE)"
+    tmp=$(mktemp -d "$RIG_CACHE/tmp.dom0.XXXXXX")
+    chmod 0755 "$tmp"
+    cp -a "$RIG_DOM0_ROOT/." "$tmp/"
+    mkdir -p "$tmp/lib/modules/$RIG_KERNEL_RELEASE"
+    cp "$moddir"/modules.order "$moddir"/modules.builtin* "$tmp/lib/modules/$RIG_KERNEL_RELEASE/"
+    while read -r rel; do
+      case "$rel" in MISSING*) rm -rf "$tmp"; rig_die "kernel $RIG_KERNEL_RELEASE lacks modules:${rel#MISSING}" ;; esac
+      mkdir -p "$tmp/lib/modules/$RIG_KERNEL_RELEASE/$(dirname "$rel")"
+      cp "$moddir/$rel" "$tmp/lib/modules/$RIG_KERNEL_RELEASE/$rel"
+    done < <(rig_module_closure "$moddir" "${RIG_DOM0_MODULES[@]}")
+    depmod -b "$tmp" "$RIG_KERNEL_RELEASE" || rig_die "depmod failed in the Dom0 image"
+    install -m 0755 "$RIG_DIR/dom0/init" "$tmp/init"
+    echo chaos-rig >"$tmp/etc/hostname"
+    mkdir -p "$tmp/host" "$tmp/rig"
+    (cd "$tmp" && find . -print0 | cpio --null -o -H newc --quiet >"$out.tmp") || rig_die "cpio failed"
+    mv "$out.tmp" "$out"
+    rm -rf "$tmp"
+    rig_prune "$RIG_CACHE" "dom0-*.cpio" "$(basename "$out")"
+    rig_log "Dom0 initramfs: $(du -m "$out" | cut -f1) MB"
+  fi
+  RIG_DOM0_CPIO=$out
+}
+
+# The test guest: the same Debian kernel with a busybox initramfs (see guest/init for its modes).
+rig_image_guest() {
+  local key out tmp
+  key=$(rig_hash "$RIG_IMAGE_FORMAT" "$(rig_package_version busybox-static)" "$RIG_DIR/guest/init")
+  out="$RIG_CACHE/guest-$key.cpio.gz"
+  if [ ! -s "$out" ]; then
+    rig_require_root
+    rig_log "packing the test guest initramfs"
+    tmp=$(mktemp -d "$RIG_CACHE/tmp.guest.XXXXXX")
+    chmod 0755 "$tmp"
+    mkdir -p "$tmp"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,etc}
+    cp /bin/busybox "$tmp/bin/busybox"
+    install -m 0755 "$RIG_DIR/guest/init" "$tmp/init"
+    mknod -m 600 "$tmp/dev/console" c 5 1
+    (cd "$tmp" && find . -print0 | cpio --null -o -H newc --quiet --owner=0:0 | gzip -9 >"$out.tmp") ||
+      rig_die "cpio failed"
+    mv "$out.tmp" "$out"
+    rm -rf "$tmp"
+    rig_prune "$RIG_CACHE" "guest-*.cpio.gz" "$(basename "$out")"
+  fi
+  RIG_GUEST_INITRD=$out
+}
+
+# Builds (or finds in the cache) every image the rig boots.
+rig_images() {
+  local start
+  start=$(date +%s.%N)
+  mkdir -p "$RIG_CACHE"
+  exec 9>"$RIG_CACHE/.lock"
+  flock 9 || rig_die "cannot lock $RIG_CACHE"
+  rm -rf "$RIG_CACHE"/tmp.*
+  rig_image_xen
+  rig_image_kernel
+  rig_image_dom0
+  rig_image_guest
+  exec 9>&-
+  rig_log "images ready in $(rig_elapsed "$start") s (cache: $RIG_CACHE)"
+}

@@ -1,0 +1,69 @@
+# The test suite and the demo, on top of the boot: build on the host, run in Dom0, report on the host.
+# shellcheck shell=bash
+
+RIG_E2E_REPORTS="$REPO_DIR/target/e2e-reports"
+
+# rig_build_for_dom0 MAVEN-ARGS...: builds the project with the "rig" profile, which also copies the
+# test classpath's jars to target/rig/lib for the JVM in Dom0 (it has no Maven and no network).
+rig_build_for_dom0() {
+  local start
+  start=$(date +%s.%N)
+  rig_log "mvn $* (profile rig)"
+  mvn -B -ntp -f "$REPO_DIR/pom.xml" -P rig "$@" || rig_die "the Maven build failed"
+  rig_log "build done in $(rig_elapsed "$start") s"
+}
+
+# rig_e2e FILTER: the JUnit tests tagged "xen", run in Dom0 by xen-rig/dom0/e2e.
+rig_e2e() {
+  local filter=$1 rc
+  rm -rf "$RIG_E2E_REPORTS"
+  rig_boot_run "xen-rig/dom0/e2e $(printf '%q' "$filter")"
+  rc=$?
+  rig_log "e2e reports: ${RIG_E2E_REPORTS#"$REPO_DIR"/}"
+  return "$rc"
+}
+
+# Prints "tests: N passed, N failed, N skipped" over the Surefire and end-to-end XML reports.
+rig_summary() {
+  local reports=()
+  mapfile -t reports < <(find "$REPO_DIR" -path '*/target/surefire-reports/TEST-*.xml' -o \
+    -path "$RIG_E2E_REPORTS/*.xml" 2>/dev/null)
+  [ "${#reports[@]}" -gt 0 ] || {
+    echo "tests: 0 passed, 0 failed"
+    return
+  }
+  awk '
+    /<testsuite[ >]/ {
+      for (i = 1; i <= NF; i++) {
+        if (split($i, kv, "=") == 2) { gsub(/"/, "", kv[2]); v[kv[1]] = kv[2] + 0 }
+      }
+      tests += v["tests"]; failed += v["failures"] + v["errors"]; skipped += v["skipped"]
+      delete v
+    }
+    END { printf "tests: %d passed, %d failed, %d skipped\n", tests - failed - skipped, failed, skipped }
+  ' "${reports[@]}"
+}
+
+rig_test() {
+  local start rc
+  start=$(date +%s.%N)
+  rig_setup
+  rm -rf "$RIG_E2E_REPORTS"
+  find "$REPO_DIR" -path '*/target/surefire-reports' -prune -exec rm -rf {} + 2>/dev/null
+  rig_log "unit tests on the host"
+  if ! mvn -B -ntp -f "$REPO_DIR/pom.xml" -P rig verify; then
+    rig_summary
+    rig_die "unit tests or the build failed; the end-to-end suite was not run"
+  fi
+  rig_log "end-to-end tests in the rig"
+  rig_e2e ""
+  rc=$?
+  rig_log "all tests done in $(rig_elapsed "$start") s"
+  rig_summary
+  return "$rc"
+}
+
+rig_demo() {
+  rig_setup
+  rig_boot_run "xen-rig/dom0/demo"
+}
