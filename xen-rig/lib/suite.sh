@@ -9,7 +9,7 @@ rig_build_for_dom0() {
   local start
   start=$(date +%s.%N)
   rig_log "mvn $* (profile rig)"
-  mvn -B -ntp -f "$REPO_DIR/pom.xml" -P rig "$@" || rig_die "the Maven build failed"
+  mvn -B -ntp -Dstyle.color=never -f "$REPO_DIR/pom.xml" -P rig "$@" || rig_die "the Maven build failed"
   rig_log "build done in $(rig_elapsed "$start") s"
 }
 
@@ -51,7 +51,7 @@ rig_test() {
   rm -rf "$RIG_E2E_REPORTS"
   find "$REPO_DIR" -path '*/target/surefire-reports' -prune -exec rm -rf {} + 2>/dev/null
   rig_log "unit tests on the host"
-  if ! mvn -B -ntp -f "$REPO_DIR/pom.xml" -P rig verify; then
+  if ! mvn -B -ntp -Dstyle.color=never -f "$REPO_DIR/pom.xml" -P rig verify; then
     rig_summary
     rig_die "unit tests or the build failed; the end-to-end suite was not run"
   fi

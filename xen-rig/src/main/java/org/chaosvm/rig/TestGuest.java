@@ -1,0 +1,82 @@
+package org.chaosvm.rig;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The rig's test guest: Debian's kernel with a busybox initramfs (xen-rig/guest/init) that prints
+ * one line on its console, {@value #GREETING}..., then acts according to its {@link Mode}.
+ */
+public final class TestGuest {
+  /** The start of the line the guest prints on its console once it is up. */
+  public static final String GREETING = "chaos-rig guest: hello from ";
+
+  /** Memory the guest needs: the Debian kernel image alone is about 58 MB unpacked. */
+  public static final int MEMORY_MIB = 256;
+
+  /** What the guest does after its greeting; chosen by {@code rig.mode=} on its command line. */
+  public enum Mode {
+    /** Power off at once. */
+    HELLO,
+    /** Stay up until destroyed. */
+    WAIT,
+    /** Crash the kernel. */
+    CRASH;
+
+    public String argument() {
+      return "rig.mode=" + name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private TestGuest() {}
+
+  /** The guest kernel in the rig's Dom0 (the rig exports it as RIG_GUEST_KERNEL). */
+  public static Path kernel() {
+    return imagePath("RIG_GUEST_KERNEL", "/rig/images/vmlinuz");
+  }
+
+  /** The guest initramfs in the rig's Dom0 (the rig exports it as RIG_GUEST_RAMDISK). */
+  public static Path ramdisk() {
+    return imagePath("RIG_GUEST_RAMDISK", "/rig/images/guest.cpio.gz");
+  }
+
+  /** The kernel command line that selects {@code mode} and puts the console on hvc0. */
+  public static String commandLine(Mode mode) {
+    return "console=hvc0 quiet " + mode.argument();
+  }
+
+  /** An xl.cfg for this guest, named {@code name}, destroyed on poweroff and crash. */
+  public static String xlConfig(String name, Mode mode) {
+    return String.join(
+        "\n",
+        "name = \"" + name + "\"",
+        "type = \"pv\"",
+        "kernel = \"" + kernel() + "\"",
+        "ramdisk = \"" + ramdisk() + "\"",
+        "extra = \"" + commandLine(mode) + "\"",
+        "memory = " + MEMORY_MIB,
+        "vcpus = 1",
+        "on_poweroff = \"destroy\"",
+        "on_crash = \"destroy\"",
+        "");
+  }
+
+  /** Writes {@link #xlConfig} to {@code dir/NAME.cfg} and returns its path. */
+  public static Path writeXlConfig(Path dir, String name, Mode mode) {
+    Path file = dir.resolve(name + ".cfg");
+    try {
+      Files.writeString(file, xlConfig(name, mode));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+    return file;
+  }
+
+  private static Path imagePath(String variable, String fallback) {
+    String value = System.getenv(variable);
+    return Path.of(value == null || value.isEmpty() ? fallback : value);
+  }
+}
