@@ -1,17 +1,19 @@
 package org.chaosvm.rig;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** A program run to completion under a time limit, with its standard output and error merged. */
 public final class Command {
+  /** How long to wait for the rest of the output after a process exits (a child may hold it). */
+  private static final Duration READER_GRACE = Duration.ofSeconds(5);
+
   private Command() {}
 
   /** What a finished program left: its command line, exit code and merged output. */
@@ -54,13 +56,12 @@ public final class Command {
       process =
           new ProcessBuilder(argv)
               .redirectErrorStream(true)
-              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
               .start();
     } catch (IOException e) {
       throw new CommandFailedException("cannot start '" + String.join(" ", argv) + "'", e);
     }
-    CompletableFuture<String> output =
-        CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
+    Output output = new Output(process.getInputStream());
     try {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -70,11 +71,11 @@ public final class Command {
             "'"
                 + String.join(" ", argv)
                 + "' did not finish within "
-                + timeout.toSeconds()
-                + " s; output so far:\n"
-                + output.join());
+                + timeout.toMillis()
+                + " ms; output so far:\n"
+                + output.text());
       }
-      return new Result(argv, process.exitValue(), output.join());
+      return new Result(argv, process.exitValue(), output.awaitText());
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
@@ -82,13 +83,40 @@ public final class Command {
     }
   }
 
-  private static String readAll(InputStream in) {
-    try (in) {
-      ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-      in.transferTo(buffer);
-      return buffer.toString(StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  /** Collects a process's output on a thread of its own, so a full pipe never blocks it. */
+  private static final class Output {
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    private final Thread reader;
+
+    Output(InputStream in) {
+      reader = new Thread(() -> drain(in), "command-output");
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    private void drain(InputStream in) {
+      byte[] chunk = new byte[8192];
+      try (in) {
+        for (int n; (n = in.read(chunk)) >= 0; ) {
+          synchronized (buffer) {
+            buffer.write(chunk, 0, n);
+          }
+        }
+      } catch (IOException e) {
+        // The stream is closed when a process is killed: what was read so far is the output.
+      }
+    }
+
+    /** The output once the process has closed it (waits at most a few seconds for the pipe). */
+    String awaitText() throws InterruptedException {
+      reader.join(READER_GRACE.toMillis());
+      return text();
+    }
+
+    String text() {
+      synchronized (buffer) {
+        return buffer.toString(StandardCharsets.UTF_8);
+      }
     }
   }
 }
