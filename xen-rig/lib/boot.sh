@@ -6,41 +6,48 @@ RIG_MEMORY=${RIG_MEMORY:-4096}      # MiB of the QEMU machine; Dom0 gets RIG_DOM
 RIG_DOM0_MEMORY=${RIG_DOM0_MEMORY:-2048}
 RIG_ACCEL=${RIG_ACCEL:-tcg}         # tcg, or kvm where nested KVM runs Xen well (see docs/rig.md)
 
-RIG_QEMU_PIDFILE="$RIG_CACHE/qemu.pid"
 RIG_RUN_DIR=
 RIG_QEMU_PID=
 
-# A QEMU left by a run that was killed outright (SIGKILL) would hold memory and CPU: stop it.
-rig_reap_stale_qemu() {
-  local pid
-  [ -f "$RIG_QEMU_PIDFILE" ] || return 0
-  pid=$(cat "$RIG_QEMU_PIDFILE" 2>/dev/null)
-  if [ -n "$pid" ] && grep -qs qemu-system "/proc/$pid/cmdline"; then
-    rig_log "stopping a QEMU left by an earlier run (pid $pid)"
-    kill "$pid" 2>/dev/null
-    sleep 1
-    kill -9 "$pid" 2>/dev/null
-  fi
-  rm -f "$RIG_QEMU_PIDFILE"
+# A run whose rig was killed outright (SIGKILL) leaves its QEMU running and its folder behind: stop
+# and remove those, leaving alone the runs whose rig is still alive (runs may go on side by side).
+rig_reap_stale_runs() {
+  local dir owner pid
+  for dir in "$RIG_CACHE"/runs/run.*; do
+    [ -d "$dir" ] || continue
+    owner=$(cat "$dir/owner" 2>/dev/null)
+    [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
+    pid=$(cat "$dir/qemu.pid" 2>/dev/null)
+    if [ -n "$pid" ] && grep -qs qemu-system "/proc/$pid/cmdline"; then
+      rig_log "stopping a QEMU left by an earlier run (pid $pid)"
+      kill "$pid" 2>/dev/null
+      sleep 1
+      kill -9 "$pid" 2>/dev/null
+    fi
+    rm -rf "$dir"
+  done
 }
 
 rig_stop_qemu() {
+  local pid
   if [ -n "$RIG_QEMU_PID" ] && kill -0 "$RIG_QEMU_PID" 2>/dev/null; then
     kill "$RIG_QEMU_PID" 2>/dev/null
     sleep 1
     kill -9 "$RIG_QEMU_PID" 2>/dev/null
   fi
-  rig_reap_stale_qemu
+  pid=$(cat "$RIG_RUN_DIR/qemu.pid" 2>/dev/null)
+  if [ -n "$pid" ] && grep -qs qemu-system "/proc/$pid/cmdline"; then
+    kill -9 "$pid" 2>/dev/null
+  fi
   RIG_QEMU_PID=
 }
 
 rig_cleanup_run() {
+  [ -n "$RIG_RUN_DIR" ] && [ -d "$RIG_RUN_DIR" ] || return 0
   rig_stop_qemu
-  if [ -n "$RIG_RUN_DIR" ] && [ -d "$RIG_RUN_DIR" ]; then
-    mkdir -p "$REPO_DIR/target/rig"
-    cp "$RIG_RUN_DIR/boot.log" "$REPO_DIR/target/rig/last-boot.log" 2>/dev/null
-    rm -rf "$RIG_RUN_DIR"
-  fi
+  mkdir -p "$REPO_DIR/target/rig"
+  cp "$RIG_RUN_DIR/boot.log" "$REPO_DIR/target/rig/last-boot.log" 2>/dev/null
+  rm -rf "$RIG_RUN_DIR"
   RIG_RUN_DIR=
 }
 
@@ -61,10 +68,10 @@ rig_boot_run() {
   local command=$1 start rc accel_args ready
   rig_check_prerequisites
   rig_images
-  rig_reap_stale_qemu
-
   mkdir -p "$RIG_CACHE/runs"
+  rig_reap_stale_runs
   RIG_RUN_DIR=$(mktemp -d "$RIG_CACHE/runs/run.XXXXXX")
+  echo $$ >"$RIG_RUN_DIR/owner"
   trap 'rig_cleanup_run' EXIT
   trap 'rig_log "interrupted"; exit 130' INT TERM HUP
   mkdir "$RIG_RUN_DIR/images"
@@ -80,7 +87,7 @@ rig_boot_run() {
   start=$(date +%s.%N)
   timeout -k 5 "$RIG_TIMEOUT" qemu-system-x86_64 "${accel_args[@]}" \
     -m "$RIG_MEMORY" -smp 2 -display none -monitor none -no-reboot \
-    -serial "file:$RIG_RUN_DIR/boot.log" -pidfile "$RIG_QEMU_PIDFILE" \
+    -serial "file:$RIG_RUN_DIR/boot.log" -pidfile "$RIG_RUN_DIR/qemu.pid" \
     -kernel "$RIG_XEN_ELF" \
     -append "console=com1 com1=115200 dom0_mem=${RIG_DOM0_MEMORY}M,max:${RIG_DOM0_MEMORY}M smap=0 smep=0" \
     -initrd "$RIG_VMLINUZ console=hvc0 rdinit=/init quiet,$RIG_DOM0_CPIO" \
