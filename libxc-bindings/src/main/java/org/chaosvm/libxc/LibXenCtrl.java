@@ -1,0 +1,99 @@
+package org.chaosvm.libxc;
+
+import jnr.ffi.Pointer;
+import jnr.ffi.annotations.IgnoreError;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.byref.IntByReference;
+import jnr.ffi.types.u_int32_t;
+import jnr.ffi.types.u_int64_t;
+
+/** libxenctrl (Xen 4.17), raw. Convention of each call in its comment; checked by the caller. */
+final class LibXenCtrl {
+  interface Native {
+    /** NULL and errno. */
+    Pointer xc_interface_open(Pointer logger, Pointer dombuildLogger, int openFlags);
+
+    /** 0, or -1 and errno. */
+    int xc_interface_close(Pointer xch);
+
+    /** Never fails; the message is empty when there was no error. */
+    @IgnoreError
+    Pointer xc_get_last_error(Pointer xch);
+
+    @IgnoreError
+    void xc_clear_last_error(Pointer xch);
+
+    /** 0, or -1 and errno. {@code pdomid}: in 0 for "any free id", out the id given. */
+    int xc_domain_create(Pointer xch, IntByReference pdomid, Pointer config);
+
+    /** 0, or -1 and errno. */
+    int xc_domain_max_vcpus(Pointer xch, @u_int32_t int domid, int max);
+
+    /** The size in bytes of a cpumap; -1 (or 0) and errno. */
+    int xc_get_cpumap_size(Pointer xch);
+
+    /** 0, or -1 and errno. */
+    int xc_vcpu_setaffinity(
+        Pointer xch,
+        @u_int32_t int domid,
+        int vcpu,
+        Pointer cpumapHard,
+        Pointer cpumapSoft,
+        @u_int32_t int flags);
+
+    /** 0, or -1 and errno. */
+    int xc_domain_setmaxmem(Pointer xch, @u_int32_t int domid, @u_int64_t long maxMemKib);
+
+    /** 0, or -1 and errno. {@code mapLimitKib} is an unsigned long. */
+    int xc_domain_set_memmap_limit(Pointer xch, @u_int32_t int domid, long mapLimitKib);
+
+    /** The number of entries filled, or -1 and errno. */
+    int xc_domain_getinfolist(
+        Pointer xch, @u_int32_t int firstDomain, int maxDomains, @Out Pointer info);
+
+    /** 0, or -1 and errno. */
+    int xc_domain_pause(Pointer xch, @u_int32_t int domid);
+
+    /** 0, or -1 and errno. */
+    int xc_domain_unpause(Pointer xch, @u_int32_t int domid);
+
+    /** 0, or -1 and errno. */
+    int xc_domain_shutdown(Pointer xch, @u_int32_t int domid, int reason);
+
+    /** 0, or -1 and errno. */
+    int xc_domain_destroy(Pointer xch, @u_int32_t int domid);
+
+    /** The port, or -1 and errno. */
+    int xc_evtchn_alloc_unbound(Pointer xch, @u_int32_t int dom, @u_int32_t int remoteDom);
+
+    /**
+     * 0, or -1 and errno. The C bools are passed as ints (the callee reads their low byte);
+     * featureset, xend and msr are NULL: the host's default policy for the domain's type.
+     */
+    int xc_cpuid_apply_policy(
+        Pointer xch,
+        @u_int32_t int domid,
+        boolean restore,
+        @In Pointer featureset,
+        int nrFeatures,
+        boolean pae,
+        boolean itsc,
+        boolean nestedVirt,
+        @In Pointer xend,
+        @In Pointer msr);
+
+    /** 0, or -1 and errno. */
+    int xc_physinfo(Pointer xch, @Out Pointer info);
+  }
+
+  private static final class Holder {
+    static final Native LIB = NativeLibraries.load(Native.class, NativeLibraries.XENCTRL);
+  }
+
+  private LibXenCtrl() {}
+
+  static Native lib() {
+    return Holder.LIB;
+  }
+}

@@ -1,0 +1,194 @@
+package org.chaosvm.libxc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.Array;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import jnr.ffi.Runtime;
+import jnr.ffi.Struct;
+import org.chaosvm.rig.Command;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Checks every struct, field offset and constant that crosses into C against the installed Xen 4.17
+ * headers (libxen-dev): a C probe generated from the Java side prints what gcc says, and each line
+ * is compared with what the Java side says.
+ */
+class AbiTest {
+  private static final List<Class<? extends Struct>> STRUCTS =
+      List.of(
+          XenArchDomainconfig.class,
+          XenDomctlCreatedomain.class,
+          XenDomctlGetdomaininfo.class,
+          XenSysctlPhysinfo.class,
+          XsPermissions.class,
+          XcError.class);
+
+  private static final String HEADERS =
+      String.join(
+          "\n",
+          "#include <stdio.h>",
+          "#include <stddef.h>",
+          "#include <errno.h>",
+          "#include <xenctrl.h>",
+          "#include <xenguest.h>",
+          "#include <xenstore.h>",
+          "#include <xenevtchn.h>",
+          "#include <xen/domctl.h>",
+          "#include <xen/sysctl.h>",
+          "#include <xen/sched.h>",
+          "");
+
+  /** What the Java side says, keyed like the probe's output lines. */
+  private static final Map<String, Long> expected = new LinkedHashMap<>();
+
+  /** What gcc says, from the probe. */
+  private static final Map<String, Long> actual = new LinkedHashMap<>();
+
+  @BeforeAll
+  static void compileAndRunProbe(@TempDir Path dir) throws Exception {
+    StringBuilder probe = new StringBuilder(HEADERS);
+    probe.append("typedef struct xc_dom_image xc_dom_image_t;\n");
+    probe.append("int main(void) {\n");
+    for (Class<? extends Struct> type : STRUCTS) {
+      describeStruct(type, probe);
+    }
+    for (XcDomImage.Field field : XcDomImage.Field.values()) {
+      String key = "xc_dom_image." + field.name();
+      expected.put("offsetof " + key, field.offset);
+      expected.put("sizeof " + key, (long) field.size);
+      probe.append(print("offsetof " + key, "offsetof(struct xc_dom_image, " + field.name() + ")"));
+      probe.append(
+          print("sizeof " + key, "sizeof(((struct xc_dom_image *)0)->" + field.name() + ")"));
+    }
+    for (Field constant : XenAbi.class.getDeclaredFields()) {
+      if (Modifier.isStatic(constant.getModifiers()) && constant.getType() == int.class) {
+        constant.setAccessible(true);
+        expected.put("const " + constant.getName(), (long) constant.getInt(null));
+        probe.append(print("const " + constant.getName(), constant.getName()));
+      }
+    }
+    for (Errno errno : Errno.values()) {
+      if (errno != Errno.UNKNOWN) {
+        expected.put("errno " + errno.name(), (long) errno.number());
+        probe.append(print("errno " + errno.name(), errno.name()));
+      }
+    }
+    expected.put("const DOMID_FIRST_RESERVED(DomId)", (long) DomId.FIRST_RESERVED);
+    probe.append(print("const DOMID_FIRST_RESERVED(DomId)", "DOMID_FIRST_RESERVED"));
+    probe.append("  return 0;\n}\n");
+
+    Path source = dir.resolve("abi_probe.c");
+    Path binary = dir.resolve("abi_probe");
+    Files.writeString(source, probe);
+    Command.run(
+            Duration.ofSeconds(120),
+            "gcc",
+            "-D__XEN_TOOLS__",
+            "-Wall",
+            "-o",
+            binary.toString(),
+            source.toString())
+        .orThrow();
+    for (String line :
+        Command.run(Duration.ofSeconds(30), binary.toString()).orThrow().output().split("\n")) {
+      int space = line.lastIndexOf(' ');
+      actual.put(line.substring(0, space), Long.parseLong(line.substring(space + 1)));
+    }
+  }
+
+  @Test
+  void everyStructFieldAndConstantMatchesTheInstalledHeaders() {
+    List<String> mismatches = new ArrayList<>();
+    expected.forEach(
+        (key, value) -> {
+          if (!value.equals(actual.get(key))) {
+            mismatches.add(key + ": Java says " + value + ", the C headers say " + actual.get(key));
+          }
+        });
+    assertEquals(expected.keySet(), actual.keySet(), "the probe printed other keys than asked");
+    assertTrue(mismatches.isEmpty(), "ABI mismatches:\n" + String.join("\n", mismatches));
+  }
+
+  @Test
+  void fieldsAreDeclaredInTheOrderOfTheirOffsets() throws Exception {
+    for (Class<? extends Struct> type : STRUCTS) {
+      long previous = -1;
+      for (Map.Entry<String, Long> field : javaOffsets(type).entrySet()) {
+        assertTrue(field.getValue() > previous, type.getSimpleName() + "." + field.getKey());
+        previous = field.getValue();
+      }
+    }
+  }
+
+  private static void describeStruct(Class<? extends Struct> type, StringBuilder probe)
+      throws Exception {
+    String cName = type.getAnnotation(CStruct.class).value();
+    expected.put("sizeof " + cName, (long) Struct.size(instantiate(type)));
+    probe.append(print("sizeof " + cName, "sizeof(struct " + cName + ")"));
+    for (Map.Entry<String, Long> field : javaOffsets(type).entrySet()) {
+      String key = "offsetof " + cName + "." + field.getKey();
+      expected.put(key, field.getValue());
+      probe.append(print(key, "offsetof(struct " + cName + ", " + field.getKey() + ")"));
+    }
+  }
+
+  /** Each field's offset as jnr-ffi lays the struct out, in declaration order. */
+  private static Map<String, Long> javaOffsets(Class<? extends Struct> type) throws Exception {
+    Struct struct = instantiate(type);
+    Map<String, Long> offsets = new LinkedHashMap<>();
+    for (Field field : type.getDeclaredFields()) {
+      if (Modifier.isStatic(field.getModifiers()) || field.isSynthetic()) {
+        continue;
+      }
+      field.setAccessible(true);
+      Object member = field.get(struct);
+      offsets.put(field.getName(), memberOffset(member));
+    }
+    return offsets;
+  }
+
+  /**
+   * A member's offset in the outermost struct. jnr-ffi counts the members of an inner struct from
+   * the outer one's start, so an inner struct's offset is that of its first member.
+   */
+  private static long memberOffset(Object member) throws Exception {
+    if (member instanceof Struct inner) {
+      for (Field field : inner.getClass().getDeclaredFields()) {
+        if (!Modifier.isStatic(field.getModifiers()) && !field.isSynthetic()) {
+          field.setAccessible(true);
+          return memberOffset(field.get(inner));
+        }
+      }
+      throw new IllegalStateException(inner.getClass() + " has no fields");
+    }
+    if (member.getClass().isArray()) {
+      return memberOffset(Array.get(member, 0));
+    }
+    Method offset = member.getClass().getMethod("offset");
+    return (long) offset.invoke(member);
+  }
+
+  private static Struct instantiate(Class<? extends Struct> type) throws Exception {
+    Constructor<? extends Struct> constructor = type.getDeclaredConstructor(Runtime.class);
+    constructor.setAccessible(true);
+    return constructor.newInstance(Runtime.getSystemRuntime());
+  }
+
+  private static String print(String key, String cExpression) {
+    return "  printf(\"%s %lld\\n\", \"" + key + "\", (long long)(" + cExpression + "));\n";
+  }
+}
