@@ -5,7 +5,8 @@ import jnr.ffi.annotations.IgnoreError;
 
 /** The few C library calls the bindings need: freeing what Xen's libraries malloc, strerror. */
 final class LibC {
-  interface Native {
+  // Public only because jnr-ffi implements it in a class loader of its own.
+  public interface Native {
     @IgnoreError
     void free(Pointer pointer);
 

@@ -2,7 +2,6 @@ package org.chaosvm.libxc;
 
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.IgnoreError;
-import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.byref.IntByReference;
 import jnr.ffi.types.u_int32_t;
@@ -10,7 +9,8 @@ import jnr.ffi.types.u_int64_t;
 
 /** libxenctrl (Xen 4.17), raw. Convention of each call in its comment; checked by the caller. */
 final class LibXenCtrl {
-  interface Native {
+  // Public only because jnr-ffi implements it in a class loader of its own.
+  public interface Native {
     /** NULL and errno. */
     Pointer xc_interface_open(Pointer logger, Pointer dombuildLogger, int openFlags);
 
@@ -66,22 +66,6 @@ final class LibXenCtrl {
 
     /** The port, or -1 and errno. */
     int xc_evtchn_alloc_unbound(Pointer xch, @u_int32_t int dom, @u_int32_t int remoteDom);
-
-    /**
-     * 0, or -1 and errno. The C bools are passed as ints (the callee reads their low byte);
-     * featureset, xend and msr are NULL: the host's default policy for the domain's type.
-     */
-    int xc_cpuid_apply_policy(
-        Pointer xch,
-        @u_int32_t int domid,
-        boolean restore,
-        @In Pointer featureset,
-        int nrFeatures,
-        boolean pae,
-        boolean itsc,
-        boolean nestedVirt,
-        @In Pointer xend,
-        @In Pointer msr);
 
     /** 0, or -1 and errno. */
     int xc_physinfo(Pointer xch, @Out Pointer info);

@@ -4,7 +4,8 @@ import jnr.ffi.Pointer;
 
 /** libxenevtchn (Xen 4.17), raw: "-1 and errno" for every int, NULL and errno for open. */
 final class LibXenEvtchn {
-  interface Native {
+  // Public only because jnr-ffi implements it in a class loader of its own.
+  public interface Native {
     Pointer xenevtchn_open(Pointer logger, int openFlags);
 
     int xenevtchn_close(Pointer xce);

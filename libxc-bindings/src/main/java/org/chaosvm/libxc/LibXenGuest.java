@@ -11,7 +11,8 @@ import jnr.ffi.types.u_int32_t;
  * last error (xc_get_last_error).
  */
 final class LibXenGuest {
-  interface Native {
+  // Public only because jnr-ffi implements it in a class loader of its own.
+  public interface Native {
     /** NULL on failure. */
     Pointer xc_dom_allocate(Pointer xch, String cmdline, String features);
 
@@ -39,6 +40,23 @@ final class LibXenGuest {
     int xc_dom_boot_image(Pointer dom);
 
     int xc_dom_gnttab_init(Pointer dom);
+
+    /**
+     * 0, or -1 and errno. Declared in xenctrl.h but exported by libxenguest. The C bools are passed
+     * as ints (the callee reads their low byte); featureset, xend and msr are NULL: the host's
+     * default policy for the domain's type.
+     */
+    int xc_cpuid_apply_policy(
+        Pointer xch,
+        @u_int32_t int domid,
+        boolean restore,
+        @In Pointer featureset,
+        int nrFeatures,
+        boolean pae,
+        boolean itsc,
+        boolean nestedVirt,
+        @In Pointer xend,
+        @In Pointer msr);
 
     /** Returns a C bool (read its low byte): whether the guest's physmap is translated. */
     byte xc_dom_translated(Pointer dom);

@@ -12,7 +12,8 @@ import jnr.ffi.types.u_int32_t;
  * hand over malloc'd memory the caller frees.
  */
 final class LibXenStore {
-  interface Native {
+  // Public only because jnr-ffi implements it in a class loader of its own.
+  public interface Native {
     Pointer xs_open(long flags);
 
     void xs_close(Pointer h);

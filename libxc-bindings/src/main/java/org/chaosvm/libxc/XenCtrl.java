@@ -91,8 +91,9 @@ public final class XenCtrl implements AutoCloseable {
   public void applyDefaultCpuPolicy(DomId domid) {
     check(
         "xc_cpuid_apply_policy",
-        lib.xc_cpuid_apply_policy(
-            handle(), domid.value(), false, null, 0, true, false, false, null, null),
+        LibXenGuest.lib()
+            .xc_cpuid_apply_policy(
+                handle(), domid.value(), false, null, 0, true, false, false, null, null),
         domid);
   }
 
