@@ -4,7 +4,11 @@
 RIG_TIMEOUT=${RIG_TIMEOUT:-1500}    # seconds for one boot, command included
 RIG_MEMORY=${RIG_MEMORY:-4096}      # MiB of the QEMU machine; Dom0 gets RIG_DOM0_MEMORY of it
 RIG_DOM0_MEMORY=${RIG_DOM0_MEMORY:-2048}
+# One Dom0 vCPU: with two, a JVM in Dom0 that maps guest memory (libxenguest's builder) crashed in
+# about one run in five under TCG (JIT code found corrupted); with one, never (docs/rig.md).
+RIG_DOM0_VCPUS=${RIG_DOM0_VCPUS:-1}
 RIG_ACCEL=${RIG_ACCEL:-tcg}         # tcg, or kvm where nested KVM runs Xen well (see docs/rig.md)
+RIG_XEN_ARGS=${RIG_XEN_ARGS:-}      # more of Xen's command line, e.g. loglvl=all
 
 RIG_RUN_DIR=
 RIG_QEMU_PID=
@@ -83,13 +87,14 @@ rig_boot_run() {
 
   mapfile -t accel_args < <(rig_qemu_accel_args)
   rig_log "booting Xen $(rig_package_version "$RIG_XEN_PACKAGE") + Dom0 $RIG_KERNEL_RELEASE under QEMU" \
-    "(accel=$RIG_ACCEL, ${RIG_MEMORY} MiB, Dom0 ${RIG_DOM0_MEMORY} MiB, limit ${RIG_TIMEOUT} s)"
+    "(accel=$RIG_ACCEL, ${RIG_MEMORY} MiB, Dom0 ${RIG_DOM0_MEMORY} MiB and $RIG_DOM0_VCPUS vCPU," \
+    "limit ${RIG_TIMEOUT} s)"
   start=$(date +%s.%N)
   timeout -k 5 "$RIG_TIMEOUT" qemu-system-x86_64 "${accel_args[@]}" \
     -m "$RIG_MEMORY" -smp 2 -display none -monitor none -no-reboot \
     -serial "file:$RIG_RUN_DIR/boot.log" -pidfile "$RIG_RUN_DIR/qemu.pid" \
     -kernel "$RIG_XEN_ELF" \
-    -append "console=com1 com1=115200 dom0_mem=${RIG_DOM0_MEMORY}M,max:${RIG_DOM0_MEMORY}M smap=0 smep=0" \
+    -append "console=com1 com1=115200 dom0_mem=${RIG_DOM0_MEMORY}M,max:${RIG_DOM0_MEMORY}M dom0_max_vcpus=$RIG_DOM0_VCPUS smap=0 smep=0 $RIG_XEN_ARGS" \
     -initrd "$RIG_VMLINUZ console=hvc0 rdinit=/init quiet,$RIG_DOM0_CPIO" \
     -virtfs "local,path=$REPO_DIR,mount_tag=hostshare,security_model=none,id=hostshare" \
     -virtfs "local,path=$RIG_RUN_DIR,mount_tag=rigshare,security_model=none,id=rigshare" \

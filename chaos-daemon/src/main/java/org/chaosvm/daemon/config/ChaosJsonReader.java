@@ -1,0 +1,164 @@
+package org.chaosvm.daemon.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Reads the JSON guest config of LightVM's chaos: {@code name kernel memory vcpus ramdisk cmdline
+ * vifs vbds paused}. A key that is not one of these, or one given twice, is an error with its line
+ * and column.
+ */
+public final class ChaosJsonReader {
+  /** One interface: the settings of xl's vif, as JSON. */
+  record Vif(String mac, String bridge, String ip, String vifname, String rate, Integer mtu) {}
+
+  /** One disk: the settings of xl's disk, as JSON. */
+  record Vbd(String target, String format, String vdev, String access) {}
+
+  record Document(
+      String name,
+      String kernel,
+      Integer memory,
+      Integer vcpus,
+      String ramdisk,
+      String cmdline,
+      List<Vif> vifs,
+      List<Vbd> vbds,
+      Boolean paused) {}
+
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  private ChaosJsonReader() {}
+
+  public static GuestConfig read(Path file, String text) throws ConfigException {
+    Document doc;
+    try {
+      doc = MAPPER.readValue(text, Document.class);
+    } catch (UnrecognizedPropertyException e) {
+      throw at(
+          file,
+          e,
+          "unknown key '"
+              + e.getPropertyName()
+              + "': use name, kernel, memory, vcpus, ramdisk, cmdline, vifs, vbds, paused");
+    } catch (JsonProcessingException e) {
+      throw at(file, e, e.getOriginalMessage());
+    }
+    if (doc == null) {
+      throw new ConfigException(file, 0, 0, "the file holds no JSON object");
+    }
+    String name = require(file, doc.name(), "name");
+    Optional<String> nameProblem = GuestNames.problem(name);
+    if (nameProblem.isPresent()) {
+      throw new ConfigException(file, 0, 0, nameProblem.get());
+    }
+    int memory = positive(file, doc.memory(), "memory", GuestConfig.DEFAULT_MEMORY_MIB);
+    int vcpus = positive(file, doc.vcpus(), "vcpus", 1);
+    List<VifSpec> vifs = new ArrayList<>();
+    for (Vif vif : Optional.ofNullable(doc.vifs()).orElse(List.of())) {
+      vifs.add(
+          DeviceSpecs.vif(
+              file,
+              0,
+              0,
+              join(
+                  "mac",
+                  vif.mac(),
+                  "bridge",
+                  vif.bridge(),
+                  "ip",
+                  vif.ip(),
+                  "vifname",
+                  vif.vifname(),
+                  "rate",
+                  vif.rate(),
+                  "mtu",
+                  vif.mtu() == null ? null : vif.mtu().toString())));
+    }
+    List<DiskSpec> disks = new ArrayList<>();
+    for (Vbd vbd : Optional.ofNullable(doc.vbds()).orElse(List.of())) {
+      disks.add(
+          DeviceSpecs.disk(
+              file,
+              0,
+              0,
+              join(
+                  "target",
+                  vbd.target(),
+                  "format",
+                  vbd.format(),
+                  "vdev",
+                  vbd.vdev(),
+                  "access",
+                  vbd.access())));
+    }
+    return new GuestConfig(
+        name,
+        Path.of(require(file, doc.kernel(), "kernel")),
+        Optional.ofNullable(doc.ramdisk()).map(Path::of),
+        Optional.ofNullable(doc.cmdline()).orElse(""),
+        memory,
+        memory,
+        vcpus,
+        vcpus,
+        Optional.empty(),
+        Optional.empty(),
+        LifecycleAction.DESTROY,
+        LifecycleAction.RESTART,
+        LifecycleAction.DESTROY,
+        vifs,
+        disks,
+        Boolean.TRUE.equals(doc.paused()));
+  }
+
+  private static String join(String... keysAndValues) {
+    StringBuilder spec = new StringBuilder();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      if (keysAndValues[i + 1] != null) {
+        spec.append(spec.length() > 0 ? "," : "")
+            .append(keysAndValues[i])
+            .append('=')
+            .append(keysAndValues[i + 1]);
+      }
+    }
+    return spec.toString();
+  }
+
+  private static String require(Path file, String value, String key) throws ConfigException {
+    if (value == null) {
+      throw new ConfigException(file, 0, 0, "'" + key + "' is missing: a guest needs it");
+    }
+    return value;
+  }
+
+  private static int positive(Path file, Integer value, String key, int fallback)
+      throws ConfigException {
+    if (value == null) {
+      return fallback;
+    }
+    if (value <= 0) {
+      throw new ConfigException(file, 0, 0, key + " is a whole number above 0, not " + value);
+    }
+    return value;
+  }
+
+  private static ConfigException at(Path file, JsonProcessingException e, String problem) {
+    JsonLocation location = e.getLocation();
+    int line = location == null ? 0 : location.getLineNr();
+    int column = location == null ? 0 : location.getColumnNr();
+    return new ConfigException(file, Math.max(line, 0), Math.max(column, 0), problem, e);
+  }
+}

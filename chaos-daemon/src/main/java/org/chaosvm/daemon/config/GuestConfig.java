@@ -1,0 +1,47 @@
+package org.chaosvm.daemon.config;
+
+import java.nio.file.Path;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * A PV guest to create, whichever config format it came from.
+ *
+ * @param cmdline the kernel command line as the guest sees it
+ * @param memoryMib memory at boot
+ * @param maxMemoryMib memory the guest may balloon up to (at least {@code memoryMib})
+ * @param vcpus vCPUs online at boot
+ * @param maxVcpus vCPUs the guest may ever have (at least {@code vcpus})
+ * @param cpus the physical CPUs the vCPUs may run on; empty for all
+ * @param paused whether to leave the guest paused once built
+ */
+public record GuestConfig(
+    String name,
+    Path kernel,
+    Optional<Path> ramdisk,
+    String cmdline,
+    int memoryMib,
+    int maxMemoryMib,
+    int vcpus,
+    int maxVcpus,
+    Optional<BitSet> cpus,
+    Optional<UUID> uuid,
+    LifecycleAction onPoweroff,
+    LifecycleAction onReboot,
+    LifecycleAction onCrash,
+    List<VifSpec> vifs,
+    List<DiskSpec> disks,
+    boolean paused) {
+  /** xl's default memory for a guest that does not say. */
+  public static final int DEFAULT_MEMORY_MIB = 128;
+
+  public GuestConfig {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(kernel, "kernel");
+    vifs = List.copyOf(vifs);
+    disks = List.copyOf(disks);
+  }
+}

@@ -1,0 +1,295 @@
+package org.chaosvm.daemon.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.chaosvm.daemon.config.XlSyntax.Lst;
+import org.chaosvm.daemon.config.XlSyntax.Num;
+import org.chaosvm.daemon.config.XlSyntax.Setting;
+import org.chaosvm.daemon.config.XlSyntax.Str;
+import org.chaosvm.daemon.config.XlSyntax.Value;
+
+/**
+ * Reads an xl.cfg for a PV guest into a {@link GuestConfig}. The keys chaos knows are those of a PV
+ * guest (see docs/config.md); any other key is an error naming it and its line, never silently
+ * ignored, since a setting chaos did not apply would leave the guest other than its config says.
+ */
+public final class XlConfigReader {
+  static final Set<String> KEYS =
+      Set.of(
+          "name",
+          "type",
+          "kernel",
+          "ramdisk",
+          "cmdline",
+          "root",
+          "extra",
+          "memory",
+          "maxmem",
+          "vcpus",
+          "maxvcpus",
+          "cpus",
+          "uuid",
+          "on_poweroff",
+          "on_reboot",
+          "on_crash",
+          "vif",
+          "disk");
+
+  private final Path file;
+  private final Map<String, Setting> settings;
+
+  private XlConfigReader(Path file, Map<String, Setting> settings) {
+    this.file = file;
+    this.settings = settings;
+  }
+
+  /** Reads {@code text}, the contents of {@code file} (which names the errors' place). */
+  public static GuestConfig read(Path file, String text) throws ConfigException {
+    return new XlConfigReader(file, XlSyntax.parse(file, text)).guest();
+  }
+
+  private GuestConfig guest() throws ConfigException {
+    for (Setting setting : settings.values()) {
+      if (!KEYS.contains(setting.key())) {
+        throw error(setting, "unknown or unsupported key '" + setting.key() + "'");
+      }
+    }
+    Optional<Setting> type = setting("type");
+    if (type.isPresent() && !string(type.get()).equals("pv")) {
+      throw error(
+          type.get().value(),
+          "type \""
+              + string(type.get())
+              + "\" is not supported: chaos creates PV guests (type = \"pv\")");
+    }
+    String name = string(required("name"));
+    validateName(required("name"), name);
+    Path kernel = Path.of(string(required("kernel")));
+    Optional<Path> ramdisk = optionalString("ramdisk").map(Path::of);
+
+    int memory = positiveInt("memory").orElse(GuestConfig.DEFAULT_MEMORY_MIB);
+    int maxMemory = positiveInt("maxmem").orElse(memory);
+    if (maxMemory < memory) {
+      throw error(
+          settings.get("maxmem").value(),
+          "maxmem (" + maxMemory + ") is less than memory (" + memory + ")");
+    }
+    int vcpus = positiveInt("vcpus").orElse(1);
+    int maxVcpus = positiveInt("maxvcpus").orElse(vcpus);
+    if (maxVcpus < vcpus) {
+      throw error(
+          settings.get("maxvcpus").value(),
+          "maxvcpus (" + maxVcpus + ") is less than vcpus (" + vcpus + ")");
+    }
+
+    return new GuestConfig(
+        name,
+        kernel,
+        ramdisk,
+        commandLine(),
+        memory,
+        maxMemory,
+        vcpus,
+        maxVcpus,
+        cpus(),
+        uuid(),
+        action("on_poweroff", LifecycleAction.DESTROY),
+        action("on_reboot", LifecycleAction.RESTART),
+        action("on_crash", LifecycleAction.DESTROY),
+        vifs(),
+        disks(),
+        false);
+  }
+
+  /** As xl: {@code cmdline} when given, else "root=ROOT EXTRA". */
+  private String commandLine() throws ConfigException {
+    Optional<String> cmdline = optionalString("cmdline");
+    Optional<String> root = optionalString("root");
+    Optional<String> extra = optionalString("extra");
+    if (cmdline.isPresent()) {
+      if (root.isPresent() || extra.isPresent()) {
+        Setting other = settings.getOrDefault("root", settings.get("extra"));
+        throw error(other, "cmdline replaces root and extra: give either cmdline or root/extra");
+      }
+      return cmdline.get();
+    }
+    StringBuilder line = new StringBuilder();
+    root.ifPresent(r -> line.append("root=").append(r));
+    extra.ifPresent(e -> line.append(line.length() > 0 ? " " : "").append(e));
+    return line.toString();
+  }
+
+  private Optional<BitSet> cpus() throws ConfigException {
+    Optional<Setting> setting = setting("cpus");
+    if (setting.isEmpty()) {
+      return Optional.empty();
+    }
+    Value value = setting.get().value();
+    BitSet set = new BitSet();
+    if (value instanceof Str s) {
+      if (s.text().equals("all")) {
+        return Optional.empty();
+      }
+      parseCpuRanges(s, set);
+    } else if (value instanceof Lst list) {
+      for (Value item : list.items()) {
+        if (item instanceof Num n && n.number() >= 0) {
+          set.set((int) n.number());
+        } else if (item instanceof Str s) {
+          parseCpuRanges(s, set);
+        } else {
+          throw error(item, "cpus lists CPU numbers or ranges such as \"0-3\"");
+        }
+      }
+    } else {
+      throw error(value, "cpus is a string such as \"0-3,6\" or a list, not " + value.describe());
+    }
+    return Optional.of(set);
+  }
+
+  private void parseCpuRanges(Str spec, BitSet set) throws ConfigException {
+    for (String part : spec.text().split(",")) {
+      String[] range = part.trim().split("-", -1);
+      try {
+        int from = Integer.parseInt(range[0].trim());
+        int to = range.length == 2 ? Integer.parseInt(range[1].trim()) : from;
+        if (range.length > 2 || from < 0 || to < from) {
+          throw new NumberFormatException();
+        }
+        set.set(from, to + 1);
+      } catch (NumberFormatException e) {
+        throw error(
+            spec, "'" + part.trim() + "' in cpus is not a CPU number or a range such as 0-3");
+      }
+    }
+  }
+
+  private Optional<UUID> uuid() throws ConfigException {
+    Optional<Setting> setting = setting("uuid");
+    if (setting.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(UUID.fromString(string(setting.get())));
+    } catch (IllegalArgumentException e) {
+      throw error(setting.get().value(), "uuid '" + string(setting.get()) + "' is not a UUID");
+    }
+  }
+
+  private LifecycleAction action(String key, LifecycleAction fallback) throws ConfigException {
+    Optional<Setting> setting = setting(key);
+    if (setting.isEmpty()) {
+      return fallback;
+    }
+    String name = string(setting.get());
+    return LifecycleAction.fromXlName(name)
+        .orElseThrow(
+            () ->
+                error(
+                    setting.get().value(),
+                    key
+                        + " = \""
+                        + name
+                        + "\" is not supported: use destroy, restart or preserve"));
+  }
+
+  private List<VifSpec> vifs() throws ConfigException {
+    List<VifSpec> vifs = new ArrayList<>();
+    for (Str spec : stringList("vif")) {
+      vifs.add(DeviceSpecs.vif(file, spec.line(), spec.column(), spec.text()));
+    }
+    return vifs;
+  }
+
+  private List<DiskSpec> disks() throws ConfigException {
+    List<DiskSpec> disks = new ArrayList<>();
+    for (Str spec : stringList("disk")) {
+      disks.add(DeviceSpecs.disk(file, spec.line(), spec.column(), spec.text()));
+    }
+    return disks;
+  }
+
+  private List<Str> stringList(String key) throws ConfigException {
+    Optional<Setting> setting = setting(key);
+    if (setting.isEmpty()) {
+      return List.of();
+    }
+    if (!(setting.get().value() instanceof Lst list)) {
+      throw error(setting.get().value(), key + " is a list of strings, such as [ \"...\" ]");
+    }
+    List<Str> strings = new ArrayList<>();
+    for (Value item : list.items()) {
+      if (!(item instanceof Str s)) {
+        throw error(item, key + " lists strings, not " + item.describe());
+      }
+      strings.add(s);
+    }
+    return strings;
+  }
+
+  private void validateName(Setting setting, String name) throws ConfigException {
+    Optional<String> problem = GuestNames.problem(name);
+    if (problem.isPresent()) {
+      throw error(setting.value(), problem.get());
+    }
+  }
+
+  private Optional<Setting> setting(String key) {
+    return Optional.ofNullable(settings.get(key));
+  }
+
+  private Setting required(String key) throws ConfigException {
+    Setting setting = settings.get(key);
+    if (setting == null) {
+      throw new ConfigException(file, 0, 0, "'" + key + "' is missing: a PV guest needs it");
+    }
+    return setting;
+  }
+
+  private Optional<String> optionalString(String key) throws ConfigException {
+    Optional<Setting> setting = setting(key);
+    return setting.isEmpty() ? Optional.empty() : Optional.of(string(setting.get()));
+  }
+
+  private String string(Setting setting) throws ConfigException {
+    if (setting.value() instanceof Str s) {
+      return s.text();
+    }
+    throw error(
+        setting.value(),
+        setting.key() + " is a string, such as \"...\", not " + setting.value().describe());
+  }
+
+  private Optional<Integer> positiveInt(String key) throws ConfigException {
+    Optional<Setting> setting = setting(key);
+    if (setting.isEmpty()) {
+      return Optional.empty();
+    }
+    if (setting.get().value() instanceof Num n
+        && n.number() > 0
+        && n.number() <= Integer.MAX_VALUE) {
+      return Optional.of((int) n.number());
+    }
+    throw error(
+        setting.get().value(),
+        key + " is a whole number above 0, not " + describe(setting.get().value()));
+  }
+
+  private static String describe(Value value) {
+    return value instanceof Num n ? n.text() : value.describe();
+  }
+
+  private ConfigException error(Setting setting, String problem) {
+    return new ConfigException(file, setting.line(), setting.column(), problem);
+  }
+
+  private ConfigException error(Value value, String problem) {
+    return new ConfigException(file, value.line(), value.column(), problem);
+  }
+}

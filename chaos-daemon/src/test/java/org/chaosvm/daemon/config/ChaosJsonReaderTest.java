@@ -1,0 +1,85 @@
+package org.chaosvm.daemon.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChaosJsonReaderTest {
+  private static final Path FILE = Path.of("vm.json");
+
+  @Test
+  void lightvmChaosConfigIsRead() throws Exception {
+    GuestConfig guest =
+        ChaosJsonReader.read(
+            FILE,
+            """
+            {"name": "daytime", "kernel": "/root/daytime.gz", "memory": 8, "vcpus": 1,
+             "cmdline": "-v", "paused": true,
+             "vifs": [{"mac": "00:16:3e:00:00:02", "bridge": "xenbr0"}],
+             "vbds": [{"target": "/srv/d.img", "vdev": "xvda", "access": "ro"}]}
+            """);
+
+    assertEquals("daytime", guest.name());
+    assertEquals(8, guest.memoryMib());
+    assertEquals("-v", guest.cmdline());
+    assertTrue(guest.paused());
+    assertEquals(Optional.of("xenbr0"), guest.vifs().get(0).bridge());
+    assertEquals(new DiskSpec("/srv/d.img", "raw", "xvda", false), guest.disks().get(0));
+  }
+
+  @Test
+  void unknownKeyIsNamedWithItsPlace() {
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> ChaosJsonReader.read(FILE, "{\"name\": \"a\",\n \"kernal\": \"/k\"}"));
+
+    assertEquals(2, e.line());
+    assertTrue(e.problem().startsWith("unknown key 'kernal'"), e.getMessage());
+  }
+
+  @Test
+  void duplicateKeyIsAnError() {
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                ChaosJsonReader.read(
+                    FILE, "{\"name\": \"a\", \"name\": \"b\", \"kernel\": \"/k\"}"));
+
+    assertTrue(e.problem().contains("Duplicate field 'name'"), e.getMessage());
+    assertEquals(1, e.line());
+  }
+
+  @Test
+  void brokenJsonSaysWhere() {
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> ChaosJsonReader.read(FILE, "{\"name\": \"a\",\n\n  \"kernel\" \"/k\"}"));
+
+    assertEquals(3, e.line());
+  }
+
+  @Test
+  void formatIsChosenByTheFirstCharacter(@TempDir Path dir) throws Exception {
+    Path json = Files.writeString(dir.resolve("a.conf"), "  {\"name\": \"j\", \"kernel\": \"/k\"}");
+    Path xl = Files.writeString(dir.resolve("b.conf"), "name = \"x\"\nkernel = \"/k\"\n");
+
+    assertEquals("j", GuestConfigs.read(json).name());
+    assertEquals("x", GuestConfigs.read(xl).name());
+  }
+
+  @Test
+  void missingFileIsNamed(@TempDir Path dir) {
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> GuestConfigs.read(dir.resolve("nope.cfg")));
+    assertEquals(dir.resolve("nope.cfg") + ": no such file", e.getMessage());
+  }
+}

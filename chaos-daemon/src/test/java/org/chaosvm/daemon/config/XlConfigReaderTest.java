@@ -1,0 +1,207 @@
+package org.chaosvm.daemon.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class XlConfigReaderTest {
+  private static final Path FILE = Path.of("vm.cfg");
+
+  private static GuestConfig read(String text) throws ConfigException {
+    return XlConfigReader.read(FILE, text);
+  }
+
+  private static ConfigException failure(String text) {
+    return assertThrows(ConfigException.class, () -> read(text));
+  }
+
+  @Test
+  void fullPvConfigAsXlReadsIt() throws Exception {
+    GuestConfig guest =
+        read(
+            """
+            # a web server
+            name = "web1"
+            type = "pv"
+            kernel = "/boot/vmlinuz"; ramdisk = '/boot/initrd.img'
+            root = "/dev/xvda1 ro"
+            extra = "console=hvc0"
+            memory = 256
+            maxmem = 0x200
+            vcpus = 2
+            maxvcpus = 4
+            cpus = "0-1,3"
+            uuid = "6d7ec2ea-3d7e-4cb1-9e0e-2a3c8f0b1a10"
+            on_poweroff = "destroy"
+            on_reboot = "restart"
+            on_crash = "preserve"
+            vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr0,ip=10.0.0.2',
+                    'bridge=xenbr0', ]
+            disk = [ '/srv/web1.img,raw,xvda,rw', 'phy:/dev/sdb,xvdb,r' ]
+            """);
+
+    assertEquals("web1", guest.name());
+    assertEquals(Path.of("/boot/vmlinuz"), guest.kernel());
+    assertEquals(Optional.of(Path.of("/boot/initrd.img")), guest.ramdisk());
+    assertEquals("root=/dev/xvda1 ro console=hvc0", guest.cmdline());
+    assertEquals(256, guest.memoryMib());
+    assertEquals(512, guest.maxMemoryMib());
+    assertEquals(2, guest.vcpus());
+    assertEquals(4, guest.maxVcpus());
+    BitSet cpus = new BitSet();
+    cpus.set(0, 2);
+    cpus.set(3);
+    assertEquals(Optional.of(cpus), guest.cpus());
+    assertEquals(
+        Optional.of(UUID.fromString("6d7ec2ea-3d7e-4cb1-9e0e-2a3c8f0b1a10")), guest.uuid());
+    assertEquals(LifecycleAction.PRESERVE, guest.onCrash());
+    assertEquals(2, guest.vifs().size());
+    assertEquals(Optional.of("00:16:3e:00:00:01"), guest.vifs().get(0).mac());
+    assertEquals(Optional.of("10.0.0.2"), guest.vifs().get(0).ip());
+    assertEquals(new DiskSpec("/srv/web1.img", "raw", "xvda", true), guest.disks().get(0));
+    assertEquals(new DiskSpec("phy:/dev/sdb", "raw", "xvdb", false), guest.disks().get(1));
+    assertFalse(guest.paused());
+  }
+
+  @Test
+  void defaultsAreXls() throws Exception {
+    GuestConfig guest = read("name = \"a\"\nkernel = \"/k\"\n");
+
+    assertEquals(128, guest.memoryMib());
+    assertEquals(1, guest.vcpus());
+    assertEquals(LifecycleAction.DESTROY, guest.onPoweroff());
+    assertEquals(LifecycleAction.RESTART, guest.onReboot());
+    assertEquals("", guest.cmdline());
+    assertEquals(List.of(), guest.vifs());
+  }
+
+  @Test
+  void cmdlineIsTakenAsItIs() throws Exception {
+    assertEquals(
+        "console=hvc0 quiet",
+        read("name=\"a\"\nkernel=\"/k\"\ncmdline=\"console=hvc0 quiet\"").cmdline());
+  }
+
+  @Test
+  void unknownKeyNamesTheKeyAndItsPlace() {
+    ConfigException e = failure("name = \"a\"\nkernel = \"/k\"\n  bootloader = \"pygrub\"\n");
+
+    assertEquals(3, e.line());
+    assertEquals(3, e.column());
+    assertEquals("vm.cfg:3:3: unknown or unsupported key 'bootloader'", e.getMessage());
+  }
+
+  @Test
+  void hvmIsRefusedNamingTheValue() {
+    ConfigException e = failure("name = \"a\"\ntype = \"hvm\"\nkernel = \"/k\"\n");
+
+    assertEquals(2, e.line());
+    assertTrue(e.problem().contains("type \"hvm\" is not supported"), e.getMessage());
+  }
+
+  @Test
+  void syntaxErrorsSayWhatWasExpectedWhere() {
+    assertEquals(
+        "vm.cfg:1:8: expected a value (a \"string\", a number or a [list]), found the end of the line",
+        failure("name = \nkernel=\"/k\"").getMessage());
+    assertEquals(
+        "vm.cfg:1:6: expected '=' after the key 'name', found '\"'",
+        failure("name \"a\"").getMessage());
+    assertEquals(
+        "vm.cfg:1:8: this string is not closed with \"",
+        failure("name = \"a\nkernel=\"/k\"").getMessage());
+    assertEquals(
+        "vm.cfg:1:8: this list is not closed with ']'",
+        failure("disk = [ 'a,raw,xvda'").getMessage());
+    assertEquals(
+        "vm.cfg:1:10: '12M' is not a number (whole numbers only)",
+        failure("memory = 12M").getMessage());
+  }
+
+  @Test
+  void valuesOfTheWrongKindAreNamed() {
+    assertTrue(failure("name = 5\nkernel = \"/k\"").problem().contains("name is a string"));
+    assertTrue(
+        failure("name = \"a\"\nkernel = \"/k\"\nmemory = \"256\"")
+            .problem()
+            .contains("memory is a whole number above 0"));
+    assertTrue(failure("name = \"a\"\nkernel = \"/k\"\nmemory = 0").problem().contains("not 0"));
+    assertTrue(
+        failure("name = \"a\"\nkernel = \"/k\"\nmemory = 256\nmaxmem = 128")
+            .problem()
+            .contains("maxmem (128) is less than memory (256)"));
+    assertTrue(
+        failure("name = \"a\"\nkernel = \"/k\"\non_crash = \"coredump-destroy\"")
+            .problem()
+            .contains("use destroy, restart or preserve"));
+    assertTrue(
+        failure("name = \"a\"\nkernel = \"/k\"\nuuid = \"nope\"").problem().contains("not a UUID"));
+    assertTrue(
+        failure("name = \"a\"\nkernel = \"/k\"\ncpus = \"3-1\"")
+            .problem()
+            .contains("'3-1' in cpus"));
+  }
+
+  @Test
+  void missingKernelOrNameIsNamed() {
+    assertEquals(
+        "vm.cfg: 'kernel' is missing: a PV guest needs it", failure("name = \"a\"").getMessage());
+    assertEquals(
+        "vm.cfg: 'name' is missing: a PV guest needs it", failure("kernel = \"/k\"").getMessage());
+  }
+
+  @Test
+  void namesThatCommandsCouldMistakeAreRefused() {
+    assertTrue(failure("name = \"42\"\nkernel = \"/k\"").problem().contains("reads as a domid"));
+    assertTrue(failure("name = \"a b\"\nkernel = \"/k\"").problem().contains("is not valid"));
+  }
+
+  @Test
+  void keySetTwiceIsAnError() {
+    ConfigException e = failure("name = \"a\"\nkernel = \"/k\"\nname = \"b\"");
+    assertEquals("vm.cfg:3:1: 'name' is set twice (first on line 1)", e.getMessage());
+  }
+
+  @Test
+  void plusEqualsExtendsAList() throws Exception {
+    GuestConfig guest =
+        read("name=\"a\"\nkernel=\"/k\"\nvif=['bridge=br0']\nvif+=['bridge=br1']\n");
+    assertEquals(2, guest.vifs().size());
+  }
+
+  @Test
+  void stringEscapesAreCs() throws Exception {
+    assertEquals(
+        "a\"b\tc\\d A",
+        read("name=\"a\"\nkernel=\"/k\"\ncmdline=\"a\\\"b\\tc\\\\d \\x41\"").cmdline());
+  }
+
+  @Test
+  void badDeviceSpecsNameWhatIsWrong() {
+    assertTrue(
+        failure("name=\"a\"\nkernel=\"/k\"\nvif=['mac=00:16:3e:zz:00:01']")
+            .problem()
+            .contains("not a MAC address"));
+    assertTrue(
+        failure("name=\"a\"\nkernel=\"/k\"\nvif=['model=e1000']")
+            .problem()
+            .contains("vif setting 'model=e1000' is not supported"));
+    assertTrue(
+        failure("name=\"a\"\nkernel=\"/k\"\ndisk=['/a.img,qcow2,xvda,rw']")
+            .problem()
+            .contains("format 'qcow2' is not supported"));
+    assertTrue(
+        failure("name=\"a\"\nkernel=\"/k\"\ndisk=['/a.img,raw']")
+            .problem()
+            .contains("needs a vdev"));
+    assertEquals(3, failure("name=\"a\"\nkernel=\"/k\"\ndisk=['/a.img,raw,xvda,x']").line());
+  }
+}
