@@ -1,0 +1,35 @@
+package org.chaosvm.cli;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.chaosvm.daemon.engine.XenEngine;
+import org.chaosvm.daemon.protocol.Protocol;
+import org.chaosvm.daemon.protocol.Reply;
+import org.chaosvm.daemon.protocol.Request;
+import picocli.CommandLine.Option;
+
+/** Options every subcommand shares: where the daemon is, or to run without one. */
+final class Connection {
+  @Option(
+      names = "--socket",
+      paramLabel = "PATH",
+      description = "the daemon's socket (default: ${DEFAULT-VALUE})")
+  Path socket = Protocol.DEFAULT_SOCKET;
+
+  @Option(
+      names = "--direct",
+      description = "run both phases in this process, without a daemon (for a Dom0 that has none)")
+  boolean direct;
+
+  @Option(names = "--json", description = "print the reply as JSON, for scripts")
+  boolean json;
+
+  Reply send(Request request) throws DaemonClient.Unreachable {
+    if (direct) {
+      try (XenEngine engine = XenEngine.start(Map.of())) {
+        return engine.handle(request);
+      }
+    }
+    return DaemonClient.send(socket, request);
+  }
+}

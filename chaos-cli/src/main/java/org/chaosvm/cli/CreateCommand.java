@@ -1,0 +1,79 @@
+package org.chaosvm.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.chaosvm.daemon.config.GuestConfigs;
+import org.chaosvm.daemon.protocol.Protocol;
+import org.chaosvm.daemon.protocol.Reply;
+import org.chaosvm.daemon.protocol.Request;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "create",
+    mixinStandardHelpOptions = true,
+    description = "Create a guest from an xl.cfg or chaos JSON config.")
+final class CreateCommand implements Callable<Integer> {
+  @Mixin Connection connection;
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "CONFIG", description = "the guest's config file")
+  Path config;
+
+  @Option(
+      names = {"-p", "--paused"},
+      description = "leave the guest paused")
+  boolean paused;
+
+  @Option(
+      names = {"-c", "--console"},
+      description = "attach to its console once created")
+  boolean console;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    String text;
+    try {
+      if (Files.size(config) > GuestConfigs.MAX_SIZE) {
+        spec.commandLine()
+            .getErr()
+            .println(
+                "chaos: "
+                    + config
+                    + ": larger than "
+                    + GuestConfigs.MAX_SIZE
+                    + " bytes: not a guest config");
+        return ExitCodes.CONFIG;
+      }
+      text = Files.readString(config);
+    } catch (NoSuchFileException e) {
+      spec.commandLine().getErr().println("chaos: " + config + ": no such file");
+      return ExitCodes.CONFIG;
+    } catch (IOException e) {
+      spec.commandLine().getErr().println("chaos: " + config + ": cannot read: " + e.getMessage());
+      return ExitCodes.CONFIG;
+    }
+    Reply reply;
+    try {
+      reply =
+          connection.send(new Request.Create(Protocol.VERSION, config.toString(), text, paused));
+    } catch (DaemonClient.Unreachable e) {
+      spec.commandLine().getErr().println("chaos: " + e.getMessage());
+      return ExitCodes.DAEMON_UNREACHABLE;
+    }
+    int code =
+        Output.print(
+            reply, connection.json, spec.commandLine().getOut(), spec.commandLine().getErr());
+    if (code == ExitCodes.OK && console && reply instanceof Reply.Created created) {
+      return ConsoleCommand.attach(created.domid(), spec);
+    }
+    return code;
+  }
+}

@@ -1,0 +1,70 @@
+package org.chaosvm.cli;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.chaosvm.daemon.protocol.Codec;
+import org.chaosvm.daemon.protocol.Reply;
+import org.chaosvm.daemon.protocol.Request;
+
+/** Sends one request to the daemon over its socket and returns the reply. */
+final class DaemonClient {
+  /** The daemon could not be reached; the message says why, in a sysadmin's words. */
+  static final class Unreachable extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Unreachable(String message) {
+      super(message);
+    }
+  }
+
+  private DaemonClient() {}
+
+  static Reply send(Path socket, Request request) throws Unreachable {
+    SocketChannel channel;
+    try {
+      channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+      channel.connect(UnixDomainSocketAddress.of(socket));
+    } catch (AccessDeniedException e) {
+      throw new Unreachable(
+          "permission denied on " + socket + ": chaos needs root or the daemon's group");
+    } catch (IOException e) {
+      String why = e.getMessage() == null ? e.toString() : e.getMessage();
+      if (why.contains("Permission denied")) {
+        throw new Unreachable(
+            "permission denied on " + socket + ": chaos needs root or the daemon's group");
+      }
+      throw new Unreachable(
+          "cannot reach chaos-daemon at "
+              + socket
+              + " ("
+              + why
+              + "): is it running? (or use --direct)");
+    }
+    try (channel;
+        InputStream in = new BufferedInputStream(Channels.newInputStream(channel))) {
+      Codec.write(Channels.newOutputStream(channel), request);
+      Optional<byte[]> line = Codec.readLine(in);
+      if (line.isEmpty()) {
+        throw new Unreachable(
+            "chaos-daemon at " + socket + " closed the connection without a reply");
+      }
+      return Codec.decodeReply(line.get());
+    } catch (IOException e) {
+      throw new Unreachable("lost chaos-daemon at " + socket + ": " + e.getMessage());
+    } catch (Codec.MalformedMessage e) {
+      throw new Unreachable(
+          "chaos-daemon at "
+              + socket
+              + " replied with something else than the protocol: "
+              + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,17 @@
+package org.chaosvm.cli;
+
+import org.chaosvm.daemon.protocol.GuestRef;
+import org.chaosvm.daemon.protocol.Protocol;
+import org.chaosvm.daemon.protocol.Request;
+import picocli.CommandLine.Command;
+
+@Command(
+    name = "destroy",
+    mixinStandardHelpOptions = true,
+    description = "Destroy a guest at once (no shutdown).")
+final class DestroyCommand extends GuestCommand {
+  @Override
+  Request request(GuestRef ref) {
+    return new Request.Destroy(Protocol.VERSION, ref);
+  }
+}

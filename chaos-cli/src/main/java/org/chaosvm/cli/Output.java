@@ -1,0 +1,50 @@
+package org.chaosvm.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import org.chaosvm.daemon.protocol.Reply;
+
+/** Prints replies: for people by default, as JSON with --json. */
+final class Output {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private Output() {}
+
+  /** Prints the reply and returns the exit code it means. */
+  static int print(Reply reply, boolean json, PrintWriter out, PrintWriter err) {
+    if (json) {
+      try {
+        out.println(JSON.writeValueAsString(reply));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        err.println("chaos: " + e.getMessage());
+        return ExitCodes.FAILURE;
+      }
+      return reply instanceof Reply.Error error ? ExitCodes.of(error.code()) : ExitCodes.OK;
+    }
+    if (reply instanceof Reply.Error error) {
+      err.println("chaos: " + error.message());
+      return ExitCodes.of(error.code());
+    } else if (reply instanceof Reply.Created created) {
+      out.printf(
+          "created %s (domid %d) from %s%n",
+          created.name(), created.domid(), created.fromPool() ? "the pool" : "a new shell");
+      created.phasesMs().forEach((phase, ms) -> out.printf("  %-34s %9.1f ms%n", phase, ms));
+    } else if (reply instanceof Reply.Done done) {
+      out.println(done.message());
+    } else if (reply instanceof Reply.Guests guests) {
+      out.printf("%-32s %5s %6s %5s  %s%n", "Name", "ID", "Mem", "VCPUs", "State");
+      for (Reply.GuestInfo g : guests.guests()) {
+        out.printf(
+            "%-32s %5d %6d %5d  %s%n", g.name(), g.domid(), g.memoryMib(), g.vcpus(), g.state());
+      }
+    } else if (reply instanceof Reply.HostInfo info) {
+      out.printf(
+          "memory: %d MiB total, %d MiB free; cpus: %d%n",
+          info.totalMib(), info.freeMib(), info.cpus());
+      out.println("pool (size class: ready / target):");
+      info.pool()
+          .forEach((size, c) -> out.printf("  %-12s %d / %d%n", size, c.ready(), c.target()));
+    }
+    return ExitCodes.OK;
+  }
+}

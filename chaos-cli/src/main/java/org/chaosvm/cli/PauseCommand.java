@@ -1,0 +1,14 @@
+package org.chaosvm.cli;
+
+import org.chaosvm.daemon.protocol.GuestRef;
+import org.chaosvm.daemon.protocol.Protocol;
+import org.chaosvm.daemon.protocol.Request;
+import picocli.CommandLine.Command;
+
+@Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a guest's vCPUs.")
+final class PauseCommand extends GuestCommand {
+  @Override
+  Request request(GuestRef ref) {
+    return new Request.Pause(Protocol.VERSION, ref);
+  }
+}

@@ -1,0 +1,21 @@
+package org.chaosvm.cli;
+
+import org.chaosvm.daemon.protocol.Reply;
+import org.chaosvm.daemon.protocol.Request;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Sends a request and prints its reply; the exit code says how it went. */
+final class Requests {
+  private Requests() {}
+
+  static int send(Connection connection, CommandSpec spec, Request request) {
+    try {
+      Reply reply = connection.send(request);
+      return Output.print(
+          reply, connection.json, spec.commandLine().getOut(), spec.commandLine().getErr());
+    } catch (DaemonClient.Unreachable e) {
+      spec.commandLine().getErr().println("chaos: " + e.getMessage());
+      return ExitCodes.DAEMON_UNREACHABLE;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package org.chaosvm.daemon;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import org.chaosvm.daemon.engine.SizeClass;
+import org.chaosvm.daemon.engine.XenEngine;
+import org.chaosvm.daemon.protocol.Protocol;
+import org.chaosvm.daemon.server.SocketServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code chaos-daemon}: the long-running half of the split toolstack, run by systemd on Dom0.
+ *
+ * <pre>
+ * chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS=COUNT]...
+ * </pre>
+ *
+ * Stops on SIGTERM (systemd's stop) or SIGINT: destroys its shells, leaves guests running.
+ */
+public final class ChaosDaemon {
+  private static final Logger log = LoggerFactory.getLogger(ChaosDaemon.class);
+
+  private ChaosDaemon() {}
+
+  record Options(Path socket, Optional<String> group, Map<SizeClass, Integer> pool) {}
+
+  public static void main(String[] args) throws Exception {
+    Options options;
+    try {
+      options = parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("chaos-daemon: " + e.getMessage());
+      System.err.println(
+          "usage: chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS=COUNT]...");
+      System.exit(2);
+      return;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    XenEngine engine = XenEngine.start(options.pool());
+    SocketServer server;
+    try {
+      server = SocketServer.start(options.socket(), options.group(), engine);
+    } catch (Exception e) {
+      engine.close();
+      log.error("cannot listen on {}: {}", options.socket(), e.getMessage());
+      System.exit(1);
+      return;
+    }
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.info("stopping");
+                  server.close();
+                  engine.close();
+                  stopped.countDown();
+                },
+                "stop"));
+    log.info("chaos-daemon ready (pool targets {})", options.pool());
+    stopped.await();
+  }
+
+  static Options parse(String[] args) {
+    Path socket = Protocol.DEFAULT_SOCKET;
+    Optional<String> group = Optional.empty();
+    Map<SizeClass, Integer> pool = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("--help") || arg.equals("-h")) {
+        throw new IllegalArgumentException("options:");
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException("unknown option or missing value: " + arg);
+      }
+      String value = args[++i];
+      switch (arg) {
+        case "--socket" -> socket = Path.of(value);
+        case "--group" -> group = Optional.of(value);
+        case "--pool" -> {
+          String[] parts = value.split("=");
+          if (parts.length != 2) {
+            throw new IllegalArgumentException("--pool takes MEMORYxVCPUS=COUNT, e.g. 256x1=4");
+          }
+          try {
+            pool.put(SizeClass.parse(parts[0]), Integer.parseInt(parts[1]));
+          } catch (RuntimeException e) {
+            throw new IllegalArgumentException("--pool takes MEMORYxVCPUS=COUNT, e.g. 256x1=4");
+          }
+        }
+        default -> throw new IllegalArgumentException("unknown option " + arg);
+      }
+    }
+    return new Options(socket, group, pool);
+  }
+}

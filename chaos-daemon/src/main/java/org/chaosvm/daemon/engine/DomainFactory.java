@@ -1,0 +1,167 @@
+package org.chaosvm.daemon.engine;
+
+import java.util.Optional;
+import java.util.UUID;
+import org.chaosvm.daemon.config.GuestConfig;
+import org.chaosvm.daemon.protocol.ErrorCode;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.DomainBuilder;
+import org.chaosvm.libxc.DomainConfig;
+import org.chaosvm.libxc.Errno;
+import org.chaosvm.libxc.XenCtrl;
+import org.chaosvm.libxc.XenException;
+import org.chaosvm.libxc.XenStore;
+
+/**
+ * The two phases of the split toolstack on real Xen: {@link #prepare} makes a VM shell ahead of
+ * time, {@link #execute} turns one into a running guest. A failure in either destroys what it had
+ * made before the exception goes on.
+ */
+final class DomainFactory {
+  /** libxl's LIBXL_MAXMEM_CONSTANT: slack above the guest's memory for Xen's own use, in KiB. */
+  static final long MAXMEM_SLACK_KIB = 1024;
+
+  private final XenHandles handles;
+
+  DomainFactory(XenHandles handles) {
+    this.handles = handles;
+  }
+
+  /**
+   * The prepare phase: creates a paused domain of {@code size}, sets its vCPUs, memory limits and
+   * CPU policy, allocates its console and XenStore event channels, marks it a shell in XenStore.
+   */
+  Shell prepare(SizeClass size) {
+    XenCtrl xc = handles.xc();
+    XenStore xs = handles.xs();
+    UUID uuid = UUID.randomUUID();
+    DomId domid = xc.createDomain(DomainConfig.pv(uuid, size.vcpus()));
+    try {
+      DomainLayout.markShell(xs, domid);
+      xc.applyDefaultCpuPolicy(domid);
+      xc.setMaxVcpus(domid, size.vcpus());
+      long memoryKib = size.memoryMib() * 1024L;
+      xc.setMaxMemory(domid, memoryKib + MAXMEM_SLACK_KIB);
+      xc.setMemmapLimit(domid, memoryKib);
+      int consolePort = xc.allocUnboundEventChannel(domid, DomId.DOM0);
+      int storePort = xc.allocUnboundEventChannel(domid, DomId.DOM0);
+      return new Shell(domid, uuid, size, consolePort, storePort);
+    } catch (RuntimeException e) {
+      destroyQuietly(domid, Optional.of(uuid), e);
+      throw e;
+    }
+  }
+
+  /**
+   * The execute phase: loads the guest's kernel and ramdisk into the shell, builds it, describes it
+   * in XenStore, introduces it (to xenstored and so to xenconsoled) and, unless the config says
+   * paused, unpauses it.
+   */
+  DomId execute(Shell shell, GuestConfig guest, String configText, boolean paused, Phases phases) {
+    XenCtrl xc = handles.xc();
+    XenStore xs = handles.xs();
+    DomId domid = shell.domid();
+    try {
+      DomainLayout.markBuilding(xs, domid, guest.name());
+      guest
+          .cpus()
+          .ifPresent(
+              cpus -> {
+                for (int vcpu = 0; vcpu < guest.maxVcpus(); vcpu++) {
+                  xc.setVcpuAffinity(domid, vcpu, cpus);
+                }
+              });
+      DomainLayout.Rings rings;
+      try (DomainBuilder builder = DomainBuilder.allocate(xc, guest.cmdline(), null)) {
+        builder.kernelFile(guest.kernel());
+        if (guest.ramdisk().isPresent()) {
+          builder.ramdiskFile(guest.ramdisk().get());
+        }
+        builder
+            .console(shell.consolePort(), DomId.DOM0)
+            .xenstore(shell.storePort(), DomId.DOM0)
+            .maxVcpus(guest.maxVcpus());
+        phases.end("image load");
+        builder.bootXenInit(domid);
+        builder.parseImage();
+        builder.memInit(guest.memoryMib());
+        builder.bootMemInit();
+        builder.buildImage();
+        builder.bootImage();
+        builder.gnttabInit();
+        rings =
+            new DomainLayout.Rings(
+                builder.consoleMfn(),
+                shell.consolePort(),
+                builder.xenstoreMfn(),
+                shell.storePort());
+      }
+      phases.end("build");
+      DomainLayout.describeGuest(xs, domid, shell.uuid(), guest, rings, configText);
+      xs.introduceDomain(domid, rings.storeMfn(), rings.storePort());
+      phases.end("xenstore and console");
+      if (!paused) {
+        xc.unpause(domid);
+      }
+      phases.end("unpause");
+      return domid;
+    } catch (XenException e) {
+      destroyQuietly(domid, Optional.of(shell.uuid()), e);
+      throw translate(e, guest);
+    } catch (RuntimeException e) {
+      destroyQuietly(domid, Optional.of(shell.uuid()), e);
+      throw e;
+    }
+  }
+
+  /** Destroys a domain and removes its XenStore nodes. */
+  void destroy(DomId domid, Optional<UUID> uuid) {
+    XenCtrl xc = handles.xc();
+    XenStore xs = handles.xs();
+    try {
+      xc.destroy(domid);
+    } catch (XenException e) {
+      if (e.errno() != Errno.ESRCH) {
+        throw e;
+      }
+    }
+    DomainLayout.remove(xs, domid, uuid);
+  }
+
+  private void destroyQuietly(DomId domid, Optional<UUID> uuid, Throwable failure) {
+    try {
+      destroy(domid, uuid);
+    } catch (RuntimeException cleanup) {
+      failure.addSuppressed(cleanup);
+    }
+  }
+
+  /** Xen's refusals in words a sysadmin acts on, keeping Xen's own message. */
+  static ChaosException translate(XenException e, GuestConfig guest) {
+    if (e.errno() == Errno.ENOMEM || e.function().equals("xc_dom_boot_mem_init")) {
+      return new ChaosException(
+          ErrorCode.NO_CAPACITY,
+          "not enough free memory for "
+              + guest.name()
+              + " ("
+              + guest.memoryMib()
+              + " MiB): "
+              + e.getMessage(),
+          e);
+    }
+    if (e.function().equals("xc_dom_kernel_file") || e.function().equals("xc_dom_module_file")) {
+      return new ChaosException(
+          ErrorCode.CONFIG,
+          "cannot load " + guest.name() + "'s kernel or ramdisk: " + e.getMessage(),
+          e);
+    }
+    if (e.function().equals("xc_dom_parse_image")) {
+      return new ChaosException(
+          ErrorCode.CONFIG,
+          guest.kernel() + " is not a kernel Xen can boot as a PV guest: " + e.getMessage(),
+          e);
+    }
+    return new ChaosException(
+        ErrorCode.XEN, "cannot create " + guest.name() + ": " + e.getMessage(), e);
+  }
+}

@@ -1,0 +1,172 @@
+package org.chaosvm.daemon.engine;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Prepared VM shells, per size class, kept at their targets by a background thread: a take never
+ * waits for a refill, and every take wakes the refill. The original LightVM daemon never refilled.
+ */
+final class ShellPool implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ShellPool.class);
+
+  /** After a failed prepare (out of memory, say) the refill waits this long before trying again. */
+  private static final long RETRY_MILLIS = 2000;
+
+  private final Function<SizeClass, Shell> prepare;
+  private final Consumer<Shell> destroy;
+  private final Map<SizeClass, Integer> targets = new TreeMap<>(ShellPool::compare);
+  private final Map<SizeClass, Deque<Shell>> ready = new HashMap<>();
+  private final Thread refill;
+  private boolean closed;
+
+  ShellPool(
+      Function<SizeClass, Shell> prepare,
+      Consumer<Shell> destroy,
+      Map<SizeClass, Integer> initialTargets) {
+    this.prepare = prepare;
+    this.destroy = destroy;
+    this.targets.putAll(initialTargets);
+    this.refill = new Thread(this::refillLoop, "shell-pool-refill");
+    this.refill.setDaemon(true);
+    this.refill.start();
+  }
+
+  /** A ready shell of exactly this size, if the pool has one. */
+  synchronized Optional<Shell> take(SizeClass size) {
+    Deque<Shell> shells = ready.get(size);
+    Shell shell = shells == null ? null : shells.pollFirst();
+    notifyAll();
+    return Optional.ofNullable(shell);
+  }
+
+  synchronized void setTarget(SizeClass size, int target) {
+    if (target < 0) {
+      throw new IllegalArgumentException("a pool target is 0 or more");
+    }
+    if (target == 0) {
+      targets.remove(size);
+    } else {
+      targets.put(size, target);
+    }
+    notifyAll();
+  }
+
+  /** Per size class: shells ready, and the target. */
+  synchronized Map<SizeClass, int[]> state() {
+    Map<SizeClass, int[]> state = new TreeMap<>(ShellPool::compare);
+    targets.forEach((size, target) -> state.put(size, new int[] {count(size), target}));
+    ready.forEach((size, shells) -> state.putIfAbsent(size, new int[] {shells.size(), 0}));
+    return state;
+  }
+
+  /** Waits (at most {@code millis}) until every class is at its target; true if it is. */
+  synchronized boolean awaitFull(long millis) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + millis;
+    while (!full()) {
+      long left = deadline - System.currentTimeMillis();
+      if (left <= 0) {
+        return false;
+      }
+      wait(left);
+    }
+    return true;
+  }
+
+  private boolean full() {
+    return targets.entrySet().stream().allMatch(e -> count(e.getKey()) >= e.getValue());
+  }
+
+  private int count(SizeClass size) {
+    Deque<Shell> shells = ready.get(size);
+    return shells == null ? 0 : shells.size();
+  }
+
+  private void refillLoop() {
+    while (true) {
+      SizeClass wanted;
+      synchronized (this) {
+        while (!closed && (wanted = short_()) == null) {
+          try {
+            wait();
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (closed) {
+          return;
+        }
+        wanted = short_();
+      }
+      try {
+        Shell shell = prepare.apply(wanted);
+        synchronized (this) {
+          if (closed) {
+            destroy.accept(shell);
+            return;
+          }
+          ready.computeIfAbsent(wanted, s -> new ArrayDeque<>()).addLast(shell);
+          notifyAll();
+        }
+        log.debug("prepared shell {} ({})", shell.domid(), wanted);
+      } catch (RuntimeException e) {
+        log.warn("cannot prepare a {} shell: {}", wanted, e.getMessage());
+        try {
+          Thread.sleep(RETRY_MILLIS);
+        } catch (InterruptedException interrupted) {
+          return;
+        }
+      }
+    }
+  }
+
+  /** A class below its target, or null. */
+  private SizeClass short_() {
+    for (Map.Entry<SizeClass, Integer> target : targets.entrySet()) {
+      if (count(target.getKey()) < target.getValue()) {
+        return target.getKey();
+      }
+    }
+    return null;
+  }
+
+  /** Stops the refill and destroys every ready shell. */
+  @Override
+  public void close() {
+    List<Shell> leftover;
+    synchronized (this) {
+      closed = true;
+      notifyAll();
+      leftover = ready.values().stream().flatMap(Deque::stream).toList();
+      ready.clear();
+    }
+    refill.interrupt();
+    try {
+      refill.join(60_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (Shell shell : leftover) {
+      try {
+        destroy.accept(shell);
+      } catch (RuntimeException e) {
+        log.warn("cannot destroy shell {}: {}", shell.domid(), e.getMessage());
+      }
+    }
+  }
+
+  private static int compare(SizeClass a, SizeClass b) {
+    return a.memoryMib() != b.memoryMib()
+        ? Integer.compare(a.memoryMib(), b.memoryMib())
+        : Integer.compare(a.vcpus(), b.vcpus());
+  }
+}

@@ -1,0 +1,51 @@
+package org.chaosvm.daemon.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.Map;
+
+/**
+ * What a client asks of the daemon: a closed set, told apart by the {@code "op"} field. Every
+ * request also carries {@code "version"}.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "op")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = Request.Create.class, name = "create"),
+  @JsonSubTypes.Type(value = Request.Destroy.class, name = "destroy"),
+  @JsonSubTypes.Type(value = Request.Shutdown.class, name = "shutdown"),
+  @JsonSubTypes.Type(value = Request.Reboot.class, name = "reboot"),
+  @JsonSubTypes.Type(value = Request.Pause.class, name = "pause"),
+  @JsonSubTypes.Type(value = Request.Unpause.class, name = "unpause"),
+  @JsonSubTypes.Type(value = Request.ListGuests.class, name = "list"),
+  @JsonSubTypes.Type(value = Request.Info.class, name = "info"),
+  @JsonSubTypes.Type(value = Request.SetPool.class, name = "pool-set"),
+})
+public sealed interface Request {
+  int version();
+
+  /**
+   * Create a guest from the config file's text ({@code configPath} only names it in errors; the
+   * daemon reads no client file).
+   */
+  record Create(int version, String configPath, String configText, boolean paused)
+      implements Request {}
+
+  record Destroy(int version, GuestRef guest) implements Request {}
+
+  /** Ask the guest to power off; with {@code await}, answer once it is gone. */
+  record Shutdown(int version, GuestRef guest, boolean await) implements Request {}
+
+  record Reboot(int version, GuestRef guest) implements Request {}
+
+  record Pause(int version, GuestRef guest) implements Request {}
+
+  record Unpause(int version, GuestRef guest) implements Request {}
+
+  record ListGuests(int version) implements Request {}
+
+  /** The host and the pool's state per size class. */
+  record Info(int version) implements Request {}
+
+  /** Set pool targets: shells to keep ready per size class ("MEMORYxVCPUS" to count). */
+  record SetPool(int version, Map<String, Integer> targets) implements Request {}
+}

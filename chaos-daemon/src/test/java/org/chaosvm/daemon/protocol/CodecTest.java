@@ -1,0 +1,109 @@
+package org.chaosvm.daemon.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class CodecTest {
+  private static byte[] bytes(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void requestsRoundTripAsOneLineOfJsonEach() throws Exception {
+    List<Request> requests =
+        List.of(
+            new Request.Create(1, "vm.cfg", "name = \"a\"\n", true),
+            new Request.Destroy(1, new GuestRef("web1")),
+            new Request.Shutdown(1, new GuestRef("7"), true),
+            new Request.ListGuests(1),
+            new Request.SetPool(1, Map.of("256x1", 2)));
+    for (Request request : requests) {
+      byte[] line = Codec.encode(request);
+      assertEquals('\n', line[line.length - 1]);
+      String json = new String(line, StandardCharsets.UTF_8);
+      assertEquals(json.indexOf('\n'), json.length() - 1, "one line: " + json);
+      byte[] body = java.util.Arrays.copyOf(line, line.length - 1);
+      assertEquals(request, Codec.decodeRequest(body));
+    }
+  }
+
+  @Test
+  void wireFormatNamesTheOperation() {
+    assertEquals(
+        "{\"op\":\"destroy\",\"version\":1,\"guest\":\"web1\"}\n",
+        new String(
+            Codec.encode(new Request.Destroy(1, new GuestRef("web1"))), StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void repliesRoundTrip() throws Exception {
+    Reply created = new Reply.Created(5, "web1", true, Map.of("execute", 12.5));
+    Reply error = new Reply.Error(ErrorCode.NOT_FOUND, "no guest named web2");
+    for (Reply reply : List.of(created, error)) {
+      byte[] line = Codec.encode(reply);
+      assertEquals(reply, Codec.decodeReply(java.util.Arrays.copyOf(line, line.length - 1)));
+    }
+  }
+
+  @Test
+  void unknownFieldIsRefusedByName() {
+    Codec.MalformedMessage e =
+        assertThrows(
+            Codec.MalformedMessage.class,
+            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":1,\"verbose\":true}")));
+    assertEquals("unknown field 'verbose'", e.getMessage());
+  }
+
+  @Test
+  void unknownOperationIsRefused() {
+    Codec.MalformedMessage e =
+        assertThrows(
+            Codec.MalformedMessage.class,
+            () -> Codec.decodeRequest(bytes("{\"op\":\"migrate\",\"version\":1}")));
+    assertTrue(e.getMessage().contains("migrate"), e.getMessage());
+  }
+
+  @Test
+  void otherProtocolVersionIsRefused() {
+    Codec.MalformedMessage e =
+        assertThrows(
+            Codec.MalformedMessage.class,
+            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":2}")));
+    assertTrue(e.getMessage().contains("protocol version 2"), e.getMessage());
+  }
+
+  @Test
+  void missingFieldsAndGarbageAreRefused() {
+    assertThrows(
+        Codec.MalformedMessage.class,
+        () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":1}")));
+    assertThrows(Codec.MalformedMessage.class, () -> Codec.decodeRequest(bytes("not json")));
+    assertThrows(
+        Codec.MalformedMessage.class,
+        () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":1} {}")));
+    assertThrows(Codec.MalformedMessage.class, () -> Codec.decodeRequest(bytes("")));
+  }
+
+  @Test
+  void linesAreReadOneAtATimeAndOversizedOnesRefused() throws Exception {
+    ByteArrayInputStream in = new ByteArrayInputStream(bytes("{\"a\":1}\n{\"b\":2}\n"));
+    assertEquals("{\"a\":1}", new String(Codec.readLine(in).orElseThrow(), StandardCharsets.UTF_8));
+    assertEquals("{\"b\":2}", new String(Codec.readLine(in).orElseThrow(), StandardCharsets.UTF_8));
+    assertEquals(Optional.empty(), Codec.readLine(in));
+
+    byte[] huge = new byte[Protocol.MAX_MESSAGE_BYTES + 10];
+    java.util.Arrays.fill(huge, (byte) 'x');
+    Codec.MalformedMessage e =
+        assertThrows(
+            Codec.MalformedMessage.class, () -> Codec.readLine(new ByteArrayInputStream(huge)));
+    assertTrue(e.getMessage().contains("longer than"), e.getMessage());
+  }
+}
