@@ -116,8 +116,11 @@ final class ShellPool implements AutoCloseable {
           }
           ready.computeIfAbsent(wanted, s -> new ArrayDeque<>()).addLast(shell);
           notifyAll();
+          log.debug("prepared shell {} ({})", shell.domid(), wanted);
+          if (full()) {
+            log.info("pool at its targets: {}", targets);
+          }
         }
-        log.debug("prepared shell {} ({})", shell.domid(), wanted);
       } catch (RuntimeException e) {
         log.warn("cannot prepare a {} shell: {}", wanted, e.getMessage());
         try {
