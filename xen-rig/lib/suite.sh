@@ -59,7 +59,13 @@ rig_test() {
   rig_e2e ""
   rc=$?
   rig_log "all tests done in $(rig_elapsed "$start") s"
-  rig_summary
+  if [ "$rc" -ne 0 ] && ! ls "$RIG_E2E_REPORTS"/*.xml >/dev/null 2>&1; then
+    # The suite did not even run (or left no report): count it as one failure, not as nothing.
+    rig_log "the end-to-end suite failed (status $rc) before reporting any test"
+    rig_summary | awk '{ $4 = $4 + 1; print }'
+  else
+    rig_summary
+  fi
   return "$rc"
 }
 

@@ -2,7 +2,6 @@ package org.chaosvm.libxc;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -84,63 +83,29 @@ final class PvGuest {
       storeMfn = builder.xenstoreMfn();
     }
 
-    describeInXenStore(xs, consoleMfn, consolePort, storeMfn, storePort);
+    PvGuestNodes nodes =
+        new PvGuestNodes(
+            domid,
+            uuid,
+            spec.name(),
+            memoryKib,
+            memoryKib,
+            spec.vcpus(),
+            spec.vcpus(),
+            consoleMfn,
+            consolePort,
+            storeMfn,
+            storePort);
+    xs.inTransaction(
+        t -> {
+          xs.rm(t, PvGuestNodes.domainPath(domid));
+          nodes.write(xs, t);
+          return null;
+        });
     xs.introduceDomain(domid, storeMfn, storePort);
     phase("xenstore and console");
     xc.unpause(domid);
     phase("unpause");
-  }
-
-  /** The nodes libxl writes for a PV guest without devices. */
-  private void describeInXenStore(
-      XenStore xs, long consoleMfn, int consolePort, long storeMfn, int storePort) {
-    String dom = xs.domainPath(domid);
-    String vm = "/vm/" + uuid;
-    List<XsPermission> readOnly =
-        List.of(
-            new XsPermission(DomId.DOM0, XsPermission.Access.NONE),
-            new XsPermission(domid, XsPermission.Access.READ));
-    List<XsPermission> guestOwned = List.of(new XsPermission(domid, XsPermission.Access.NONE));
-    xs.inTransaction(
-        t -> {
-          xs.rm(t, dom);
-          xs.mkdir(t, dom);
-          xs.setPermissions(t, dom, readOnly);
-          xs.mkdir(t, vm);
-          xs.setPermissions(t, vm, readOnly);
-          xs.write(t, vm + "/uuid", uuid.toString());
-          xs.write(t, vm + "/name", spec.name());
-          xs.write(t, dom + "/vm", vm);
-          xs.write(t, dom + "/name", spec.name());
-          xs.write(t, dom + "/domid", Integer.toString(domid.value()));
-          for (String node : List.of("device", "memory", "cpu")) {
-            xs.mkdir(t, dom + "/" + node);
-            xs.setPermissions(t, dom + "/" + node, readOnly);
-          }
-          for (String node :
-              List.of(
-                  "control", "control/shutdown", "data", "drivers", "feature", "attr", "error")) {
-            xs.mkdir(t, dom + "/" + node);
-            xs.setPermissions(t, dom + "/" + node, guestOwned);
-          }
-          xs.write(t, dom + "/control/platform-feature-multiprocessor-suspend", "1");
-          xs.write(t, dom + "/control/platform-feature-xs_reset_watches", "1");
-          xs.write(t, dom + "/memory/static-max", Long.toString(spec.memoryMib() * 1024L));
-          xs.write(t, dom + "/memory/target", Long.toString(spec.memoryMib() * 1024L));
-          for (int cpu = 0; cpu < spec.vcpus(); cpu++) {
-            xs.write(t, dom + "/cpu/" + cpu + "/availability", "online");
-          }
-          xs.write(t, dom + "/store/port", Integer.toString(storePort));
-          xs.write(t, dom + "/store/ring-ref", Long.toString(storeMfn));
-          xs.mkdir(t, dom + "/console");
-          xs.setPermissions(t, dom + "/console", guestOwned);
-          xs.write(t, dom + "/console/port", Integer.toString(consolePort));
-          xs.write(t, dom + "/console/ring-ref", Long.toString(consoleMfn));
-          xs.write(t, dom + "/console/type", "xenconsoled");
-          xs.write(t, dom + "/console/output", "pty");
-          xs.write(t, dom + "/console/limit", "1048576");
-          return null;
-        });
   }
 
   /** Destroys the domain (if it was created) and removes its XenStore entries. */

@@ -8,6 +8,7 @@ import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainBuilder;
 import org.chaosvm.libxc.DomainConfig;
 import org.chaosvm.libxc.Errno;
+import org.chaosvm.libxc.PvGuestNodes;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenException;
 import org.chaosvm.libxc.XenStore;
@@ -71,7 +72,7 @@ final class DomainFactory {
                   xc.setVcpuAffinity(domid, vcpu, cpus);
                 }
               });
-      DomainLayout.Rings rings;
+      PvGuestNodes nodes;
       try (DomainBuilder builder = DomainBuilder.allocate(xc, guest.cmdline(), null)) {
         builder.kernelFile(guest.kernel());
         if (guest.ramdisk().isPresent()) {
@@ -89,16 +90,23 @@ final class DomainFactory {
         builder.buildImage();
         builder.bootImage();
         builder.gnttabInit();
-        rings =
-            new DomainLayout.Rings(
+        nodes =
+            new PvGuestNodes(
+                domid,
+                shell.uuid(),
+                guest.name(),
+                guest.memoryMib() * 1024L,
+                guest.maxMemoryMib() * 1024L,
+                guest.vcpus(),
+                guest.maxVcpus(),
                 builder.consoleMfn(),
                 shell.consolePort(),
                 builder.xenstoreMfn(),
                 shell.storePort());
       }
       phases.end("build");
-      DomainLayout.describeGuest(xs, domid, shell.uuid(), guest, rings, configText);
-      xs.introduceDomain(domid, rings.storeMfn(), rings.storePort());
+      DomainLayout.describeGuest(xs, nodes, guest, configText);
+      xs.introduceDomain(domid, nodes.storeMfn(), nodes.storePort());
       phases.end("xenstore and console");
       if (!paused) {
         xc.unpause(domid);

@@ -5,6 +5,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.PvGuestNodes;
 import org.chaosvm.libxc.XenStore;
 import org.chaosvm.libxc.XsPermission;
 
@@ -29,11 +30,11 @@ final class DomainLayout {
   private DomainLayout() {}
 
   static String domainPath(DomId domid) {
-    return "/local/domain/" + domid.value();
+    return PvGuestNodes.domainPath(domid);
   }
 
   static String vmPath(UUID uuid) {
-    return "/vm/" + uuid;
+    return PvGuestNodes.vmPath(uuid);
   }
 
   static String shellName(DomId domid) {
@@ -72,67 +73,24 @@ final class DomainLayout {
     return xs.read(XenStore.NO_TRANSACTION, domainPath(domid) + "/name");
   }
 
-  /** Where a built guest's console and XenStore rings are. */
-  record Rings(long consoleMfn, int consolePort, long storeMfn, int storePort) {}
-
-  /** Writes a built guest's nodes (as libxl does for a PV guest without devices) in one go. */
-  static void describeGuest(
-      XenStore xs, DomId domid, UUID uuid, GuestConfig guest, Rings rings, String configText) {
-    String dom = domainPath(domid);
-    String vm = vmPath(uuid);
-    List<XsPermission> readOnly =
-        List.of(
-            new XsPermission(DomId.DOM0, XsPermission.Access.NONE),
-            new XsPermission(domid, XsPermission.Access.READ));
-    List<XsPermission> guestOwned = List.of(new XsPermission(domid, XsPermission.Access.NONE));
-    List<XsPermission> dom0Only = List.of(new XsPermission(DomId.DOM0, XsPermission.Access.NONE));
+  /**
+   * Writes a built guest's nodes in one transaction: those of a PV guest ({@link PvGuestNodes}),
+   * and chaos's own, read back by a restarted daemon.
+   */
+  static void describeGuest(XenStore xs, PvGuestNodes nodes, GuestConfig guest, String configText) {
+    String chaos = domainPath(nodes.domid()) + "/chaos";
     xs.inTransaction(
         t -> {
-          xs.setPermissions(t, dom, readOnly);
-          xs.mkdir(t, vm);
-          xs.setPermissions(t, vm, readOnly);
-          xs.write(t, vm + "/uuid", uuid.toString());
-          xs.write(t, vm + "/name", guest.name());
-          xs.write(t, dom + "/vm", vm);
-          xs.write(t, dom + "/name", guest.name());
-          xs.write(t, dom + "/domid", Integer.toString(domid.value()));
-          for (String node : List.of("device", "memory", "cpu")) {
-            xs.mkdir(t, dom + "/" + node);
-            xs.setPermissions(t, dom + "/" + node, readOnly);
-          }
-          for (String node :
-              List.of(
-                  "control", "control/shutdown", "data", "drivers", "feature", "attr", "error")) {
-            xs.mkdir(t, dom + "/" + node);
-            xs.setPermissions(t, dom + "/" + node, guestOwned);
-          }
-          xs.write(t, dom + "/control/platform-feature-multiprocessor-suspend", "1");
-          xs.write(t, dom + "/control/platform-feature-xs_reset_watches", "1");
-          xs.write(t, dom + "/memory/static-max", Long.toString(guest.maxMemoryMib() * 1024L));
-          xs.write(t, dom + "/memory/target", Long.toString(guest.memoryMib() * 1024L));
-          for (int cpu = 0; cpu < guest.maxVcpus(); cpu++) {
-            xs.write(
-                t,
-                dom + "/cpu/" + cpu + "/availability",
-                cpu < guest.vcpus() ? "online" : "offline");
-          }
-          xs.write(t, dom + "/store/port", Integer.toString(rings.storePort()));
-          xs.write(t, dom + "/store/ring-ref", Long.toString(rings.storeMfn()));
-          xs.mkdir(t, dom + "/console");
-          xs.setPermissions(t, dom + "/console", guestOwned);
-          xs.write(t, dom + "/console/port", Integer.toString(rings.consolePort()));
-          xs.write(t, dom + "/console/ring-ref", Long.toString(rings.consoleMfn()));
-          xs.write(t, dom + "/console/type", "xenconsoled");
-          xs.write(t, dom + "/console/output", "pty");
-          xs.write(t, dom + "/console/limit", "1048576");
-          xs.setPermissions(t, dom + "/chaos", dom0Only);
-          xs.write(t, dom + "/chaos/state", STATE_RUNNING);
-          xs.write(t, dom + "/chaos/uuid", uuid.toString());
-          xs.write(t, dom + "/chaos/on_poweroff", guest.onPoweroff().xlName());
-          xs.write(t, dom + "/chaos/on_reboot", guest.onReboot().xlName());
-          xs.write(t, dom + "/chaos/on_crash", guest.onCrash().xlName());
+          nodes.write(xs, t);
+          xs.setPermissions(
+              t, chaos, List.of(new XsPermission(DomId.DOM0, XsPermission.Access.NONE)));
+          xs.write(t, chaos + "/state", STATE_RUNNING);
+          xs.write(t, chaos + "/uuid", nodes.uuid().toString());
+          xs.write(t, chaos + "/on_poweroff", guest.onPoweroff().xlName());
+          xs.write(t, chaos + "/on_reboot", guest.onReboot().xlName());
+          xs.write(t, chaos + "/on_crash", guest.onCrash().xlName());
           if (configText.length() <= MAX_KEPT_CONFIG) {
-            xs.write(t, dom + "/chaos/config", configText);
+            xs.write(t, chaos + "/config", configText);
           }
           return null;
         });

@@ -82,7 +82,8 @@ public final class SocketServer implements AutoCloseable {
   }
 
   private static boolean answers(Path path) {
-    try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+    try {
+      SocketChannel.open(UnixDomainSocketAddress.of(path)).close();
       return true;
     } catch (IOException e) {
       return false;

@@ -1,0 +1,81 @@
+package org.chaosvm.libxc;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The XenStore nodes a toolstack writes for a PV guest without devices, as libxl does for {@code xl
+ * create}: {@code /vm/UUID}, and under {@code /local/domain/DOMID} the name, memory and vCPU nodes,
+ * the directories the guest owns (control, data, ...), its XenStore ring and its console (which
+ * xenconsoled reads once the domain is introduced). Xen's conventions, not a toolstack's.
+ *
+ * @param memoryKib memory at boot
+ * @param maxMemoryKib memory the guest may grow to
+ * @param vcpus vCPUs online at boot, of {@code maxVcpus}
+ */
+public record PvGuestNodes(
+    DomId domid,
+    UUID uuid,
+    String name,
+    long memoryKib,
+    long maxMemoryKib,
+    int vcpus,
+    int maxVcpus,
+    long consoleMfn,
+    int consolePort,
+    long storeMfn,
+    int storePort) {
+
+  public static String domainPath(DomId domid) {
+    return "/local/domain/" + domid.value();
+  }
+
+  public static String vmPath(UUID uuid) {
+    return "/vm/" + uuid;
+  }
+
+  /** Writes the nodes in transaction {@code t}; the caller commits (and may add its own). */
+  public void write(XenStore xs, int t) {
+    String dom = domainPath(domid);
+    String vm = vmPath(uuid);
+    List<XsPermission> readOnly =
+        List.of(
+            new XsPermission(DomId.DOM0, XsPermission.Access.NONE),
+            new XsPermission(domid, XsPermission.Access.READ));
+    List<XsPermission> guestOwned = List.of(new XsPermission(domid, XsPermission.Access.NONE));
+    xs.mkdir(t, dom);
+    xs.setPermissions(t, dom, readOnly);
+    xs.mkdir(t, vm);
+    xs.setPermissions(t, vm, readOnly);
+    xs.write(t, vm + "/uuid", uuid.toString());
+    xs.write(t, vm + "/name", name);
+    xs.write(t, dom + "/vm", vm);
+    xs.write(t, dom + "/name", name);
+    xs.write(t, dom + "/domid", Integer.toString(domid.value()));
+    for (String node : List.of("device", "memory", "cpu")) {
+      xs.mkdir(t, dom + "/" + node);
+      xs.setPermissions(t, dom + "/" + node, readOnly);
+    }
+    for (String node :
+        List.of("control", "control/shutdown", "data", "drivers", "feature", "attr", "error")) {
+      xs.mkdir(t, dom + "/" + node);
+      xs.setPermissions(t, dom + "/" + node, guestOwned);
+    }
+    xs.write(t, dom + "/control/platform-feature-multiprocessor-suspend", "1");
+    xs.write(t, dom + "/control/platform-feature-xs_reset_watches", "1");
+    xs.write(t, dom + "/memory/static-max", Long.toString(maxMemoryKib));
+    xs.write(t, dom + "/memory/target", Long.toString(memoryKib));
+    for (int cpu = 0; cpu < maxVcpus; cpu++) {
+      xs.write(t, dom + "/cpu/" + cpu + "/availability", cpu < vcpus ? "online" : "offline");
+    }
+    xs.write(t, dom + "/store/port", Integer.toString(storePort));
+    xs.write(t, dom + "/store/ring-ref", Long.toString(storeMfn));
+    xs.mkdir(t, dom + "/console");
+    xs.setPermissions(t, dom + "/console", guestOwned);
+    xs.write(t, dom + "/console/port", Integer.toString(consolePort));
+    xs.write(t, dom + "/console/ring-ref", Long.toString(consoleMfn));
+    xs.write(t, dom + "/console/type", "xenconsoled");
+    xs.write(t, dom + "/console/output", "pty");
+    xs.write(t, dom + "/console/limit", "1048576");
+  }
+}
