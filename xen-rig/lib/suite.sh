@@ -71,5 +71,6 @@ rig_test() {
 
 rig_demo() {
   rig_setup
+  rig_build_for_dom0 -q -DskipTests package
   rig_boot_run "xen-rig/dom0/demo"
 }
