@@ -1,0 +1,108 @@
+package org.chaosvm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.chaosvm.rig.Xl;
+
+/** chaos-daemon run as its own process for an e2e test, and the chaos command pointed at it. */
+final class DaemonProcess {
+  static final Duration LIMIT = Duration.ofSeconds(180);
+
+  record Run(int code, String out, String err) {}
+
+  final Path socket;
+  final Path log;
+  private Process process;
+
+  private static final AtomicInteger STARTED = new AtomicInteger();
+
+  /** A daemon on {@code dir/chaos.sock}; each instance logs to a file of its own. */
+  DaemonProcess(Path dir) {
+    this.socket = dir.resolve("chaos.sock");
+    this.log = dir.resolve("daemon-" + STARTED.incrementAndGet() + ".log");
+  }
+
+  /** Starts the daemon with these pool targets ("256x1=1") and waits until the pool is full. */
+  DaemonProcess start(String... pool) throws Exception {
+    List<String> argv = new ArrayList<>();
+    argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    argv.addAll(
+        List.of("-cp", System.getProperty("java.class.path"), "org.chaosvm.daemon.ChaosDaemon"));
+    argv.addAll(List.of("--socket", socket.toString()));
+    for (String target : pool) {
+      argv.addAll(List.of("--pool", target));
+    }
+    process =
+        new ProcessBuilder(argv)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (!logText().contains("pool at its targets") && pool.length > 0
+        || !logText().contains("chaos-daemon ready")) {
+      assertTrue(process.isAlive(), "chaos-daemon died:\n" + logText());
+      assertTrue(System.nanoTime() < deadline, "chaos-daemon not ready:\n" + logText());
+      Thread.sleep(250);
+    }
+    return this;
+  }
+
+  Run chaos(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    List<String> argv = new ArrayList<>(List.of(args));
+    argv.add("--socket=" + socket);
+    int code = Chaos.run(new PrintWriter(out), new PrintWriter(err), argv.toArray(String[]::new));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  /** Stops the daemon as systemd does (SIGTERM) and returns its log. */
+  String stop() throws Exception {
+    process.destroy();
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "chaos-daemon did not stop");
+    return logText();
+  }
+
+  /** Kills the daemon outright (SIGKILL), as a crash would. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** Waits until xl list shows exactly {@code names}, besides the pool's shells. */
+  static void awaitOnly(List<String> names) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!guestNames().equals(names) && System.nanoTime() < deadline) {
+      Thread.sleep(250);
+    }
+    assertEquals(names, guestNames());
+  }
+
+  /** The domains xl list shows, the pool's shells aside. */
+  static List<String> guestNames() {
+    return Xl.domainNames().stream().filter(name -> !name.startsWith("chaos-shell-")).toList();
+  }
+
+  String logText() {
+    try {
+      return Files.exists(log) ? Files.readString(log) : "";
+    } catch (IOException e) {
+      return "(cannot read " + log + ": " + e.getMessage() + ")";
+    }
+  }
+}
