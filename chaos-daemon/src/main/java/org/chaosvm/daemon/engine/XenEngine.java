@@ -122,7 +122,11 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         phases.end("shell take");
       } else {
         requireCapacity(guest);
-        shell = factory.prepare(size);
+        try {
+          shell = factory.prepare(size);
+        } catch (XenException e) {
+          throw DomainFactory.translate(e, guest); // another create may have taken the memory
+        }
         phases.end("shell prepare (no pooled shell)");
       }
       DomId domid =

@@ -1,0 +1,122 @@
+package org.chaosvm.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.chaosvm.daemon.engine.SizeClass;
+import org.chaosvm.daemon.engine.XenEngine;
+import org.chaosvm.daemon.protocol.GuestRef;
+import org.chaosvm.daemon.protocol.Protocol;
+import org.chaosvm.daemon.protocol.Reply;
+import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.rig.Command;
+import org.chaosvm.rig.TestGuest;
+import org.chaosvm.rig.Xl;
+
+/**
+ * Benchmark, not a test: the same guest created N times (default 20) by {@code xl create}, by chaos
+ * without a pool (the {@code --direct} path: both phases on request) and by chaos from the pool
+ * (prepare phase done ahead), in one run of the rig. Prints medians and ratios to xl. Run:
+ *
+ * <pre>xen-rig/rig run -- xen-rig/dom0/java org.chaosvm.cli.CreateBenchmark [N]</pre>
+ *
+ * Times are wall-clock around the toolstack's create: xl's process from start to exit (it returns
+ * once the guest is unpaused), and chaos's request from send to reply. The chaos command's own JVM
+ * start is not in them (a few seconds under TCG; measured apart, below).
+ */
+public final class CreateBenchmark {
+  private CreateBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int runs = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+    Path dir = Files.createTempDirectory("chaos-bench");
+    Path config = TestGuest.writeXlConfig(dir, "bench", TestGuest.Mode.WAIT);
+    String text = Files.readString(config);
+    Map<String, List<Double>> totals = new LinkedHashMap<>();
+    Map<String, List<Double>> phases = new LinkedHashMap<>();
+
+    for (int i = 0; i < runs; i++) {
+      long start = System.nanoTime();
+      Command.run(Xl.CALL_TIMEOUT, "xl", "create", config.toString()).orThrow();
+      add(totals, "xl create", millisSince(start));
+      Xl.destroy("bench");
+    }
+
+    try (XenEngine direct = XenEngine.start(Map.of())) {
+      for (int i = 0; i < runs; i++) {
+        long start = System.nanoTime();
+        Reply reply =
+            direct.handle(new Request.Create(Protocol.VERSION, config.toString(), text, false));
+        add(totals, "chaos --direct (no pool)", millisSince(start));
+        record(phases, "direct: ", reply);
+        direct.handle(new Request.Destroy(Protocol.VERSION, new GuestRef("bench")));
+      }
+    }
+
+    try (XenEngine pooled = XenEngine.start(Map.of(new SizeClass(TestGuest.MEMORY_MIB, 1), 1))) {
+      for (int i = 0; i < runs; i++) {
+        pooled.awaitPoolFull(Duration.ofMinutes(2));
+        long start = System.nanoTime();
+        Reply reply =
+            pooled.handle(new Request.Create(Protocol.VERSION, config.toString(), text, false));
+        add(totals, "chaos (pooled shell)", millisSince(start));
+        record(phases, "pooled: ", reply);
+        pooled.handle(new Request.Destroy(Protocol.VERSION, new GuestRef("bench")));
+      }
+    }
+
+    long start = System.nanoTime();
+    Command.run(Duration.ofMinutes(2), "xen-rig/dom0/chaos", "--version").orThrow();
+    double cliStart = millisSince(start);
+
+    System.out.printf(
+        "create of the rig's test guest (%d MiB, Debian 6.1 kernel + busybox initramfs), %d runs each%n",
+        TestGuest.MEMORY_MIB, runs);
+    double xl = median(totals.get("xl create"));
+    System.out.printf("%-34s %12s %12s %10s%n", "toolstack", "median ms", "min ms", "vs xl");
+    totals.forEach(
+        (name, samples) ->
+            System.out.printf(
+                "%-34s %12.1f %12.1f %9.2fx%n",
+                name,
+                median(samples),
+                samples.stream().mapToDouble(d -> d).min().orElse(0),
+                median(samples) / xl));
+    System.out.println();
+    System.out.printf("%-34s %12s%n", "chaos phase (daemon side)", "median ms");
+    phases.forEach((name, samples) -> System.out.printf("%-34s %12.1f%n", name, median(samples)));
+    System.out.println();
+    System.out.printf("a JVM start of the chaos command (chaos --version): %.0f ms%n", cliStart);
+  }
+
+  private static void record(Map<String, List<Double>> phases, String prefix, Reply reply) {
+    if (!(reply instanceof Reply.Created created)) {
+      throw new IllegalStateException("create failed: " + reply);
+    }
+    double execute = 0;
+    for (Map.Entry<String, Double> phase : created.phasesMs().entrySet()) {
+      add(phases, prefix + phase.getKey(), phase.getValue());
+      if (!phase.getKey().startsWith("config") && !phase.getKey().startsWith("shell")) {
+        execute += phase.getValue();
+      }
+    }
+    add(phases, prefix + "execute phase (sum)", execute);
+  }
+
+  private static void add(Map<String, List<Double>> samples, String name, double value) {
+    samples.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+  }
+
+  private static double millisSince(long start) {
+    return (System.nanoTime() - start) / 1e6;
+  }
+
+  private static double median(List<Double> samples) {
+    List<Double> sorted = samples.stream().sorted().toList();
+    return sorted.get(sorted.size() / 2);
+  }
+}

@@ -1,0 +1,96 @@
+package org.chaosvm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.chaosvm.rig.TestGuest;
+import org.chaosvm.rig.Xl;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * 20 clients at once against one daemon on real Xen: each create succeeds or fails cleanly (the
+ * rig's free memory holds about seven of these 256 MiB guests), two clients racing for one name get
+ * one guest between them, and the end state matches what the replies said.
+ */
+@Tag("xen")
+class DaemonConcurrencyE2ETest {
+  private static final int CLIENTS = 20;
+
+  @TempDir Path dir;
+
+  record Outcome(String name, DaemonProcess.Run create, DaemonProcess.Run destroy) {}
+
+  @Test
+  void twentyClientsCreatingAndDestroyingAtOnceGetCleanRepliesAndAConsistentEnd() throws Exception {
+    DaemonProcess daemon = new DaemonProcess(dir).start("256x1=2");
+    ExecutorService clients = Executors.newFixedThreadPool(CLIENTS + 2);
+    List<Future<Outcome>> outcomes = new ArrayList<>();
+    for (int i = 0; i < CLIENTS; i++) {
+      String name = "c" + i;
+      Path config = TestGuest.writeXlConfig(dir, name, TestGuest.Mode.WAIT);
+      outcomes.add(clients.submit(() -> createThenDestroy(daemon, name, config)));
+    }
+    Path contested = TestGuest.writeXlConfig(dir, "contested", TestGuest.Mode.WAIT);
+    List<Future<DaemonProcess.Run>> racers = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      racers.add(clients.submit(() -> daemon.chaos("create", contested.toString())));
+    }
+    clients.shutdown();
+    assertTrue(clients.awaitTermination(20, TimeUnit.MINUTES), "clients did not finish");
+
+    int created = 0;
+    for (Future<Outcome> future : outcomes) {
+      Outcome outcome = future.get();
+      int code = outcome.create().code();
+      assertTrue(
+          code == ExitCodes.OK || code == ExitCodes.NO_CAPACITY,
+          outcome.name() + ": create exited " + code + ": " + outcome.create().err());
+      if (code == ExitCodes.OK) {
+        created++;
+        assertEquals(0, outcome.destroy().code(), outcome.name() + ": " + outcome.destroy().err());
+      } else {
+        assertTrue(outcome.create().err().contains("MiB"), outcome.create().err());
+      }
+    }
+    assertTrue(created > 0, "no create succeeded");
+
+    List<Integer> raceCodes = new ArrayList<>();
+    for (Future<DaemonProcess.Run> racer : racers) {
+      raceCodes.add(racer.get().code());
+    }
+    long winners = raceCodes.stream().filter(code -> code == ExitCodes.OK).count();
+    long losers =
+        raceCodes.stream()
+            .filter(code -> code == ExitCodes.EXISTS || code == ExitCodes.NO_CAPACITY)
+            .count();
+    assertTrue(winners <= 1 && winners + losers == 2, "racing creates of one name: " + raceCodes);
+    if (winners == 1) {
+      assertEquals(0, daemon.chaos("destroy", "contested").code());
+    }
+
+    DaemonProcess.awaitOnly(List.of("Domain-0"));
+    assertEquals(List.of("Domain-0"), listedNames(daemon));
+    System.out.println(created + " of " + CLIENTS + " creates succeeded; the rest: no capacity");
+    System.out.println("--- chaos-daemon's log ---\n" + daemon.stop());
+    assertEquals(List.of("Domain-0"), Xl.domainNames());
+  }
+
+  private static Outcome createThenDestroy(DaemonProcess daemon, String name, Path config) {
+    DaemonProcess.Run create = daemon.chaos("create", config.toString());
+    DaemonProcess.Run destroy = create.code() == 0 ? daemon.chaos("destroy", name) : null;
+    return new Outcome(name, create, destroy);
+  }
+
+  private static List<String> listedNames(DaemonProcess daemon) {
+    return daemon.chaos("list").out().lines().skip(1).map(line -> line.split("\\s+")[0]).toList();
+  }
+}
