@@ -16,12 +16,15 @@ rig_copy_classpath() {
   [ -e "$RIG_CLASSPATH_DIR/.done" ] && return 0
   rm -rf "$RIG_CLASSPATH_DIR"
   mkdir -p "$RIG_CLASSPATH_DIR/lib"
-  cp /host/target/rig/lib/*.jar "$RIG_CLASSPATH_DIR/lib/"
+  cp /host/target/rig/lib/*.jar "$RIG_CLASSPATH_DIR/lib/" || return 1
   for dir in /host/*/target/classes /host/*/target/test-classes; do
     [ -d "$dir" ] || continue
     module=$(basename "$(dirname "$(dirname "$dir")")")
     mkdir -p "$RIG_CLASSPATH_DIR/$module"
-    cp -r "$dir" "$RIG_CLASSPATH_DIR/$module/"
+    cp -r "$dir" "$RIG_CLASSPATH_DIR/$module/" || {
+      echo "cannot copy $dir (was the build changed during the run?)" >&2
+      return 1
+    }
   done
   touch "$RIG_CLASSPATH_DIR/.done"
 }

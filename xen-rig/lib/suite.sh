@@ -17,7 +17,7 @@ rig_build_for_dom0() {
 rig_e2e() {
   local filter=$1 rc
   rm -rf "$RIG_E2E_REPORTS"
-  rig_boot_run "xen-rig/dom0/e2e $(printf '%q' "$filter")"
+  rig_boot_run "RIG_E2E_TAG=$(printf '%q' "${RIG_E2E_TAG:-xen}") xen-rig/dom0/e2e $(printf '%q' "$filter")"
   rc=$?
   rig_log "e2e reports: ${RIG_E2E_REPORTS#"$REPO_DIR"/}"
   return "$rc"

@@ -47,6 +47,19 @@ class DaemonConcurrencyE2ETest {
     clients.shutdown();
     assertTrue(clients.awaitTermination(20, TimeUnit.MINUTES), "clients did not finish");
 
+    try {
+      checkOutcomes(daemon, outcomes, racers);
+    } catch (AssertionError e) {
+      System.out.println("--- chaos-daemon's log ---\n" + daemon.logText());
+      throw e;
+    }
+    System.out.println("--- chaos-daemon's log ---\n" + daemon.stop());
+    assertEquals(List.of("Domain-0"), Xl.domainNames());
+  }
+
+  private static void checkOutcomes(
+      DaemonProcess daemon, List<Future<Outcome>> outcomes, List<Future<DaemonProcess.Run>> racers)
+      throws Exception {
     int created = 0;
     for (Future<Outcome> future : outcomes) {
       Outcome outcome = future.get();
@@ -80,8 +93,6 @@ class DaemonConcurrencyE2ETest {
     DaemonProcess.awaitOnly(List.of("Domain-0"));
     assertEquals(List.of("Domain-0"), listedNames(daemon));
     System.out.println(created + " of " + CLIENTS + " creates succeeded; the rest: no capacity");
-    System.out.println("--- chaos-daemon's log ---\n" + daemon.stop());
-    assertEquals(List.of("Domain-0"), Xl.domainNames());
   }
 
   private static Outcome createThenDestroy(DaemonProcess daemon, String name, Path config) {

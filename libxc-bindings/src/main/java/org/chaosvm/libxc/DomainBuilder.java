@@ -1,6 +1,8 @@
 package org.chaosvm.libxc;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 
@@ -22,6 +24,9 @@ public final class DomainBuilder implements AutoCloseable {
   private Pointer dom;
   private final XcDomImage image;
   private DomId domid;
+
+  /** Native memory libxenguest points into until release (kernel_mem and module_mem keep it). */
+  private final List<KernelImage> keepAlive = new ArrayList<>();
 
   private DomainBuilder(XenCtrl xc, LibXenGuest.Native lib, Pointer dom) {
     this.xc = xc;
@@ -52,8 +57,28 @@ public final class DomainBuilder implements AutoCloseable {
   }
 
   public DomainBuilder kernelMemory(byte[] kernel) {
-    check("xc_dom_kernel_mem", lib.xc_dom_kernel_mem(dom(), kernel, kernel.length));
+    return kernelMemory(KernelImage.of(kernel));
+  }
+
+  /** A kernel already in native memory (a cached {@link #kernelImage()}); no copy is made. */
+  public DomainBuilder kernelMemory(KernelImage kernel) {
+    keepAlive.add(kernel);
+    check("xc_dom_kernel_mem", lib.xc_dom_kernel_mem(dom(), kernel.memory(), kernel.size()));
     return this;
+  }
+
+  /**
+   * A copy of the kernel as the builder holds it after {@link #parseImage}: a bzImage comes out
+   * decompressed (the ELF inside), which is what a toolstack caches to skip decompressing it on
+   * every build.
+   */
+  public KernelImage kernelImage() {
+    long size = image.getLong(XcDomImage.Field.kernel_size);
+    Pointer blob = image.getPointer(XcDomImage.Field.kernel_blob);
+    if (blob == null || size <= 0) {
+      throw new IllegalStateException("the builder holds no kernel");
+    }
+    return KernelImage.copyOf(runtime, blob, size);
   }
 
   /** The ramdisk: the first module of a PV guest. */
@@ -63,7 +88,9 @@ public final class DomainBuilder implements AutoCloseable {
   }
 
   public DomainBuilder ramdiskMemory(byte[] ramdisk) {
-    check("xc_dom_module_mem", lib.xc_dom_module_mem(dom(), ramdisk, ramdisk.length, null));
+    KernelImage copy = KernelImage.of(ramdisk);
+    keepAlive.add(copy);
+    check("xc_dom_module_mem", lib.xc_dom_module_mem(dom(), copy.memory(), copy.size(), null));
     return this;
   }
 
@@ -173,6 +200,7 @@ public final class DomainBuilder implements AutoCloseable {
     if (dom != null) {
       lib.xc_dom_release(dom);
       dom = null;
+      keepAlive.clear();
     }
   }
 }

@@ -20,12 +20,14 @@ final class LibXenGuest {
 
     int xc_dom_kernel_file(Pointer dom, String filename);
 
-    int xc_dom_kernel_mem(Pointer dom, @In byte[] mem, @size_t long memsize);
+    /** Keeps {@code mem} (no copy): it must stay valid until xc_dom_release. */
+    int xc_dom_kernel_mem(Pointer dom, Pointer mem, @size_t long memsize);
 
     /** A module; the first one is the ramdisk of a PV guest. {@code cmdline} may be NULL. */
     int xc_dom_module_file(Pointer dom, String filename, String cmdline);
 
-    int xc_dom_module_mem(Pointer dom, @In byte[] mem, @size_t long memsize, String cmdline);
+    /** Keeps {@code mem} (no copy): it must stay valid until xc_dom_release. */
+    int xc_dom_module_mem(Pointer dom, Pointer mem, @size_t long memsize, String cmdline);
 
     int xc_dom_boot_xen_init(Pointer dom, Pointer xch, @u_int32_t int domid);
 

@@ -11,6 +11,8 @@ import jnr.ffi.Pointer;
 final class XcDomImage {
   /** A field of {@code struct xc_dom_image} (x86_64, Xen 4.17). */
   enum Field {
+    kernel_blob(0, 8),
+    kernel_size(8, 8),
     console_pfn(384, 8),
     xenstore_pfn(392, 8),
     pv_p2m(480, 8),
@@ -55,6 +57,11 @@ final class XcDomImage {
   long getLong(Field field) {
     requireSize(field, 8);
     return dom.getLong(field.offset);
+  }
+
+  Pointer getPointer(Field field) {
+    requireSize(field, 8);
+    return dom.getPointer(field.offset);
   }
 
   /** The machine frame of guest frame {@code pfn}, as the inline xc_dom_p2m computes it. */

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
 import org.chaosvm.daemon.config.ConfigException;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.GuestConfigs;
@@ -38,6 +39,14 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   /** Free memory a new domain needs beyond its own, for Xen's bookkeeping (MiB). */
   private static final int HEADROOM_MIB = 4;
 
+  /**
+   * Builds (execute phases and on-demand prepares) running at once. More than Dom0 has CPUs gains
+   * nothing, and each build holds tens of MB of Dom0 memory (the kernel image, the guest's mapped
+   * pages): 20 at once got the daemon killed in a 2 GiB Dom0. Further creates queue.
+   */
+  static final int PARALLEL_BUILDS = Math.max(2, Runtime.getRuntime().availableProcessors());
+
+  private final Semaphore builds = new Semaphore(PARALLEL_BUILDS, true);
   private final XenHandles handles = new XenHandles();
   private final DomainFactory factory = new DomainFactory(handles);
   private final Map<DomId, Guest> guests = new HashMap<>();
@@ -114,33 +123,38 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     phases.end("config parse");
     reserveName(guest.name());
     try {
-      SizeClass size = SizeClass.of(guest);
-      Optional<Shell> pooled = pool.take(size);
+      builds.acquireUninterruptibly();
       Shell shell;
-      if (pooled.isPresent()) {
-        shell = pooled.get();
-        phases.end("shell take");
-      } else {
-        requireCapacity(guest);
-        try {
-          shell = factory.prepare(size);
-        } catch (XenException e) {
-          throw DomainFactory.translate(e, guest); // another create may have taken the memory
+      boolean fromPool;
+      DomId domid;
+      try {
+        SizeClass size = SizeClass.of(guest);
+        Optional<Shell> pooled = pool.take(size);
+        fromPool = pooled.isPresent();
+        if (fromPool) {
+          shell = pooled.get();
+          phases.end("shell take");
+        } else {
+          requireCapacity(guest);
+          try {
+            shell = factory.prepare(size);
+          } catch (XenException e) {
+            throw DomainFactory.translate(e, guest); // another create may have taken the memory
+          }
+          phases.end("shell prepare (no pooled shell)");
         }
-        phases.end("shell prepare (no pooled shell)");
+        domid =
+            factory.execute(
+                shell, guest, request.configText(), request.paused() || guest.paused(), phases);
+      } finally {
+        builds.release();
       }
-      DomId domid =
-          factory.execute(
-              shell, guest, request.configText(), request.paused() || guest.paused(), phases);
       synchronized (this) {
         guests.put(domid, guestOf(domid, shell, guest, request.configText()));
       }
       log.info(
-          "created {} as domain {} ({} shell)",
-          guest.name(),
-          domid,
-          pooled.isPresent() ? "pooled" : "new");
-      return new Reply.Created(domid.value(), guest.name(), pooled.isPresent(), phases.millis());
+          "created {} as domain {} ({} shell)", guest.name(), domid, fromPool ? "pooled" : "new");
+      return new Reply.Created(domid.value(), guest.name(), fromPool, phases.millis());
     } finally {
       synchronized (this) {
         namesInCreation.remove(guest.name());
