@@ -27,7 +27,7 @@ rig_e2e() {
 rig_summary() {
   local reports=()
   mapfile -t reports < <(find "$REPO_DIR" -path '*/target/surefire-reports/TEST-*.xml' -o \
-    -path "$RIG_E2E_REPORTS/*.xml" 2>/dev/null)
+    -path "$RIG_E2E_REPORTS/*/*.xml" 2>/dev/null)
   [ "${#reports[@]}" -gt 0 ] || {
     echo "tests: 0 passed, 0 failed"
     return
@@ -59,7 +59,7 @@ rig_test() {
   rig_e2e ""
   rc=$?
   rig_log "all tests done in $(rig_elapsed "$start") s"
-  if [ "$rc" -ne 0 ] && ! ls "$RIG_E2E_REPORTS"/*.xml >/dev/null 2>&1; then
+  if [ "$rc" -ne 0 ] && ! ls "$RIG_E2E_REPORTS"/*/*.xml >/dev/null 2>&1; then
     # The suite did not even run (or left no report): count it as one failure, not as nothing.
     rig_log "the end-to-end suite failed (status $rc) before reporting any test"
     rig_summary | awk '{ $4 = $4 + 1; print }'
