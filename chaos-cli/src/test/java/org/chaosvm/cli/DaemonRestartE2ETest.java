@@ -15,6 +15,7 @@ import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenStore;
 import org.chaosvm.rig.TestGuest;
 import org.chaosvm.rig.Xl;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,9 +25,27 @@ import org.junit.jupiter.api.io.TempDir;
 class DaemonRestartE2ETest {
   @TempDir Path dir;
 
+  private final List<DaemonProcess> daemons = new java.util.ArrayList<>();
+
+  /** Whatever happened, no daemon and no domain of this test outlives it. */
+  @AfterEach
+  void cleanUp() throws Exception {
+    for (DaemonProcess daemon : daemons) {
+      if (daemon.isAlive()) {
+        daemon.kill();
+      }
+    }
+    for (String name : Xl.domainNames()) {
+      if (!name.equals("Domain-0")) {
+        Xl.destroyIfPresent(name);
+      }
+    }
+  }
+
   @Test
   void daemonKilledMidCreateIsRestartedAdoptsItsGuestAndLeavesNoOrphan() throws Exception {
     DaemonProcess first = new DaemonProcess(dir).start("256x1=1");
+    daemons.add(first);
     Path survivor = TestGuest.writeXlConfig(dir, "survivor", TestGuest.Mode.WAIT);
     Path victim = TestGuest.writeXlConfig(dir, "victim", TestGuest.Mode.WAIT);
     assertEquals(0, first.chaos("create", survivor.toString()).code());
@@ -42,6 +61,7 @@ class DaemonRestartE2ETest {
         domainInState("building").isPresent(), "the kill left no half-built domain to clean");
 
     DaemonProcess second = new DaemonProcess(dir).start("256x1=1");
+    daemons.add(second);
     String log = second.logText();
     assertTrue(log.contains("adopted survivor"), log);
     assertTrue(log.contains("left building by an earlier daemon"), log);

@@ -8,7 +8,6 @@ import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainBuilder;
 import org.chaosvm.libxc.DomainConfig;
 import org.chaosvm.libxc.Errno;
-import org.chaosvm.libxc.KernelImage;
 import org.chaosvm.libxc.PvGuestNodes;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenException;
@@ -24,7 +23,6 @@ final class DomainFactory {
   static final long MAXMEM_SLACK_KIB = 1024;
 
   private final XenHandles handles;
-  private final KernelCache kernels = new KernelCache();
 
   DomainFactory(XenHandles handles) {
     this.handles = handles;
@@ -76,12 +74,7 @@ final class DomainFactory {
               });
       PvGuestNodes nodes;
       try (DomainBuilder builder = DomainBuilder.allocate(xc, guest.cmdline(), null)) {
-        Optional<KernelImage> cached = kernels.get(guest.kernel());
-        if (cached.isPresent()) {
-          builder.kernelMemory(cached.get());
-        } else {
-          builder.kernelFile(guest.kernel());
-        }
+        builder.kernelFile(guest.kernel());
         if (guest.ramdisk().isPresent()) {
           builder.ramdiskFile(guest.ramdisk().get());
         }
@@ -92,9 +85,6 @@ final class DomainFactory {
         phases.end("image load");
         builder.bootXenInit(domid);
         builder.parseImage();
-        if (cached.isEmpty()) {
-          kernels.put(guest.kernel(), builder.kernelImage());
-        }
         builder.memInit(guest.memoryMib());
         builder.bootMemInit();
         builder.buildImage();
