@@ -93,7 +93,7 @@ final class ShellPool implements AutoCloseable {
 
   private void refillLoop() {
     while (true) {
-      SizeClass wanted;
+      SizeClass wanted = null;
       synchronized (this) {
         while (!closed && (wanted = short_()) == null) {
           try {
@@ -105,7 +105,6 @@ final class ShellPool implements AutoCloseable {
         if (closed) {
           return;
         }
-        wanted = short_();
       }
       try {
         Shell shell = prepare.apply(wanted);
