@@ -9,6 +9,7 @@ RIG_DOM0_MEMORY=${RIG_DOM0_MEMORY:-2048}
 RIG_DOM0_VCPUS=${RIG_DOM0_VCPUS:-1}
 RIG_ACCEL=${RIG_ACCEL:-tcg}         # tcg, or kvm where nested KVM runs Xen well (see docs/rig.md)
 RIG_XEN_ARGS=${RIG_XEN_ARGS:-}      # more of Xen's command line, e.g. loglvl=all
+RIG_TCG_THREAD=${RIG_TCG_THREAD:-multi} # TCG's threading: multi (a host thread per vCPU) or single
 
 RIG_RUN_DIR=
 RIG_QEMU_PID=
@@ -57,7 +58,7 @@ rig_cleanup_run() {
 
 rig_qemu_accel_args() {
   case "$RIG_ACCEL" in
-    tcg) printf '%s\n' -accel tcg,thread=multi -cpu max ;;
+    tcg) printf '%s\n' -accel "tcg,thread=$RIG_TCG_THREAD" -cpu max ;;
     kvm)
       [ -w /dev/kvm ] || rig_die "RIG_ACCEL=kvm but /dev/kvm is not usable"
       printf '%s\n' -accel kvm -cpu host

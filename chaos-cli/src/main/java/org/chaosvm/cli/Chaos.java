@@ -55,6 +55,9 @@ public final class Chaos implements Runnable {
   }
 
   /** Runs {@code chaos ARGS}, printing to {@code out} and {@code err}; returns the exit code. */
+  /** Logback's property naming its config; the daemon's own config would log to stdout. */
+  private static final String LOGBACK_CONFIG = "logback.configurationFile";
+
   public static int run(PrintWriter out, PrintWriter err, String... args) {
     CommandLine line = new CommandLine(new Chaos());
     line.setOut(out);
@@ -71,6 +74,9 @@ public final class Chaos implements Runnable {
   }
 
   public static void main(String[] args) {
+    if (System.getProperty(LOGBACK_CONFIG) == null) {
+      System.setProperty(LOGBACK_CONFIG, "org/chaosvm/cli/logback-cli.xml");
+    }
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 }

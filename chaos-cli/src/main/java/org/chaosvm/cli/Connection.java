@@ -1,7 +1,6 @@
 package org.chaosvm.cli;
 
 import java.nio.file.Path;
-import java.util.Map;
 import org.chaosvm.daemon.engine.XenEngine;
 import org.chaosvm.daemon.protocol.Protocol;
 import org.chaosvm.daemon.protocol.Reply;
@@ -26,7 +25,7 @@ final class Connection {
 
   Reply send(Request request) throws DaemonClient.Unreachable {
     if (direct) {
-      try (XenEngine engine = XenEngine.start(Map.of())) {
+      try (XenEngine engine = XenEngine.startDirect()) {
         return engine.handle(request);
       }
     }

@@ -39,7 +39,7 @@ final class ConsoleCommand implements Callable<Integer> {
       domid = domidOf(connection, guest);
     } catch (DaemonClient.Unreachable e) {
       spec.commandLine().getErr().println("chaos: " + e.getMessage());
-      return ExitCodes.DAEMON_UNREACHABLE;
+      return e.exitCode();
     }
     if (domid.isEmpty()) {
       spec.commandLine().getErr().println("chaos: no guest named " + guest);

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.chaosvm.daemon.config.ConfigException;
 import org.chaosvm.daemon.config.GuestConfigs;
 import org.chaosvm.daemon.protocol.Protocol;
 import org.chaosvm.daemon.protocol.Reply;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -37,6 +39,14 @@ final class CreateCommand implements Callable<Integer> {
       description = "attach to its console once created")
   boolean console;
 
+  @Option(
+      names = {"-n", "--count"},
+      paramLabel = "COUNT",
+      description =
+          "create COUNT guests from the config, named NAME-1 to NAME-COUNT; stops at the first"
+              + " that fails (those created stay)")
+  int count = 1;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     String text;
@@ -60,20 +70,43 @@ final class CreateCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("chaos: " + config + ": cannot read: " + e.getMessage());
       return ExitCodes.CONFIG;
     }
-    Reply reply;
-    try {
-      reply =
-          connection.send(new Request.Create(Protocol.VERSION, config.toString(), text, paused));
-    } catch (DaemonClient.Unreachable e) {
-      spec.commandLine().getErr().println("chaos: " + e.getMessage());
-      return ExitCodes.DAEMON_UNREACHABLE;
+    if (count < 1) {
+      throw new ParameterException(spec.commandLine(), "--count must be 1 or more");
     }
-    int code =
-        Output.print(
-            reply, connection.json, spec.commandLine().getOut(), spec.commandLine().getErr());
-    if (code == ExitCodes.OK && console && reply instanceof Reply.Created created) {
-      return ConsoleCommand.attach(created.domid(), spec);
+    if (count > 1 && console) {
+      throw new ParameterException(
+          spec.commandLine(), "--console attaches to one guest, not " + count);
     }
-    return code;
+    String baseName = null;
+    if (count > 1) {
+      try {
+        baseName = GuestConfigs.parse(config, text).name();
+      } catch (ConfigException e) {
+        spec.commandLine().getErr().println("chaos: " + e.getMessage());
+        return ExitCodes.CONFIG;
+      }
+    }
+    for (int i = 1; i <= count; i++) {
+      String name = count == 1 ? null : baseName + "-" + i;
+      Reply reply;
+      try {
+        reply =
+            connection.send(
+                new Request.Create(Protocol.VERSION, config.toString(), text, paused, name));
+      } catch (DaemonClient.Unreachable e) {
+        spec.commandLine().getErr().println("chaos: " + e.getMessage());
+        return e.exitCode();
+      }
+      int code =
+          Output.print(
+              reply, connection.json, spec.commandLine().getOut(), spec.commandLine().getErr());
+      if (code != ExitCodes.OK) {
+        return code;
+      }
+      if (console && reply instanceof Reply.Created created) {
+        return ConsoleCommand.attach(created.domid(), spec);
+      }
+    }
+    return ExitCodes.OK;
   }
 }

@@ -17,11 +17,33 @@ import org.chaosvm.daemon.protocol.Request;
 /** Sends one request to the daemon over its socket and returns the reply. */
 final class DaemonClient {
   /** The daemon could not be reached; the message says why, in a sysadmin's words. */
-  static final class Unreachable extends Exception {
+  static class Unreachable extends Exception {
     private static final long serialVersionUID = 1L;
 
     Unreachable(String message) {
       super(message);
+    }
+
+    /** The exit code that says so. */
+    int exitCode() {
+      return ExitCodes.DAEMON_UNREACHABLE;
+    }
+  }
+
+  /** The socket is there but this user may not use it. */
+  static final class PermissionDenied extends Unreachable {
+    private static final long serialVersionUID = 1L;
+
+    PermissionDenied(Path socket) {
+      super(
+          "permission denied on "
+              + socket
+              + ": chaos needs root or membership of the daemon's group (chaos-daemon --group)");
+    }
+
+    @Override
+    int exitCode() {
+      return ExitCodes.PERMISSION_DENIED;
     }
   }
 
@@ -33,13 +55,11 @@ final class DaemonClient {
       channel = SocketChannel.open(StandardProtocolFamily.UNIX);
       channel.connect(UnixDomainSocketAddress.of(socket));
     } catch (AccessDeniedException e) {
-      throw new Unreachable(
-          "permission denied on " + socket + ": chaos needs root or the daemon's group");
+      throw new PermissionDenied(socket);
     } catch (IOException e) {
       String why = e.getMessage() == null ? e.toString() : e.getMessage();
       if (why.contains("Permission denied")) {
-        throw new Unreachable(
-            "permission denied on " + socket + ": chaos needs root or the daemon's group");
+        throw new PermissionDenied(socket);
       }
       throw new Unreachable(
           "cannot reach chaos-daemon at "

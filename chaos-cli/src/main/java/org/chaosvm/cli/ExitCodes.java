@@ -12,6 +12,7 @@ public final class ExitCodes {
   public static final int DAEMON_UNREACHABLE = 5;
   public static final int NO_CAPACITY = 6;
   public static final int EXISTS = 7;
+  public static final int PERMISSION_DENIED = 8;
 
   private ExitCodes() {}
 

@@ -15,7 +15,7 @@ final class Requests {
           reply, connection.json, spec.commandLine().getOut(), spec.commandLine().getErr());
     } catch (DaemonClient.Unreachable e) {
       spec.commandLine().getErr().println("chaos: " + e.getMessage());
-      return ExitCodes.DAEMON_UNREACHABLE;
+      return e.exitCode();
     }
   }
 }

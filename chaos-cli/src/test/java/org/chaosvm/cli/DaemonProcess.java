@@ -23,6 +23,7 @@ final class DaemonProcess {
 
   final Path socket;
   final Path log;
+  private final List<String> options = new ArrayList<>();
   private Process process;
 
   private static final AtomicInteger STARTED = new AtomicInteger();
@@ -33,13 +34,17 @@ final class DaemonProcess {
     this.log = dir.resolve("daemon-" + STARTED.incrementAndGet() + ".log");
   }
 
+  /** Adds options to the daemon's command line (before {@link #start}). */
+  DaemonProcess option(String... words) {
+    options.addAll(List.of(words));
+    return this;
+  }
+
   /** Starts the daemon with these pool targets ("256x1=1") and waits until the pool is full. */
   DaemonProcess start(String... pool) throws Exception {
-    List<String> argv = new ArrayList<>();
-    argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    argv.addAll(
-        List.of("-cp", System.getProperty("java.class.path"), "org.chaosvm.daemon.ChaosDaemon"));
+    List<String> argv = java("org.chaosvm.daemon.ChaosDaemon");
     argv.addAll(List.of("--socket", socket.toString()));
+    argv.addAll(options);
     for (String target : pool) {
       argv.addAll(List.of("--pool", target));
     }
@@ -58,6 +63,25 @@ final class DaemonProcess {
     return this;
   }
 
+  /** A command line that runs {@code mainClass} of this build in a JVM of its own. */
+  static List<String> java(String mainClass) {
+    return new ArrayList<>(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp",
+            System.getProperty("java.class.path"),
+            mainClass));
+  }
+
+  /** The command line of the chaos command pointed at this daemon, as a process of its own. */
+  List<String> chaosCommand(String... args) {
+    List<String> argv = java("org.chaosvm.cli.Chaos");
+    argv.addAll(List.of(args));
+    argv.add("--socket=" + socket);
+    return argv;
+  }
+
+  /** The chaos command pointed at this daemon, run in this JVM. */
   Run chaos(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

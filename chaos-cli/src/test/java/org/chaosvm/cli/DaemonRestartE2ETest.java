@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -47,7 +48,14 @@ class DaemonRestartE2ETest {
     DaemonProcess first = new DaemonProcess(dir).start("256x1=1");
     daemons.add(first);
     Path survivor = TestGuest.writeXlConfig(dir, "survivor", TestGuest.Mode.WAIT);
-    Path victim = TestGuest.writeXlConfig(dir, "victim", TestGuest.Mode.WAIT);
+    // The victim's kernel is a copy the daemon has not cached yet: its build then decompresses it,
+    // which leaves seconds to kill the daemon in (a cached kernel's build takes well under one).
+    Path kernel = Files.copy(TestGuest.kernel(), dir.resolve("vmlinuz-uncached"));
+    Path victim =
+        Files.writeString(
+            dir.resolve("victim.cfg"),
+            TestGuest.xlConfig("victim", TestGuest.Mode.WAIT)
+                .replace(TestGuest.kernel().toString(), kernel.toString()));
     assertEquals(0, first.chaos("create", survivor.toString()).code());
 
     CompletableFuture<DaemonProcess.Run> interrupted =

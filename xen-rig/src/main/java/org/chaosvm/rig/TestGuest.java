@@ -24,7 +24,9 @@ public final class TestGuest {
     /** Stay up until destroyed. */
     WAIT,
     /** Crash the kernel. */
-    CRASH;
+    CRASH,
+    /** Answer each line typed on the console with {@code chaos-rig guest: you said [LINE]}. */
+    ECHO;
 
     public String argument() {
       return "rig.mode=" + name().toLowerCase(Locale.ROOT);

@@ -44,4 +44,25 @@ public record GuestConfig(
     vifs = List.copyOf(vifs);
     disks = List.copyOf(disks);
   }
+
+  /** This config under another name (check it with {@link GuestNames#problem} first). */
+  public GuestConfig withName(String newName) {
+    return new GuestConfig(
+        newName,
+        kernel,
+        ramdisk,
+        cmdline,
+        memoryMib,
+        maxMemoryMib,
+        vcpus,
+        maxVcpus,
+        cpus,
+        uuid,
+        onPoweroff,
+        onReboot,
+        onCrash,
+        vifs,
+        disks,
+        paused);
+  }
 }

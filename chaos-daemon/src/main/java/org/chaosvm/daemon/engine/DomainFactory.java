@@ -8,6 +8,7 @@ import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainBuilder;
 import org.chaosvm.libxc.DomainConfig;
 import org.chaosvm.libxc.Errno;
+import org.chaosvm.libxc.KernelImage;
 import org.chaosvm.libxc.PvGuestNodes;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenException;
@@ -23,6 +24,7 @@ final class DomainFactory {
   static final long MAXMEM_SLACK_KIB = 1024;
 
   private final XenHandles handles;
+  private final KernelCache kernels = new KernelCache();
 
   DomainFactory(XenHandles handles) {
     this.handles = handles;
@@ -74,7 +76,12 @@ final class DomainFactory {
               });
       PvGuestNodes nodes;
       try (DomainBuilder builder = DomainBuilder.allocate(xc, guest.cmdline(), null)) {
-        builder.kernelFile(guest.kernel());
+        Optional<KernelImage> cached = kernels.get(guest.kernel());
+        if (cached.isPresent()) {
+          builder.kernelMemory(cached.get());
+        } else {
+          builder.kernelFile(guest.kernel());
+        }
         if (guest.ramdisk().isPresent()) {
           builder.ramdiskFile(guest.ramdisk().get());
         }
@@ -85,6 +92,10 @@ final class DomainFactory {
         phases.end("image load");
         builder.bootXenInit(domid);
         builder.parseImage();
+        if (cached.isEmpty()) {
+          kernels.put(guest.kernel(), builder.kernelImage());
+        }
+        phases.end(cached.isPresent() ? "image parse (cached kernel)" : "image parse");
         builder.memInit(guest.memoryMib());
         builder.bootMemInit();
         builder.buildImage();

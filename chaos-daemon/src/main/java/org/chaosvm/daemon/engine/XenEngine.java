@@ -13,6 +13,7 @@ import java.util.concurrent.Semaphore;
 import org.chaosvm.daemon.config.ConfigException;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.GuestConfigs;
+import org.chaosvm.daemon.config.GuestNames;
 import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.daemon.protocol.ErrorCode;
 import org.chaosvm.daemon.protocol.GuestRef;
@@ -63,9 +64,22 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * following the guests' lifecycle.
    */
   public static XenEngine start(Map<SizeClass, Integer> poolTargets) {
+    return start(poolTargets, true);
+  }
+
+  /**
+   * An engine for one command run without a daemon ({@code chaos --direct}): it knows the chaos
+   * guests that run, keeps no pool, and leaves every other domain alone, shells and half-built
+   * domains included (a daemon may be running and own them).
+   */
+  public static XenEngine startDirect() {
+    return start(Map.of(), false);
+  }
+
+  private static XenEngine start(Map<SizeClass, Integer> poolTargets, boolean owner) {
     XenEngine engine = new XenEngine();
     try {
-      engine.recover();
+      engine.recover(owner);
       engine.pool = new ShellPool(engine.factory::prepare, engine::destroyShell, poolTargets);
       engine.lifecycle = new Lifecycle(engine.handles, engine::checkGuests);
       return engine;
@@ -119,6 +133,13 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       guest = GuestConfigs.parse(Path.of(request.configPath()), request.configText());
     } catch (ConfigException e) {
       throw new ChaosException(ErrorCode.CONFIG, e.getMessage(), e);
+    }
+    if (request.name() != null) {
+      Optional<String> problem = GuestNames.problem(request.name());
+      if (problem.isPresent()) {
+        throw new ChaosException(ErrorCode.CONFIG, problem.get());
+      }
+      guest = guest.withName(request.name());
     }
     phases.end("config parse");
     reserveName(guest.name());
@@ -407,14 +428,18 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
                     org.chaosvm.daemon.protocol.Protocol.VERSION,
                     guest.name(),
                     guest.configText(),
-                    false));
+                    false,
+                    guest.name()));
         log.info("restarted {}: {}", guest.name(), reply);
       }
     }
   }
 
-  /** At start: adopts running chaos guests, destroys orphaned shells and half-built domains. */
-  private void recover() {
+  /**
+   * At start: adopts running chaos guests and, as {@code owner} (the daemon), destroys orphaned
+   * shells and half-built domains.
+   */
+  private void recover(boolean owner) {
     for (DomainInfo info : handles.xc().domainInfos()) {
       DomId domid = info.domid();
       if (domid.equals(DomId.DOM0)) {
@@ -426,6 +451,9 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       }
       Optional<java.util.UUID> uuid = DomainLayout.uuid(handles.xs(), domid);
       if (!state.get().equals(DomainLayout.STATE_RUNNING)) {
+        if (!owner) {
+          continue;
+        }
         log.info("destroying domain {} left {} by an earlier daemon", domid, state.get());
         factory.destroy(domid, uuid.or(() -> Optional.of(info.handle())));
         continue;

@@ -25,10 +25,16 @@ public sealed interface Request {
 
   /**
    * Create a guest from the config file's text ({@code configPath} only names it in errors; the
-   * daemon reads no client file).
+   * daemon reads no client file). {@code name}, when not null, replaces the config's name (for
+   * {@code chaos create -n COUNT}).
    */
-  record Create(int version, String configPath, String configText, boolean paused)
-      implements Request {}
+  record Create(int version, String configPath, String configText, boolean paused, String name)
+      implements Request {
+    /** A create that keeps the config's name. */
+    public Create(int version, String configPath, String configText, boolean paused) {
+      this(version, configPath, configText, paused, null);
+    }
+  }
 
   record Destroy(int version, GuestRef guest) implements Request {}
 
