@@ -25,8 +25,11 @@ import org.chaosvm.rig.Xl;
  * <pre>xen-rig/rig run -- xen-rig/dom0/java org.chaosvm.cli.CreateBenchmark [N]</pre>
  *
  * Times are wall-clock around the toolstack's create: xl's process from start to exit (it returns
- * once the guest is unpaused), and chaos's request from send to reply. The chaos command's own JVM
- * start is not in them (a few seconds under TCG; measured apart, below).
+ * once the guest is unpaused), and chaos's request from send to reply, in this JVM; {@code
+ * --direct} gets a fresh engine per create as the command does (no pool, no kernel cache), the
+ * pooled engine keeps its kernel cache as the daemon does. Then the whole {@code chaos create}
+ * command against a chaos-daemon process, its JVM start included (seconds under TCG, a fraction on
+ * hardware).
  */
 public final class CreateBenchmark {
   private CreateBenchmark() {}
@@ -38,6 +41,7 @@ public final class CreateBenchmark {
     String text = Files.readString(config);
     Map<String, List<Double>> totals = new LinkedHashMap<>();
     Map<String, List<Double>> phases = new LinkedHashMap<>();
+    Map<String, List<Double>> commands = new LinkedHashMap<>();
 
     for (int i = 0; i < runs; i++) {
       long start = System.nanoTime();
@@ -46,8 +50,9 @@ public final class CreateBenchmark {
       Xl.destroy("bench");
     }
 
-    try (XenEngine direct = XenEngine.start(Map.of())) {
-      for (int i = 0; i < runs; i++) {
+    for (int i = 0; i < runs; i++) {
+      // As `chaos create --direct` runs: an engine of its own, so no pool and no kernel cache.
+      try (XenEngine direct = XenEngine.startDirect()) {
         long start = System.nanoTime();
         Reply reply =
             direct.handle(new Request.Create(Protocol.VERSION, config.toString(), text, false));
@@ -69,6 +74,26 @@ public final class CreateBenchmark {
       }
     }
 
+    // The whole command as a sysadmin times it: the chaos command's JVM and its request to a
+    // chaos-daemon process with a pool.
+    DaemonProcess daemon = new DaemonProcess(dir).start(TestGuest.MEMORY_MIB + "x1=1");
+    for (int i = 0; i < runs; i++) {
+      awaitPoolFull(daemon);
+      long start = System.nanoTime();
+      Command.run(
+              Duration.ofMinutes(2),
+              "xen-rig/dom0/chaos",
+              "create",
+              config.toString(),
+              "--socket=" + daemon.socket)
+          .orThrow();
+      add(commands, "chaos create (command, pooled)", millisSince(start));
+      daemon.chaos("destroy", "bench");
+      Xl.awaitGone("bench", Duration.ofMinutes(1));
+    }
+    daemon.stop();
+    commands.put("xl create (command)", totals.get("xl create"));
+
     long start = System.nanoTime();
     Command.run(Duration.ofMinutes(2), "xen-rig/dom0/chaos", "--version").orThrow();
     double cliStart = millisSince(start);
@@ -87,10 +112,33 @@ public final class CreateBenchmark {
                 samples.stream().mapToDouble(d -> d).min().orElse(0),
                 median(samples) / xl));
     System.out.println();
+    System.out.printf(
+        "%-34s %12s %12s %10s%n", "whole command (JVM included)", "median ms", "min ms", "vs xl");
+    double xlCommand = median(commands.get("xl create (command)"));
+    commands.forEach(
+        (name, samples) ->
+            System.out.printf(
+                "%-34s %12.1f %12.1f %9.2fx%n",
+                name,
+                median(samples),
+                samples.stream().mapToDouble(d -> d).min().orElse(0),
+                median(samples) / xlCommand));
+    System.out.println();
     System.out.printf("%-34s %12s%n", "chaos phase (daemon side)", "median ms");
     phases.forEach((name, samples) -> System.out.printf("%-34s %12.1f%n", name, median(samples)));
     System.out.println();
     System.out.printf("a JVM start of the chaos command (chaos --version): %.0f ms%n", cliStart);
+  }
+
+  private static void awaitPoolFull(DaemonProcess daemon) throws InterruptedException {
+    for (int i = 0; i < 600; i++) {
+      DaemonProcess.Run info = daemon.chaos("info");
+      if (info.out().matches("(?s).*x1\\s+1 / 1.*")) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("the daemon's pool did not refill:\n" + daemon.logText());
   }
 
   private static void record(Map<String, List<Double>> phases, String prefix, Reply reply) {
