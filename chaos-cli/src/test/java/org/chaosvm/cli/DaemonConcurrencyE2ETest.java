@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.chaosvm.rig.Command;
 import org.chaosvm.rig.TestGuest;
 import org.chaosvm.rig.Xl;
 import org.junit.jupiter.api.Tag;
@@ -55,6 +57,8 @@ class DaemonConcurrencyE2ETest {
       checkOutcomes(daemon, outcomes, racers);
     } catch (AssertionError e) {
       System.out.println("--- chaos-daemon's log ---\n" + daemon.logText());
+      System.out.println(
+          Command.run(Duration.ofSeconds(30), "sh", "-c", "free -m; dmesg | tail -40").output());
       throw e;
     }
     System.out.println("--- chaos-daemon's log ---\n" + daemon.stop());

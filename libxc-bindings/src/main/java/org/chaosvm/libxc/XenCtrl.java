@@ -1,5 +1,6 @@
 package org.chaosvm.libxc;
 
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -45,7 +46,12 @@ public final class XenCtrl implements AutoCloseable {
     XenDomctlCreatedomain c = allocate(new XenDomctlCreatedomain(runtime));
     config.writeTo(c);
     IntByReference domid = new IntByReference(0);
-    check("xc_domain_create", lib.xc_domain_create(handle(), domid, Struct.getMemory(c)), null);
+    try {
+      check("xc_domain_create", lib.xc_domain_create(handle(), domid, Struct.getMemory(c)), null);
+    } finally {
+      // libxc writes the config back after the hypercall: its memory must outlive the call.
+      Reference.reachabilityFence(c);
+    }
     return DomId.of(domid.getValue() & 0xffff);
   }
 
@@ -64,11 +70,17 @@ public final class XenCtrl implements AutoCloseable {
     Pointer soft = Memory.allocateDirect(runtime, size, true);
     hard.put(0, bits, 0, bits.length);
     soft.put(0, bits, 0, bits.length);
-    check(
-        "xc_vcpu_setaffinity",
-        lib.xc_vcpu_setaffinity(
-            handle(), domid.value(), vcpu, hard, soft, XenAbi.XEN_VCPUAFFINITY_HARD),
-        domid);
+    try {
+      check(
+          "xc_vcpu_setaffinity",
+          lib.xc_vcpu_setaffinity(
+              handle(), domid.value(), vcpu, hard, soft, XenAbi.XEN_VCPUAFFINITY_HARD),
+          domid);
+    } finally {
+      // libxc writes the effective affinity back into both maps.
+      Reference.reachabilityFence(hard);
+      Reference.reachabilityFence(soft);
+    }
   }
 
   /** The most memory the domain may hold, in KiB. */

@@ -1,5 +1,6 @@
 package org.chaosvm.libxc;
 
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -134,12 +135,16 @@ public final class XenStore implements AutoCloseable {
       entry.id.set(permissions.get(i).domain().value());
       entry.perms.set(permissions.get(i).access().bits);
     }
-    NativeCall.checkTrue(
-        runtime,
-        "xs_set_permissions",
-        lib.xs_set_permissions(handle(), transaction, path, array, permissions.size()),
-        null,
-        path);
+    try {
+      NativeCall.checkTrue(
+          runtime,
+          "xs_set_permissions",
+          lib.xs_set_permissions(handle(), transaction, path, array, permissions.size()),
+          null,
+          path);
+    } finally {
+      Reference.reachabilityFence(array);
+    }
   }
 
   /**
