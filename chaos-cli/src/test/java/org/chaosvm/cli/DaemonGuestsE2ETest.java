@@ -1,0 +1,123 @@
+package org.chaosvm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.chaosvm.rig.ConsoleLog;
+import org.chaosvm.rig.PtySession;
+import org.chaosvm.rig.TestGuest;
+import org.chaosvm.rig.Xl;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * More of the daemon on real Xen: the console through chaos console and xl console, on_reboot and
+ * on_crash, create -n, and --direct beside a running daemon.
+ *
+ * <p>Tagged "xen-stress", not "xen": each test builds several guests, and under QEMU's TCG Dom0's
+ * JVMs crash when many guests are built in one boot (docs/rig.md), so the suite leaves these out
+ * until that is understood. Run: {@code xen-rig/rig e2e --tag xen-stress DaemonGuests}.
+ */
+@Tag("xen-stress")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DaemonGuestsE2ETest extends DaemonTestBase {
+  @Test
+  @Order(5)
+  void consoleTalksBothWaysThroughChaosConsoleAndXlConsole() throws Exception {
+    DaemonProcess.Run created = chaos("create", config("e2e-echo", TestGuest.Mode.ECHO).toString());
+    assertEquals(0, created.code(), created.err());
+
+    Map<String, List<String>> clients = new LinkedHashMap<>();
+    clients.put("via-chaos", daemon.chaosCommand("console", "e2e-echo"));
+    clients.put("via-xl", List.of("xl", "console", "e2e-echo"));
+    for (Map.Entry<String, List<String>> client : clients.entrySet()) {
+      try (PtySession terminal = PtySession.start(client.getValue())) {
+        String word = client.getKey();
+        terminal.typeUntil(word, "you said [" + word + "]", Duration.ofSeconds(3), LIMIT);
+        terminal.type("\u001d"); // Ctrl-], as a person leaves the console
+        assertEquals(0, terminal.awaitExit(Duration.ofSeconds(30)), terminal.screen());
+      }
+    }
+    assertEquals(0, chaos("destroy", "e2e-echo").code());
+    Xl.awaitGone("e2e-echo", LIMIT);
+  }
+
+  @Test
+  @Order(6)
+  void rebootRestartsTheGuestAndACrashIsPreservedOrReapedAsConfigured() throws Exception {
+    ConsoleLog console = ConsoleLog.of("e2e-boot").sinceNow();
+    DaemonProcess.Run created = chaos("create", config("e2e-boot", TestGuest.Mode.WAIT).toString());
+    assertEquals(0, created.code(), created.err());
+    console.awaitLineContaining(TestGuest.GREETING, LIMIT);
+
+    assertEquals(0, chaos("reboot", "e2e-boot").code()); // on_reboot: xl's default, restart
+    console.awaitLineContaining("rebooting", LIMIT);
+    ConsoleLog again = console.sinceNow();
+    again.awaitLineContaining(TestGuest.GREETING, LIMIT);
+    String listed = awaitListed("e2e-boot", "(\\d+) .*(running|blocked)");
+    assertFalse(listed.matches("e2e-boot\\s+" + domidOf(created) + " .*"), listed);
+    assertEquals(0, chaos("destroy", "e2e-boot").code());
+
+    Path preserve =
+        Files.writeString(
+            dir.resolve("preserve.cfg"),
+            TestGuest.xlConfig("e2e-crash", TestGuest.Mode.CRASH)
+                .replace("on_crash = \"destroy\"", "on_crash = \"preserve\""));
+    assertEquals(0, chaos("create", preserve.toString()).code());
+    awaitListed("e2e-crash", ".*shutdown \\(crash\\)");
+    assertTrue(Xl.domainNames().contains("e2e-crash"), "a preserved guest stays for inspection");
+    assertEquals(0, chaos("destroy", "e2e-crash").code());
+
+    assertEquals(0, chaos("create", config("e2e-reaped", TestGuest.Mode.CRASH).toString()).code());
+    Xl.awaitGone("e2e-reaped", LIMIT); // on_crash = destroy
+    Xl.awaitGone("e2e-boot", LIMIT);
+    Xl.awaitGone("e2e-crash", LIMIT);
+  }
+
+  @Test
+  @Order(7)
+  void createCountMakesNumberedGuestsAndThePoolRefillsAfterTheBurst() throws Exception {
+    DaemonProcess.Run created =
+        chaos("create", "-n", "3", config("e2e-many", TestGuest.Mode.WAIT).toString());
+
+    assertEquals(0, created.code(), created.err());
+    List<String> names = List.of("e2e-many-1", "e2e-many-2", "e2e-many-3");
+    for (String name : names) {
+      assertTrue(created.out().contains("created " + name + " "), created.out());
+      assertTrue(Xl.domainNames().contains(name), name);
+    }
+    awaitPool("256x1", 1);
+    for (String name : names) {
+      assertEquals(0, chaos("destroy", name).code());
+      Xl.awaitGone(name, LIMIT);
+    }
+  }
+
+  @Test
+  @Order(9)
+  void directCreatesAndDestroysWithoutTheDaemonAndLeavesItsPoolAlone() throws Exception {
+    DaemonProcess.Run created =
+        chaos("create", "--direct", config("e2e-direct", TestGuest.Mode.WAIT).toString());
+
+    assertEquals(0, created.code(), created.err());
+    assertTrue(created.out().contains("from a new shell"), created.out());
+    assertTrue(Xl.domainNames().contains("e2e-direct"));
+    assertTrue(chaos("list", "--direct").out().contains("e2e-direct"));
+
+    DaemonProcess.Run destroyed = chaos("destroy", "--direct", "e2e-direct");
+
+    assertEquals(0, destroyed.code(), destroyed.err());
+    Xl.awaitGone("e2e-direct", LIMIT);
+    awaitPool("256x1", 1);
+  }
+}

@@ -1,0 +1,91 @@
+package org.chaosvm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.chaosvm.rig.Command;
+import org.chaosvm.rig.TestGuest;
+import org.chaosvm.rig.Xl;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One chaos-daemon process for a test class (a pool of one 256x1 shell, its socket given to the
+ * group chaos-e2e) and the chaos command (in-process, over the real socket) pointed at it. After
+ * the class, the daemon is stopped and only Domain-0 may be left.
+ */
+abstract class DaemonTestBase {
+  static final Duration LIMIT = DaemonProcess.LIMIT;
+
+  @TempDir static Path dir;
+  static DaemonProcess daemon;
+
+  static DaemonProcess.Run chaos(String... args) {
+    return daemon.chaos(args);
+  }
+
+  static Path config(String name, TestGuest.Mode mode) {
+    return TestGuest.writeXlConfig(dir, name, mode);
+  }
+
+  /** The group the daemon gives its socket to; created in Dom0 for the test. */
+  static final String GROUP = "chaos-e2e";
+
+  @BeforeAll
+  static void startDaemon() throws Exception {
+    Command.run(LIMIT, "groupadd", "--force", GROUP).orThrow();
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    daemon = new DaemonProcess(dir).option("--group", GROUP).start("256x1=1");
+  }
+
+  /** The domid in a create's output ("created NAME (domid N) ..."). */
+  static int domidOf(DaemonProcess.Run created) {
+    Matcher m = Pattern.compile("\\(domid (\\d+)\\)").matcher(created.out());
+    assertTrue(m.find(), created.out());
+    return Integer.parseInt(m.group(1));
+  }
+
+  /** Waits until {@code chaos list} has a line for {@code name} that matches {@code line}. */
+  static String awaitListed(String name, String line) throws Exception {
+    Pattern pattern = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\s+" + line + "$");
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    String list = "";
+    while (System.nanoTime() < deadline) {
+      list = chaos("list").out();
+      Matcher m = pattern.matcher(list);
+      if (m.find()) {
+        return m.group();
+      }
+      Thread.sleep(500);
+    }
+    throw new AssertionError("chaos list never showed " + name + " as /" + line + "/:\n" + list);
+  }
+
+  /** Waits until {@code chaos info} shows the class with {@code ready} shells. */
+  static void awaitPool(String size, int ready) throws Exception {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      DaemonProcess.Run info = chaos("info");
+      if (info.code() == 0 && info.out().matches("(?s).*" + size + "\\s+" + ready + " / .*")) {
+        return;
+      }
+      Thread.sleep(500);
+    }
+    throw new AssertionError(
+        "pool never reached " + ready + " ready " + size + " shells:\n" + daemon.logText());
+  }
+
+  @AfterAll
+  static void stopDaemon() throws Exception {
+    System.out.println("--- chaos-daemon's log ---\n" + daemon.stop());
+    assertEquals(List.of("Domain-0"), Xl.domainNames(), "the daemon left domains behind");
+  }
+}
