@@ -78,7 +78,7 @@ public final class CreateBenchmark {
     // chaos-daemon process with a pool.
     DaemonProcess daemon = new DaemonProcess(dir).start(TestGuest.MEMORY_MIB + "x1=1");
     for (int i = 0; i < runs; i++) {
-      awaitPoolFull(daemon);
+      daemon.awaitPool(TestGuest.MEMORY_MIB + "x1", 1);
       long start = System.nanoTime();
       Command.run(
               Duration.ofMinutes(2),
@@ -101,28 +101,10 @@ public final class CreateBenchmark {
     System.out.printf(
         "create of the rig's test guest (%d MiB, Debian 6.1 kernel + busybox initramfs), %d runs each%n",
         TestGuest.MEMORY_MIB, runs);
-    double xl = median(totals.get("xl create"));
-    System.out.printf("%-34s %12s %12s %10s%n", "toolstack", "median ms", "min ms", "vs xl");
-    totals.forEach(
-        (name, samples) ->
-            System.out.printf(
-                "%-34s %12.1f %12.1f %9.2fx%n",
-                name,
-                median(samples),
-                samples.stream().mapToDouble(d -> d).min().orElse(0),
-                median(samples) / xl));
+    printTable("toolstack", totals, median(totals.get("xl create")));
     System.out.println();
-    System.out.printf(
-        "%-34s %12s %12s %10s%n", "whole command (JVM included)", "median ms", "min ms", "vs xl");
-    double xlCommand = median(commands.get("xl create (command)"));
-    commands.forEach(
-        (name, samples) ->
-            System.out.printf(
-                "%-34s %12.1f %12.1f %9.2fx%n",
-                name,
-                median(samples),
-                samples.stream().mapToDouble(d -> d).min().orElse(0),
-                median(samples) / xlCommand));
+    printTable(
+        "whole command (JVM included)", commands, median(commands.get("xl create (command)")));
     System.out.println();
     System.out.printf("%-34s %12s%n", "chaos phase (daemon side)", "median ms");
     phases.forEach((name, samples) -> System.out.printf("%-34s %12.1f%n", name, median(samples)));
@@ -130,15 +112,17 @@ public final class CreateBenchmark {
     System.out.printf("a JVM start of the chaos command (chaos --version): %.0f ms%n", cliStart);
   }
 
-  private static void awaitPoolFull(DaemonProcess daemon) throws InterruptedException {
-    for (int i = 0; i < 600; i++) {
-      DaemonProcess.Run info = daemon.chaos("info");
-      if (info.out().matches("(?s).*x1\\s+1 / 1.*")) {
-        return;
-      }
-      Thread.sleep(200);
-    }
-    throw new IllegalStateException("the daemon's pool did not refill:\n" + daemon.logText());
+  /** One line per sample set: median, minimum and the median's ratio to {@code baseline}. */
+  private static void printTable(String title, Map<String, List<Double>> rows, double baseline) {
+    System.out.printf("%-34s %12s %12s %10s%n", title, "median ms", "min ms", "vs xl");
+    rows.forEach(
+        (name, samples) ->
+            System.out.printf(
+                "%-34s %12.1f %12.1f %9.2fx%n",
+                name,
+                median(samples),
+                samples.stream().mapToDouble(d -> d).min().orElse(0),
+                median(samples) / baseline));
   }
 
   private static void record(Map<String, List<Double>> phases, String prefix, Reply reply) {

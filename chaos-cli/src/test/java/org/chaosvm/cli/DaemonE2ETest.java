@@ -58,7 +58,7 @@ class DaemonE2ETest extends DaemonTestBase {
 
     assertEquals(0, destroyed.code(), destroyed.err());
     Xl.awaitGone("e2e-db", LIMIT);
-    awaitPool("256x1", 1);
+    daemon.awaitPool("256x1", 1);
   }
 
   @Test

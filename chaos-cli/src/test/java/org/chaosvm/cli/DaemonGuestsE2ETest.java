@@ -96,7 +96,7 @@ class DaemonGuestsE2ETest extends DaemonTestBase {
       assertTrue(created.out().contains("created " + name + " "), created.out());
       assertTrue(Xl.domainNames().contains(name), name);
     }
-    awaitPool("256x1", 1);
+    daemon.awaitPool("256x1", 1);
     for (String name : names) {
       assertEquals(0, chaos("destroy", name).code());
       Xl.awaitGone(name, LIMIT);
@@ -118,6 +118,6 @@ class DaemonGuestsE2ETest extends DaemonTestBase {
 
     assertEquals(0, destroyed.code(), destroyed.err());
     Xl.awaitGone("e2e-direct", LIMIT);
-    awaitPool("256x1", 1);
+    daemon.awaitPool("256x1", 1);
   }
 }

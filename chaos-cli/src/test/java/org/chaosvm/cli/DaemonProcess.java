@@ -91,6 +91,20 @@ final class DaemonProcess {
     return new Run(code, out.toString(), err.toString());
   }
 
+  /** Waits until {@code chaos info} shows the size class with {@code ready} shells. */
+  void awaitPool(String size, int ready) throws InterruptedException {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      Run info = chaos("info");
+      if (info.code() == 0 && info.out().matches("(?s).*" + size + "\\s+" + ready + " / .*")) {
+        return;
+      }
+      Thread.sleep(500);
+    }
+    throw new AssertionError(
+        "pool never reached " + ready + " ready " + size + " shells:\n" + logText());
+  }
+
   /** Stops the daemon as systemd does (SIGTERM) and returns its log. */
   String stop() throws Exception {
     process.destroy();

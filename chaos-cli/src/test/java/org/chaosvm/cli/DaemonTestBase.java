@@ -69,20 +69,6 @@ abstract class DaemonTestBase {
     throw new AssertionError("chaos list never showed " + name + " as /" + line + "/:\n" + list);
   }
 
-  /** Waits until {@code chaos info} shows the class with {@code ready} shells. */
-  static void awaitPool(String size, int ready) throws Exception {
-    long deadline = System.nanoTime() + LIMIT.toNanos();
-    while (System.nanoTime() < deadline) {
-      DaemonProcess.Run info = chaos("info");
-      if (info.code() == 0 && info.out().matches("(?s).*" + size + "\\s+" + ready + " / .*")) {
-        return;
-      }
-      Thread.sleep(500);
-    }
-    throw new AssertionError(
-        "pool never reached " + ready + " ready " + size + " shells:\n" + daemon.logText());
-  }
-
   @AfterAll
   static void stopDaemon() throws Exception {
     System.out.println("--- chaos-daemon's log ---\n" + daemon.stop());
