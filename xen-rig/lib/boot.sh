@@ -4,8 +4,7 @@
 RIG_TIMEOUT=${RIG_TIMEOUT:-1500}    # seconds for one boot, command included
 RIG_MEMORY=${RIG_MEMORY:-4096}      # MiB of the QEMU machine; Dom0 gets RIG_DOM0_MEMORY of it
 RIG_DOM0_MEMORY=${RIG_DOM0_MEMORY:-2048}
-# One Dom0 vCPU: with two, a JVM in Dom0 that maps guest memory (libxenguest's builder) crashed in
-# about one run in five under TCG (JIT code found corrupted); with one, never (docs/rig.md).
+# Dom0's vCPUs: one leaves the other physical CPU to the guests.
 RIG_DOM0_VCPUS=${RIG_DOM0_VCPUS:-1}
 RIG_ACCEL=${RIG_ACCEL:-tcg}         # tcg, or kvm where nested KVM runs Xen well (see docs/rig.md)
 RIG_XEN_ARGS=${RIG_XEN_ARGS:-}      # more of Xen's command line, e.g. loglvl=all
@@ -13,6 +12,12 @@ RIG_TCG_THREAD=${RIG_TCG_THREAD:-multi} # TCG's threading: multi (a host thread 
 
 RIG_RUN_DIR=
 RIG_QEMU_PID=
+
+# Xen switches FPU state lazily by default: CR0.TS is set on a vCPU switch and the state is loaded
+# on the first FPU instruction's #NM trap. Under QEMU's TCG that corrupts Dom0's processes whenever
+# guests run beside them (xl and JVMs alike crash; docs/rig.md, "Dom0 processes corrupted under
+# TCG"). With eager switching (spec-ctrl=eager-fpu) it never happened.
+RIG_XEN_FIXED_ARGS="smap=0 smep=0 spec-ctrl=eager-fpu"
 
 # A run whose rig was killed outright (SIGKILL) leaves its QEMU running and its folder behind: stop
 # and remove those, leaving alone the runs whose rig is still alive (runs may go on side by side).
@@ -95,7 +100,7 @@ rig_boot_run() {
     -m "$RIG_MEMORY" -smp 2 -display none -monitor none -no-reboot \
     -serial "file:$RIG_RUN_DIR/boot.log" -pidfile "$RIG_RUN_DIR/qemu.pid" \
     -kernel "$RIG_XEN_ELF" \
-    -append "console=com1 com1=115200 dom0_mem=${RIG_DOM0_MEMORY}M,max:${RIG_DOM0_MEMORY}M dom0_max_vcpus=$RIG_DOM0_VCPUS smap=0 smep=0 $RIG_XEN_ARGS" \
+    -append "console=com1 com1=115200 dom0_mem=${RIG_DOM0_MEMORY}M,max:${RIG_DOM0_MEMORY}M dom0_max_vcpus=$RIG_DOM0_VCPUS $RIG_XEN_FIXED_ARGS $RIG_XEN_ARGS" \
     -initrd "$RIG_VMLINUZ console=hvc0 rdinit=/init quiet,$RIG_DOM0_CPIO" \
     -virtfs "local,path=$REPO_DIR,mount_tag=hostshare,security_model=none,id=hostshare" \
     -virtfs "local,path=$RIG_RUN_DIR,mount_tag=rigshare,security_model=none,id=rigshare" \
