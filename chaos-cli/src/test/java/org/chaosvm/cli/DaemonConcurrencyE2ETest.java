@@ -22,12 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * 20 clients at once against one daemon on real Xen: each create succeeds or fails cleanly (the
  * rig's free memory holds about seven of these 256 MiB guests), two clients racing for one name get
  * one guest between them, and the end state matches what the replies said.
- *
- * <p>Tagged "xen-stress", not "xen": under QEMU's TCG, a Dom0 JVM crashes in its JIT when guests
- * are built at this rate (docs/rig.md), so the suite leaves it out until that is understood. Run:
- * {@code xen-rig/rig e2e --tag xen-stress DaemonConcurrency}.
  */
-@Tag("xen-stress")
+@Tag("xen")
 class DaemonConcurrencyE2ETest {
   private static final int CLIENTS = 20;
 

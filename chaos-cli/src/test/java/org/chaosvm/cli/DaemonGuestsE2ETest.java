@@ -23,12 +23,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * More of the daemon on real Xen: the console through chaos console and xl console, on_reboot and
  * on_crash, create -n, and --direct beside a running daemon.
- *
- * <p>Tagged "xen-stress", not "xen": each test builds several guests, and under QEMU's TCG Dom0's
- * JVMs crash when many guests are built in one boot (docs/rig.md), so the suite leaves these out
- * until that is understood. Run: {@code xen-rig/rig e2e --tag xen-stress DaemonGuests}.
  */
-@Tag("xen-stress")
+@Tag("xen")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DaemonGuestsE2ETest extends DaemonTestBase {
   @Test
