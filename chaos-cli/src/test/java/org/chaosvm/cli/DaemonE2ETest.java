@@ -93,6 +93,20 @@ class DaemonE2ETest extends DaemonTestBase {
     assertTrue(
         bad.err().contains("bad.cfg:3:1: unknown or unsupported key 'bootloader'"), bad.err());
 
+    Path syntax = Files.writeString(dir.resolve("syntax.cfg"), "name = \nkernel = \"/k\"\n");
+    DaemonProcess.Run broken = chaos("create", syntax.toString());
+    assertEquals(ExitCodes.CONFIG, broken.code());
+    assertTrue(broken.err().contains("syntax.cfg:1:8: expected a value"), broken.err());
+
+    Path hvm =
+        Files.writeString(
+            dir.resolve("hvm.cfg"), "name = \"x\"\ntype = \"hvm\"\nkernel = \"/k\"\n");
+    DaemonProcess.Run unsupported = chaos("create", hvm.toString());
+    assertEquals(ExitCodes.CONFIG, unsupported.code());
+    assertTrue(
+        unsupported.err().contains("hvm.cfg:2:") && unsupported.err().contains("\"hvm\""),
+        unsupported.err());
+
     DaemonProcess.Run unknown = chaos("destroy", "no-such-guest");
     assertEquals(ExitCodes.NOT_FOUND, unknown.code());
     assertTrue(unknown.err().contains("no chaos guest named no-such-guest"), unknown.err());
