@@ -107,6 +107,14 @@ class DaemonE2ETest extends DaemonTestBase {
         unsupported.err().contains("hvm.cfg:2:") && unsupported.err().contains("\"hvm\""),
         unsupported.err());
 
+    Path withVif =
+        Files.writeString(
+            dir.resolve("vif.cfg"),
+            TestGuest.xlConfig("e2e-vif", TestGuest.Mode.WAIT) + "vif = [ 'bridge=xenbr0' ]\n");
+    DaemonProcess.Run devices = chaos("create", withVif.toString());
+    assertEquals(ExitCodes.CONFIG, devices.code());
+    assertTrue(devices.err().contains("cannot attach devices yet"), devices.err());
+
     DaemonProcess.Run unknown = chaos("destroy", "no-such-guest");
     assertEquals(ExitCodes.NOT_FOUND, unknown.code());
     assertTrue(unknown.err().contains("no chaos guest named no-such-guest"), unknown.err());

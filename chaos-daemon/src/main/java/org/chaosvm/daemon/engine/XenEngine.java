@@ -141,6 +141,10 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       }
       guest = guest.withName(request.name());
     }
+    Optional<String> devices = guest.unsupportedDevices();
+    if (devices.isPresent()) {
+      throw new ChaosException(ErrorCode.CONFIG, request.configPath() + ": " + devices.get());
+    }
     phases.end("config parse");
     reserveName(guest.name());
     try {

@@ -204,4 +204,15 @@ class XlConfigReaderTest {
             .contains("needs a vdev"));
     assertEquals(3, failure("name=\"a\"\nkernel=\"/k\"\ndisk=['/a.img,raw,xvda,x']").line());
   }
+
+  @Test
+  void devicesAreReadButRefusedUntilChaosAttachesThem() throws Exception {
+    assertEquals(Optional.empty(), read("name = \"a\"\nkernel = \"/k\"\n").unsupportedDevices());
+
+    GuestConfig withDevices =
+        read("name=\"a\"\nkernel=\"/k\"\nvif=['bridge=br0']\ndisk=['/a.img,raw,xvda,rw']");
+    String problem = withDevices.unsupportedDevices().orElseThrow();
+    assertTrue(problem.contains("1 network interface(s) (vif) and 1 disk(s)"), problem);
+    assertTrue(problem.contains("the guest was not created"), problem);
+  }
 }
