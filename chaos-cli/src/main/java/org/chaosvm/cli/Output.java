@@ -1,24 +1,19 @@
 package org.chaosvm.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import org.chaosvm.daemon.protocol.Codec;
 import org.chaosvm.daemon.protocol.Reply;
 
 /** Prints replies: for people by default, as JSON with --json. */
 final class Output {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private Output() {}
 
   /** Prints the reply and returns the exit code it means. */
   static int print(Reply reply, boolean json, PrintWriter out, PrintWriter err) {
     if (json) {
-      try {
-        out.println(JSON.writeValueAsString(reply));
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        err.println("chaos: " + e.getMessage());
-        return ExitCodes.FAILURE;
-      }
+      // The reply as the daemon sent it: the protocol's JSON (docs/protocol.md).
+      out.println(new String(Codec.encode(reply), StandardCharsets.UTF_8).stripTrailing());
       return reply instanceof Reply.Error error ? ExitCodes.of(error.code()) : ExitCodes.OK;
     }
     if (reply instanceof Reply.Error error) {

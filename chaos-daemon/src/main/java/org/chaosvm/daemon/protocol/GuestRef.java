@@ -1,18 +1,13 @@
 package org.chaosvm.daemon.protocol;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
-
 /** A guest named on the command line or in a request: by name, or by domid when all digits. */
 public record GuestRef(String text) {
-  @JsonCreator
   public GuestRef {
     if (text == null || text.isBlank()) {
       throw new IllegalArgumentException("a guest is named by its name or its domid");
     }
   }
 
-  @JsonValue
   public String text() {
     return text;
   }

@@ -1,19 +1,9 @@
 package org.chaosvm.daemon.protocol;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.util.List;
 import java.util.Map;
 
 /** The daemon's answer to one request: a closed set, told apart by {@code "reply"}. */
-@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "reply")
-@JsonSubTypes({
-  @JsonSubTypes.Type(value = Reply.Created.class, name = "created"),
-  @JsonSubTypes.Type(value = Reply.Done.class, name = "done"),
-  @JsonSubTypes.Type(value = Reply.Guests.class, name = "guests"),
-  @JsonSubTypes.Type(value = Reply.HostInfo.class, name = "info"),
-  @JsonSubTypes.Type(value = Reply.Error.class, name = "error"),
-})
 public sealed interface Reply {
   /**
    * A guest was created.

@@ -1,25 +1,11 @@
 package org.chaosvm.daemon.protocol;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.util.Map;
 
 /**
  * What a client asks of the daemon: a closed set, told apart by the {@code "op"} field. Every
  * request also carries {@code "version"}.
  */
-@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "op")
-@JsonSubTypes({
-  @JsonSubTypes.Type(value = Request.Create.class, name = "create"),
-  @JsonSubTypes.Type(value = Request.Destroy.class, name = "destroy"),
-  @JsonSubTypes.Type(value = Request.Shutdown.class, name = "shutdown"),
-  @JsonSubTypes.Type(value = Request.Reboot.class, name = "reboot"),
-  @JsonSubTypes.Type(value = Request.Pause.class, name = "pause"),
-  @JsonSubTypes.Type(value = Request.Unpause.class, name = "unpause"),
-  @JsonSubTypes.Type(value = Request.ListGuests.class, name = "list"),
-  @JsonSubTypes.Type(value = Request.Info.class, name = "info"),
-  @JsonSubTypes.Type(value = Request.SetPool.class, name = "pool-set"),
-})
 public sealed interface Request {
   int version();
 

@@ -47,10 +47,71 @@ class CodecTest {
   void repliesRoundTrip() throws Exception {
     Reply created = new Reply.Created(5, "web1", true, Map.of("execute", 12.5));
     Reply error = new Reply.Error(ErrorCode.NOT_FOUND, "no guest named web2");
-    for (Reply reply : List.of(created, error)) {
+    Reply done = new Reply.Done("destroyed web1");
+    Reply guests =
+        new Reply.Guests(
+            List.of(
+                new Reply.GuestInfo(0, "Domain-0", 2048, 1, "running"),
+                new Reply.GuestInfo(3, "web1", 256, 2, "shutdown (CRASH)")));
+    Reply info = new Reply.HostInfo(4096, 1536, 2, Map.of("256x1", new Reply.PoolClass(1, 2)));
+    for (Reply reply : List.of(created, error, done, guests, info, new Reply.Guests(List.of()))) {
       byte[] line = Codec.encode(reply);
       assertEquals(reply, Codec.decodeReply(java.util.Arrays.copyOf(line, line.length - 1)));
     }
+  }
+
+  @Test
+  void everyRequestRoundTripsAndACreateWithoutANameSendsNone() throws Exception {
+    List<Request> requests =
+        List.of(
+            new Request.Create(1, "vm.cfg", "name = \"a\"\n", false, "a-2"),
+            new Request.Reboot(1, new GuestRef("a")),
+            new Request.Pause(1, new GuestRef("a")),
+            new Request.Unpause(1, new GuestRef("3")),
+            new Request.Info(1));
+    for (Request request : requests) {
+      byte[] line = Codec.encode(request);
+      assertEquals(request, Codec.decodeRequest(java.util.Arrays.copyOf(line, line.length - 1)));
+    }
+    String create =
+        new String(
+            Codec.encode(new Request.Create(1, "vm.cfg", "x", true)), StandardCharsets.UTF_8);
+    assertEquals(
+        "{\"op\":\"create\",\"version\":1,\"configPath\":\"vm.cfg\",\"configText\":\"x\",\"paused\":true}\n",
+        create);
+  }
+
+  @Test
+  void wrongTypesAndNestedUnknownFieldsAreRefusedByName() {
+    Codec.MalformedMessage type =
+        assertThrows(
+            Codec.MalformedMessage.class,
+            () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":1,\"guest\":7}")));
+    assertEquals("field 'guest' must be a string", type.getMessage());
+
+    Codec.MalformedMessage nested =
+        assertThrows(
+            Codec.MalformedMessage.class,
+            () ->
+                Codec.decodeReply(
+                    bytes(
+                        "{\"reply\":\"guests\",\"guests\":[{\"domid\":0,\"name\":\"d\","
+                            + "\"memoryMib\":1,\"vcpus\":1,\"state\":\"r\",\"extra\":1}]}")));
+    assertEquals("unknown field 'guests[0].extra'", nested.getMessage());
+
+    Codec.MalformedMessage duplicate =
+        assertThrows(
+            Codec.MalformedMessage.class,
+            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"op\":\"info\",\"version\":1}")));
+    assertTrue(duplicate.getMessage().contains("Duplicate field 'op'"), duplicate.getMessage());
+
+    assertThrows(
+        Codec.MalformedMessage.class,
+        () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":1.5}")));
+    assertThrows(
+        Codec.MalformedMessage.class,
+        () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":1,\"guest\":\" \"}")));
+    assertThrows(Codec.MalformedMessage.class, () -> Codec.decodeRequest(bytes("[1]")));
   }
 
   @Test
