@@ -54,10 +54,10 @@ public final class Chaos implements Runnable {
     }
   }
 
-  /** Runs {@code chaos ARGS}, printing to {@code out} and {@code err}; returns the exit code. */
   /** Logback's property naming its config; the daemon's own config would log to stdout. */
   private static final String LOGBACK_CONFIG = "logback.configurationFile";
 
+  /** Runs {@code chaos ARGS}, printing to {@code out} and {@code err}; returns the exit code. */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
     CommandLine line = new CommandLine(new Chaos());
     line.setOut(out);

@@ -182,9 +182,8 @@ public final class Codec {
   }
 
   private static void writeRequest(JsonGenerator out, Request request) throws IOException {
-    out.writeStringField("op", op(request));
-    out.writeNumberField("version", request.version());
     if (request instanceof Request.Create create) {
+      writeHead(out, "create", create);
       out.writeStringField("configPath", create.configPath());
       out.writeStringField("configText", create.configText());
       out.writeBooleanField("paused", create.paused());
@@ -192,46 +191,43 @@ public final class Codec {
         out.writeStringField("name", create.name());
       }
     } else if (request instanceof Request.Destroy destroy) {
-      out.writeStringField("guest", destroy.guest().text());
+      writeHead(out, "destroy", destroy, destroy.guest());
     } else if (request instanceof Request.Shutdown shutdown) {
-      out.writeStringField("guest", shutdown.guest().text());
+      writeHead(out, "shutdown", shutdown, shutdown.guest());
       out.writeBooleanField("await", shutdown.await());
     } else if (request instanceof Request.Reboot reboot) {
-      out.writeStringField("guest", reboot.guest().text());
+      writeHead(out, "reboot", reboot, reboot.guest());
     } else if (request instanceof Request.Pause pause) {
-      out.writeStringField("guest", pause.guest().text());
+      writeHead(out, "pause", pause, pause.guest());
     } else if (request instanceof Request.Unpause unpause) {
-      out.writeStringField("guest", unpause.guest().text());
+      writeHead(out, "unpause", unpause, unpause.guest());
+    } else if (request instanceof Request.ListGuests list) {
+      writeHead(out, "list", list);
+    } else if (request instanceof Request.Info info) {
+      writeHead(out, "info", info);
     } else if (request instanceof Request.SetPool pool) {
+      writeHead(out, "pool-set", pool);
       out.writeObjectFieldStart("targets");
       for (Map.Entry<String, Integer> target : pool.targets().entrySet()) {
         out.writeNumberField(target.getKey(), target.getValue());
       }
       out.writeEndObject();
+    } else {
+      throw new IllegalArgumentException("not a request of the protocol: " + request);
     }
   }
 
-  private static String op(Request request) {
-    if (request instanceof Request.Create) {
-      return "create";
-    } else if (request instanceof Request.Destroy) {
-      return "destroy";
-    } else if (request instanceof Request.Shutdown) {
-      return "shutdown";
-    } else if (request instanceof Request.Reboot) {
-      return "reboot";
-    } else if (request instanceof Request.Pause) {
-      return "pause";
-    } else if (request instanceof Request.Unpause) {
-      return "unpause";
-    } else if (request instanceof Request.ListGuests) {
-      return "list";
-    } else if (request instanceof Request.Info) {
-      return "info";
-    } else if (request instanceof Request.SetPool) {
-      return "pool-set";
-    }
-    throw new IllegalArgumentException("not a request of the protocol: " + request);
+  /** The fields every request starts with: {@code op} and {@code version}. */
+  private static void writeHead(JsonGenerator out, String op, Request request) throws IOException {
+    out.writeStringField("op", op);
+    out.writeNumberField("version", request.version());
+  }
+
+  /** The head of a request about one guest, and its {@code guest}. */
+  private static void writeHead(JsonGenerator out, String op, Request request, GuestRef guest)
+      throws IOException {
+    writeHead(out, op, request);
+    out.writeStringField("guest", guest.text());
   }
 
   private static void writeReply(JsonGenerator out, Reply reply) throws IOException {
