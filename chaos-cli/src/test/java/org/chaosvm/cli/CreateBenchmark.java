@@ -38,7 +38,9 @@ public final class CreateBenchmark {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 20;
     Path dir = Files.createTempDirectory("chaos-bench");
     Path config = TestGuest.writeXlConfig(dir, "bench", TestGuest.Mode.WAIT);
-    String text = Files.readString(config);
+    Request.Create create =
+        new Request.Create(Protocol.VERSION, config.toString(), Files.readString(config), false);
+    Request.Destroy destroy = new Request.Destroy(Protocol.VERSION, new GuestRef("bench"));
     Map<String, List<Double>> totals = new LinkedHashMap<>();
     Map<String, List<Double>> phases = new LinkedHashMap<>();
     Map<String, List<Double>> commands = new LinkedHashMap<>();
@@ -54,11 +56,10 @@ public final class CreateBenchmark {
       // As `chaos create --direct` runs: an engine of its own, so no pool and no kernel cache.
       try (XenEngine direct = XenEngine.startDirect()) {
         long start = System.nanoTime();
-        Reply reply =
-            direct.handle(new Request.Create(Protocol.VERSION, config.toString(), text, false));
+        Reply reply = direct.handle(create);
         add(totals, "chaos --direct (no pool)", millisSince(start));
         record(phases, "direct: ", reply);
-        direct.handle(new Request.Destroy(Protocol.VERSION, new GuestRef("bench")));
+        direct.handle(destroy);
       }
     }
 
@@ -66,11 +67,10 @@ public final class CreateBenchmark {
       for (int i = 0; i < runs; i++) {
         pooled.awaitPoolFull(Duration.ofMinutes(2));
         long start = System.nanoTime();
-        Reply reply =
-            pooled.handle(new Request.Create(Protocol.VERSION, config.toString(), text, false));
+        Reply reply = pooled.handle(create);
         add(totals, "chaos (pooled shell)", millisSince(start));
         record(phases, "pooled: ", reply);
-        pooled.handle(new Request.Destroy(Protocol.VERSION, new GuestRef("bench")));
+        pooled.handle(destroy);
       }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -85,35 +86,18 @@ class DaemonE2ETest extends DaemonTestBase {
     assertEquals(ExitCodes.CONFIG, missing.code());
     assertTrue(missing.err().contains("no such file"), missing.err());
 
-    Path unknownKey =
-        Files.writeString(
-            dir.resolve("bad.cfg"), "name = \"x\"\nkernel = \"/k\"\nbootloader = \"pygrub\"\n");
-    DaemonProcess.Run bad = chaos("create", unknownKey.toString());
-    assertEquals(ExitCodes.CONFIG, bad.code());
-    assertTrue(
-        bad.err().contains("bad.cfg:3:1: unknown or unsupported key 'bootloader'"), bad.err());
-
-    Path syntax = Files.writeString(dir.resolve("syntax.cfg"), "name = \nkernel = \"/k\"\n");
-    DaemonProcess.Run broken = chaos("create", syntax.toString());
-    assertEquals(ExitCodes.CONFIG, broken.code());
-    assertTrue(broken.err().contains("syntax.cfg:1:8: expected a value"), broken.err());
-
-    Path hvm =
-        Files.writeString(
-            dir.resolve("hvm.cfg"), "name = \"x\"\ntype = \"hvm\"\nkernel = \"/k\"\n");
-    DaemonProcess.Run unsupported = chaos("create", hvm.toString());
-    assertEquals(ExitCodes.CONFIG, unsupported.code());
-    assertTrue(
-        unsupported.err().contains("hvm.cfg:2:") && unsupported.err().contains("\"hvm\""),
-        unsupported.err());
-
-    Path withVif =
-        Files.writeString(
-            dir.resolve("vif.cfg"),
-            TestGuest.xlConfig("e2e-vif", TestGuest.Mode.WAIT) + "vif = [ 'bridge=xenbr0' ]\n");
-    DaemonProcess.Run devices = chaos("create", withVif.toString());
-    assertEquals(ExitCodes.CONFIG, devices.code());
-    assertTrue(devices.err().contains("cannot attach devices yet"), devices.err());
+    assertConfigRefused(
+        "bad.cfg",
+        "name = \"x\"\nkernel = \"/k\"\nbootloader = \"pygrub\"\n",
+        "bad.cfg:3:1: unknown or unsupported key 'bootloader'");
+    assertConfigRefused(
+        "syntax.cfg", "name = \nkernel = \"/k\"\n", "syntax.cfg:1:8: expected a value");
+    assertConfigRefused(
+        "hvm.cfg", "name = \"x\"\ntype = \"hvm\"\nkernel = \"/k\"\n", "hvm.cfg:2:", "\"hvm\"");
+    assertConfigRefused(
+        "vif.cfg",
+        TestGuest.xlConfig("e2e-vif", TestGuest.Mode.WAIT) + "vif = [ 'bridge=xenbr0' ]\n",
+        "cannot attach devices yet");
 
     DaemonProcess.Run unknown = chaos("destroy", "no-such-guest");
     assertEquals(ExitCodes.NOT_FOUND, unknown.code());
@@ -137,6 +121,19 @@ class DaemonE2ETest extends DaemonTestBase {
     assertTrue(down.err().contains("is it running?"), down.err());
 
     DaemonProcess.awaitOnly(List.of("Domain-0"));
+  }
+
+  /**
+   * {@code chaos create} of a config file {@code name} holding {@code text} is refused as a config
+   * error (exit 3), its message holding each of {@code expected}.
+   */
+  private static void assertConfigRefused(String name, String text, String... expected)
+      throws IOException {
+    DaemonProcess.Run run = chaos("create", Files.writeString(dir.resolve(name), text).toString());
+    assertEquals(ExitCodes.CONFIG, run.code(), run.err());
+    for (String part : expected) {
+      assertTrue(run.err().contains(part), run.err());
+    }
   }
 
   @Test
