@@ -3,7 +3,11 @@ package org.chaosvm.libxc;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.IgnoreError;
 
-/** The few C library calls the bindings need: freeing what Xen's libraries malloc, strerror. */
+/**
+ * The C library calls the bindings need: freeing what Xen's libraries malloc, strerror, and the
+ * file and ioctl calls of the Dom0 side of the device back-ends (loop devices, network interfaces).
+ * All of these but {@code free} and {@code strerror} follow "-1 and errno".
+ */
 final class LibC {
   // Public only because jnr-ffi implements it in a class loader of its own.
   public interface Native {
@@ -12,6 +16,18 @@ final class LibC {
 
     @IgnoreError
     String strerror(int errnum);
+
+    int open(String path, int flags);
+
+    int close(int fd);
+
+    int socket(int domain, int type, int protocol);
+
+    /** {@code request} is C's unsigned long; {@code arg} points at the request's struct. */
+    int ioctl(int fd, long request, Pointer arg);
+
+    /** An ioctl whose argument is a number (or unused). */
+    int ioctl(int fd, long request, long arg);
   }
 
   private static final class Holder {
@@ -28,5 +44,26 @@ final class LibC {
 
   static String strerror(int errnum) {
     return Holder.LIB.strerror(errnum);
+  }
+
+  static Native lib() {
+    return Holder.LIB;
+  }
+
+  static jnr.ffi.Runtime runtime() {
+    return NativeLibraries.runtime(Holder.LIB);
+  }
+
+  /** Opens {@code path} with {@code flags} (close-on-exec added); the file descriptor. */
+  static int open(String path, int flags) {
+    return NativeCall.checkNonNegative(
+        runtime(), "open(" + path + ")", lib().open(path, flags | LinuxAbi.O_CLOEXEC), null);
+  }
+
+  /** Closes {@code fd}; a failure is not reported (nothing can be done about it). */
+  static void closeQuietly(int fd) {
+    if (fd >= 0) {
+      lib().close(fd);
+    }
   }
 }

@@ -35,7 +35,10 @@ class AbiTest {
           XenDomctlGetdomaininfo.class,
           XenSysctlPhysinfo.class,
           XsPermissions.class,
-          XcError.class);
+          XcError.class,
+          Ifreq.class,
+          LoopInfo64.class,
+          LoopConfig.class);
 
   private static final String HEADERS =
       String.join(
@@ -50,6 +53,11 @@ class AbiTest {
           "#include <xen/domctl.h>",
           "#include <xen/sysctl.h>",
           "#include <xen/sched.h>",
+          "#include <fcntl.h>",
+          "#include <sys/socket.h>",
+          "#include <net/if.h>",
+          "#include <linux/sockios.h>",
+          "#include <linux/loop.h>",
           "");
 
   /** What the Java side says, keyed like the probe's output lines. */
@@ -74,11 +82,13 @@ class AbiTest {
       probe.append(
           print("sizeof " + key, "sizeof(((struct xc_dom_image *)0)->" + field.name() + ")"));
     }
-    for (Field constant : XenAbi.class.getDeclaredFields()) {
-      if (Modifier.isStatic(constant.getModifiers()) && constant.getType() == int.class) {
-        constant.setAccessible(true);
-        expected.put("const " + constant.getName(), (long) constant.getInt(null));
-        probe.append(print("const " + constant.getName(), constant.getName()));
+    for (Class<?> constants : List.of(XenAbi.class, LinuxAbi.class)) {
+      for (Field constant : constants.getDeclaredFields()) {
+        if (Modifier.isStatic(constant.getModifiers()) && constant.getType() == int.class) {
+          constant.setAccessible(true);
+          expected.put("const " + constant.getName(), (long) constant.getInt(null));
+          probe.append(print("const " + constant.getName(), constant.getName()));
+        }
       }
     }
     for (Errno errno : Errno.values()) {
