@@ -12,6 +12,10 @@ RIG_DOM0_MODULES=(
   bridge loop tun veth ext4 overlay virtio_pci 9pnet_virtio 9p
 )
 
+# Kernel modules of the test guest, loaded at its boot by insmod (their dependencies added): its split
+# drivers' front ends and ext4 for the test disks.
+RIG_GUEST_MODULES=(xen-netfront xen-blkfront ext4)
+
 # Bumped when the way images are assembled changes, so that cached ones are rebuilt.
 RIG_IMAGE_FORMAT=2
 
@@ -103,7 +107,8 @@ rig_image_dom0_root() {
   RIG_DOM0_ROOT=$dir
 }
 
-# Prints the module files (relative to lib/modules/RELEASE) of the wanted modules and their dependencies.
+# Prints the module files (relative to lib/modules/RELEASE) of the wanted modules and their dependencies,
+# each after the modules it depends on (the order insmod needs).
 rig_module_closure() {
   local moddir=$1
   shift
@@ -113,9 +118,9 @@ rig_module_closure() {
     function add(path,   i, n, d) {
       if (path in seen) return
       seen[path] = 1
-      print path
       n = split(deps[path], d, " ")
       for (i = 1; i <= n; i++) add(d[i])
+      print path
     }
     FNR == NR { builtin[base($0)] = 1; next }
     {
@@ -170,20 +175,29 @@ rig_image_dom0() {
   RIG_DOM0_CPIO=$out
 }
 
-# The test guest: the same Debian kernel with a busybox initramfs (see guest/init for its modes).
+# The test guest: the same Debian kernel with a busybox initramfs (see guest/init for its modes) that
+# carries the modules of RIG_GUEST_MODULES and lists them, in load order, in /etc/modules.load.
 rig_image_guest() {
-  local key out tmp
-  key=$(rig_hash "$RIG_IMAGE_FORMAT" "$(rig_package_version busybox-static)" "$RIG_DIR/guest/init")
+  local key out tmp moddir rel
+  moddir="$RIG_KERNEL_DIR/lib/modules/$RIG_KERNEL_RELEASE"
+  key=$(rig_hash "$RIG_IMAGE_FORMAT" "$(rig_package_version busybox-static)" "$RIG_DIR/guest/init" \
+    "$RIG_KERNEL_RELEASE" "$(basename "$(dirname "$RIG_KERNEL_DIR")")" "${RIG_GUEST_MODULES[*]}")
   out="$RIG_CACHE/guest-$key.cpio.gz"
   if [ ! -s "$out" ]; then
     rig_require_root
     rig_log "packing the test guest initramfs"
     tmp=$(mktemp -d "$RIG_CACHE/tmp.guest.XXXXXX")
     chmod 0755 "$tmp"
-    mkdir -p "$tmp"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,etc}
+    mkdir -p "$tmp"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,etc,mnt,lib/modules}
     cp /bin/busybox "$tmp/bin/busybox"
     install -m 0755 "$RIG_DIR/guest/init" "$tmp/init"
     mknod -m 600 "$tmp/dev/console" c 5 1
+    : >"$tmp/etc/modules.load"
+    while read -r rel; do
+      case "$rel" in MISSING*) rm -rf "$tmp"; rig_die "kernel $RIG_KERNEL_RELEASE lacks modules:${rel#MISSING}" ;; esac
+      cp "$moddir/$rel" "$tmp/lib/modules/"
+      echo "/lib/modules/$(basename "$rel")" >>"$tmp/etc/modules.load"
+    done < <(rig_module_closure "$moddir" "${RIG_GUEST_MODULES[@]}")
     (cd "$tmp" && find . -print0 | cpio --null -o -H newc --quiet --owner=0:0 | gzip -9 >"$out.tmp") ||
       rig_die "cpio failed"
     mv "$out.tmp" "$out"

@@ -24,6 +24,12 @@ import picocli.CommandLine.Spec;
       ConsoleCommand.class,
       InfoCommand.class,
       PoolCommand.class,
+      DeviceCommands.NetworkAttach.class,
+      DeviceCommands.NetworkDetach.class,
+      DeviceCommands.NetworkList.class,
+      DeviceCommands.BlockAttach.class,
+      DeviceCommands.BlockDetach.class,
+      DeviceCommands.BlockList.class,
       AutoComplete.GenerateCompletion.class
     },
     exitCodeListHeading = "%nExit codes:%n",

@@ -32,6 +32,16 @@ final class Output {
         out.printf(
             "%-32s %5d %6d %5d  %s%n", g.name(), g.domid(), g.memoryMib(), g.vcpus(), g.state());
       }
+    } else if (reply instanceof Reply.Devices devices) {
+      out.printf("%-4s %-16s %2s %2s  %s%n", "Idx", "Name", "BE", "FE", "Settings");
+      for (Reply.DeviceInfo d : devices.devices()) {
+        StringBuilder settings = new StringBuilder();
+        d.settings()
+            .forEach((key, value) -> settings.append(key).append('=').append(value).append(' '));
+        out.printf(
+            "%-4d %-16s %2d %2d  %s%n",
+            d.devid(), d.name(), d.backendState(), d.frontendState(), settings.toString().strip());
+      }
     } else if (reply instanceof Reply.HostInfo info) {
       out.printf(
           "memory: %d MiB total, %d MiB free; cpus: %d%n",

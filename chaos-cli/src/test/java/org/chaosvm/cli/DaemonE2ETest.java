@@ -94,10 +94,6 @@ class DaemonE2ETest extends DaemonTestBase {
         "syntax.cfg", "name = \nkernel = \"/k\"\n", "syntax.cfg:1:8: expected a value");
     assertConfigRefused(
         "hvm.cfg", "name = \"x\"\ntype = \"hvm\"\nkernel = \"/k\"\n", "hvm.cfg:2:", "\"hvm\"");
-    assertConfigRefused(
-        "vif.cfg",
-        TestGuest.xlConfig("e2e-vif", TestGuest.Mode.WAIT) + "vif = [ 'bridge=xenbr0' ]\n",
-        "cannot attach devices yet");
 
     DaemonProcess.Run unknown = chaos("destroy", "no-such-guest");
     assertEquals(ExitCodes.NOT_FOUND, unknown.code());

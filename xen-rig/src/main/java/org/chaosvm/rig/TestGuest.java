@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -26,7 +28,12 @@ public final class TestGuest {
     /** Crash the kernel. */
     CRASH,
     /** Answer each line typed on the console with {@code chaos-rig guest: you said [LINE]}. */
-    ECHO;
+    ECHO,
+    /**
+     * Stay up and report each network interface or disk that comes or goes ({@code chaos-rig guest:
+     * device added eth1}, {@code ... device removed xvdc}).
+     */
+    DEVICES;
 
     public String argument() {
       return "rig.mode=" + name().toLowerCase(Locale.ROOT);
@@ -52,18 +59,30 @@ public final class TestGuest {
 
   /** An xl.cfg for this guest, named {@code name}, destroyed on poweroff and crash. */
   public static String xlConfig(String name, Mode mode) {
-    return String.join(
-        "\n",
-        "name = \"" + name + "\"",
-        "type = \"pv\"",
-        "kernel = \"" + kernel() + "\"",
-        "ramdisk = \"" + ramdisk() + "\"",
-        "extra = \"" + commandLine(mode) + "\"",
-        "memory = " + MEMORY_MIB,
-        "vcpus = 1",
-        "on_poweroff = \"destroy\"",
-        "on_crash = \"destroy\"",
-        "");
+    return xlConfig(name, mode, "");
+  }
+
+  /**
+   * An xl.cfg as {@link #xlConfig(String, Mode)} with {@code arguments} added to the guest's
+   * command line (e.g. {@code rig.ip=10.0.0.2/24 rig.disk=xvdb}: see xen-rig/guest/init) and {@code
+   * lines} added to the config (e.g. its vif and disk).
+   */
+  public static String xlConfig(String name, Mode mode, String arguments, String... lines) {
+    List<String> config =
+        new ArrayList<>(
+            List.of(
+                "name = \"" + name + "\"",
+                "type = \"pv\"",
+                "kernel = \"" + kernel() + "\"",
+                "ramdisk = \"" + ramdisk() + "\"",
+                "extra = \"" + (commandLine(mode) + " " + arguments).strip() + "\"",
+                "memory = " + MEMORY_MIB,
+                "vcpus = 1",
+                "on_poweroff = \"destroy\"",
+                "on_crash = \"destroy\""));
+    config.addAll(List.of(lines));
+    config.add("");
+    return String.join("\n", config);
   }
 
   /** Writes {@link #xlConfig} to {@code dir/NAME.cfg} and returns its path. */

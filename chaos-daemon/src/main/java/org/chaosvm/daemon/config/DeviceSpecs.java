@@ -2,11 +2,16 @@ package org.chaosvm.daemon.config;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.chaosvm.libxc.SplitDevice;
 
 /** xl's device strings: {@code vif} ("key=value,...") and {@code disk} (positional or keyed). */
 final class DeviceSpecs {
@@ -36,13 +41,40 @@ final class DeviceSpecs {
         throw new ConfigException(file, line, column, "vif sets '" + key + "' twice");
       }
     }
-    Optional<String> mac = Optional.ofNullable(settings.get("mac"));
-    if (mac.isPresent() && !mac.get().matches("(?i)[0-9a-f]{2}(:[0-9a-f]{2}){5}")) {
+    Optional<String> mac =
+        Optional.ofNullable(settings.get("mac")).map(m -> m.toLowerCase(Locale.ROOT));
+    if (mac.isPresent() && !mac.get().matches("[0-9a-f]{2}(:[0-9a-f]{2}){5}")) {
       throw new ConfigException(
           file,
           line,
           column,
           "vif mac '" + mac.get() + "' is not a MAC address such as 00:16:3e:12:34:56");
+    }
+    if (mac.isPresent() && (Integer.parseInt(mac.get().substring(0, 2), 16) & 1) != 0) {
+      throw new ConfigException(
+          file,
+          line,
+          column,
+          "vif mac '" + mac.get() + "' is a multicast address: an interface needs a unicast one");
+    }
+    Optional<String> vifname = Optional.ofNullable(settings.get("vifname"));
+    if (vifname.isPresent() && !validInterfaceName(vifname.get())) {
+      throw new ConfigException(
+          file,
+          line,
+          column,
+          "vifname '"
+              + vifname.get()
+              + "' cannot name a network interface (1 to 15 characters, no '/', ':' or blank)");
+    }
+    Optional<String> bridge = Optional.ofNullable(settings.get("bridge"));
+    if (bridge.isPresent() && !validInterfaceName(bridge.get())) {
+      throw new ConfigException(
+          file, line, column, "bridge '" + bridge.get() + "' cannot name a network interface");
+    }
+    Optional<VifSpec.Rate> rate = Optional.empty();
+    if (settings.containsKey("rate")) {
+      rate = Optional.of(rate(file, line, column, settings.get("rate")));
     }
     Optional<Integer> mtu = Optional.empty();
     if (settings.containsKey("mtu")) {
@@ -52,14 +84,87 @@ final class DeviceSpecs {
         throw new ConfigException(
             file, line, column, "vif mtu '" + settings.get("mtu") + "' is not a number");
       }
+      if (mtu.get() < 68 || mtu.get() > 65535) {
+        throw new ConfigException(
+            file, line, column, "vif mtu " + mtu.get() + " is not between 68 and 65535");
+      }
     }
-    return new VifSpec(
-        mac,
-        Optional.ofNullable(settings.get("bridge")),
-        Optional.ofNullable(settings.get("ip")),
-        Optional.ofNullable(settings.get("vifname")),
-        Optional.ofNullable(settings.get("rate")),
-        mtu);
+    return new VifSpec(mac, bridge, Optional.ofNullable(settings.get("ip")), vifname, rate, mtu);
+  }
+
+  private static final Pattern RATE =
+      Pattern.compile("([0-9]+)([KMG]?)([Bb])/s(?:@([0-9]+)(s|ms|us))?");
+
+  /**
+   * xl's rate: {@code AMOUNT[K|M|G](B|b)/s[@INTERVAL(s|ms|us)]}, B bytes and b bits, the prefixes
+   * decimal, the interval 50 ms when not given; as netback takes it, bytes per interval.
+   */
+  static VifSpec.Rate rate(Path file, int line, int column, String text) throws ConfigException {
+    Matcher m = RATE.matcher(text);
+    if (!m.matches()) {
+      throw new ConfigException(
+          file, line, column, "vif rate '" + text + "' is not a rate such as 10Mb/s or 5MB/s@20ms");
+    }
+    try {
+      long amount = Long.parseLong(m.group(1));
+      long scale =
+          switch (m.group(2)) {
+            case "K" -> 1_000L;
+            case "M" -> 1_000_000L;
+            case "G" -> 1_000_000_000L;
+            default -> 1L;
+          };
+      long bytesPerSecond = Math.multiplyExact(amount, scale);
+      if (m.group(3).equals("b")) {
+        bytesPerSecond /= 8;
+      }
+      long interval = 50_000;
+      if (m.group(4) != null) {
+        long number = Long.parseLong(m.group(4));
+        interval =
+            switch (m.group(5)) {
+              case "s" -> Math.multiplyExact(number, 1_000_000L);
+              case "ms" -> Math.multiplyExact(number, 1_000L);
+              default -> number;
+            };
+      }
+      if (bytesPerSecond == 0 || interval == 0 || interval > 0xffffffffL) {
+        throw new ConfigException(
+            file, line, column, "vif rate '" + text + "' gives no bytes or no interval");
+      }
+      long perInterval = Math.multiplyExact(bytesPerSecond, interval) / 1_000_000L;
+      return new VifSpec.Rate(Math.max(1, perInterval), interval, text);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new ConfigException(file, line, column, "vif rate '" + text + "' is too large");
+    }
+  }
+
+  /** The kernel's rule for interface names: 1 to 15 characters, no '/', ':' or blank. */
+  static boolean validInterfaceName(String name) {
+    return !name.isEmpty()
+        && name.length() < 16
+        && !name.equals(".")
+        && !name.equals("..")
+        && name.chars().noneMatch(c -> c == '/' || c == ':' || c <= ' ' || c > '~');
+  }
+
+  /** Two disks of one guest on one vdev, or two interfaces with one MAC, are refused. */
+  static void checkUnique(Path file, List<VifSpec> vifs, List<DiskSpec> disks)
+      throws ConfigException {
+    Set<String> vdevs = new HashSet<>();
+    for (DiskSpec disk : disks) {
+      if (!vdevs.add(disk.vdev())) {
+        throw new ConfigException(
+            file, 0, 0, "two disks are attached as " + disk.vdev() + ": each needs its own vdev");
+      }
+    }
+    Set<String> macs = new HashSet<>();
+    for (VifSpec vif : vifs) {
+      if (vif.mac().isPresent() && !macs.add(vif.mac().get())) {
+        throw new ConfigException(
+            file, 0, 0, "two vifs have the mac " + vif.mac().get() + ": each needs its own");
+      }
+    }
   }
 
   /**
@@ -109,7 +214,7 @@ final class DeviceSpecs {
           column,
           "disk '" + spec + "' names no target (the image file or phy:/dev/...)");
     }
-    if (vdev == null || !vdev.matches("(xvd|hd|sd)[a-z]+[0-9]*")) {
+    if (vdev == null || SplitDevice.vbdDevid(vdev).isEmpty()) {
       throw new ConfigException(
           file,
           line,

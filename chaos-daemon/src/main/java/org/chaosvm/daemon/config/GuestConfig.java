@@ -65,22 +65,4 @@ public record GuestConfig(
         disks,
         paused);
   }
-
-  /**
-   * Why this chaos cannot create the guest as configured, if it cannot: devices are read from the
-   * config but not attached yet, and a guest created without the network or disks its config asks
-   * for would be a surprise, so such a config is refused rather than half honoured.
-   */
-  public Optional<String> unsupportedDevices() {
-    if (vifs.isEmpty() && disks.isEmpty()) {
-      return Optional.empty();
-    }
-    return Optional.of(
-        "the config asks for "
-            + vifs.size()
-            + " network interface(s) (vif) and "
-            + disks.size()
-            + " disk(s) (disk); this chaos cannot attach devices yet, so the guest was not created"
-            + " (remove vif and disk to create it without devices)");
-  }
 }

@@ -30,8 +30,24 @@ public final class GuestConfigs {
   }
 
   public static GuestConfig parse(Path file, String text) throws ConfigException {
-    return text.stripLeading().startsWith("{")
-        ? ChaosJsonReader.read(file, text)
-        : XlConfigReader.read(file, text);
+    GuestConfig config =
+        text.stripLeading().startsWith("{")
+            ? ChaosJsonReader.read(file, text)
+            : XlConfigReader.read(file, text);
+    DeviceSpecs.checkUnique(file, config.vifs(), config.disks());
+    return config;
+  }
+
+  /**
+   * A network interface given in xl's vif syntax outside a config ({@code chaos network-attach}):
+   * {@code source} names where it came from in errors.
+   */
+  public static VifSpec vif(String source, String spec) throws ConfigException {
+    return DeviceSpecs.vif(Path.of(source), 0, 0, spec);
+  }
+
+  /** A disk given in xl's disk syntax outside a config ({@code chaos block-attach}). */
+  public static DiskSpec disk(String source, String spec) throws ConfigException {
+    return DeviceSpecs.disk(Path.of(source), 0, 0, spec);
   }
 }

@@ -25,9 +25,15 @@ final class DomainFactory {
 
   private final XenHandles handles;
   private final KernelCache kernels = new KernelCache();
+  private final Devices devices;
 
   DomainFactory(XenHandles handles) {
     this.handles = handles;
+    this.devices = new Devices(handles);
+  }
+
+  Devices devices() {
+    return devices;
   }
 
   /**
@@ -57,8 +63,8 @@ final class DomainFactory {
 
   /**
    * The execute phase: loads the guest's kernel and ramdisk into the shell, builds it, describes it
-   * in XenStore, introduces it (to xenstored and so to xenconsoled) and, unless the config says
-   * paused, unpauses it.
+   * in XenStore, introduces it (to xenstored and so to xenconsoled), attaches its devices and,
+   * unless the config says paused, unpauses it.
    */
   DomId execute(Shell shell, GuestConfig guest, String configText, boolean paused, Phases phases) {
     XenCtrl xc = handles.xc();
@@ -119,6 +125,10 @@ final class DomainFactory {
       DomainLayout.describeGuest(xs, nodes, guest, configText);
       xs.introduceDomain(domid, nodes.storeMfn(), nodes.storePort());
       phases.end("xenstore and console");
+      if (!guest.vifs().isEmpty() || !guest.disks().isEmpty()) {
+        devices.attachAll(domid, guest);
+        phases.end("devices");
+      }
       if (!paused) {
         xc.unpause(domid);
       }
@@ -133,10 +143,9 @@ final class DomainFactory {
     }
   }
 
-  /** Destroys a domain and removes its XenStore nodes. */
+  /** Destroys a domain, its devices' back ends and its XenStore nodes. */
   void destroy(DomId domid, Optional<UUID> uuid) {
     XenCtrl xc = handles.xc();
-    XenStore xs = handles.xs();
     try {
       xc.destroy(domid);
     } catch (XenException e) {
@@ -144,7 +153,16 @@ final class DomainFactory {
         throw e;
       }
     }
-    DomainLayout.remove(xs, domid, uuid);
+    removeRemains(domid, uuid);
+  }
+
+  /**
+   * Removes what a domain that is gone leaves: its devices' back ends (and so its interfaces and
+   * loop devices in Dom0) and its XenStore nodes.
+   */
+  void removeRemains(DomId domid, Optional<UUID> uuid) {
+    devices.removeAll(domid);
+    DomainLayout.remove(handles.xs(), domid, uuid);
   }
 
   private void destroyQuietly(DomId domid, Optional<UUID> uuid, Throwable failure) {

@@ -11,10 +11,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
 import org.chaosvm.daemon.config.ConfigException;
+import org.chaosvm.daemon.config.DiskSpec;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.GuestConfigs;
 import org.chaosvm.daemon.config.GuestNames;
 import org.chaosvm.daemon.config.LifecycleAction;
+import org.chaosvm.daemon.config.VifSpec;
+import org.chaosvm.daemon.protocol.DeviceKind;
 import org.chaosvm.daemon.protocol.ErrorCode;
 import org.chaosvm.daemon.protocol.GuestRef;
 import org.chaosvm.daemon.protocol.Reply;
@@ -53,6 +56,10 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private final Map<DomId, Guest> guests = new HashMap<>();
   private final Set<String> namesInCreation = new HashSet<>();
   private final Set<DomId> preserved = new HashSet<>();
+
+  /** Held while a device is attached or detached: devids are picked from what XenStore holds. */
+  private final Object deviceChanges = new Object();
+
   private ShellPool pool;
   private Lifecycle lifecycle;
 
@@ -122,6 +129,18 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       return info();
     } else if (request instanceof Request.SetPool setPool) {
       return setPool(setPool.targets());
+    } else if (request instanceof Request.AttachDevice attach) {
+      return attach(attach);
+    } else if (request instanceof Request.DetachDevice detach) {
+      Guest guest = resolve(detach.guest());
+      synchronized (deviceChanges) {
+        String name =
+            factory.devices().detach(guest.domid(), detach.kind(), detach.device(), detach.force());
+        return new Reply.Done("detached " + name + " from " + guest.name());
+      }
+    } else if (request instanceof Request.ListDevices list) {
+      Guest guest = resolve(list.guest());
+      return new Reply.Devices(factory.devices().list(guest.domid(), list.kind()));
     }
     throw new ChaosException(ErrorCode.BAD_REQUEST, "unknown request " + request);
   }
@@ -141,9 +160,10 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       }
       guest = guest.withName(request.name());
     }
-    Optional<String> devices = guest.unsupportedDevices();
-    if (devices.isPresent()) {
-      throw new ChaosException(ErrorCode.CONFIG, request.configPath() + ": " + devices.get());
+    try {
+      Devices.check(guest);
+    } catch (ChaosException e) {
+      throw new ChaosException(e.code(), request.configPath() + ": " + e.getMessage(), e);
     }
     phases.end("config parse");
     reserveName(guest.name());
@@ -184,6 +204,27 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       synchronized (this) {
         namesInCreation.remove(guest.name());
       }
+    }
+  }
+
+  private Reply attach(Request.AttachDevice request) {
+    Guest guest = resolve(request.guest());
+    String source = request.kind().command() + "-attach";
+    Devices devices = factory.devices();
+    try {
+      synchronized (deviceChanges) {
+        if (request.kind() == DeviceKind.NETWORK) {
+          VifSpec vif = GuestConfigs.vif(source, request.spec());
+          int devid = devices.nextVifDevid(guest.domid());
+          String name = devices.attachVif(guest.domid(), guest.name(), devid, vif);
+          return new Reply.Done("attached vif " + devid + " (" + name + ") to " + guest.name());
+        }
+        DiskSpec disk = GuestConfigs.disk(source, request.spec());
+        devices.attachDisk(guest.domid(), disk);
+        return new Reply.Done("attached " + disk.vdev() + " to " + guest.name());
+      }
+    } catch (ConfigException e) {
+      throw new ChaosException(ErrorCode.CONFIG, e.getMessage(), e);
     }
   }
 
@@ -385,7 +426,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       Optional<DomainInfo> info = handles.xc().domainInfo(guest.domid());
       if (info.isEmpty() || info.get().dying()) {
         forget(guest);
-        DomainLayout.remove(handles.xs(), guest.domid(), Optional.of(guest.uuid()));
+        factory.removeRemains(guest.domid(), Optional.of(guest.uuid()));
         log.info("{} (domain {}) is gone", guest.name(), guest.domid());
       } else if (info.get().shutdown()) {
         ShutdownReason reason = info.get().shutdownReason().orElse(ShutdownReason.POWEROFF);
@@ -444,7 +485,13 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * shells and half-built domains.
    */
   private void recover(boolean owner) {
-    for (DomainInfo info : handles.xc().domainInfos()) {
+    List<DomainInfo> domains = handles.xc().domainInfos();
+    if (owner) {
+      Set<DomId> live = new HashSet<>();
+      domains.forEach(info -> live.add(info.domid()));
+      factory.devices().removeOrphans(live);
+    }
+    for (DomainInfo info : domains) {
       DomId domid = info.domid();
       if (domid.equals(DomId.DOM0)) {
         continue;

@@ -94,6 +94,18 @@ public final class Codec {
           case "list" -> new Request.ListGuests(version);
           case "info" -> new Request.Info(version);
           case "pool-set" -> new Request.SetPool(version, intMap(fields.object("targets")));
+          case "network-attach", "block-attach" ->
+              new Request.AttachDevice(
+                  version, fields.guest("guest"), kindOf(op), fields.string("spec"));
+          case "network-detach", "block-detach" ->
+              new Request.DetachDevice(
+                  version,
+                  fields.guest("guest"),
+                  kindOf(op),
+                  fields.string("device"),
+                  fields.bool("force"));
+          case "network-list", "block-list" ->
+              new Request.ListDevices(version, fields.guest("guest"), kindOf(op));
           default -> throw new MalformedMessage("unknown or missing \"op\": " + op);
         };
     fields.requireAllRead();
@@ -143,6 +155,25 @@ public final class Codec {
                 fields.longInteger("freeMib"),
                 fields.integer("cpus"),
                 pool);
+          }
+          case "devices" -> {
+            List<Reply.DeviceInfo> devices = new ArrayList<>();
+            for (Fields device : fields.objects("devices")) {
+              Fields settings = device.object("settings");
+              Map<String, String> values = new LinkedHashMap<>();
+              for (String key : settings.keys()) {
+                values.put(key, settings.string(key));
+              }
+              devices.add(
+                  new Reply.DeviceInfo(
+                      device.integer("devid"),
+                      device.string("name"),
+                      device.integer("backendState"),
+                      device.integer("frontendState"),
+                      values));
+              device.requireAllRead();
+            }
+            yield new Reply.Devices(devices);
           }
           case "error" -> new Reply.Error(fields.errorCode("code"), fields.string("message"));
           default -> throw new MalformedMessage("unknown or missing \"reply\": " + kind);
@@ -212,9 +243,23 @@ public final class Codec {
         out.writeNumberField(target.getKey(), target.getValue());
       }
       out.writeEndObject();
+    } else if (request instanceof Request.AttachDevice attach) {
+      writeHead(out, attach.kind().command() + "-attach", attach, attach.guest());
+      out.writeStringField("spec", attach.spec());
+    } else if (request instanceof Request.DetachDevice detach) {
+      writeHead(out, detach.kind().command() + "-detach", detach, detach.guest());
+      out.writeStringField("device", detach.device());
+      out.writeBooleanField("force", detach.force());
+    } else if (request instanceof Request.ListDevices list) {
+      writeHead(out, list.kind().command() + "-list", list, list.guest());
     } else {
       throw new IllegalArgumentException("not a request of the protocol: " + request);
     }
+  }
+
+  /** The kind of device an op such as {@code network-attach} is about. */
+  private static DeviceKind kindOf(String op) {
+    return DeviceKind.ofCommand(op.substring(0, op.indexOf('-')));
   }
 
   /** The fields every request starts with: {@code op} and {@code version}. */
@@ -270,6 +315,23 @@ public final class Codec {
         out.writeEndObject();
       }
       out.writeEndObject();
+    } else if (reply instanceof Reply.Devices devices) {
+      out.writeStringField("reply", "devices");
+      out.writeArrayFieldStart("devices");
+      for (Reply.DeviceInfo device : devices.devices()) {
+        out.writeStartObject();
+        out.writeNumberField("devid", device.devid());
+        out.writeStringField("name", device.name());
+        out.writeNumberField("backendState", device.backendState());
+        out.writeNumberField("frontendState", device.frontendState());
+        out.writeObjectFieldStart("settings");
+        for (Map.Entry<String, String> setting : device.settings().entrySet()) {
+          out.writeStringField(setting.getKey(), setting.getValue());
+        }
+        out.writeEndObject();
+        out.writeEndObject();
+      }
+      out.writeEndArray();
     } else if (reply instanceof Reply.Error error) {
       out.writeStringField("reply", "error");
       out.writeStringField("code", error.code().name());

@@ -36,5 +36,18 @@ public sealed interface Reply {
 
   record PoolClass(int ready, int target) {}
 
+  record Devices(List<DeviceInfo> devices) implements Reply {}
+
+  /**
+   * One device of a guest.
+   *
+   * @param name how Dom0 and the guest name it: the vif's interface in Dom0, the disk's vdev
+   * @param backendState the back end's XenbusState (4: connected)
+   * @param frontendState the front end's XenbusState
+   * @param settings what it was attached with: mac, bridge, ip... or target, mode...
+   */
+  record DeviceInfo(
+      int devid, String name, int backendState, int frontendState, Map<String, String> settings) {}
+
   record Error(ErrorCode code, String message) implements Reply {}
 }

@@ -40,4 +40,20 @@ public sealed interface Request {
 
   /** Set pool targets: shells to keep ready per size class ("MEMORYxVCPUS" to count). */
   record SetPool(int version, Map<String, Integer> targets) implements Request {}
+
+  /**
+   * Attach a device to a running guest: {@code spec} in xl's syntax for the kind (a vif's {@code
+   * key=value,...}, a disk's {@code target,format,vdev,access}).
+   */
+  record AttachDevice(int version, GuestRef guest, DeviceKind kind, String spec)
+      implements Request {}
+
+  /**
+   * Detach a device: {@code device} is its devid, or a vif's MAC, or a disk's vdev. Without {@code
+   * force}, a guest that does not let go of the device keeps it and the request fails.
+   */
+  record DetachDevice(int version, GuestRef guest, DeviceKind kind, String device, boolean force)
+      implements Request {}
+
+  record ListDevices(int version, GuestRef guest, DeviceKind kind) implements Request {}
 }

@@ -206,13 +206,65 @@ class XlConfigReaderTest {
   }
 
   @Test
-  void devicesAreReadButRefusedUntilChaosAttachesThem() throws Exception {
-    assertEquals(Optional.empty(), read("name = \"a\"\nkernel = \"/k\"\n").unsupportedDevices());
+  void vifRatesBecomeBytesPerIntervalAsNetbackTakesThem() throws Exception {
+    assertEquals(
+        new VifSpec.Rate(62_500, 50_000, "10Mb/s"), DeviceSpecs.rate(FILE, 1, 1, "10Mb/s"));
+    assertEquals("100000,20000", DeviceSpecs.rate(FILE, 1, 1, "5MB/s@20ms").node());
+    assertEquals("1,1", DeviceSpecs.rate(FILE, 1, 1, "8b/s@1us").node());
+    assertTrue(
+        assertThrows(ConfigException.class, () -> DeviceSpecs.rate(FILE, 3, 5, "fast"))
+            .getMessage()
+            .contains("vm.cfg:3:5: vif rate 'fast' is not a rate such as 10Mb/s"));
+  }
 
-    GuestConfig withDevices =
-        read("name=\"a\"\nkernel=\"/k\"\nvif=['bridge=br0']\ndisk=['/a.img,raw,xvda,rw']");
-    String problem = withDevices.unsupportedDevices().orElseThrow();
-    assertTrue(problem.contains("1 network interface(s) (vif) and 1 disk(s)"), problem);
-    assertTrue(problem.contains("the guest was not created"), problem);
+  @Test
+  void vifSettingsAreCheckedWhereTheyAreWritten() {
+    assertTrue(
+        failure("name=\"a\"\nkernel=\"/k\"\nvif=['mac=01:16:3e:00:00:01']")
+            .getMessage()
+            .contains("is a multicast address"));
+    assertTrue(
+        failure("name=\"a\"\nkernel=\"/k\"\nvif=['vifname=a/b']")
+            .getMessage()
+            .contains("vifname 'a/b' cannot name a network interface"));
+    assertTrue(
+        failure("name=\"a\"\nkernel=\"/k\"\nvif=['mtu=20']")
+            .getMessage()
+            .contains("vif mtu 20 is not between 68 and 65535"));
+  }
+
+  @Test
+  void twoDisksOnOneVdevOrTwoVifsWithOneMacAreRefused() {
+    ConfigException disks =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                GuestConfigs.parse(
+                    FILE,
+                    "name=\"a\"\nkernel=\"/k\"\n"
+                        + "disk=['/a.img,raw,xvdb,rw', 'target=/b.img,vdev=xvdb']"));
+    assertTrue(disks.getMessage().contains("two disks are attached as xvdb"), disks.getMessage());
+    ConfigException macs =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                GuestConfigs.parse(
+                    FILE,
+                    "name=\"a\"\nkernel=\"/k\"\n"
+                        + "vif=['mac=00:16:3e:00:00:01', 'mac=00:16:3E:00:00:01']"));
+    assertTrue(macs.getMessage().contains("two vifs have the mac 00:16:3e:00:00:01"));
+  }
+
+  @Test
+  void devicesGivenOnTheirOwnParseAsInAConfig() throws Exception {
+    VifSpec vif = GuestConfigs.vif("network-attach", "bridge=br1,mac=00:16:3e:aa:bb:cc");
+    assertEquals(Optional.of("br1"), vif.bridge());
+    assertEquals(VifSpec.DEFAULT_BRIDGE, GuestConfigs.vif("network-attach", "").bridgeOrDefault());
+    DiskSpec disk = GuestConfigs.disk("block-attach", "/a.img,raw,xvdc,ro");
+    assertEquals(new DiskSpec("/a.img", "raw", "xvdc", false), disk);
+    assertTrue(
+        assertThrows(ConfigException.class, () -> GuestConfigs.disk("block-attach", "/a.img"))
+            .getMessage()
+            .startsWith("block-attach: disk '/a.img' needs a vdev"));
   }
 }

@@ -36,6 +36,17 @@ class CodecTest {
   }
 
   @Test
+  void deviceOpsAreNamedAsXlsCommands() {
+    assertEquals(
+        "{\"op\":\"block-detach\",\"version\":1,\"guest\":\"a\",\"device\":\"xvdc\","
+            + "\"force\":false}\n",
+        new String(
+            Codec.encode(
+                new Request.DetachDevice(1, new GuestRef("a"), DeviceKind.BLOCK, "xvdc", false)),
+            StandardCharsets.UTF_8));
+  }
+
+  @Test
   void wireFormatNamesTheOperation() {
     assertEquals(
         "{\"op\":\"destroy\",\"version\":1,\"guest\":\"web1\"}\n",
@@ -54,7 +65,13 @@ class CodecTest {
                 new Reply.GuestInfo(0, "Domain-0", 2048, 1, "running"),
                 new Reply.GuestInfo(3, "web1", 256, 2, "shutdown (CRASH)")));
     Reply info = new Reply.HostInfo(4096, 1536, 2, Map.of("256x1", new Reply.PoolClass(1, 2)));
-    for (Reply reply : List.of(created, error, done, guests, info, new Reply.Guests(List.of()))) {
+    Reply devices =
+        new Reply.Devices(
+            List.of(
+                new Reply.DeviceInfo(
+                    0, "vif3.0", 4, 4, Map.of("mac", "00:16:3e:01:02:03", "bridge", "xenbr0"))));
+    for (Reply reply :
+        List.of(created, error, done, guests, info, devices, new Reply.Guests(List.of()))) {
       byte[] line = Codec.encode(reply);
       assertEquals(reply, Codec.decodeReply(java.util.Arrays.copyOf(line, line.length - 1)));
     }
@@ -68,7 +85,13 @@ class CodecTest {
             new Request.Reboot(1, new GuestRef("a")),
             new Request.Pause(1, new GuestRef("a")),
             new Request.Unpause(1, new GuestRef("3")),
-            new Request.Info(1));
+            new Request.Info(1),
+            new Request.AttachDevice(1, new GuestRef("a"), DeviceKind.NETWORK, "bridge=xenbr0"),
+            new Request.AttachDevice(1, new GuestRef("a"), DeviceKind.BLOCK, "/a.img,raw,xvdc"),
+            new Request.DetachDevice(1, new GuestRef("a"), DeviceKind.NETWORK, "1", false),
+            new Request.DetachDevice(1, new GuestRef("a"), DeviceKind.BLOCK, "xvdc", true),
+            new Request.ListDevices(1, new GuestRef("a"), DeviceKind.NETWORK),
+            new Request.ListDevices(1, new GuestRef("a"), DeviceKind.BLOCK));
     for (Request request : requests) {
       byte[] line = Codec.encode(request);
       assertEquals(request, Codec.decodeRequest(java.util.Arrays.copyOf(line, line.length - 1)));

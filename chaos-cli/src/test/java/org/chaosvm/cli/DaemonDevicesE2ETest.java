@@ -1,0 +1,247 @@
+package org.chaosvm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.chaosvm.rig.Command;
+import org.chaosvm.rig.ConsoleLog;
+import org.chaosvm.rig.Dom0Devices;
+import org.chaosvm.rig.TestGuest;
+import org.chaosvm.rig.Xl;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Guests' network interfaces and disks on real Xen: netback and blkback in Dom0, the rig's bridge
+ * xenbr0 (Dom0 at 10.0.0.1), image files on loop devices, netfront and blkfront in the test guest.
+ */
+@Tag("xen")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DaemonDevicesE2ETest extends DaemonTestBase {
+  private static final Duration BOOT = Duration.ofSeconds(180);
+
+  /** An ext2 image of {@code mib} MiB holding {@code marker-in} with {@code text}. */
+  private static Path image(String name, String text) throws Exception {
+    Path content = Files.createDirectories(dir.resolve(name + ".d"));
+    Files.writeString(content.resolve("marker-in"), text);
+    Path image = dir.resolve(name + ".img");
+    Command.run(
+            LIMIT, "mke2fs", "-q", "-t", "ext2", "-d", content.toString(), image.toString(), "8M")
+        .orThrow();
+    return image;
+  }
+
+  private static Path writeConfig(String name, String text) throws Exception {
+    return Files.writeString(dir.resolve(name + ".cfg"), text);
+  }
+
+  private static void assertNothingLeft(int domid) throws Exception {
+    List<String> remains = Dom0Devices.remains(domid, dir);
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!remains.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      remains = Dom0Devices.remains(domid, dir);
+    }
+    assertEquals(List.of(), remains, "domain " + domid + "'s devices left these in Dom0");
+  }
+
+  private static boolean pings(String address) throws InterruptedException {
+    for (int attempt = 0; attempt < 10; attempt++) {
+      if (Command.run(LIMIT, "busybox", "ping", "-c", "1", "-W", "3", address).succeeded()) {
+        return true;
+      }
+      Thread.sleep(1000);
+    }
+    return false;
+  }
+
+  @Test
+  @Order(1)
+  void guestWithAVifAndADiskAnswersPingAndWritesToItsDisk() throws Exception {
+    Path image = image("e2e-net", "hello from Dom0");
+    Path config =
+        writeConfig(
+            "e2e-net",
+            TestGuest.xlConfig(
+                "e2e-net",
+                TestGuest.Mode.WAIT,
+                "rig.ip=10.0.0.2/24 rig.disk=xvdb",
+                "vif = [ 'bridge=xenbr0,ip=10.0.0.2' ]",
+                "disk = [ '" + image + ",raw,xvdb,rw' ]"));
+    ConsoleLog console = ConsoleLog.of("e2e-net").sinceNow();
+
+    DaemonProcess.Run created = chaos("create", config.toString());
+    assertEquals(0, created.code(), created.err());
+    assertTrue(created.out().contains("devices"), created.out());
+    int domid = domidOf(created);
+    assertEquals("xenbr0", Dom0Devices.bridgeOf("vif" + domid + ".0"));
+
+    String up = console.awaitLineContaining("eth0 up with 10.0.0.2/24", BOOT);
+    assertTrue(up.contains("mac 00:16:3e:"), up);
+    console.awaitLineContaining("disk xvdb says [hello from Dom0]", BOOT);
+    console.awaitLineContaining("disk xvdb marker written", BOOT);
+    assertTrue(pings("10.0.0.2"), "the guest does not answer ping over xenbr0");
+
+    DaemonProcess.Run vifs = chaos("network-list", "e2e-net");
+    assertEquals(0, vifs.code(), vifs.err());
+    assertTrue(vifs.out().contains("vif" + domid + ".0"), vifs.out());
+    assertTrue(vifs.out().contains("bridge=xenbr0"), vifs.out());
+    DaemonProcess.Run disks = chaos("block-list", "e2e-net");
+    assertTrue(disks.out().contains("xvdb"), disks.out());
+    assertTrue(disks.out().contains("params=" + image), disks.out());
+
+    assertEquals(0, chaos("destroy", "e2e-net").code());
+    assertNothingLeft(domid);
+    String marker =
+        Command.run(LIMIT, "debugfs", "-R", "cat /marker-out", image.toString()).orThrow().output();
+    assertTrue(marker.contains("written by the guest on xvdb"), marker);
+  }
+
+  @Test
+  @Order(2)
+  void secondVifAndDiskAttachAndDetachOnARunningGuest() throws Exception {
+    Path first = image("e2e-hot-1", "first");
+    Path second = image("e2e-hot-2", "second");
+    Path config =
+        writeConfig(
+            "e2e-hot",
+            TestGuest.xlConfig(
+                "e2e-hot",
+                TestGuest.Mode.DEVICES,
+                "",
+                "vif = [ 'bridge=xenbr0' ]",
+                "disk = [ '" + first + ",raw,xvdb,rw' ]"));
+    ConsoleLog console = ConsoleLog.of("e2e-hot").sinceNow();
+    DaemonProcess.Run created = chaos("create", config.toString());
+    assertEquals(0, created.code(), created.err());
+    int domid = domidOf(created);
+    String devices = console.awaitLineContaining("chaos-rig guest: devices:", BOOT);
+    assertTrue(devices.contains("eth0") && devices.contains("xvdb"), devices);
+
+    DaemonProcess.Run vif = chaos("network-attach", "e2e-hot", "bridge=xenbr0");
+    assertEquals(0, vif.code(), vif.err());
+    assertTrue(vif.out().contains("vif" + domid + ".1"), vif.out());
+    console.awaitLineContaining("device added eth1", BOOT);
+    DaemonProcess.Run disk = chaos("block-attach", "e2e-hot", second + ",raw,xvdc,ro");
+    assertEquals(0, disk.code(), disk.err());
+    console.awaitLineContaining("device added xvdc", BOOT);
+    assertEquals(2, Dom0Devices.loopDevicesUnder(dir).size());
+
+    DaemonProcess.Run taken = chaos("block-attach", "e2e-hot", second + ",raw,xvdc,ro");
+    assertEquals(ExitCodes.EXISTS, taken.code(), taken.err());
+
+    assertEquals(0, chaos("network-detach", "e2e-hot", "1").code());
+    console.awaitLineContaining("device removed eth1", BOOT);
+    assertEquals(List.of("vif" + domid + ".0"), Dom0Devices.vifInterfaces(domid));
+    DaemonProcess.Run detached = chaos("block-detach", "e2e-hot", "xvdc");
+    assertEquals(0, detached.code(), detached.err());
+    console.awaitLineContaining("device removed xvdc", BOOT);
+    assertEquals(1, Dom0Devices.loopDevicesUnder(dir).size(), "xvdc's loop device is still bound");
+
+    DaemonProcess.Run none = chaos("block-detach", "e2e-hot", "xvdz");
+    assertEquals(ExitCodes.NOT_FOUND, none.code(), none.err());
+
+    assertEquals(0, chaos("destroy", "e2e-hot").code());
+    assertNothingLeft(domid);
+  }
+
+  @Test
+  @Order(3)
+  void badDeviceSpecsFailTheCreateAndLeaveNothing() throws Exception {
+    Path image = image("e2e-bad", "bad");
+    String[][] cases = {
+      {"vif = [ 'bridge=nosuchbr0' ]", "there is no bridge nosuchbr0 in Dom0"},
+      {"disk = [ '/nonexistent/disk.img,raw,xvdb,rw' ]", "/nonexistent/disk.img does not exist"},
+      {"vif = [ 'mac=00:16:3e:zz:00:01' ]", "is not a MAC address"},
+      {
+        "disk = [ '" + image + ",raw,xvdb,rw', '" + image + ",raw,xvdb,ro' ]",
+        "two disks are attached as xvdb"
+      },
+      // Fails while the devices are attached: the first vif is made, then the second's name is
+      // taken; the half-made guest and its first vif must go.
+      {
+        "vif = [ 'bridge=xenbr0', 'bridge=xenbr0,vifname=xenbr0' ]\n"
+            + "disk = [ '"
+            + image
+            + ",raw,xvdb,rw' ]",
+        "an interface named xenbr0 exists already"
+      },
+    };
+    for (String[] bad : cases) {
+      Path config =
+          writeConfig("e2e-bad", TestGuest.xlConfig("e2e-bad", TestGuest.Mode.WAIT, "", bad[0]));
+      DaemonProcess.Run run = chaos("create", config.toString());
+      assertEquals(ExitCodes.CONFIG, run.code(), bad[0] + ": " + run.out() + run.err());
+      assertTrue(run.err().contains(bad[1]), run.err());
+      assertEquals(List.of("Domain-0"), DaemonProcess.guestNames());
+    }
+    assertEquals(List.of(), Dom0Devices.loopDevicesUnder(dir));
+    for (String line : Xl.domainNames()) {
+      assertTrue(line.equals("Domain-0") || line.startsWith("chaos-shell-"), line);
+    }
+    String backends = Command.run(LIMIT, "xenstore-ls", "/local/domain/0/backend").output();
+    assertTrue(!backends.contains("frontend ="), "back ends are left in XenStore:\n" + backends);
+  }
+
+  @Test
+  @Order(4)
+  void crashedGuestAndKilledDaemonLeaveNoDeviceBehind() throws Exception {
+    Path crashImage = image("e2e-crash", "crash");
+    Path crash =
+        writeConfig(
+            "e2e-crash",
+            TestGuest.xlConfig(
+                "e2e-crash",
+                TestGuest.Mode.CRASH,
+                "",
+                "vif = [ 'bridge=xenbr0' ]",
+                "disk = [ '" + crashImage + ",raw,xvdb,rw' ]"));
+    DaemonProcess.Run crashed = chaos("create", crash.toString());
+    assertEquals(0, crashed.code(), crashed.err());
+    Xl.awaitGone("e2e-crash", BOOT);
+    assertNothingLeft(domidOf(crashed));
+
+    // A guest that outlives a kill -9 of its daemon, destroyed by the next daemon.
+    Path keptImage = image("e2e-kept", "kept");
+    Path kept =
+        writeConfig(
+            "e2e-kept",
+            TestGuest.xlConfig(
+                "e2e-kept",
+                TestGuest.Mode.WAIT,
+                "",
+                "vif = [ 'bridge=xenbr0' ]",
+                "disk = [ '" + keptImage + ",raw,xvdb,rw' ]"));
+    DaemonProcess.Run created = chaos("create", kept.toString());
+    assertEquals(0, created.code(), created.err());
+    // And one that crashes while no daemon runs: the next one applies its on_crash.
+    Path lateImage = image("e2e-late", "late");
+    Path late =
+        writeConfig(
+            "e2e-late",
+            TestGuest.xlConfig(
+                "e2e-late",
+                TestGuest.Mode.CRASH,
+                "",
+                "vif = [ 'bridge=xenbr0' ]",
+                "disk = [ '" + lateImage + ",raw,xvdb,rw' ]"));
+    DaemonProcess.Run lateCreated = chaos("create", late.toString());
+    assertEquals(0, lateCreated.code(), lateCreated.err());
+    daemon.kill();
+    ConsoleLog.of("e2e-late").awaitLineContaining("mode crash", BOOT);
+    Thread.sleep(3000); // the crash itself, after the greeting
+
+    daemon = new DaemonProcess(dir).option("--group", GROUP).start("256x1=1");
+    Xl.awaitGone("e2e-late", BOOT);
+    assertNothingLeft(domidOf(lateCreated));
+    assertEquals(0, chaos("destroy", "e2e-kept").code());
+    assertNothingLeft(domidOf(created));
+  }
+}

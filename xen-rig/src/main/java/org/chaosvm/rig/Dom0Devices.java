@@ -1,0 +1,88 @@
+package org.chaosvm.rig;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a guest's devices leave in Dom0, for tests that check a guest left nothing behind: netback's
+ * interfaces, loop devices bound to image files, back ends in XenStore.
+ */
+public final class Dom0Devices {
+  private static final Path SYS_CLASS_NET = Path.of("/sys/class/net");
+
+  private Dom0Devices() {}
+
+  /** The interfaces netback made for the domain ({@code vifD.N}). */
+  public static List<String> vifInterfaces(int domid) {
+    return names(SYS_CLASS_NET, "vif" + domid + ".*");
+  }
+
+  /** The bridge {@code iface} is a port of, or null. */
+  public static String bridgeOf(String iface) {
+    try {
+      return Files.readSymbolicLink(SYS_CLASS_NET.resolve(iface).resolve("brport/bridge"))
+          .getFileName()
+          .toString();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** The loop devices bound to a file under {@code folder}, as "loopN: FILE". */
+  public static List<String> loopDevicesUnder(Path folder) {
+    List<String> bound = new ArrayList<>();
+    for (String loop : names(Path.of("/sys/block"), "loop*")) {
+      Path backing = Path.of("/sys/block", loop, "loop", "backing_file");
+      try {
+        String file = Files.readString(backing).strip();
+        if (Path.of(file).startsWith(folder.toRealPath())) {
+          bound.add(loop + ": " + file);
+        }
+      } catch (IOException e) {
+        // not bound
+      }
+    }
+    return bound;
+  }
+
+  /** Whether XenStore holds Dom0's back ends of {@code kind} (vif, vbd) for the domain. */
+  public static boolean hasBackends(String kind, int domid) {
+    return Command.run(
+                Duration.ofSeconds(30),
+                "xenstore-exists",
+                "/local/domain/0/backend/" + kind + "/" + domid)
+            .exitCode()
+        == 0;
+  }
+
+  /**
+   * Everything of the domain's devices still in Dom0 (interfaces, back ends, loop devices on files
+   * under {@code images}), one item a line; empty when nothing is left.
+   */
+  public static List<String> remains(int domid, Path images) {
+    List<String> remains = new ArrayList<>(vifInterfaces(domid));
+    for (String kind : List.of("vif", "vbd")) {
+      if (hasBackends(kind, domid)) {
+        remains.add("XenStore /local/domain/0/backend/" + kind + "/" + domid);
+      }
+    }
+    remains.addAll(loopDevicesUnder(images));
+    return remains;
+  }
+
+  private static List<String> names(Path folder, String glob) {
+    List<String> names = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, glob)) {
+      entries.forEach(entry -> names.add(entry.getFileName().toString()));
+    } catch (IOException e) {
+      // no such folder: nothing there
+    }
+    names.sort(null);
+    return names;
+  }
+}
