@@ -166,6 +166,9 @@ final class Devices {
     backend.put("bridge", vif.bridgeOrDefault());
     backend.put("handle", Integer.toString(devid));
     backend.put("type", "vif");
+    // netback refuses a back end without a script node; the script would be run by udev (xl's
+    // vif-bridge): chaos runs none, it does that work itself.
+    backend.put("script", "");
     vif.ip().ifPresent(ip -> backend.put("ip", ip));
     vif.rate().ifPresent(rate -> backend.put("rate", rate.node()));
     vif.mtu().ifPresent(mtu -> backend.put("mtu", Integer.toString(mtu)));
