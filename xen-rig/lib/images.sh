@@ -13,8 +13,8 @@ RIG_DOM0_MODULES=(
 )
 
 # Kernel modules of the test guest, loaded at its boot by insmod (their dependencies added): its split
-# drivers' front ends and ext4 for the test disks.
-RIG_GUEST_MODULES=(xen-netfront xen-blkfront ext4)
+# drivers' front ends and ext4 for the test disks (with the crc32c it asks the crypto API for).
+RIG_GUEST_MODULES=(xen-netfront xen-blkfront ext4 crc32c_generic)
 
 # Bumped when the way images are assembled changes, so that cached ones are rebuilt.
 RIG_IMAGE_FORMAT=2

@@ -33,15 +33,15 @@ public final class Dom0Devices {
     }
   }
 
-  /** The loop devices bound to a file under {@code folder}, as "loopN: FILE". */
-  public static List<String> loopDevicesUnder(Path folder) {
+  /** The loop devices bound to {@code file} or to a file under it, as "loopN: FILE". */
+  public static List<String> loopDevicesOf(Path file) {
     List<String> bound = new ArrayList<>();
     for (String loop : names(Path.of("/sys/block"), "loop*")) {
       Path backing = Path.of("/sys/block", loop, "loop", "backing_file");
       try {
-        String file = Files.readString(backing).strip();
-        if (Path.of(file).startsWith(folder.toRealPath())) {
-          bound.add(loop + ": " + file);
+        String backingFile = Files.readString(backing).strip();
+        if (Path.of(backingFile).startsWith(file.toRealPath())) {
+          bound.add(loop + ": " + backingFile);
         }
       } catch (IOException e) {
         // not bound
@@ -61,17 +61,19 @@ public final class Dom0Devices {
   }
 
   /**
-   * Everything of the domain's devices still in Dom0 (interfaces, back ends, loop devices on files
-   * under {@code images}), one item a line; empty when nothing is left.
+   * Everything of the domain's devices still in Dom0 (interfaces, back ends, loop devices on its
+   * {@code images}), one item a line; empty when nothing is left.
    */
-  public static List<String> remains(int domid, Path images) {
+  public static List<String> remains(int domid, Path... images) {
     List<String> remains = new ArrayList<>(vifInterfaces(domid));
     for (String kind : List.of("vif", "vbd")) {
       if (hasBackends(kind, domid)) {
         remains.add("XenStore /local/domain/0/backend/" + kind + "/" + domid);
       }
     }
-    remains.addAll(loopDevicesUnder(images));
+    for (Path image : images) {
+      remains.addAll(loopDevicesOf(image));
+    }
     return remains;
   }
 
