@@ -22,10 +22,13 @@ import org.chaosvm.rig.Xl;
  * without a pool (the {@code --direct} path: both phases on request) and by chaos from the pool
  * (prepare phase done ahead), in one run of the rig. Prints medians and ratios to xl. Run:
  *
- * <pre>xen-rig/rig run -- xen-rig/dom0/java org.chaosvm.cli.CreateBenchmark [N]</pre>
+ * <pre>xen-rig/rig run -- xen-rig/dom0/java org.chaosvm.cli.CreateBenchmark [N] [--vif]</pre>
  *
- * Times are wall-clock around the toolstack's create: xl's process from start to exit (it returns
- * once the guest is unpaused), and chaos's request from send to reply, in this JVM; {@code
+ * With {@code --vif} the guest has one network interface on the rig's bridge (xl sets it up with
+ * its vif-bridge hotplug script, chaos with its own code).
+ *
+ * <p>Times are wall-clock around the toolstack's create: xl's process from start to exit (it
+ * returns once the guest is unpaused), and chaos's request from send to reply, in this JVM; {@code
  * --direct} gets a fresh engine per create as the command does (no pool, no kernel cache), the
  * pooled engine keeps its kernel cache as the daemon does. Then the whole {@code chaos create}
  * command against a chaos-daemon process, its JVM start included (seconds under TCG, a fraction on
@@ -35,9 +38,16 @@ public final class CreateBenchmark {
   private CreateBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    int runs = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+    List<String> arguments = new ArrayList<>(List.of(args));
+    boolean vif = arguments.remove("--vif");
+    int runs = arguments.isEmpty() ? 20 : Integer.parseInt(arguments.get(0));
     Path dir = Files.createTempDirectory("chaos-bench");
-    Path config = TestGuest.writeXlConfig(dir, "bench", TestGuest.Mode.WAIT);
+    Path config =
+        Files.writeString(
+            dir.resolve("bench.cfg"),
+            vif
+                ? TestGuest.xlConfig("bench", TestGuest.Mode.WAIT, "", "vif = [ 'bridge=xenbr0' ]")
+                : TestGuest.xlConfig("bench", TestGuest.Mode.WAIT));
     Request.Create create =
         new Request.Create(Protocol.VERSION, config.toString(), Files.readString(config), false);
     Request.Destroy destroy = new Request.Destroy(Protocol.VERSION, new GuestRef("bench"));
@@ -99,8 +109,9 @@ public final class CreateBenchmark {
     double cliStart = millisSince(start);
 
     System.out.printf(
-        "create of the rig's test guest (%d MiB, Debian 6.1 kernel + busybox initramfs), %d runs each%n",
-        TestGuest.MEMORY_MIB, runs);
+        "create of the rig's test guest (%d MiB, Debian 6.1 kernel + busybox initramfs%s), %d runs"
+            + " each%n",
+        TestGuest.MEMORY_MIB, vif ? ", one vif on xenbr0" : "", runs);
     printTable("toolstack", totals, median(totals.get("xl create")));
     System.out.println();
     printTable(
