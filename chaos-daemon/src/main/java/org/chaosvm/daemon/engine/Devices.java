@@ -134,10 +134,41 @@ final class Devices {
     }
   }
 
-  /** Attaches a new guest's devices, vifs numbered from 0 in the config's order. */
+  /**
+   * The prepare phase's share (no guest known yet): vif 0's two ends with what does not depend on
+   * the guest, and netback's interface for it ({@code vifD.0}, down, on no bridge). Most guests
+   * have one vif; the execute phase then only configures it ({@link #attachAll}).
+   */
+  void preplugVif(DomId domid) {
+    SplitDevice device = new SplitDevice("vif", domid, 0, DomId.DOM0);
+    XenStore xs = handles.xs();
+    xs.inTransaction(
+        t -> {
+          device.write(xs, t, pluggedBackend(0), Map.of("handle", "0"));
+          return null;
+        });
+    awaitInterface(netbackName(device), device);
+  }
+
+  /**
+   * Attaches a new guest's devices to its shell, vifs numbered from 0 in the config's order. The
+   * shell's vif 0 ({@link #preplugVif}) is configured for the guest, or removed if it has no vif.
+   */
   void attachAll(DomId domid, GuestConfig guest) {
     for (int devid = 0; devid < guest.vifs().size(); devid++) {
-      attachVif(domid, guest.name(), devid, guest.vifs().get(devid));
+      VifSpec vif = guest.vifs().get(devid);
+      if (devid == 0) {
+        checkVif(devid, vif);
+        configureVif(new SplitDevice("vif", domid, 0, DomId.DOM0), guest.name(), vif, true);
+      } else {
+        attachVif(domid, guest.name(), devid, vif);
+      }
+    }
+    if (guest.vifs().isEmpty()) {
+      // netback deletes the interface in its own time; destroy and restart check it is gone.
+      SplitDevice unused = new SplitDevice("vif", domid, 0, DomId.DOM0);
+      handles.xs().rm(XenStore.NO_TRANSACTION, unused.backendPath());
+      handles.xs().rm(XenStore.NO_TRANSACTION, unused.frontendPath());
     }
     for (DiskSpec disk : guest.disks()) {
       attachDisk(domid, disk);
@@ -149,40 +180,95 @@ final class Devices {
     return devids(domid, "vif").stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
   }
 
-  /** Attaches a vif; returns the name of its interface in Dom0. */
+  /**
+   * Attaches a vif in one go (a running guest's netfront reads its MAC as soon as the front end
+   * appears); returns the name of its interface in Dom0.
+   */
   String attachVif(DomId domid, String guestName, int devid, VifSpec vif) {
     checkVif(devid, vif);
-    XenStore xs = handles.xs();
     SplitDevice device = new SplitDevice("vif", domid, devid, DomId.DOM0);
-    String mac = vif.mac().orElseGet(() -> generatedMac(guestName, devid));
-    String netbackName = "vif" + domid.value() + "." + devid;
-    String name = vif.vifname().orElse(netbackName);
-    if (vif.vifname().isPresent() && NetInterfaces.exists(name)) {
-      throw new ChaosException(
-          ErrorCode.CONFIG, "vif " + devid + ": an interface named " + name + " exists already");
-    }
-    Map<String, String> backend = new LinkedHashMap<>();
-    backend.put("mac", mac);
-    backend.put("bridge", vif.bridgeOrDefault());
-    backend.put("handle", Integer.toString(devid));
-    backend.put("type", "vif");
-    // netback refuses a back end without a script node; the script would be run by udev (xl's
-    // vif-bridge): chaos runs none, it does that work itself.
-    backend.put("script", "");
-    vif.ip().ifPresent(ip -> backend.put("ip", ip));
-    vif.rate().ifPresent(rate -> backend.put("rate", rate.node()));
-    vif.mtu().ifPresent(mtu -> backend.put("mtu", Integer.toString(mtu)));
-    backend.put("vifname", name);
-    Map<String, String> frontend = new LinkedHashMap<>();
-    frontend.put("handle", Integer.toString(devid));
-    frontend.put("mac", mac);
-    vif.mtu().ifPresent(mtu -> frontend.put("mtu", Integer.toString(mtu)));
+    checkVifName(device, vif);
+    XenStore xs = handles.xs();
+    Map<String, String> backend = pluggedBackend(devid);
+    Map<String, String> frontend = new LinkedHashMap<>(Map.of("handle", Integer.toString(devid)));
+    guestNodes(device, guestName, vif, backend, frontend);
     xs.inTransaction(
         t -> {
           device.write(xs, t, backend, frontend);
           return null;
         });
-    awaitInterface(netbackName, device);
+    awaitInterface(netbackName(device), device);
+    return configureVif(device, guestName, vif, false);
+  }
+
+  /** A vif back end's nodes that do not depend on the guest. */
+  private static Map<String, String> pluggedBackend(int devid) {
+    Map<String, String> backend = new LinkedHashMap<>();
+    backend.put("handle", Integer.toString(devid));
+    backend.put("type", "vif");
+    // netback refuses a back end without a script node; the script would be run by udev (xl's
+    // vif-bridge): chaos runs none, it does that work itself.
+    backend.put("script", "");
+    return backend;
+  }
+
+  /** The guest's settings of a vif, as nodes of the back end and the front end. */
+  private static void guestNodes(
+      SplitDevice device,
+      String guestName,
+      VifSpec vif,
+      Map<String, String> backend,
+      Map<String, String> frontend) {
+    String mac = vif.mac().orElseGet(() -> generatedMac(guestName, device.devid()));
+    backend.put("mac", mac);
+    backend.put("bridge", vif.bridgeOrDefault());
+    vif.ip().ifPresent(ip -> backend.put("ip", ip));
+    vif.rate().ifPresent(rate -> backend.put("rate", rate.node()));
+    vif.mtu().ifPresent(mtu -> backend.put("mtu", Integer.toString(mtu)));
+    backend.put("vifname", vif.vifname().orElse(netbackName(device)));
+    frontend.put("mac", mac);
+    vif.mtu().ifPresent(mtu -> frontend.put("mtu", Integer.toString(mtu)));
+  }
+
+  private static String netbackName(SplitDevice device) {
+    return "vif" + device.frontend().value() + "." + device.devid();
+  }
+
+  private static void checkVifName(SplitDevice device, VifSpec vif) {
+    if (vif.vifname().isPresent() && NetInterfaces.exists(vif.vifname().get())) {
+      throw new ChaosException(
+          ErrorCode.CONFIG,
+          "vif "
+              + device.devid()
+              + ": an interface named "
+              + vif.vifname().get()
+              + " exists already");
+    }
+  }
+
+  /**
+   * Does for a plugged vif what xl's vif-bridge script does: renames its interface if asked, sets
+   * its MTU, makes it a port of its bridge, brings it up and reports {@code hotplug-status}. With
+   * {@code writeNodes}, first writes the guest's settings into both ends.
+   */
+  private String configureVif(
+      SplitDevice device, String guestName, VifSpec vif, boolean writeNodes) {
+    XenStore xs = handles.xs();
+    String netbackName = netbackName(device);
+    String name = vif.vifname().orElse(netbackName);
+    if (writeNodes) {
+      checkVifName(device, vif);
+      Map<String, String> backend = new LinkedHashMap<>();
+      Map<String, String> frontend = new LinkedHashMap<>();
+      guestNodes(device, guestName, vif, backend, frontend);
+      xs.inTransaction(
+          t -> {
+            backend.forEach((node, value) -> xs.write(t, device.backendPath() + "/" + node, value));
+            frontend.forEach(
+                (node, value) -> xs.write(t, device.frontendPath() + "/" + node, value));
+            return null;
+          });
+    }
     try {
       if (!name.equals(netbackName)) {
         NetInterfaces.rename(netbackName, name);
@@ -198,7 +284,7 @@ final class Devices {
               + " on bridge "
               + vif.bridgeOrDefault()
               + " for vif "
-              + devid
+              + device.devid()
               + ": "
               + e.getMessage(),
           e);

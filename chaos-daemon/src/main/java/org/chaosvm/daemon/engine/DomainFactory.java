@@ -38,7 +38,8 @@ final class DomainFactory {
 
   /**
    * The prepare phase: creates a paused domain of {@code size}, sets its vCPUs, memory limits and
-   * CPU policy, allocates its console and XenStore event channels, marks it a shell in XenStore.
+   * CPU policy, allocates its console and XenStore event channels, marks it a shell in XenStore,
+   * and plugs a first vif (netback's interface made, to be configured for the guest).
    */
   Shell prepare(SizeClass size) {
     XenCtrl xc = handles.xc();
@@ -54,6 +55,7 @@ final class DomainFactory {
       xc.setMemmapLimit(domid, memoryKib);
       int consolePort = xc.allocUnboundEventChannel(domid, DomId.DOM0);
       int storePort = xc.allocUnboundEventChannel(domid, DomId.DOM0);
+      devices.preplugVif(domid);
       return new Shell(domid, uuid, size, consolePort, storePort);
     } catch (RuntimeException e) {
       destroyQuietly(domid, Optional.of(uuid), e);
@@ -125,10 +127,8 @@ final class DomainFactory {
       DomainLayout.describeGuest(xs, nodes, guest, configText);
       xs.introduceDomain(domid, nodes.storeMfn(), nodes.storePort());
       phases.end("xenstore and console");
-      if (!guest.vifs().isEmpty() || !guest.disks().isEmpty()) {
-        devices.attachAll(domid, guest);
-        phases.end("devices");
-      }
+      devices.attachAll(domid, guest);
+      phases.end("devices");
       if (!paused) {
         xc.unpause(domid);
       }
