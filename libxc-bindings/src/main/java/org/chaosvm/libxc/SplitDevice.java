@@ -37,6 +37,18 @@ public record SplitDevice(String kind, DomId frontend, int devid, DomId backend)
       XenStore xs, int t, Map<String, String> backendNodes, Map<String, String> frontendNodes) {
     String back = backendPath();
     String front = frontendPath();
+    // The guest enumerates device/ and device/KIND: both must be readable by it, also when they
+    // are made here first (XenStore gives a new node its parent's permissions).
+    String devices = PvGuestNodes.domainPath(frontend) + "/device";
+    for (String dir : List.of(devices, devices + "/" + kind)) {
+      xs.mkdir(t, dir);
+      xs.setPermissions(
+          t,
+          dir,
+          List.of(
+              new XsPermission(DomId.DOM0, XsPermission.Access.NONE),
+              new XsPermission(frontend, XsPermission.Access.READ)));
+    }
     xs.mkdir(t, front);
     xs.setPermissions(
         t,
