@@ -60,6 +60,28 @@ public final class Dom0Devices {
         == 0;
   }
 
+  /** The domains Dom0 holds back ends of {@code kind} (vif, vbd) for. */
+  public static List<Integer> backendDomids(String kind) {
+    Command.Result list =
+        Command.run(Duration.ofSeconds(30), "xenstore-list", "/local/domain/0/backend/" + kind);
+    List<Integer> domids = new ArrayList<>();
+    if (list.succeeded()) {
+      list.output()
+          .lines()
+          .map(String::strip)
+          .filter(l -> l.matches("\\d+"))
+          .forEach(l -> domids.add(Integer.parseInt(l)));
+    }
+    return domids;
+  }
+
+  /** The domain's name in XenStore, or null. */
+  public static String domainName(int domid) {
+    Command.Result name =
+        Command.run(Duration.ofSeconds(30), "xenstore-read", "/local/domain/" + domid + "/name");
+    return name.succeeded() ? name.output().strip() : null;
+  }
+
   /**
    * Everything of the domain's devices still in Dom0 (interfaces, back ends, loop devices on its
    * {@code images}), one item a line; empty when nothing is left.
