@@ -74,12 +74,6 @@ public final class LoopDevice implements AutoCloseable {
     return Path.of("/dev/loop" + number);
   }
 
-  /** The device's number as blkback reads it from {@code physical-device}: "MAJOR:MINOR" in hex. */
-  public String physicalDevice() {
-    return BlockDevices.physicalDevice(path())
-        .orElseThrow(() -> new IllegalStateException(path() + " has no device number"));
-  }
-
   /** The file a loop device is bound to, or empty when it is not bound. */
   public static Optional<Path> backingFile(Path loopDevice) {
     Path file =

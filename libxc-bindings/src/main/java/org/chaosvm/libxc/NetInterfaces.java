@@ -1,9 +1,7 @@
 package org.chaosvm.libxc;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * Dom0's network interfaces, for the back-ends of guests' vifs: whether one exists or is a bridge,
@@ -21,16 +19,6 @@ public final class NetInterfaces {
 
   public static boolean isBridge(String name) {
     return validName(name) && Files.isDirectory(SYS_CLASS_NET.resolve(name).resolve("bridge"));
-  }
-
-  /** The bridge the interface is a port of, if any. */
-  public static Optional<String> bridgeOf(String name) {
-    Path master = SYS_CLASS_NET.resolve(name).resolve("brport/bridge");
-    try {
-      return Optional.of(Files.readSymbolicLink(master).getFileName().toString());
-    } catch (IOException e) {
-      return Optional.empty();
-    }
   }
 
   /** Whether {@code name} can name an interface: 1 to 15 characters, no '/', blank or ':'. */

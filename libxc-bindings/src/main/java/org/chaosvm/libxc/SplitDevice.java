@@ -42,27 +42,12 @@ public record SplitDevice(String kind, DomId frontend, int devid, DomId backend)
     String devices = PvGuestNodes.domainPath(frontend) + "/device";
     for (String dir : List.of(devices, devices + "/" + kind)) {
       xs.mkdir(t, dir);
-      xs.setPermissions(
-          t,
-          dir,
-          List.of(
-              new XsPermission(DomId.DOM0, XsPermission.Access.NONE),
-              new XsPermission(frontend, XsPermission.Access.READ)));
+      xs.setPermissions(t, dir, ownedBy(DomId.DOM0, frontend));
     }
     xs.mkdir(t, front);
-    xs.setPermissions(
-        t,
-        front,
-        List.of(
-            new XsPermission(frontend, XsPermission.Access.NONE),
-            new XsPermission(backend, XsPermission.Access.READ)));
+    xs.setPermissions(t, front, ownedBy(frontend, backend));
     xs.mkdir(t, back);
-    xs.setPermissions(
-        t,
-        back,
-        List.of(
-            new XsPermission(backend, XsPermission.Access.NONE),
-            new XsPermission(frontend, XsPermission.Access.READ)));
+    xs.setPermissions(t, back, ownedBy(backend, frontend));
     xs.write(t, front + "/backend", back);
     xs.write(t, front + "/backend-id", Integer.toString(backend.value()));
     xs.write(t, front + "/state", Integer.toString(XenbusState.INITIALISING.number()));
@@ -72,6 +57,13 @@ public record SplitDevice(String kind, DomId frontend, int devid, DomId backend)
     xs.write(t, back + "/online", "1");
     xs.write(t, back + "/state", Integer.toString(XenbusState.INITIALISING.number()));
     backendNodes.forEach((node, value) -> xs.write(t, back + "/" + node, value));
+  }
+
+  /** A node {@code owner} owns (and so may write) and {@code reader} may read. */
+  private static List<XsPermission> ownedBy(DomId owner, DomId reader) {
+    return List.of(
+        new XsPermission(owner, XsPermission.Access.NONE),
+        new XsPermission(reader, XsPermission.Access.READ));
   }
 
   /**

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.chaosvm.libxc.NetInterfaces;
 import org.chaosvm.libxc.SplitDevice;
 
 /** xl's device strings: {@code vif} ("key=value,...") and {@code disk} (positional or keyed). */
@@ -58,7 +59,7 @@ final class DeviceSpecs {
           "vif mac '" + mac.get() + "' is a multicast address: an interface needs a unicast one");
     }
     Optional<String> vifname = Optional.ofNullable(settings.get("vifname"));
-    if (vifname.isPresent() && !validInterfaceName(vifname.get())) {
+    if (vifname.isPresent() && !NetInterfaces.validName(vifname.get())) {
       throw new ConfigException(
           file,
           line,
@@ -68,7 +69,7 @@ final class DeviceSpecs {
               + "' cannot name a network interface (1 to 15 characters, no '/', ':' or blank)");
     }
     Optional<String> bridge = Optional.ofNullable(settings.get("bridge"));
-    if (bridge.isPresent() && !validInterfaceName(bridge.get())) {
+    if (bridge.isPresent() && !NetInterfaces.validName(bridge.get())) {
       throw new ConfigException(
           file, line, column, "bridge '" + bridge.get() + "' cannot name a network interface");
     }
@@ -137,15 +138,6 @@ final class DeviceSpecs {
     } catch (NumberFormatException | ArithmeticException e) {
       throw new ConfigException(file, line, column, "vif rate '" + text + "' is too large");
     }
-  }
-
-  /** The kernel's rule for interface names: 1 to 15 characters, no '/', ':' or blank. */
-  static boolean validInterfaceName(String name) {
-    return !name.isEmpty()
-        && name.length() < 16
-        && !name.equals(".")
-        && !name.equals("..")
-        && name.chars().noneMatch(c -> c == '/' || c == ':' || c <= ' ' || c > '~');
   }
 
   /** Two disks of one guest on one vdev, or two interfaces with one MAC, are refused. */

@@ -309,7 +309,7 @@ final class Devices {
                 + device.backendPath()
                 + " (is the xen-netback module loaded in Dom0?)");
       }
-      sleep(pause);
+      XenEngine.sleep(pause);
       pause = Math.min(pause * 2, 20);
     }
   }
@@ -571,7 +571,7 @@ final class Devices {
               "still in Dom0 {} s after their back ends went: {}", GONE_WAIT.toSeconds(), left);
           return;
         }
-        sleep(pause);
+        XenEngine.sleep(pause);
         pause = Math.min(pause * 2, 50);
       }
     }
@@ -624,17 +624,8 @@ final class Devices {
       if (state.filter(s -> s.number() >= wanted.number()).isPresent()) {
         return true;
       }
-      sleep(20);
+      XenEngine.sleep(20);
     }
     return false;
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ChaosException(ErrorCode.INTERNAL, "interrupted");
-    }
   }
 }

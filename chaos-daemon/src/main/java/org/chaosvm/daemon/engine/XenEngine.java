@@ -551,7 +551,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     return pool.awaitFull(timeout.toMillis());
   }
 
-  private static void sleep(long millis) {
+  /** Sleeps; an interrupt ends the request as an internal error. */
+  static void sleep(long millis) {
     try {
       Thread.sleep(millis);
     } catch (InterruptedException e) {
