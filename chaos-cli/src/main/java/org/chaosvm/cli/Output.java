@@ -27,10 +27,18 @@ final class Output {
     } else if (reply instanceof Reply.Done done) {
       out.println(done.message());
     } else if (reply instanceof Reply.Guests guests) {
-      out.printf("%-32s %5s %6s %5s  %s%n", "Name", "ID", "Mem", "VCPUs", "State");
+      // Booted: ms from the create request to the guest's first console output (docs/protocol.md).
+      out.printf(
+          "%-32s %5s %6s %5s %10s  %s%n", "Name", "ID", "Mem", "VCPUs", "Booted(ms)", "State");
       for (Reply.GuestInfo g : guests.guests()) {
         out.printf(
-            "%-32s %5d %6d %5d  %s%n", g.name(), g.domid(), g.memoryMib(), g.vcpus(), g.state());
+            "%-32s %5d %6d %5d %10s  %s%n",
+            g.name(),
+            g.domid(),
+            g.memoryMib(),
+            g.vcpus(),
+            g.bootMs() == null ? "-" : String.format("%.1f", g.bootMs()),
+            g.state());
       }
     } else if (reply instanceof Reply.Devices devices) {
       out.printf("%-4s %-16s %2s %2s  %s%n", "Idx", "Name", "BE", "FE", "Settings");

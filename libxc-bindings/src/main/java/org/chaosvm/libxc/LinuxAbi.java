@@ -13,6 +13,9 @@ final class LinuxAbi {
   static final int O_RDWR = 2;
   static final int O_CLOEXEC = 0x80000;
 
+  // sys/mman.h
+  static final int PROT_READ = 1;
+
   // sys/socket.h
   static final int AF_UNIX = 1;
   static final int SOCK_DGRAM = 2;

@@ -38,7 +38,8 @@ class AbiTest {
           XcError.class,
           Ifreq.class,
           LoopInfo64.class,
-          LoopConfig.class);
+          LoopConfig.class,
+          XenconsInterface.class);
 
   private static final String HEADERS =
       String.join(
@@ -53,6 +54,8 @@ class AbiTest {
           "#include <xen/domctl.h>",
           "#include <xen/sysctl.h>",
           "#include <xen/sched.h>",
+          "#include <xen/io/console.h>",
+          "#include <sys/mman.h>",
           "#include <fcntl.h>",
           "#include <sys/socket.h>",
           "#include <net/if.h>",

@@ -25,7 +25,8 @@ class SymbolsTest {
           LibXenCtrl.Native.class, NativeLibraries.XENCTRL,
           LibXenGuest.Native.class, NativeLibraries.XENGUEST,
           LibXenStore.Native.class, NativeLibraries.XENSTORE,
-          LibXenEvtchn.Native.class, NativeLibraries.XENEVTCHN);
+          LibXenEvtchn.Native.class, NativeLibraries.XENEVTCHN,
+          LibXenForeignMemory.Native.class, NativeLibraries.XENFOREIGNMEMORY);
 
   @Test
   void everyDeclaredFunctionIsExportedByItsLibrary() {

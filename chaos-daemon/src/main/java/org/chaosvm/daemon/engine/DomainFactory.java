@@ -13,6 +13,8 @@ import org.chaosvm.libxc.PvGuestNodes;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenException;
 import org.chaosvm.libxc.XenStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The two phases of the split toolstack on real Xen: {@link #prepare} makes a VM shell ahead of
@@ -20,16 +22,20 @@ import org.chaosvm.libxc.XenStore;
  * made before the exception goes on.
  */
 final class DomainFactory {
+  private static final Logger log = LoggerFactory.getLogger(DomainFactory.class);
+
   /** libxl's LIBXL_MAXMEM_CONSTANT: slack above the guest's memory for Xen's own use, in KiB. */
   static final long MAXMEM_SLACK_KIB = 1024;
 
   private final XenHandles handles;
   private final KernelCache kernels = new KernelCache();
   private final Devices devices;
+  private final BootWatch boots;
 
-  DomainFactory(XenHandles handles) {
+  DomainFactory(XenHandles handles, BootWatch boots) {
     this.handles = handles;
     this.devices = new Devices(handles);
+    this.boots = boots;
   }
 
   Devices devices() {
@@ -65,10 +71,17 @@ final class DomainFactory {
 
   /**
    * The execute phase: loads the guest's kernel and ramdisk into the shell, builds it, describes it
-   * in XenStore, introduces it (to xenstored and so to xenconsoled), attaches its devices and,
-   * unless the config says paused, unpauses it.
+   * in XenStore, introduces it (to xenstored and so to xenconsoled), attaches its devices, starts
+   * watching its console for its boot (of a create that began at {@code startNanos}) and, unless
+   * the config says paused, unpauses it.
    */
-  DomId execute(Shell shell, GuestConfig guest, String configText, boolean paused, Phases phases) {
+  DomId execute(
+      Shell shell,
+      GuestConfig guest,
+      String configText,
+      boolean paused,
+      Phases phases,
+      long startNanos) {
     XenCtrl xc = handles.xc();
     XenStore xs = handles.xs();
     DomId domid = shell.domid();
@@ -129,6 +142,12 @@ final class DomainFactory {
       phases.end("xenstore and console");
       devices.attachAll(domid, guest);
       phases.end("devices");
+      try {
+        boots.watch(domid, nodes.consoleMfn(), startNanos);
+      } catch (XenException e) {
+        log.warn("cannot watch {}'s console for its boot: {}", guest.name(), e.getMessage());
+      }
+      phases.end("boot watch");
       if (!paused) {
         xc.unpause(domid);
       }
@@ -145,6 +164,7 @@ final class DomainFactory {
 
   /** Destroys a domain, its devices' back ends and its XenStore nodes. */
   void destroy(DomId domid, Optional<UUID> uuid) {
+    boots.forget(domid); // its mapped console page would keep the domain from being freed
     XenCtrl xc = handles.xc();
     try {
       xc.destroy(domid);
@@ -161,6 +181,7 @@ final class DomainFactory {
    * loop devices in Dom0) and its XenStore nodes.
    */
   void removeRemains(DomId domid, Optional<UUID> uuid) {
+    boots.forget(domid);
     devices.removeAll(domid);
     DomainLayout.remove(handles.xs(), domid, uuid);
   }

@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
 import org.chaosvm.daemon.config.ConfigException;
@@ -52,7 +53,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
 
   private final Semaphore builds = new Semaphore(PARALLEL_BUILDS, true);
   private final XenHandles handles = new XenHandles();
-  private final DomainFactory factory = new DomainFactory(handles);
+  private final BootWatch boots = new BootWatch();
+  private final DomainFactory factory = new DomainFactory(handles, boots);
   private final Map<DomId, Guest> guests = new HashMap<>();
   private final Set<String> namesInCreation = new HashSet<>();
   private final Set<DomId> preserved = new HashSet<>();
@@ -146,6 +148,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   }
 
   private Reply create(Request.Create request) {
+    long startNanos = System.nanoTime();
     Phases phases = new Phases();
     GuestConfig guest;
     try {
@@ -190,7 +193,12 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         }
         domid =
             factory.execute(
-                shell, guest, request.configText(), request.paused() || guest.paused(), phases);
+                shell,
+                guest,
+                request.configText(),
+                request.paused() || guest.paused(),
+                phases,
+                startNanos);
       } finally {
         builds.release();
       }
@@ -346,13 +354,15 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
           info.domid().equals(DomId.DOM0)
               ? "Domain-0"
               : DomainLayout.name(handles.xs(), info.domid()).orElse("(unnamed)");
+      OptionalDouble boot = boots.bootMillis(info.domid());
       list.add(
           new Reply.GuestInfo(
               info.domid().value(),
               name,
               (int) (info.totPages() * PhysInfo.PAGE_SIZE >> 20),
               info.onlineVcpus(),
-              stateOf(info)));
+              stateOf(info),
+              boot.isPresent() ? boot.getAsDouble() : null));
     }
     return new Reply.Guests(list);
   }
@@ -414,6 +424,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private synchronized void forget(Guest guest) {
     guests.remove(guest.domid());
     preserved.remove(guest.domid());
+    boots.forget(guest.domid());
   }
 
   /** Applies on_poweroff, on_reboot and on_crash to guests that stopped; forgets dead ones. */
@@ -546,6 +557,14 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     factory.destroy(shell.domid(), Optional.of(shell.uuid()));
   }
 
+  /**
+   * Waits at most {@code timeout} for a guest this engine created to write its first console
+   * output; its boot time (ms from the create request) if it came. For tests and benchmarks.
+   */
+  public OptionalDouble awaitBoot(int domid, Duration timeout) throws InterruptedException {
+    return boots.awaitBoot(DomId.of(domid), timeout);
+  }
+
   /** Waits until the pool is at its targets (for tests and benchmarks). */
   public boolean awaitPoolFull(Duration timeout) throws InterruptedException {
     return pool.awaitFull(timeout.toMillis());
@@ -570,6 +589,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     if (pool != null) {
       pool.close();
     }
+    boots.close();
     handles.close();
   }
 }

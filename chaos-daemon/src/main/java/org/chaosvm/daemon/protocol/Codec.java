@@ -136,7 +136,8 @@ public final class Codec {
                       guest.string("name"),
                       guest.integer("memoryMib"),
                       guest.integer("vcpus"),
-                      guest.string("state")));
+                      guest.string("state"),
+                      guest.optionalNumber("bootMs")));
               guest.requireAllRead();
             }
             yield new Reply.Guests(guests);
@@ -299,6 +300,9 @@ public final class Codec {
         out.writeNumberField("memoryMib", guest.memoryMib());
         out.writeNumberField("vcpus", guest.vcpus());
         out.writeStringField("state", guest.state());
+        if (guest.bootMs() != null) {
+          out.writeNumberField("bootMs", guest.bootMs());
+        }
         out.writeEndObject();
       }
       out.writeEndArray();
@@ -483,6 +487,16 @@ public final class Codec {
         return number;
       }
       throw wrongType(key, "a number");
+    }
+
+    /** The number, or null when the field is absent or null. */
+    Double optionalNumber(String key) throws MalformedMessage {
+      read.add(key);
+      Object value = values.get(key);
+      if (value == null) {
+        return null;
+      }
+      return number(key);
     }
 
     boolean bool(String key) throws MalformedMessage {

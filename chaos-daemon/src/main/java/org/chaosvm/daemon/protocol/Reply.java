@@ -23,8 +23,14 @@ public sealed interface Reply {
    * One guest.
    *
    * @param state running, blocked, paused, shutdown or dying, as Xen reports it
+   * @param bootMs from the daemon's receiving the create to the guest's first console output, as
+   *     the daemon saw it; null until then, and for guests it did not create (Domain-0, adopted)
    */
-  record GuestInfo(int domid, String name, int memoryMib, int vcpus, String state) {}
+  record GuestInfo(int domid, String name, int memoryMib, int vcpus, String state, Double bootMs) {
+    public GuestInfo(int domid, String name, int memoryMib, int vcpus, String state) {
+      this(domid, name, memoryMib, vcpus, state, null);
+    }
+  }
 
   /**
    * The host and the pool.

@@ -1,0 +1,167 @@
+package org.chaosvm.daemon.engine;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+import org.chaosvm.libxc.ConsoleRing;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.ForeignMemory;
+import org.chaosvm.libxc.XenException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * When guests boot, as chaos defines it: a guest is booted when its first byte of console output is
+ * in its console ring. One thread reads the {@code out_prod} index of each watched guest's ring (a
+ * read-only mapping, so xenconsoled keeps the ring) every {@link #POLL} until it moves, and records
+ * the time since the create began. The time is an upper bound by at most one poll period and the
+ * thread's wake-up delay. Watching ends at the first output, at {@link #TIMEOUT}, or by {@link
+ * #forget} (which a destroy must call: a mapped page keeps a dead domain from being freed).
+ */
+public final class BootWatch implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BootWatch.class);
+
+  static final Duration POLL = Duration.ofMillis(1);
+  static final Duration TIMEOUT = Duration.ofMinutes(2);
+
+  private final ForeignMemory memory = ForeignMemory.open();
+  private final Map<DomId, Watch> watches = new ConcurrentHashMap<>();
+  private final Thread thread = new Thread(this::run, "boot-watch");
+  private volatile boolean closed;
+
+  /** One guest: its ring while watched, and its boot time once seen (or given up on). */
+  private static final class Watch {
+    final long startNanos;
+    final long deadlineNanos;
+    ConsoleRing ring;
+    volatile long bootNanos = -1;
+    volatile boolean ended;
+
+    Watch(long startNanos, ConsoleRing ring) {
+      this.startNanos = startNanos;
+      this.deadlineNanos = System.nanoTime() + TIMEOUT.toNanos();
+      this.ring = ring;
+    }
+  }
+
+  public BootWatch() {
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /**
+   * Starts watching {@code domid}'s console ring, in frame {@code consoleFrame}, for a create that
+   * began at {@code startNanos} ({@link System#nanoTime}). Call it before the guest is unpaused, or
+   * output written before the ring is mapped is seen late.
+   */
+  public void watch(DomId domid, long consoleFrame, long startNanos) {
+    ConsoleRing ring = memory.mapConsoleRing(domid, consoleFrame);
+    Watch previous = watches.put(domid, new Watch(startNanos, ring));
+    if (previous != null) {
+      end(previous);
+    }
+    LockSupport.unpark(thread);
+  }
+
+  /** Milliseconds from the create's start to the guest's first output, once it was seen. */
+  public OptionalDouble bootMillis(DomId domid) {
+    Watch watch = watches.get(domid);
+    if (watch == null || watch.bootNanos < 0) {
+      return OptionalDouble.empty();
+    }
+    return OptionalDouble.of((watch.bootNanos - watch.startNanos) / 1e6);
+  }
+
+  /** Waits at most {@code timeout} for the guest's first output; its boot time if it came. */
+  public OptionalDouble awaitBoot(DomId domid, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      OptionalDouble boot = bootMillis(domid);
+      Watch watch = watches.get(domid);
+      if (boot.isPresent() || watch == null || watch.ended || System.nanoTime() > deadline) {
+        return boot;
+      }
+      Thread.sleep(1);
+    }
+  }
+
+  /** Stops watching {@code domid} and forgets its boot time. */
+  public void forget(DomId domid) {
+    Watch watch = watches.remove(domid);
+    if (watch != null) {
+      end(watch);
+    }
+  }
+
+  private void run() {
+    List<Watch> active = new ArrayList<>();
+    while (!closed) {
+      active.clear();
+      for (Watch watch : watches.values()) {
+        if (!watch.ended) {
+          active.add(watch);
+        }
+      }
+      if (active.isEmpty()) {
+        LockSupport.park(this);
+        continue;
+      }
+      for (Watch watch : active) {
+        check(watch);
+      }
+      LockSupport.parkNanos(this, POLL.toNanos());
+    }
+  }
+
+  private void check(Watch watch) {
+    synchronized (watch) {
+      if (watch.ended) {
+        return;
+      }
+      try {
+        if (watch.ring.outputProduced() != 0) {
+          watch.bootNanos = System.nanoTime();
+          endLocked(watch);
+        } else if (System.nanoTime() > watch.deadlineNanos) {
+          endLocked(watch);
+        }
+      } catch (XenException | IllegalStateException e) {
+        log.warn("cannot read a console ring: {}", e.getMessage());
+        endLocked(watch);
+      }
+    }
+  }
+
+  private static void end(Watch watch) {
+    synchronized (watch) {
+      endLocked(watch);
+    }
+  }
+
+  private static void endLocked(Watch watch) {
+    watch.ended = true;
+    if (watch.ring != null) {
+      watch.ring.close();
+      watch.ring = null;
+    }
+  }
+
+  /** Stops the thread and unmaps every ring. */
+  @Override
+  public void close() {
+    closed = true;
+    LockSupport.unpark(thread);
+    try {
+      thread.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    watches.values().forEach(BootWatch::end);
+    watches.clear();
+    memory.close();
+  }
+}

@@ -1,0 +1,67 @@
+/* The PV console: a ring in a page shared with the console back end (xenconsoled), and its port. */
+#include "unikernel.h"
+
+static struct xencons_interface *ring;
+static evtchn_port_t port;
+
+void console_init(const start_info_t *start) {
+  /* start_info gives a machine frame; Xen's machine-to-physical table turns it into our frame,
+     and the domain builder mapped our frames from image_start (XEN_ELFNOTE_VIRT_BASE) on. */
+  unsigned long pfn = machine_to_phys_mapping[start->console.domU.mfn];
+  ring = (struct xencons_interface *)((unsigned long)image_start + (pfn << PAGE_SHIFT));
+  port = start->console.domU.evtchn;
+}
+
+static void write(const char *data, size_t length) {
+  while (length > 0) {
+    XENCONS_RING_IDX cons = ring->out_cons;
+    XENCONS_RING_IDX prod = ring->out_prod;
+    mb();
+    if (prod - cons >= sizeof(ring->out)) {
+      notify(port);
+      clear_pending(port);
+      poll(port, xen_time_ns() + 100000000ULL); /* the reader signals when it has read */
+      continue;
+    }
+    while (length > 0 && prod - cons < sizeof(ring->out)) {
+      ring->out[MASK_XENCONS_IDX(prod++, ring->out)] = *data++;
+      length--;
+    }
+    wmb();
+    ring->out_prod = prod;
+    notify(port);
+  }
+}
+
+void print(const char *text) {
+  size_t length = 0;
+  while (text[length] != '\0') {
+    length++;
+  }
+  write(text, length);
+}
+
+void print_dec(uint64_t value) {
+  char digits[21];
+  size_t at = sizeof(digits);
+  digits[--at] = '\0';
+  do {
+    digits[--at] = (char)('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  print(&digits[at]);
+}
+
+void console_drain(uint64_t timeout_ns) {
+  uint64_t deadline = xen_time_ns() + timeout_ns;
+  for (;;) {
+    clear_pending(port);
+    mb();
+    if (ring->out_cons == ring->out_prod || xen_time_ns() >= deadline) {
+      return;
+    }
+    if (poll(port, deadline) != 0) {
+      return;
+    }
+  }
+}

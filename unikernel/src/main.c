@@ -1,0 +1,85 @@
+/*
+ * chaos-unikernel: the smallest useful Xen PV guest. Its command line picks a mode:
+ *   noop   print one line, then block forever (for density measurements)
+ *   hello  print a greeting and power off
+ *   crash  print a line and crash on purpose (to test on_crash)
+ * Its first console output is its "booted" mark: Dom0 sees the ring's producer index move.
+ */
+#include "unikernel.h"
+
+#define DRAIN_TIMEOUT_NS 2000000000ULL /* how long hello and crash let the console be read */
+
+enum mode { MODE_NOOP, MODE_HELLO, MODE_CRASH, MODE_UNKNOWN };
+
+static const char *const mode_names[] = {"noop", "hello", "crash"};
+
+static int word_equals(const char *word, size_t length, const char *name) {
+  size_t i = 0;
+  for (; i < length; i++) {
+    if (name[i] != word[i]) {
+      return 0;
+    }
+  }
+  return name[i] == '\0';
+}
+
+/* The first word of the command line names the mode; an empty command line means hello. */
+static enum mode parse_mode(const char *cmdline, const char **word, size_t *length) {
+  while (*cmdline == ' ') {
+    cmdline++;
+  }
+  *word = cmdline;
+  *length = 0;
+  while (cmdline[*length] != '\0' && cmdline[*length] != ' ') {
+    (*length)++;
+  }
+  if (*length == 0) {
+    return MODE_HELLO;
+  }
+  for (int mode = 0; mode < MODE_UNKNOWN; mode++) {
+    if (word_equals(*word, *length, mode_names[mode])) {
+      return (enum mode)mode;
+    }
+  }
+  return MODE_UNKNOWN;
+}
+
+_Noreturn void kernel_main(start_info_t *start) {
+  events_init(start);
+  console_init(start);
+  print("chaos unikernel: booted (");
+  print_dec(start->nr_pages * (PAGE_SIZE / 1024));
+  print(" KiB)\r\n");
+
+  const char *word;
+  size_t length;
+  switch (parse_mode((const char *)start->cmd_line, &word, &length)) {
+    case MODE_NOOP:
+      print("chaos unikernel: noop, blocking\r\n");
+      for (;;) {
+        block();
+      }
+    case MODE_HELLO:
+      print("chaos unikernel: hello, world; powering off\r\n");
+      console_drain(DRAIN_TIMEOUT_NS);
+      shutdown(SHUTDOWN_poweroff);
+    case MODE_CRASH:
+      print("chaos unikernel: crashing on purpose\r\n");
+      console_drain(DRAIN_TIMEOUT_NS);
+      asm volatile("ud2"); /* no trap table: Xen crashes the domain */
+      shutdown(SHUTDOWN_crash);
+    case MODE_UNKNOWN:
+      break;
+  }
+  print("chaos unikernel: unknown mode '");
+  char copy[64];
+  size_t n = length < sizeof(copy) - 1 ? length : sizeof(copy) - 1;
+  for (size_t i = 0; i < n; i++) {
+    copy[i] = word[i];
+  }
+  copy[n] = '\0';
+  print(copy);
+  print("' (modes: noop, hello, crash)\r\n");
+  console_drain(DRAIN_TIMEOUT_NS);
+  shutdown(SHUTDOWN_crash);
+}

@@ -1,0 +1,98 @@
+package org.chaosvm.rig;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * chaos's own unikernel (unikernel/ in the checkout, built by the project's build): a PV guest of a
+ * few KB that prints {@value #BOOTED} first thing, then acts according to its {@link Mode}.
+ */
+public final class Unikernel {
+  /** The start of its first console line. */
+  public static final String BOOTED = "chaos unikernel: booted";
+
+  /** The least memory xl.cfg can give, and enough for it. */
+  public static final int MEMORY_MIB = 1;
+
+  /** What it does after booting; its command line's first word. */
+  public enum Mode {
+    /** Print {@code chaos unikernel: noop, blocking} and block until destroyed. */
+    NOOP("chaos unikernel: noop, blocking"),
+    /** Print {@code chaos unikernel: hello, world; powering off} and power off. */
+    HELLO("chaos unikernel: hello, world; powering off"),
+    /** Print {@code chaos unikernel: crashing on purpose} and crash (Xen sees a crash). */
+    CRASH("chaos unikernel: crashing on purpose");
+
+    /** The line it prints after {@link #BOOTED}'s. */
+    public final String line;
+
+    Mode(String line) {
+      this.line = line;
+    }
+
+    public String argument() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private Unikernel() {}
+
+  /** The image: RIG_UNIKERNEL, else the build's output in the checkout (the working directory). */
+  public static Path image() {
+    String value = System.getenv("RIG_UNIKERNEL");
+    return (value == null || value.isEmpty()
+            ? Path.of("unikernel/target/chaos-unikernel")
+            : Path.of(value))
+        .toAbsolutePath();
+  }
+
+  /**
+   * An xl.cfg for the unikernel in {@code mode}, named {@code name}, with {@value #MEMORY_MIB} MiB,
+   * destroyed on poweroff and crash. Each of {@code settings} ("key = value") replaces the setting
+   * of its key or is added.
+   */
+  public static String xlConfig(String name, Mode mode, String... settings) {
+    Map<String, String> config = new LinkedHashMap<>();
+    for (String setting :
+        List.of(
+            "name = \"" + name + "\"",
+            "type = \"pv\"",
+            "kernel = \"" + image() + "\"",
+            "cmdline = \"" + mode.argument() + "\"",
+            "memory = " + MEMORY_MIB,
+            "vcpus = 1",
+            "on_poweroff = \"destroy\"",
+            "on_crash = \"destroy\"")) {
+      config.put(keyOf(setting), setting);
+    }
+    for (String setting : settings) {
+      config.put(keyOf(setting), setting);
+    }
+    return String.join("\n", config.values()) + "\n";
+  }
+
+  private static String keyOf(String setting) {
+    int equals = setting.indexOf('=');
+    if (equals < 0) {
+      throw new IllegalArgumentException("not a setting (key = value): " + setting);
+    }
+    return setting.substring(0, equals).strip();
+  }
+
+  /** Writes {@link #xlConfig} to {@code dir/NAME.cfg} and returns its path. */
+  public static Path writeXlConfig(Path dir, String name, Mode mode, String... lines) {
+    Path file = dir.resolve(name + ".cfg");
+    try {
+      Files.writeString(file, xlConfig(name, mode, lines));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+    return file;
+  }
+}
