@@ -1,6 +1,7 @@
 # Booting the rig: Xen and Dom0 under QEMU, one command run in Dom0, then power-off.
 # shellcheck shell=bash
 
+RIG_TIMEOUT_GIVEN=${RIG_TIMEOUT:-}
 RIG_TIMEOUT=${RIG_TIMEOUT:-1500}    # seconds for one boot, command included
 RIG_MEMORY=${RIG_MEMORY:-4096}      # MiB of the QEMU machine; Dom0 gets RIG_DOM0_MEMORY of it
 RIG_DOM0_MEMORY=${RIG_DOM0_MEMORY:-2048}

@@ -1,0 +1,415 @@
+package org.chaosvm.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.Set;
+import org.chaosvm.daemon.engine.BootWatch;
+import org.chaosvm.daemon.engine.SizeClass;
+import org.chaosvm.daemon.engine.XenEngine;
+import org.chaosvm.daemon.protocol.GuestRef;
+import org.chaosvm.daemon.protocol.Protocol;
+import org.chaosvm.daemon.protocol.Reply;
+import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.DomainInfo;
+import org.chaosvm.libxc.XenCtrl;
+import org.chaosvm.libxc.XenStore;
+import org.chaosvm.rig.Unikernel;
+import org.chaosvm.rig.Xl;
+
+/**
+ * Benchmark, not a test: LightVM's Figure 9 in the rig. The n-th noop unikernel (1 MiB) is created
+ * while n-1 run, for n = 1..N, by {@code xl create}, by chaos without a pool (the {@code --direct}
+ * path) and by chaos from its pool; each guest's create time and boot time are recorded. Run by
+ * {@code xen-rig/rig bench [N] [--max M]}, which draws the PNG on the host afterwards:
+ *
+ * <pre>xen-rig/dom0/java org.chaosvm.cli.DensityBenchmark [N] [--max M] [--out DIR]</pre>
+ *
+ * <p>Create time: from the toolstack's start on the request to its answer; xl's process from spawn
+ * to exit, chaos's request from send to reply in this JVM ({@code --direct}: a fresh engine per
+ * create, its start included, as the command does). Boot time: from the same start to the guest's
+ * first console output in its ring, as Dom0 sees it (BootWatch: the ring mapped read-only and
+ * polled every millisecond; for chaos, the engine's own watch, set before the unpause; for xl, this
+ * program's, set as soon as xl has written the domain's console/ring-ref).
+ *
+ * <p>With {@code --max M}, it then fills the host with pooled noop guests until a create fails or M
+ * run, and reports how many the host held.
+ */
+public final class DensityBenchmark {
+  private static final Duration BOOT_LIMIT = Duration.ofSeconds(60);
+  private static final String[] CURVES = {"xl", "chaos --direct", "chaos pooled"};
+
+  private final int guests;
+  private final Path configs;
+  private final XenCtrl xc = XenCtrl.open();
+  private final XenStore xs = XenStore.open();
+  private final Map<String, double[]> create = new LinkedHashMap<>();
+  private final Map<String, double[]> boot = new LinkedHashMap<>();
+  private final Map<String, Map<String, List<Double>>> phases = new LinkedHashMap<>();
+  private final Map<String, Double> kibPerGuest = new LinkedHashMap<>();
+
+  private DensityBenchmark(int guests, Path configs) {
+    this.guests = guests;
+    this.configs = configs;
+    for (String curve : CURVES) {
+      create.put(curve, new double[guests + 1]);
+      boot.put(curve, new double[guests + 1]);
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    List<String> arguments = new ArrayList<>(List.of(args));
+    int max = intOption(arguments, "--max", 0);
+    Path out = Path.of(stringOption(arguments, "--out", "target/bench"));
+    int guests = arguments.isEmpty() ? 200 : Integer.parseInt(arguments.get(0));
+    Files.createDirectories(out);
+    DensityBenchmark bench = new DensityBenchmark(guests, Files.createTempDirectory("density"));
+    long start = System.nanoTime();
+    bench.xlCurve();
+    bench.directCurve();
+    bench.pooledCurve();
+    String maxReport = max > 0 ? bench.maximum(max) : "";
+    double minutes = (System.nanoTime() - start) / 60e9;
+    bench.report(out, maxReport, minutes);
+  }
+
+  private void xlCurve() throws Exception {
+    String curve = "xl";
+    Set<DomId> known = new HashSet<>();
+    xc.domainInfos().forEach(info -> known.add(info.domid()));
+    long freeBefore = xc.physInfo().freePages();
+    try (BootWatch watch = new BootWatch()) {
+      for (int n = 1; n <= guests; n++) {
+        Path config = write("xl-" + n);
+        long start = System.nanoTime();
+        Process xl = new ProcessBuilder("xl", "create", "-q", config.toString()).start();
+        DomId domid = null;
+        while (domid == null) {
+          domid = findNewGuest(known, watch, start);
+          if (domid == null && !xl.isAlive()) {
+            domid = findNewGuest(known, watch, start);
+            if (domid == null) {
+              throw new IllegalStateException(
+                  "xl create "
+                      + config
+                      + " made no domain: "
+                      + new String(xl.getErrorStream().readAllBytes()));
+            }
+          }
+          if (domid == null) {
+            Thread.sleep(1);
+          }
+        }
+        if (xl.waitFor() != 0) {
+          throw new IllegalStateException("xl create " + config + " failed");
+        }
+        create.get(curve)[n] = millisSince(start);
+        boot.get(curve)[n] = watch.awaitBoot(domid, BOOT_LIMIT).orElse(Double.NaN);
+        progress(curve, n);
+      }
+    }
+    kibPerGuest.put(curve, kibPerGuest(freeBefore));
+    for (int n = 1; n <= guests; n++) {
+      Xl.destroy("xl-" + n);
+    }
+  }
+
+  /** The domain xl is creating, once its console ring is known; then watched for its boot. */
+  private DomId findNewGuest(Set<DomId> known, BootWatch watch, long start) {
+    for (DomainInfo info : xc.domainInfos()) {
+      if (known.contains(info.domid())) {
+        continue;
+      }
+      String path = "/local/domain/" + info.domid().value() + "/console/ring-ref";
+      var ringRef = xs.read(XenStore.NO_TRANSACTION, path);
+      if (ringRef.isPresent()) {
+        known.add(info.domid());
+        watch.watch(info.domid(), Long.parseLong(ringRef.get()), start);
+        return info.domid();
+      }
+    }
+    return null;
+  }
+
+  private void directCurve() throws Exception {
+    String curve = "chaos --direct";
+    long freeBefore = xc.physInfo().freePages();
+    for (int n = 1; n <= guests; n++) {
+      Request.Create request = createRequest("direct-" + n);
+      long start = System.nanoTime();
+      // As `chaos create --direct` runs: an engine of its own, started for this create.
+      try (XenEngine direct = XenEngine.startDirect()) {
+        double engineStart = millisSince(start);
+        Reply.Created created = created(direct.handle(request));
+        create.get(curve)[n] = millisSince(start);
+        OptionalDouble booted = direct.awaitBoot(created.domid(), BOOT_LIMIT);
+        boot.get(curve)[n] = booted.isPresent() ? engineStart + booted.getAsDouble() : Double.NaN;
+        record(curve, created);
+      }
+      progress(curve, n);
+    }
+    kibPerGuest.put(curve, kibPerGuest(freeBefore));
+    try (XenEngine direct = XenEngine.startDirect()) {
+      for (int n = 1; n <= guests; n++) {
+        destroy(direct, "direct-" + n);
+      }
+    }
+  }
+
+  private void pooledCurve() throws Exception {
+    String curve = "chaos pooled";
+    try (XenEngine pooled = XenEngine.start(Map.of(new SizeClass(Unikernel.MEMORY_MIB, 1), 1))) {
+      pooled.awaitPoolFull(Duration.ofMinutes(2));
+      long freeBefore = xc.physInfo().freePages();
+      for (int n = 1; n <= guests; n++) {
+        pooled.awaitPoolFull(Duration.ofMinutes(2)); // the prepare phase is done ahead
+        Request.Create request = createRequest("pooled-" + n);
+        long start = System.nanoTime();
+        Reply.Created created = created(pooled.handle(request));
+        create.get(curve)[n] = millisSince(start);
+        boot.get(curve)[n] = pooled.awaitBoot(created.domid(), BOOT_LIMIT).orElse(Double.NaN);
+        record(curve, created);
+        progress(curve, n);
+      }
+      pooled.awaitPoolFull(Duration.ofMinutes(2));
+      kibPerGuest.put(curve, kibPerGuest(freeBefore));
+      for (int n = 1; n <= guests; n++) {
+        destroy(pooled, "pooled-" + n);
+      }
+    }
+  }
+
+  /** Pooled noop guests until a create fails or {@code max} run; what the host held. */
+  private String maximum(int max) throws Exception {
+    int made = 0;
+    String stop = "stopped at the limit asked for (--max " + max + ")";
+    long freeBefore = xc.physInfo().freePages();
+    double lastCreates = 0;
+    try (XenEngine pooled = XenEngine.start(Map.of(new SizeClass(Unikernel.MEMORY_MIB, 1), 2))) {
+      while (made < max) {
+        pooled.awaitPoolFull(Duration.ofMinutes(2));
+        long start = System.nanoTime();
+        Reply reply = pooled.handle(createRequest("max-" + (made + 1)));
+        if (!(reply instanceof Reply.Created)) {
+          stop = "create " + (made + 1) + " failed: " + reply;
+          break;
+        }
+        made++;
+        if (made > max - 10) {
+          lastCreates += millisSince(start);
+        }
+        if (made % 100 == 0) {
+          System.err.printf("max: %d guests, %d MiB free%n", made, xc.physInfo().freeMib());
+        }
+      }
+      long freeAfter = xc.physInfo().freePages();
+      String report =
+          String.format(
+              "maximum: %d noop guests running at once (%s); Xen's free memory went from %d to %d"
+                  + " MiB (%.0f KiB per guest)",
+              made,
+              stop,
+              freeBefore * 4 / 1024,
+              freeAfter * 4 / 1024,
+              made == 0 ? 0.0 : (freeBefore - freeAfter) * 4.0 / made);
+      for (int n = 1; n <= made; n++) {
+        destroy(pooled, "max-" + n);
+      }
+      return report;
+    }
+  }
+
+  private void report(Path out, String maxReport, double minutes) throws IOException {
+    StringBuilder tsv = new StringBuilder("n");
+    for (String curve : CURVES) {
+      tsv.append('\t').append(curve).append(" create\t").append(curve).append(" boot");
+    }
+    tsv.append('\n');
+    for (int n = 1; n <= guests; n++) {
+      tsv.append(n);
+      for (String curve : CURVES) {
+        tsv.append('\t')
+            .append(cell(create.get(curve)[n]))
+            .append('\t')
+            .append(cell(boot.get(curve)[n]));
+      }
+      tsv.append('\n');
+    }
+    Files.writeString(out.resolve("density.tsv"), tsv);
+
+    StringBuilder md = new StringBuilder();
+    long image = Files.size(Unikernel.image());
+    md.append(
+        String.format(
+            "Density benchmark, %s: noop unikernel (%d bytes, %d MiB), N = %d, accel %s, %.1f min%n%n",
+            LocalDate.now(),
+            image,
+            Unikernel.MEMORY_MIB,
+            guests,
+            System.getenv().getOrDefault("RIG_ACCEL", "unknown"),
+            minutes));
+    md.append("Create and boot time of the n-th guest (ms):\n\n| n |");
+    for (String curve : CURVES) {
+      md.append(' ').append(curve).append(" create | ").append(curve).append(" boot |");
+    }
+    md.append("\n|---|").append("---|---|".repeat(CURVES.length)).append('\n');
+    for (int n : sampleRows()) {
+      md.append("| ").append(n).append(" |");
+      for (String curve : CURVES) {
+        md.append(String.format(" %.1f | %.1f |", create.get(curve)[n], boot.get(curve)[n]));
+      }
+      md.append('\n');
+    }
+    md.append("\nAgainst xl, and growth from n = 1 to n = N (means of the first and last 10):\n\n");
+    md.append("| curve | at n=1 vs xl | at n=N vs xl | first 10 ms | last 10 ms | growth |\n");
+    md.append("|---|---|---|---|---|---|\n");
+    for (String curve : CURVES) {
+      for (String kind : List.of("create", "boot")) {
+        double[] values = (kind.equals("create") ? create : boot).get(curve);
+        double[] xl = (kind.equals("create") ? create : boot).get("xl");
+        double first = mean(values, 1, Math.min(10, guests));
+        double last = mean(values, Math.max(1, guests - 9), guests);
+        md.append(
+            String.format(
+                "| %s %s | %.3fx | %.3fx | %.1f | %.1f | %.2fx |%n",
+                curve,
+                kind,
+                values[1] / xl[1],
+                values[guests] / xl[guests],
+                first,
+                last,
+                last / first));
+      }
+    }
+    md.append("\nchaos create phases (medians over all n, ms):\n\n| phase |");
+    List<String> chaosCurves = List.of("chaos --direct", "chaos pooled");
+    for (String curve : chaosCurves) {
+      md.append(' ').append(curve).append(" |");
+    }
+    md.append("\n|---|---|---|\n");
+    Set<String> names = new java.util.LinkedHashSet<>();
+    chaosCurves.forEach(c -> names.addAll(phases.getOrDefault(c, Map.of()).keySet()));
+    for (String phase : names) {
+      md.append("| ").append(phase).append(" |");
+      for (String curve : chaosCurves) {
+        List<Double> samples = phases.get(curve).get(phase);
+        md.append(samples == null ? " |" : String.format(" %.1f |", median(samples)));
+      }
+      md.append('\n');
+    }
+    md.append(
+        "\nMemory per running noop guest, from Xen's free memory before the first and after the N-th:\n\n");
+    kibPerGuest.forEach((curve, kib) -> md.append(String.format("- %s: %.0f KiB%n", curve, kib)));
+    if (!maxReport.isEmpty()) {
+      md.append('\n').append(maxReport).append('\n');
+    }
+    Files.writeString(out.resolve("density.md"), md);
+    System.out.println(md);
+    System.out.println("written: " + out.resolve("density.tsv") + ", " + out.resolve("density.md"));
+  }
+
+  private List<Integer> sampleRows() {
+    List<Integer> rows = new ArrayList<>();
+    for (int n : new int[] {1, 2, 5, 10, 20, 50, 100, 150, 200, 300, 500, 1000}) {
+      if (n < guests) {
+        rows.add(n);
+      }
+    }
+    rows.add(guests);
+    return rows;
+  }
+
+  private Path write(String name) throws IOException {
+    return Unikernel.writeXlConfig(configs, name, Unikernel.Mode.NOOP);
+  }
+
+  private Request.Create createRequest(String name) throws IOException {
+    Path config = write(name);
+    return new Request.Create(Protocol.VERSION, config.toString(), Files.readString(config), false);
+  }
+
+  private static Reply.Created created(Reply reply) {
+    if (reply instanceof Reply.Created created) {
+      return created;
+    }
+    throw new IllegalStateException("create failed: " + reply);
+  }
+
+  private static void destroy(XenEngine engine, String name) {
+    Reply reply = engine.handle(new Request.Destroy(Protocol.VERSION, new GuestRef(name)));
+    if (reply instanceof Reply.Error) {
+      throw new IllegalStateException("destroy " + name + " failed: " + reply);
+    }
+  }
+
+  private void record(String curve, Reply.Created created) {
+    Map<String, List<Double>> samples = phases.computeIfAbsent(curve, k -> new LinkedHashMap<>());
+    double sum = 0;
+    for (Map.Entry<String, Double> phase : created.phasesMs().entrySet()) {
+      samples.computeIfAbsent(phase.getKey(), k -> new ArrayList<>()).add(phase.getValue());
+      sum += phase.getValue();
+    }
+    samples.computeIfAbsent("(sum of phases)", k -> new ArrayList<>()).add(sum);
+  }
+
+  private double kibPerGuest(long freePagesBefore) {
+    return (freePagesBefore - xc.physInfo().freePages()) * 4.0 / guests;
+  }
+
+  private void progress(String curve, int n) {
+    if (n % 25 == 0 || n == 1 || n == guests) {
+      System.err.printf(
+          "%s: guest %d: create %.1f ms, boot %.1f ms%n",
+          curve, n, create.get(curve)[n], boot.get(curve)[n]);
+    }
+  }
+
+  private static String cell(double value) {
+    return Double.isNaN(value) ? "-" : String.format("%.2f", value);
+  }
+
+  private static double mean(double[] values, int from, int to) {
+    double sum = 0;
+    int count = 0;
+    for (int i = from; i <= to; i++) {
+      if (!Double.isNaN(values[i])) {
+        sum += values[i];
+        count++;
+      }
+    }
+    return count == 0 ? Double.NaN : sum / count;
+  }
+
+  private static double median(List<Double> samples) {
+    List<Double> sorted = samples.stream().sorted().toList();
+    return sorted.get(sorted.size() / 2);
+  }
+
+  private static double millisSince(long start) {
+    return (System.nanoTime() - start) / 1e6;
+  }
+
+  private static int intOption(List<String> arguments, String name, int fallback) {
+    return Integer.parseInt(stringOption(arguments, name, Integer.toString(fallback)));
+  }
+
+  private static String stringOption(List<String> arguments, String name, String fallback) {
+    int at = arguments.indexOf(name);
+    if (at < 0) {
+      return fallback;
+    }
+    String value = arguments.get(at + 1);
+    arguments.remove(at + 1);
+    arguments.remove(at);
+    return value;
+  }
+}
