@@ -12,7 +12,7 @@ void console_init(const start_info_t *start) {
   port = start->console.domU.evtchn;
 }
 
-static void write(const char *data, size_t length) {
+void console_write(const char *data, size_t length) {
   while (length > 0) {
     XENCONS_RING_IDX cons = ring->out_cons;
     XENCONS_RING_IDX prod = ring->out_prod;
@@ -38,7 +38,7 @@ void print(const char *text) {
   while (text[length] != '\0') {
     length++;
   }
-  write(text, length);
+  console_write(text, length);
 }
 
 void print_dec(uint64_t value) {

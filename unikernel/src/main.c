@@ -72,13 +72,7 @@ _Noreturn void kernel_main(start_info_t *start) {
       break;
   }
   print("chaos unikernel: unknown mode '");
-  char copy[64];
-  size_t n = length < sizeof(copy) - 1 ? length : sizeof(copy) - 1;
-  for (size_t i = 0; i < n; i++) {
-    copy[i] = word[i];
-  }
-  copy[n] = '\0';
-  print(copy);
+  console_write(word, length < 63 ? length : 63);
   print("' (modes: noop, hello, crash)\r\n");
   console_drain(DRAIN_TIMEOUT_NS);
   shutdown(SHUTDOWN_crash);

@@ -31,6 +31,7 @@ _Noreturn void shutdown(unsigned int reason);
 
 /* The PV console ring: the page and event channel of start_info's console.domU. */
 void console_init(const start_info_t *start);
+void console_write(const char *data, size_t length);
 void print(const char *text);
 void print_dec(uint64_t value);
 

@@ -154,11 +154,11 @@ public final class CreateBenchmark {
     samples.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
   }
 
-  private static double millisSince(long start) {
+  static double millisSince(long start) {
     return (System.nanoTime() - start) / 1e6;
   }
 
-  private static double median(List<Double> samples) {
+  static double median(List<Double> samples) {
     List<Double> sorted = samples.stream().sorted().toList();
     return sorted.get(sorted.size() / 2);
   }

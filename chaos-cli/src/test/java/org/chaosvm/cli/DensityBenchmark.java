@@ -1,5 +1,8 @@
 package org.chaosvm.cli;
 
+import static org.chaosvm.cli.CreateBenchmark.median;
+import static org.chaosvm.cli.CreateBenchmark.millisSince;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -387,15 +390,6 @@ public final class DensityBenchmark {
       }
     }
     return count == 0 ? Double.NaN : sum / count;
-  }
-
-  private static double median(List<Double> samples) {
-    List<Double> sorted = samples.stream().sorted().toList();
-    return sorted.get(sorted.size() / 2);
-  }
-
-  private static double millisSince(long start) {
-    return (System.nanoTime() - start) / 1e6;
   }
 
   private static int intOption(List<String> arguments, String name, int fallback) {

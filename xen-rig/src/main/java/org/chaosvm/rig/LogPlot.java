@@ -47,13 +47,13 @@ public final class LogPlot {
       System.err.println("usage: LogPlot TSV PNG TITLE");
       System.exit(2);
     }
-    List<String> header = List.of(Files.readAllLines(Path.of(args[0])).get(0).split("\t"));
-    write(Path.of(args[1]), args[2], header.get(0), "milliseconds (log scale)", readTsv(args[0]));
+    List<String> lines = Files.readAllLines(Path.of(args[0]));
+    String xLabel = lines.get(0).split("\t")[0];
+    write(Path.of(args[1]), args[2], xLabel, "milliseconds (log scale)", readTsv(lines));
   }
 
-  /** The series of a TSV as described above. */
-  public static List<Series> readTsv(String file) throws IOException {
-    List<String> lines = Files.readAllLines(Path.of(file));
+  /** The series of a TSV's lines as described above. */
+  public static List<Series> readTsv(List<String> lines) {
     String[] names = lines.get(0).split("\t");
     List<double[]> rows = new ArrayList<>();
     for (String line : lines.subList(1, lines.size())) {

@@ -96,7 +96,8 @@ public final class TestGuest {
     return file;
   }
 
-  private static Path imagePath(String variable, String fallback) {
+  /** The path in environment variable {@code variable}, or {@code fallback} when it is unset. */
+  static Path imagePath(String variable, String fallback) {
     String value = System.getenv(variable);
     return Path.of(value == null || value.isEmpty() ? fallback : value);
   }

@@ -45,10 +45,7 @@ public final class Unikernel {
 
   /** The image: RIG_UNIKERNEL, else the build's output in the checkout (the working directory). */
   public static Path image() {
-    String value = System.getenv("RIG_UNIKERNEL");
-    return (value == null || value.isEmpty()
-            ? Path.of("unikernel/target/chaos-unikernel")
-            : Path.of(value))
+    return TestGuest.imagePath("RIG_UNIKERNEL", "unikernel/target/chaos-unikernel")
         .toAbsolutePath();
   }
 

@@ -1,10 +1,9 @@
 package org.chaosvm.daemon.engine;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 import org.chaosvm.libxc.ConsoleRing;
@@ -30,6 +29,10 @@ public final class BootWatch implements AutoCloseable {
 
   private final ForeignMemory memory = ForeignMemory.open();
   private final Map<DomId, Watch> watches = new ConcurrentHashMap<>();
+
+  /** The watches not yet ended: what the thread polls (ended ones only keep their boot time). */
+  private final Set<Watch> active = ConcurrentHashMap.newKeySet();
+
   private final Thread thread = new Thread(this::run, "boot-watch");
   private volatile boolean closed;
 
@@ -60,7 +63,9 @@ public final class BootWatch implements AutoCloseable {
    */
   public void watch(DomId domid, long consoleFrame, long startNanos) {
     ConsoleRing ring = memory.mapConsoleRing(domid, consoleFrame);
-    Watch previous = watches.put(domid, new Watch(startNanos, ring));
+    Watch watch = new Watch(startNanos, ring);
+    active.add(watch);
+    Watch previous = watches.put(domid, watch);
     if (previous != null) {
       end(previous);
     }
@@ -98,14 +103,7 @@ public final class BootWatch implements AutoCloseable {
   }
 
   private void run() {
-    List<Watch> active = new ArrayList<>();
     while (!closed) {
-      active.clear();
-      for (Watch watch : watches.values()) {
-        if (!watch.ended) {
-          active.add(watch);
-        }
-      }
       if (active.isEmpty()) {
         LockSupport.park(this);
         continue;
@@ -136,14 +134,15 @@ public final class BootWatch implements AutoCloseable {
     }
   }
 
-  private static void end(Watch watch) {
+  private void end(Watch watch) {
     synchronized (watch) {
       endLocked(watch);
     }
   }
 
-  private static void endLocked(Watch watch) {
+  private void endLocked(Watch watch) {
     watch.ended = true;
+    active.remove(watch);
     if (watch.ring != null) {
       watch.ring.close();
       watch.ring = null;
@@ -160,7 +159,7 @@ public final class BootWatch implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    watches.values().forEach(BootWatch::end);
+    watches.values().forEach(this::end);
     watches.clear();
     memory.close();
   }

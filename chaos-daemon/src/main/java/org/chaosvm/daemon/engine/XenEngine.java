@@ -424,7 +424,6 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private synchronized void forget(Guest guest) {
     guests.remove(guest.domid());
     preserved.remove(guest.domid());
-    boots.forget(guest.domid());
   }
 
   /** Applies on_poweroff, on_reboot and on_crash to guests that stopped; forgets dead ones. */
