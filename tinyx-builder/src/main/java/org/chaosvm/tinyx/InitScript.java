@@ -1,0 +1,160 @@
+package org.chaosvm.tinyx;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The image's {@code /init}, a BusyBox shell script: it mounts the kernel's file systems, loads the
+ * image's modules, configures the network from {@code ip=} on the kernel command line, runs the
+ * application and powers the VM off when the application exits (or when the toolstack asks for a
+ * shutdown, after stopping the application).
+ *
+ * <p>{@code ip=} takes the kernel's own syntax (Documentation/admin-guide/nfs/nfsroot.rst), which
+ * Debian's kernel leaves unread (it has no {@code CONFIG_IP_PNP}): {@code
+ * ip=CLIENT:SERVER:GATEWAY:NETMASK:HOSTNAME:DEVICE:AUTOCONF:DNS0:DNS1}, where CLIENT may also be
+ * {@code ADDRESS/PREFIX}, or {@code ip=dhcp}. The device defaults to eth0.
+ *
+ * @param name the VM's host name
+ * @param command the application's argument vector
+ * @param env environment variables for the application, in order
+ * @param workdir the application's working directory
+ * @param modules kernel modules to load, in order (paths in the image)
+ */
+record InitScript(
+    String name,
+    List<String> command,
+    Map<String, String> env,
+    String workdir,
+    List<String> modules) {
+
+  InitScript {
+    if (command.isEmpty()) {
+      throw new IllegalArgumentException("the command is empty");
+    }
+    command = List.copyOf(command);
+    env = Map.copyOf(env);
+    modules = List.copyOf(modules);
+    for (String key : env.keySet()) {
+      if (!key.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        throw new IllegalArgumentException("'" + key + "' is not an environment variable name");
+      }
+    }
+  }
+
+  /** Single-quotes a word for the shell. */
+  static String quote(String word) {
+    return "'" + word.replace("'", "'\\''") + "'";
+  }
+
+  /** The command as one shell line, each word quoted. */
+  String commandLine() {
+    return String.join(" ", command.stream().map(InitScript::quote).toList());
+  }
+
+  String render() {
+    StringBuilder s = new StringBuilder();
+    s.append("#!/bin/busybox sh\n")
+        .append("# The init of the tinyx VM ")
+        .append(name)
+        .append(", made by tinyx: rebuild the image rather than edit it.\n")
+        .append(
+            """
+            export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+            export HOME=/root
+            /bin/busybox mount -t proc proc /proc
+            /bin/busybox mount -t sysfs sysfs /sys
+            /bin/busybox mount -t devtmpfs devtmpfs /dev
+            exec </dev/console >/dev/console 2>&1
+            mkdir -p /dev/pts /dev/shm
+            mount -t devpts devpts /dev/pts
+            mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+            mount -t tmpfs -o mode=0755 tmpfs /run
+            mount -t tmpfs -o mode=1777 tmpfs /tmp
+            say() { echo "tinyx: $*"; }
+            """);
+    s.append("hostname ").append(quote(name)).append('\n');
+    for (String module : modules) {
+      s.append("insmod ")
+          .append(quote(module))
+          .append(" || say ")
+          .append(quote("cannot load " + module))
+          .append('\n');
+    }
+    s.append(
+        """
+        ip link set lo up
+
+        # Waits up to 10 s for a network device: front ends are probed after their module loads.
+        await_dev() {
+          i=0
+          while [ ! -e "/sys/class/net/$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+          [ -e "/sys/class/net/$1" ]
+        }
+
+        # ip=CLIENT:SERVER:GATEWAY:NETMASK:HOSTNAME:DEVICE:AUTOCONF:DNS0:DNS1, or ip=dhcp.
+        netconf() {
+          case "$1" in
+            off | none | "") return ;;
+            dhcp | on | any | both) set -- "::::::dhcp" ;;
+          esac
+          IFS=: read -r client server gw mask host dev auto dns0 dns1 <<EOF
+        $1
+        EOF
+          dev=${dev:-eth0}
+          await_dev "$dev" || { say "no network device $dev appeared"; return; }
+          [ -n "$host" ] && hostname "$host"
+          case "$auto" in
+            dhcp | on | any | both)
+              ip link set "$dev" up
+              udhcpc -q -n -t 5 -i "$dev" -s /etc/tinyx/udhcpc.sh >/dev/null 2>&1 ||
+                say "no DHCP lease on $dev"
+              ;;
+            *)
+              case "$client" in
+                */*) ip addr add "$client" dev "$dev" ;;
+                ?*) ifconfig "$dev" "$client" netmask "${mask:-255.255.255.0}" ;;
+              esac
+              ip link set "$dev" up
+              [ -n "$gw" ] && ip route add default via "$gw" dev "$dev"
+              : >/etc/resolv.conf
+              for d in $dns0 $dns1; do echo "nameserver $d" >>/etc/resolv.conf; done
+              ;;
+          esac
+          say "$dev: $(ip addr show dev "$dev" | awk '/inet / { print $2 }')"
+        }
+
+        for arg in $(cat /proc/cmdline); do
+          case "$arg" in ip=*) netconf "${arg#ip=}" ;; esac
+        done
+
+        """);
+    for (Map.Entry<String, String> e :
+        env.entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
+      s.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
+    }
+    s.append("cd ").append(quote(workdir)).append(" || exit 1\n");
+    s.append("say ").append(quote("starting " + commandLine())).append('\n');
+    s.append(
+        """
+        # A shutdown asked through XenStore makes the kernel run /sbin/poweroff, which signals
+        # PID 1 as BusyBox's init expects (USR2 or USR1: power off; TERM: reboot): stop the
+        # application, then power off below.
+        trap 'say "shutdown requested"; kill -TERM "$app" 2>/dev/null' USR1 USR2 TERM
+        """);
+    s.append(commandLine()).append(" </dev/null &\n");
+    s.append(
+        """
+        app=$!
+        wait "$app"
+        status=$?
+        while kill -0 "$app" 2>/dev/null; do
+          wait "$app"
+          status=$?
+        done
+        say "the application exited with status $status; powering off"
+        sync
+        poweroff -f
+        """);
+    return s.toString();
+  }
+}

@@ -1,0 +1,75 @@
+package org.chaosvm.tinyx;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What to build.
+ *
+ * @param app the application: a Debian package name, or the path of an executable on this machine
+ * @param command the command the VM runs (empty: the application's own program)
+ * @param name the VM's name (in vm.cfg and as its host name)
+ * @param packages extra Debian packages
+ * @param files extra files: host path and path in the image
+ * @param env environment of the command
+ * @param workdir working directory of the command
+ * @param memory the VM's memory in MiB (0: from the image's size)
+ * @param vcpus the VM's vCPUs
+ * @param modules extra kernel modules to load at boot
+ * @param excludes packages to leave out, beside the default ones
+ * @param kernelPackage the Debian kernel package (empty: the one linux-image-amd64 names)
+ * @param network whether the VM has a network interface (and netfront)
+ * @param bridge the Dom0 bridge of its vif
+ * @param ip the VM's address: {@code ADDRESS/PREFIX}, {@code dhcp}, or empty for none
+ * @param gateway the default route's gateway, or empty
+ * @param out the output folder
+ * @param bootDir where the output folder is seen by the Dom0 that boots the VM (vm.cfg's paths)
+ */
+public record Spec(
+    String app,
+    List<String> command,
+    String name,
+    List<String> packages,
+    List<FileSpec> files,
+    Map<String, String> env,
+    String workdir,
+    int memory,
+    int vcpus,
+    List<String> modules,
+    List<String> excludes,
+    Optional<String> kernelPackage,
+    boolean network,
+    String bridge,
+    Optional<String> ip,
+    Optional<String> gateway,
+    Path out,
+    Optional<String> bootDir) {
+
+  public Spec {
+    command = List.copyOf(command);
+    packages = List.copyOf(packages);
+    files = List.copyOf(files);
+    env = Map.copyOf(env);
+    modules = List.copyOf(modules);
+    excludes = List.copyOf(excludes);
+  }
+
+  /** An extra file or folder: {@code host} is copied to {@code image}. */
+  public record FileSpec(Path host, String image) {
+    /** Parses {@code HOST[:IMAGE]}; IMAGE defaults to HOST's absolute path. */
+    public static FileSpec parse(String s) {
+      int colon = s.lastIndexOf(':');
+      if (colon > 0 && colon + 1 < s.length() && s.charAt(colon + 1) == '/') {
+        return new FileSpec(Path.of(s.substring(0, colon)), s.substring(colon + 1));
+      }
+      return new FileSpec(Path.of(s), Path.of(s).toAbsolutePath().normalize().toString());
+    }
+  }
+
+  /** Whether the application is a file path rather than a package name. */
+  boolean appIsPath() {
+    return app.contains("/");
+  }
+}
