@@ -55,6 +55,8 @@ rig_test() {
     rig_summary
     rig_die "unit tests or the build failed; the end-to-end suite was not run"
   fi
+  rig_log "the tinyx VMs of the end-to-end tests"
+  rig_tinyx_images
   rig_log "end-to-end tests in the rig"
   rig_e2e ""
   rc=$?

@@ -24,6 +24,11 @@ public final class Xl {
     xl("destroy", domain);
   }
 
+  /** {@code xl shutdown NAME}: asks the guest to power off (through XenStore), without waiting. */
+  public static void shutdown(String domain) {
+    xl("shutdown", domain);
+  }
+
   /** Destroys {@code domain} if it exists; for cleaning up after a failed test. */
   public static void destroyIfPresent(String domain) {
     if (domainNames().contains(domain)) {

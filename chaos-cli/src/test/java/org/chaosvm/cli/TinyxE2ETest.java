@@ -1,0 +1,185 @@
+package org.chaosvm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.chaosvm.rig.ConsoleLog;
+import org.chaosvm.rig.Xl;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The tinyx VMs that {@code xen-rig/rig test} builds on the host (xen-rig/lib/tinyx.sh), each
+ * booted from its own vm.cfg, unchanged, by {@code xl create} and by {@code chaos create}: lighttpd
+ * answers HTTP and redis answers PING from Dom0 over the bridge; the Python script prints and the
+ * VM powers off when it exits. The times printed are from the create command's return to the first
+ * answer.
+ */
+@Tag("xen")
+class TinyxE2ETest extends DaemonTestBase {
+  private static final String LIGHTTPD_URL = "http://10.0.0.11/";
+  private static final String REDIS_ADDRESS = "10.0.0.12";
+  private static final String PAGE = "Hello from lighttpd in a tinyx VM.";
+  private static final String PYTHON_LINE =
+      "tinyx python: 2**100 = 1267650600228229401496703205376";
+
+  private static Path vmConfig(String name) {
+    Path cfg = Path.of("target/tinyx", name, "vm.cfg");
+    assertTrue(
+        Files.exists(cfg), cfg + " is missing: xen-rig/rig test and e2e build it with tinyx first");
+    return cfg;
+  }
+
+  /** Creates the VM with xl or chaos and returns the time the create returned. */
+  private static long create(String tool, String name) {
+    Path cfg = vmConfig(name);
+    if (tool.equals("xl")) {
+      Xl.create(cfg);
+    } else {
+      DaemonProcess.Run created = chaos("create", cfg.toString());
+      assertEquals(0, created.code(), created.err());
+    }
+    return System.nanoTime();
+  }
+
+  private static void report(String tool, String name, String what, long since) {
+    System.out.printf(
+        "tinyx %s under %s: %s %.1f s after the create returned%n",
+        name, tool, what, (System.nanoTime() - since) / 1e9);
+  }
+
+  private static void destroy(String tool, String name) {
+    if (tool.equals("xl")) {
+      Xl.destroy(name);
+    } else {
+      assertEquals(0, chaos("destroy", name).code());
+    }
+    Xl.awaitGone(name, LIMIT);
+  }
+
+  private static String awaitHttp(String url) throws Exception {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build();
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    IOException last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        return response.body();
+      } catch (IOException e) {
+        last = e;
+        Thread.sleep(250);
+      }
+    }
+    throw new AssertionError("no HTTP answer from " + url + " within " + LIMIT, last);
+  }
+
+  private static String awaitRedisPing() throws Exception {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    IOException last = null;
+    while (System.nanoTime() < deadline) {
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(REDIS_ADDRESS, 6379), 2000);
+        socket.setSoTimeout(5000);
+        OutputStream out = socket.getOutputStream();
+        out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = socket.getInputStream();
+        byte[] buf = new byte[64];
+        int n = in.read(buf);
+        return n < 0 ? "" : new String(buf, 0, n, StandardCharsets.US_ASCII).strip();
+      } catch (IOException e) {
+        last = e;
+        Thread.sleep(250);
+      }
+    }
+    throw new AssertionError("redis at " + REDIS_ADDRESS + " did not answer within " + LIMIT, last);
+  }
+
+  private void lighttpdAnswersHttp(String tool) throws Exception {
+    ConsoleLog console = ConsoleLog.of("lighttpd").sinceNow();
+    long created = create(tool, "lighttpd");
+    String body = awaitHttp(LIGHTTPD_URL);
+    report(tool, "lighttpd", "HTTP 200", created);
+    assertTrue(body.contains(PAGE), body);
+    console.awaitLineContaining("tinyx: starting 'lighttpd'", LIMIT);
+    destroy(tool, "lighttpd");
+  }
+
+  private void redisAnswersPing(String tool) throws Exception {
+    long created = create(tool, "redis");
+    assertEquals("+PONG", awaitRedisPing());
+    report(tool, "redis", "+PONG", created);
+  }
+
+  private void pythonRunsAndPowersOff(String tool) {
+    ConsoleLog console = ConsoleLog.of("python").sinceNow();
+    long created = create(tool, "python");
+    console.awaitLineContaining(PYTHON_LINE, LIMIT);
+    report(tool, "python", "its last line", created);
+    console.awaitLineContaining("the application exited with status 0; powering off", LIMIT);
+    Xl.awaitGone("python", LIMIT); // on_poweroff = destroy
+  }
+
+  @AfterEach
+  void destroyWhatAFailedTestLeft() {
+    for (String name : new String[] {"lighttpd", "redis", "python"}) {
+      Xl.destroyIfPresent(name);
+    }
+  }
+
+  @Test
+  void lighttpdAnswersHttpUnderXl() throws Exception {
+    lighttpdAnswersHttp("xl");
+  }
+
+  @Test
+  void lighttpdAnswersHttpUnderChaos() throws Exception {
+    lighttpdAnswersHttp("chaos");
+  }
+
+  @Test
+  void redisAnswersPingUnderXlAndShutsDownCleanly() throws Exception {
+    redisAnswersPing("xl");
+    ConsoleLog console = ConsoleLog.of("redis").sinceNow();
+    Xl.shutdown("redis");
+    console.awaitLineContaining("tinyx: shutdown requested", LIMIT);
+    Xl.awaitGone("redis", LIMIT);
+  }
+
+  @Test
+  void redisAnswersPingUnderChaosAndShutsDownCleanly() throws Exception {
+    redisAnswersPing("chaos");
+    ConsoleLog console = ConsoleLog.of("redis").sinceNow();
+    DaemonProcess.Run shutdown = chaos("shutdown", "-w", "redis");
+    assertEquals(0, shutdown.code(), shutdown.err());
+    console.awaitLineContaining("tinyx: shutdown requested", LIMIT);
+    Xl.awaitGone("redis", LIMIT);
+  }
+
+  @Test
+  void pythonScriptRunsAndItsVmPowersOffUnderXl() {
+    pythonRunsAndPowersOff("xl");
+  }
+
+  @Test
+  void pythonScriptRunsAndItsVmPowersOffUnderChaos() {
+    pythonRunsAndPowersOff("chaos");
+  }
+}
