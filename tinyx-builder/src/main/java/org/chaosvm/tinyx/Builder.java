@@ -354,7 +354,18 @@ public final class Builder {
       Path code =
           Path.of(Builder.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       if (Files.isRegularFile(code)) {
-        sha.update(Files.readAllBytes(code));
+        // the classes, not the jar's bytes, which carry the time of each build
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(code.toFile())) {
+          for (java.util.jar.JarEntry entry :
+              jar.stream().sorted(java.util.Comparator.comparing(e -> e.getName())).toList()) {
+            if (entry.getName().endsWith(".class")) {
+              sha.update(entry.getName().getBytes(StandardCharsets.UTF_8));
+              try (java.io.InputStream classBytes = jar.getInputStream(entry)) {
+                sha.update(classBytes.readAllBytes());
+              }
+            }
+          }
+        }
       }
     } catch (java.net.URISyntaxException | SecurityException e) {
       // FORMAT stands in for the code

@@ -1,0 +1,71 @@
+package org.chaosvm.tinyx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.chaosvm.daemon.config.GuestConfig;
+import org.chaosvm.daemon.config.LifecycleAction;
+import org.chaosvm.daemon.config.XlConfigReader;
+import org.junit.jupiter.api.Test;
+
+class VmConfigTest {
+  static Spec spec(boolean network, Optional<String> ip) {
+    return new Spec(
+        "redis-server",
+        List.of("redis-server"),
+        "redis",
+        List.of(),
+        List.of(),
+        Map.of(),
+        "/",
+        0,
+        1,
+        List.of(),
+        List.of(),
+        Optional.empty(),
+        network,
+        "xenbr0",
+        ip,
+        Optional.of("10.0.0.1"),
+        Path.of("out"),
+        Optional.empty());
+  }
+
+  @Test
+  void chaosReadsTheConfigTinyxWrites() throws Exception {
+    String text =
+        VmConfig.render(
+            spec(true, Optional.of("10.0.0.12/24")),
+            "/vms/redis/vmlinuz",
+            "/vms/redis/rootfs.cpio.gz",
+            160,
+            "redis-server");
+    GuestConfig guest = XlConfigReader.read(Path.of("vm.cfg"), text);
+    assertEquals("redis", guest.name());
+    assertEquals(Path.of("/vms/redis/vmlinuz"), guest.kernel());
+    assertEquals(Optional.of(Path.of("/vms/redis/rootfs.cpio.gz")), guest.ramdisk());
+    assertEquals(160, guest.memoryMib());
+    assertEquals("console=hvc0 quiet ip=10.0.0.12/24::10.0.0.1::redis:eth0:off", guest.cmdline());
+    assertEquals(1, guest.vifs().size());
+    assertEquals(LifecycleAction.DESTROY, guest.onPoweroff());
+  }
+
+  @Test
+  void withoutANetworkThereIsNoVifAndNoAddress() throws Exception {
+    String text = VmConfig.render(spec(false, Optional.of("dhcp")), "/k", "/r", 128, "x");
+    GuestConfig guest = XlConfigReader.read(Path.of("vm.cfg"), text);
+    assertTrue(guest.vifs().isEmpty());
+    assertEquals("console=hvc0 quiet", guest.cmdline());
+    assertEquals("console=hvc0 quiet ip=dhcp", VmConfig.cmdline(spec(true, Optional.of("dhcp"))));
+  }
+
+  @Test
+  void memoryFollowsTheImageWhenNotGiven() {
+    assertEquals(128, Builder.autoMemory(10L << 20));
+    assertEquals(192, Builder.autoMemory(37L << 20)); // 96 + 74 = 170, rounded up to 32
+  }
+}
