@@ -26,3 +26,58 @@ rig_tinyx_images() {
   rig_tinyx redis redis-server --ip 10.0.0.12/24 -- redis-server --protected-mode no --save ""
   rig_tinyx python python3 --no-network -f "$ex/python/hello.py:/app/hello.py" -- python3 /app/hello.py
 }
+
+# The tinyx benchmark's baselines: BusyBox's own httpd on Debian's kernel (the floor of a distro
+# kernel), and redis in a debootstrap minbase Debian (cached), packed with the same init.
+rig_tinyx_baselines() {
+  local key dir tmp
+  mkdir -p "$RIG_TINYX_OUT"
+  rig_tinyx busybox busybox-static --ip 10.0.0.13/24 -f "$REPO_DIR/examples/tinyx/lighttpd/www:/srv/www" \
+    -- busybox httpd -f -p 80 -h /srv/www
+  key=$(rig_hash "$RIG_IMAGE_FORMAT" "$RIG_SUITE" minbase redis-server)
+  dir="$RIG_CACHE/minbase-redis-$key"
+  if [ ! -d "$dir" ]; then
+    rig_require_root
+    rig_log "debootstrap of a minbase Debian with redis-server ($RIG_SUITE)"
+    tmp=$(mktemp -d "$RIG_CACHE/tmp.minbase.XXXXXX")
+    chmod 0755 "$tmp"
+    debootstrap --variant=minbase --include=redis-server "$RIG_SUITE" "$tmp" >"$tmp.log" 2>&1 ||
+      { tail -n 20 "$tmp.log" >&2; rig_die "debootstrap failed (log above)"; }
+    rm -f "$tmp.log" "$tmp"/var/cache/apt/archives/*.deb
+    mv "$tmp" "$dir"
+    rig_prune "$RIG_CACHE" "minbase-redis-*" "$(basename "$dir")"
+  fi
+  rig_log "minbase Debian with redis: $(du -sm "$dir" | cut -f1) MB"
+  rig_tinyx redis-debian redis-server --base "$dir" --ip 10.0.0.12/24 \
+    -- redis-server --protected-mode no --save ""
+}
+
+# Prints the size table of the benchmark's VMs (from their files and reports).
+rig_tinyx_sizes() {
+  local name report unpacked
+  echo "| VM | kernel (MB) | root image, gzipped cpio (MB) | root file system (MB) | memory (MiB) |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
+  for name in "$@"; do
+    report="$RIG_TINYX_OUT/$name/report.txt"
+    unpacked=$(sed -n 's/^root image: .*(\([0-9.]*\) MiB unpacked.*/\1/p' "$report")
+    printf '| %s | %.1f | %.1f | %s | %s |\n' "$name" \
+      "$(echo "$(stat -c %s "$RIG_TINYX_OUT/$name/vmlinuz") / 1048576" | bc -l)" \
+      "$(echo "$(stat -c %s "$RIG_TINYX_OUT/$name/rootfs.cpio.gz") / 1048576" | bc -l)" \
+      "$unpacked" "$(sed -n 's/^memory: \([0-9]*\) MiB.*/\1/p' "$report")"
+  done
+}
+
+# xen-rig/rig tinyx-bench [RUNS]: sizes and boot times of the tinyx VMs and the baselines.
+rig_tinyx_bench() {
+  local runs=${1:-3} out="$REPO_DIR/target/bench"
+  rig_build_for_dom0 -q -DskipTests package
+  rig_tinyx_images
+  rig_tinyx_baselines
+  mkdir -p "$out"
+  rig_tinyx_sizes busybox lighttpd redis python redis-debian >"$out/tinyx-sizes.md"
+  cat "$out/tinyx-sizes.md"
+  rig_boot_run "xen-rig/dom0/java org.chaosvm.cli.TinyxBenchmark $runs busybox=http:http://10.0.0.13/ \
+lighttpd=http:http://10.0.0.11/ redis=ping:10.0.0.12 $(printf '%q' 'python=line:tinyx python: 2**100') \
+redis-debian=ping:10.0.0.12 --out target/bench/tinyx-boot.md" || rig_die "the benchmark failed"
+  rig_log "results: target/bench/tinyx-sizes.md, target/bench/tinyx-boot.md"
+}

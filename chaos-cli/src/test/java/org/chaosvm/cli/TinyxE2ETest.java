@@ -3,20 +3,11 @@ package org.chaosvm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.chaosvm.rig.ConsoleLog;
+import org.chaosvm.rig.Probes;
 import org.chaosvm.rig.Xl;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -71,52 +62,13 @@ class TinyxE2ETest extends DaemonTestBase {
     Xl.awaitGone(name, LIMIT);
   }
 
-  private static String awaitHttp(String url) throws Exception {
-    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build();
-    long deadline = System.nanoTime() + LIMIT.toNanos();
-    IOException last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, response.statusCode(), response.body());
-        return response.body();
-      } catch (IOException e) {
-        last = e;
-        Thread.sleep(250);
-      }
-    }
-    throw new AssertionError("no HTTP answer from " + url + " within " + LIMIT, last);
-  }
-
-  private static String awaitRedisPing() throws Exception {
-    long deadline = System.nanoTime() + LIMIT.toNanos();
-    IOException last = null;
-    while (System.nanoTime() < deadline) {
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress(REDIS_ADDRESS, 6379), 2000);
-        socket.setSoTimeout(5000);
-        OutputStream out = socket.getOutputStream();
-        out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        InputStream in = socket.getInputStream();
-        byte[] buf = new byte[64];
-        int n = in.read(buf);
-        return n < 0 ? "" : new String(buf, 0, n, StandardCharsets.US_ASCII).strip();
-      } catch (IOException e) {
-        last = e;
-        Thread.sleep(250);
-      }
-    }
-    throw new AssertionError("redis at " + REDIS_ADDRESS + " did not answer within " + LIMIT, last);
-  }
-
   private void lighttpdAnswersHttp(String tool) throws Exception {
     ConsoleLog console = ConsoleLog.of("lighttpd").sinceNow();
     long created = create(tool, "lighttpd");
-    String body = awaitHttp(LIGHTTPD_URL);
-    report(tool, "lighttpd", "HTTP 200", created);
+    HttpResponse<String> response = Probes.awaitHttp(LIGHTTPD_URL, LIMIT);
+    report(tool, "lighttpd", "HTTP " + response.statusCode(), created);
+    assertEquals(200, response.statusCode(), response.body());
+    String body = response.body();
     assertTrue(body.contains(PAGE), body);
     console.awaitLineContaining("tinyx: starting 'lighttpd'", LIMIT);
     destroy(tool, "lighttpd");
@@ -124,7 +76,7 @@ class TinyxE2ETest extends DaemonTestBase {
 
   private void redisAnswersPing(String tool) throws Exception {
     long created = create(tool, "redis");
-    assertEquals("+PONG", awaitRedisPing());
+    assertEquals("+PONG", Probes.awaitRedisPing(REDIS_ADDRESS, LIMIT));
     report(tool, "redis", "+PONG", created);
   }
 

@@ -149,6 +149,9 @@ public final class Builder {
     for (Spec.FileSpec file : spec.files()) {
       addHostTree(tree, file);
     }
+    if (spec.base().isPresent()) {
+      addHostTree(tree, new Spec.FileSpec(spec.base().get(), "/"));
+    }
     Rootfs.Selection selection = rootfs.select(sources);
     Path busybox =
         sources.stream().filter(s -> s.name().equals(BUSYBOX)).findFirst().orElseThrow().dir();
@@ -285,7 +288,10 @@ public final class Builder {
     try (Stream<Path> walk = Files.walk(host)) {
       for (Path p : walk.sorted().toList()) {
         String rel = host.relativize(p).toString();
-        String image = rel.isEmpty() ? file.image() : file.image() + "/" + rel;
+        String image =
+            rel.isEmpty()
+                ? file.image()
+                : (file.image().equals("/") ? "" : file.image()) + "/" + rel;
         tree.addHost(image, p, "--file " + host);
       }
     }
@@ -324,7 +330,8 @@ public final class Builder {
             spec.ip(),
             spec.gateway(),
             Path.of("."),
-            spec.bootDir());
+            spec.bootDir(),
+            spec.base());
     in.append(forKey).append('\n');
     in.append(new TreeMap<>(versions)).append('\n');
     in.append(kernelPackage).append('=').append(kernelVersion).append('\n');

@@ -133,7 +133,10 @@ record InitScript(
       s.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
     }
     s.append("cd ").append(quote(workdir)).append(" || exit 1\n");
-    s.append("say ").append(quote("starting " + commandLine())).append('\n');
+    // The kernel's uptime here is the guest's own boot time, whatever the toolstack took.
+    s.append("say ")
+        .append(quote("starting " + commandLine()))
+        .append(" \"(uptime $(cut -d' ' -f1 /proc/uptime) s)\"\n");
     s.append(
         """
         # A shutdown asked through XenStore makes the kernel run /sbin/poweroff, which signals

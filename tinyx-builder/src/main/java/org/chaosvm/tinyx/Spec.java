@@ -26,6 +26,7 @@ import java.util.Optional;
  * @param gateway the default route's gateway, or empty
  * @param out the output folder
  * @param bootDir where the output folder is seen by the Dom0 that boots the VM (vm.cfg's paths)
+ * @param base a root file system folder to start from (e.g. a debootstrap), for comparisons
  */
 public record Spec(
     String app,
@@ -45,7 +46,8 @@ public record Spec(
     Optional<String> ip,
     Optional<String> gateway,
     Path out,
-    Optional<String> bootDir) {
+    Optional<String> bootDir,
+    Optional<Path> base) {
 
   public Spec {
     command = List.copyOf(command);

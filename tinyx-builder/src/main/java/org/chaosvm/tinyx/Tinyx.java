@@ -122,6 +122,14 @@ public final class Tinyx implements Callable<Integer> {
   String bootDir;
 
   @Option(
+      names = "--base",
+      paramLabel = "DIR",
+      description =
+          "start from this root file system (e.g. a debootstrap) instead of an empty one; for"
+              + " comparing tinyx with a full Debian VM")
+  Path base;
+
+  @Option(
       names = "--cache",
       paramLabel = "DIR",
       description =
@@ -160,7 +168,8 @@ public final class Tinyx implements Callable<Integer> {
             Optional.ofNullable(ip),
             Optional.ofNullable(gateway),
             out != null ? out : Path.of(vmName),
-            Optional.ofNullable(bootDir));
+            Optional.ofNullable(bootDir),
+            Optional.ofNullable(base));
     new Builder(spec, cache != null ? cache : defaultCache(), progress).build();
     return 0;
   }

@@ -32,6 +32,7 @@ class VmConfigTest {
         ip,
         Optional.of("10.0.0.1"),
         Path.of("out"),
+        Optional.empty(),
         Optional.empty());
   }
 

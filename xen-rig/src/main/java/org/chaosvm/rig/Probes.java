@@ -1,0 +1,74 @@
+package org.chaosvm.rig;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/** Asks a guest's service for an answer from Dom0, over and over until it answers. */
+public final class Probes {
+  private static final Duration RETRY = Duration.ofMillis(100);
+
+  private Probes() {}
+
+  /**
+   * GETs {@code url} until a response comes, and returns it.
+   *
+   * @throws IllegalStateException when none comes within {@code limit}
+   */
+  public static HttpResponse<String> awaitHttp(String url, Duration limit) {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build();
+    long deadline = System.nanoTime() + limit.toNanos();
+    IOException last = null;
+    while (System.nanoTime() - deadline < 0) {
+      try {
+        return client.send(request, HttpResponse.BodyHandlers.ofString());
+      } catch (IOException e) {
+        last = e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while asking " + url, e);
+      }
+      ConsoleLog.sleep(RETRY);
+    }
+    throw new IllegalStateException("no HTTP answer from " + url + " within " + limit, last);
+  }
+
+  /**
+   * Sends redis's {@code PING} to {@code address}:6379 until it answers, and returns the answer
+   * ({@code +PONG}).
+   *
+   * @throws IllegalStateException when it does not answer within {@code limit}
+   */
+  public static String awaitRedisPing(String address, Duration limit) {
+    long deadline = System.nanoTime() + limit.toNanos();
+    IOException last = null;
+    while (System.nanoTime() - deadline < 0) {
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(address, 6379), 2000);
+        socket.setSoTimeout(5000);
+        OutputStream out = socket.getOutputStream();
+        out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = socket.getInputStream();
+        byte[] buf = new byte[64];
+        int n = in.read(buf);
+        return n < 0 ? "" : new String(buf, 0, n, StandardCharsets.US_ASCII).strip();
+      } catch (IOException e) {
+        last = e;
+      }
+      ConsoleLog.sleep(RETRY);
+    }
+    throw new IllegalStateException(
+        "redis at " + address + " did not answer within " + limit, last);
+  }
+}
