@@ -55,15 +55,15 @@ rig_tinyx_baselines() {
 # Prints the size table of the benchmark's VMs (from their files and reports).
 rig_tinyx_sizes() {
   local name report unpacked
-  echo "| VM | kernel (MB) | root image, gzipped cpio (MB) | root file system (MB) | memory (MiB) |"
+  echo "| VM | kernel (MiB) | root image, gzipped cpio (MiB) | root file system (MiB) | memory (MiB) |"
   echo "| --- | ---: | ---: | ---: | ---: |"
   for name in "$@"; do
     report="$RIG_TINYX_OUT/$name/report.txt"
     unpacked=$(sed -n 's/^root image: .*(\([0-9.]*\) MiB unpacked.*/\1/p' "$report")
-    printf '| %s | %.1f | %.1f | %s | %s |\n' "$name" \
-      "$(echo "$(stat -c %s "$RIG_TINYX_OUT/$name/vmlinuz") / 1048576" | bc -l)" \
-      "$(echo "$(stat -c %s "$RIG_TINYX_OUT/$name/rootfs.cpio.gz") / 1048576" | bc -l)" \
-      "$unpacked" "$(sed -n 's/^memory: \([0-9]*\) MiB.*/\1/p' "$report")"
+    awk -v n="$name" -v k="$(stat -c %s "$RIG_TINYX_OUT/$name/vmlinuz")" \
+      -v r="$(stat -c %s "$RIG_TINYX_OUT/$name/rootfs.cpio.gz")" -v u="$unpacked" \
+      -v m="$(sed -n 's/^memory: \([0-9]*\) MiB.*/\1/p' "$report")" \
+      'BEGIN { printf "| %s | %.1f | %.1f | %s | %s |\n", n, k / 1048576, r / 1048576, u, m }'
   done
 }
 
