@@ -59,7 +59,11 @@ final class Apt implements PackageClosure.DependsSource {
     }
     for (String pkg : packages) {
       if (!versions.containsKey(pkg)) {
-        throw new IOException("apt-cache has no candidate version of " + pkg);
+        throw new IOException(
+            "apt-cache knows no installable package "
+                + pkg
+                + " (is the name right, and have the package lists been updated with apt-get"
+                + " update?)");
       }
     }
     return versions;
