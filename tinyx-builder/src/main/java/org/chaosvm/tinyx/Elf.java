@@ -44,6 +44,16 @@ public record Elf(
     runpath = List.copyOf(runpath);
   }
 
+  /**
+   * The runpath's folders for a file in folder {@code origin}: {@code $ORIGIN} and {@code
+   * ${ORIGIN}} replaced by it, as the dynamic linker does.
+   */
+  public List<String> runpathDirs(String origin) {
+    return runpath.stream()
+        .map(dir -> dir.replace("${ORIGIN}", origin).replace("$ORIGIN", origin))
+        .toList();
+  }
+
   /** Whether the file starts with ELF's magic number (a cheap test before {@link #read}). */
   public static boolean isElf(Path file) throws IOException {
     if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

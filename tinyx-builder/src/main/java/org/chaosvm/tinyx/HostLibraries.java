@@ -79,11 +79,7 @@ final class HostLibraries {
     if (needed.startsWith("/")) {
       return Optional.of(Path.of(needed)).filter(Files::exists);
     }
-    List<String> dirs = new ArrayList<>();
-    String origin = file.getParent().toString();
-    for (String dir : elf.runpath()) {
-      dirs.add(dir.replace("${ORIGIN}", origin).replace("$ORIGIN", origin));
-    }
+    List<String> dirs = new ArrayList<>(elf.runpathDirs(file.getParent().toString()));
     dirs.addAll(HOST_DIRS);
     for (String dir : dirs) {
       Path p = Path.of(dir, needed);

@@ -231,9 +231,8 @@ final class Rootfs {
   /** The folders the dynamic linker searches for the libraries of {@code path}. */
   static List<String> searchDirs(String path, Elf elf) {
     List<String> dirs = new ArrayList<>();
-    String origin = Path.of(path).getParent().toString();
-    for (String dir : elf.runpath()) {
-      dirs.add(FileTree.canonical(dir.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)));
+    for (String dir : elf.runpathDirs(Path.of(path).getParent().toString())) {
+      dirs.add(FileTree.canonical(dir));
     }
     dirs.addAll(SYSTEM_LIBRARY_DIRS);
     return dirs;
