@@ -41,7 +41,9 @@ import picocli.CommandLine.Spec;
       "4:guest not found",
       "5:daemon unreachable",
       "6:no capacity",
-      "7:name exists"
+      "7:name exists",
+      "8:permission denied on the daemon's socket",
+      "9:daemon busy (as many connections as it serves)"
     })
 public final class Chaos implements Runnable {
   @Spec CommandSpec spec;

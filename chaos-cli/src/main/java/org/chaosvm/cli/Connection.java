@@ -1,10 +1,9 @@
 package org.chaosvm.cli;
 
 import java.nio.file.Path;
-import org.chaosvm.daemon.engine.XenEngine;
-import org.chaosvm.daemon.protocol.Protocol;
-import org.chaosvm.daemon.protocol.Reply;
-import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.protocol.Protocol;
+import org.chaosvm.protocol.Reply;
+import org.chaosvm.protocol.Request;
 import picocli.CommandLine.Option;
 
 /** Options every subcommand shares: where the daemon is, or to run without one. */
@@ -25,9 +24,7 @@ final class Connection {
 
   Reply send(Request request) throws DaemonClient.Unreachable {
     if (direct) {
-      try (XenEngine engine = XenEngine.startDirect()) {
-        return engine.handle(request);
-      }
+      return Direct.handle(request);
     }
     return DaemonClient.send(socket, request);
   }

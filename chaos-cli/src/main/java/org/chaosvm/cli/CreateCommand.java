@@ -5,11 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.chaosvm.daemon.config.ConfigException;
-import org.chaosvm.daemon.config.GuestConfigs;
-import org.chaosvm.daemon.protocol.Protocol;
-import org.chaosvm.daemon.protocol.Reply;
-import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.protocol.Protocol;
+import org.chaosvm.protocol.Reply;
+import org.chaosvm.protocol.Request;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -51,14 +49,14 @@ final class CreateCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     String text;
     try {
-      if (Files.size(config) > GuestConfigs.MAX_SIZE) {
+      if (Files.size(config) > Protocol.MAX_CONFIG_BYTES) {
         spec.commandLine()
             .getErr()
             .println(
                 "chaos: "
                     + config
                     + ": larger than "
-                    + GuestConfigs.MAX_SIZE
+                    + Protocol.MAX_CONFIG_BYTES
                     + " bytes: not a guest config");
         return ExitCodes.CONFIG;
       }
@@ -77,22 +75,13 @@ final class CreateCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(), "--console attaches to one guest, not " + count);
     }
-    String baseName = null;
-    if (count > 1) {
-      try {
-        baseName = GuestConfigs.parse(config, text).name();
-      } catch (ConfigException e) {
-        spec.commandLine().getErr().println("chaos: " + e.getMessage());
-        return ExitCodes.CONFIG;
-      }
-    }
     for (int i = 1; i <= count; i++) {
-      String name = count == 1 ? null : baseName + "-" + i;
+      Integer instance = count == 1 ? null : i; // the daemon names it NAME-i
       Reply reply;
       try {
         reply =
             connection.send(
-                new Request.Create(Protocol.VERSION, config.toString(), text, paused, name));
+                new Request.Create(Protocol.VERSION, config.toString(), text, paused, instance));
       } catch (DaemonClient.Unreachable e) {
         spec.commandLine().getErr().println("chaos: " + e.getMessage());
         return e.exitCode();

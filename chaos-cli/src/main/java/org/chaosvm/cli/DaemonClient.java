@@ -10,9 +10,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Path;
 import java.util.Optional;
-import org.chaosvm.daemon.protocol.Codec;
-import org.chaosvm.daemon.protocol.Reply;
-import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.protocol.Codec;
+import org.chaosvm.protocol.Reply;
+import org.chaosvm.protocol.Request;
 
 /** Sends one request to the daemon over its socket and returns the reply. */
 final class DaemonClient {

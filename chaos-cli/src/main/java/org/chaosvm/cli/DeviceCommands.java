@@ -1,10 +1,10 @@
 package org.chaosvm.cli;
 
 import java.util.List;
-import org.chaosvm.daemon.protocol.DeviceKind;
-import org.chaosvm.daemon.protocol.GuestRef;
-import org.chaosvm.daemon.protocol.Protocol;
-import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.protocol.DeviceKind;
+import org.chaosvm.protocol.GuestRef;
+import org.chaosvm.protocol.Protocol;
+import org.chaosvm.protocol.Request;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

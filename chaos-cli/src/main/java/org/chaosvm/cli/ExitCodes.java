@@ -1,6 +1,6 @@
 package org.chaosvm.cli;
 
-import org.chaosvm.daemon.protocol.ErrorCode;
+import org.chaosvm.protocol.ErrorCode;
 
 /** The {@code chaos} command's exit codes: fixed, documented in the README. */
 public final class ExitCodes {
@@ -13,6 +13,7 @@ public final class ExitCodes {
   public static final int NO_CAPACITY = 6;
   public static final int EXISTS = 7;
   public static final int PERMISSION_DENIED = 8;
+  public static final int BUSY = 9;
 
   private ExitCodes() {}
 
@@ -23,7 +24,8 @@ public final class ExitCodes {
       case NO_CAPACITY -> NO_CAPACITY;
       case EXISTS -> EXISTS;
       case BAD_REQUEST -> USAGE;
-      default -> FAILURE;
+      case BUSY -> BUSY;
+      case WRONG_STATE, XEN, INTERNAL -> FAILURE;
     };
   }
 }

@@ -1,8 +1,8 @@
 package org.chaosvm.cli;
 
 import java.util.concurrent.Callable;
-import org.chaosvm.daemon.protocol.GuestRef;
-import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.protocol.GuestRef;
+import org.chaosvm.protocol.Request;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;

@@ -1,8 +1,8 @@
 package org.chaosvm.cli;
 
 import java.util.concurrent.Callable;
-import org.chaosvm.daemon.protocol.Protocol;
-import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.protocol.Protocol;
+import org.chaosvm.protocol.Request;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

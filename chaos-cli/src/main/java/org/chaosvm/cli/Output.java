@@ -2,8 +2,8 @@ package org.chaosvm.cli;
 
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import org.chaosvm.daemon.protocol.Codec;
-import org.chaosvm.daemon.protocol.Reply;
+import org.chaosvm.protocol.Codec;
+import org.chaosvm.protocol.Reply;
 
 /** Prints replies: for people by default, as JSON with --json. */
 final class Output {

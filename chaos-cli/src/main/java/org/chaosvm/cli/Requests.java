@@ -1,7 +1,7 @@
 package org.chaosvm.cli;
 
-import org.chaosvm.daemon.protocol.Reply;
-import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.protocol.Reply;
+import org.chaosvm.protocol.Request;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** Sends a request and prints its reply; the exit code says how it went. */

@@ -1,8 +1,8 @@
 package org.chaosvm.cli;
 
-import org.chaosvm.daemon.protocol.GuestRef;
-import org.chaosvm.daemon.protocol.Protocol;
-import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.protocol.GuestRef;
+import org.chaosvm.protocol.Protocol;
+import org.chaosvm.protocol.Request;
 import picocli.CommandLine.Command;
 
 @Command(name = "unpause", mixinStandardHelpOptions = true, description = "Unpause a paused guest.")

@@ -1,14 +1,15 @@
 package org.chaosvm.daemon;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.chaosvm.daemon.engine.SizeClass;
 import org.chaosvm.daemon.engine.XenEngine;
-import org.chaosvm.daemon.protocol.Protocol;
 import org.chaosvm.daemon.server.SocketServer;
+import org.chaosvm.protocol.Protocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS=COUNT]...
+ *              [--max-connections N] [--idle-timeout SECONDS] [--worker-keepalive SECONDS]
  * </pre>
  *
  * Stops on SIGTERM (systemd's stop) or SIGINT: destroys its shells, leaves guests running.
@@ -26,7 +28,16 @@ public final class ChaosDaemon {
 
   private ChaosDaemon() {}
 
-  record Options(Path socket, Optional<String> group, Map<SizeClass, Integer> pool) {}
+  record Options(
+      Path socket,
+      Optional<String> group,
+      Map<SizeClass, Integer> pool,
+      SocketServer.Limits limits) {}
+
+  private static final String USAGE =
+      "usage: chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS=COUNT]...\n"
+          + "                    [--max-connections N] [--idle-timeout SECONDS]"
+          + " [--worker-keepalive SECONDS]";
 
   public static void main(String[] args) throws Exception {
     Options options;
@@ -34,8 +45,7 @@ public final class ChaosDaemon {
       options = parse(args);
     } catch (IllegalArgumentException e) {
       System.err.println("chaos-daemon: " + e.getMessage());
-      System.err.println(
-          "usage: chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS=COUNT]...");
+      System.err.println(USAGE);
       System.exit(2);
       return;
     }
@@ -43,7 +53,7 @@ public final class ChaosDaemon {
     XenEngine engine = XenEngine.start(options.pool());
     SocketServer server;
     try {
-      server = SocketServer.start(options.socket(), options.group(), engine);
+      server = SocketServer.start(options.socket(), options.group(), engine, options.limits());
     } catch (Exception e) {
       engine.close();
       log.error("cannot listen on {}: {}", options.socket(), e.getMessage());
@@ -68,6 +78,7 @@ public final class ChaosDaemon {
     Path socket = Protocol.DEFAULT_SOCKET;
     Optional<String> group = Optional.empty();
     Map<SizeClass, Integer> pool = new LinkedHashMap<>();
+    SocketServer.Limits limits = SocketServer.Limits.DEFAULT;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("--help") || arg.equals("-h")) {
@@ -91,9 +102,34 @@ public final class ChaosDaemon {
             throw new IllegalArgumentException("--pool takes MEMORYxVCPUS=COUNT, e.g. 256x1=4");
           }
         }
+        case "--max-connections" ->
+            limits =
+                new SocketServer.Limits(positive(arg, value), limits.idle(), limits.keepAlive());
+        case "--idle-timeout" ->
+            limits =
+                new SocketServer.Limits(
+                    limits.connections(),
+                    Duration.ofSeconds(positive(arg, value)),
+                    limits.keepAlive());
+        case "--worker-keepalive" ->
+            limits =
+                new SocketServer.Limits(
+                    limits.connections(), limits.idle(), Duration.ofSeconds(positive(arg, value)));
         default -> throw new IllegalArgumentException("unknown option " + arg);
       }
     }
-    return new Options(socket, group, pool);
+    return new Options(socket, group, pool, limits);
+  }
+
+  private static int positive(String option, String value) {
+    try {
+      int number = Integer.parseInt(value);
+      if (number > 0) {
+        return number;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(option + " takes a whole number above 0, not " + value);
   }
 }

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 /** Reads a guest config file in either format: JSON when it starts with '{', else xl.cfg. */
 public final class GuestConfigs {
   /** Larger files are refused: a guest config is a few hundred bytes. */
-  public static final long MAX_SIZE = 1 << 20;
+  public static final long MAX_SIZE = org.chaosvm.protocol.Protocol.MAX_CONFIG_BYTES;
 
   private GuestConfigs() {}
 

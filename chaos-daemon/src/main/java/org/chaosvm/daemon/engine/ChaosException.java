@@ -1,6 +1,6 @@
 package org.chaosvm.daemon.engine;
 
-import org.chaosvm.daemon.protocol.ErrorCode;
+import org.chaosvm.protocol.ErrorCode;
 
 /** A request the engine cannot carry out, with the protocol's code for why. */
 public final class ChaosException extends RuntimeException {

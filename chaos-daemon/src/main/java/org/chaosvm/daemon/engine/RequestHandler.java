@@ -1,7 +1,7 @@
 package org.chaosvm.daemon.engine;
 
-import org.chaosvm.daemon.protocol.Reply;
-import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.protocol.Reply;
+import org.chaosvm.protocol.Request;
 
 /**
  * The engine's one seam: the socket server, the CLI's {@code --direct} mode and the tests all talk
@@ -9,4 +9,10 @@ import org.chaosvm.daemon.protocol.Request;
  */
 public interface RequestHandler {
   Reply handle(Request request);
+
+  /**
+   * The calling thread sends no more requests (a worker of the socket server that ends): what the
+   * handler holds for it (Xen handles, say) can go.
+   */
+  default void threadDone() {}
 }

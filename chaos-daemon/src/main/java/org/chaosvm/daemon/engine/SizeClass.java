@@ -1,7 +1,7 @@
 package org.chaosvm.daemon.engine;
 
 import org.chaosvm.daemon.config.GuestConfig;
-import org.chaosvm.daemon.protocol.ErrorCode;
+import org.chaosvm.protocol.ErrorCode;
 
 /** The size of a VM shell: memory (MiB) and vCPUs. Written "MEMORYxVCPUS", e.g. "256x1". */
 public record SizeClass(int memoryMib, int vcpus) {

@@ -7,7 +7,8 @@ import org.chaosvm.libxc.XenStore;
 
 /**
  * libxenctrl and libxenstore handles per thread: neither is safe to share between threads, and the
- * pool's refill must not wait for a create (nor a create for the refill).
+ * pool's refill must not wait for a create (nor a create for the refill). A thread that ends closes
+ * its own ({@link #closeThisThread}): the socket server's workers come and go.
  */
 final class XenHandles implements AutoCloseable {
   record Pair(XenCtrl xc, XenStore xs) {}
@@ -41,6 +42,20 @@ final class XenHandles implements AutoCloseable {
 
   XenStore xs() {
     return get().xs();
+  }
+
+  /** Closes the calling thread's handles, if it opened any (a worker that ends). */
+  void closeThisThread() {
+    Pair pair = perThread.get();
+    if (pair == null) {
+      return;
+    }
+    perThread.remove();
+    synchronized (opened) {
+      opened.remove(pair);
+    }
+    pair.xs().close();
+    pair.xc().close();
   }
 
   @Override

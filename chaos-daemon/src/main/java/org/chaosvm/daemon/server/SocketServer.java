@@ -13,51 +13,119 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.chaosvm.daemon.engine.RequestHandler;
-import org.chaosvm.daemon.protocol.Codec;
-import org.chaosvm.daemon.protocol.ErrorCode;
-import org.chaosvm.daemon.protocol.Reply;
-import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.protocol.Codec;
+import org.chaosvm.protocol.ErrorCode;
+import org.chaosvm.protocol.Protocol;
+import org.chaosvm.protocol.Reply;
+import org.chaosvm.protocol.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Serves the protocol on a Unix domain socket: mode 0660, owned by root and, when given, a group
- * whose members may use chaos. One thread per connection; a bad message gets an error reply, never
- * a crash.
+ * whose members may use chaos. A bad message gets an error reply, never a crash.
+ *
+ * <p>Bounded: each connection has a worker thread, at most {@link Limits#connections} at once; one
+ * more is answered {@code BUSY} and closed at once, never left waiting. A connection that sends no
+ * whole request within {@link Limits#idle} (silent, or stopped halfway through a message) is
+ * closed. A worker idle for {@link Limits#keepAlive} ends, and what the handler held for it goes
+ * with it ({@link RequestHandler#threadDone}).
  */
 public final class SocketServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SocketServer.class);
 
+  /**
+   * @param connections connections served at once
+   * @param idle how long a connection may take to send a whole request
+   * @param keepAlive how long an idle worker thread stays for the next connection
+   */
+  public record Limits(int connections, Duration idle, Duration keepAlive) {
+    public static final Limits DEFAULT =
+        new Limits(
+            Protocol.MAX_CONNECTIONS,
+            Duration.ofSeconds(Protocol.IDLE_SECONDS),
+            Duration.ofSeconds(30));
+
+    public Limits {
+      if (connections < 1 || idle.isNegative() || idle.isZero() || keepAlive.isNegative()) {
+        throw new IllegalArgumentException("limits must be positive: " + connections + ", " + idle);
+      }
+    }
+  }
+
   private final Path path;
   private final RequestHandler handler;
   private final ServerSocketChannel server;
-  private final ExecutorService connections =
-      Executors.newCachedThreadPool(
+  private final Limits limits;
+  private final Semaphore slots;
+  private final ThreadPoolExecutor workers;
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
           r -> {
-            Thread thread = new Thread(r, "connection");
+            Thread thread = new Thread(r, "connection-timer");
             thread.setDaemon(true);
             return thread;
           });
   private final Thread acceptor;
 
-  private SocketServer(Path path, RequestHandler handler, ServerSocketChannel server) {
+  private SocketServer(
+      Path path, RequestHandler handler, ServerSocketChannel server, Limits limits) {
     this.path = path;
     this.handler = handler;
     this.server = server;
+    this.limits = limits;
+    this.slots = new Semaphore(limits.connections());
+    // As many threads as connections at most (the slots admit no more work than that), each gone
+    // after keepAlive without work.
+    this.workers =
+        new ThreadPoolExecutor(
+            limits.connections(),
+            limits.connections(),
+            Math.max(1, limits.keepAlive().toMillis()),
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            this::worker);
+    this.workers.allowCoreThreadTimeOut(true);
     this.acceptor = new Thread(this::accept, "accept");
+  }
+
+  /** A worker thread: when it ends, the handler lets go of what it held for it. */
+  private Thread worker(Runnable work) {
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                work.run();
+              } finally {
+                handler.threadDone();
+              }
+            },
+            "connection");
+    thread.setDaemon(true);
+    return thread;
+  }
+
+  public static SocketServer start(Path path, Optional<String> group, RequestHandler handler)
+      throws IOException {
+    return start(path, group, handler, Limits.DEFAULT);
   }
 
   /**
    * Listens on {@code path}; a stale socket file left there by a dead daemon is replaced, a live
    * daemon's is not.
    */
-  public static SocketServer start(Path path, Optional<String> group, RequestHandler handler)
-      throws IOException {
+  public static SocketServer start(
+      Path path, Optional<String> group, RequestHandler handler, Limits limits) throws IOException {
     Files.createDirectories(path.toAbsolutePath().getParent());
     if (Files.exists(path)) {
       if (answers(path)) {
@@ -75,9 +143,9 @@ public final class SocketServer implements AutoCloseable {
               .lookupPrincipalByGroupName(group.get());
       Files.setAttribute(path, "posix:group", principal);
     }
-    SocketServer socketServer = new SocketServer(path, handler, server);
+    SocketServer socketServer = new SocketServer(path, handler, server, limits);
     socketServer.acceptor.start();
-    log.info("listening on {}", path);
+    log.info("listening on {} (limits {})", path, limits);
     return socketServer;
   }
 
@@ -92,15 +160,51 @@ public final class SocketServer implements AutoCloseable {
 
   private void accept() {
     while (server.isOpen()) {
+      SocketChannel client;
       try {
-        SocketChannel client = server.accept();
-        connections.submit(() -> serve(client));
+        client = server.accept();
       } catch (IOException e) {
         if (server.isOpen()) {
           log.warn("accept failed: {}", e.getMessage());
         }
+        continue;
+      }
+      if (!slots.tryAcquire()) {
+        refuse(client);
+        continue;
+      }
+      try {
+        workers.execute(
+            () -> {
+              try {
+                serve(client);
+              } finally {
+                slots.release();
+              }
+            });
+      } catch (RuntimeException e) { // rejected: the server is closing
+        slots.release();
+        refuse(client);
       }
     }
+  }
+
+  /**
+   * Answers BUSY and closes, from the acceptor: the reply is small and the socket's buffer empty.
+   */
+  private void refuse(SocketChannel client) {
+    try (client) {
+      Codec.write(
+          Channels.newOutputStream(client),
+          new Reply.Error(
+              ErrorCode.BUSY,
+              "chaos-daemon serves "
+                  + limits.connections()
+                  + " connections at once already; try again"));
+    } catch (IOException e) {
+      log.debug("cannot refuse a connection: {}", e.getMessage());
+    }
+    log.warn("refused a connection: {} served at once already", limits.connections());
   }
 
   private void serve(SocketChannel client) {
@@ -109,11 +213,17 @@ public final class SocketServer implements AutoCloseable {
         OutputStream out = Channels.newOutputStream(client)) {
       while (true) {
         Optional<byte[]> line;
+        // A read that outlives the limit is ended by closing the channel under it.
+        ScheduledFuture<?> deadline =
+            timer.schedule(
+                () -> closeIdle(client), limits.idle().toMillis(), TimeUnit.MILLISECONDS);
         try {
           line = Codec.readLine(in);
         } catch (Codec.MalformedMessage e) {
           Codec.write(out, new Reply.Error(ErrorCode.BAD_REQUEST, e.getMessage()));
           return; // the stream cannot be resynchronised
+        } finally {
+          deadline.cancel(false);
         }
         if (line.isEmpty()) {
           return;
@@ -134,13 +244,23 @@ public final class SocketServer implements AutoCloseable {
     }
   }
 
+  private void closeIdle(SocketChannel client) {
+    log.info("closing a connection that sent no whole request within {}", limits.idle());
+    try {
+      client.close();
+    } catch (IOException e) {
+      log.debug("cannot close an idle connection: {}", e.getMessage());
+    }
+  }
+
   @Override
   public void close() {
     try {
       server.close();
       acceptor.join(5000);
-      connections.shutdownNow();
-      connections.awaitTermination(5, TimeUnit.SECONDS);
+      workers.shutdownNow();
+      workers.awaitTermination(5, TimeUnit.SECONDS);
+      timer.shutdownNow();
       Files.deleteIfExists(path);
     } catch (IOException e) {
       log.warn("cannot remove {}: {}", path, e.getMessage());

@@ -1,4 +1,4 @@
-package org.chaosvm.daemon.protocol;
+package org.chaosvm.protocol;
 
 import java.util.Map;
 
@@ -11,10 +11,10 @@ public sealed interface Request {
 
   /**
    * Create a guest from the config file's text ({@code configPath} only names it in errors; the
-   * daemon reads no client file). {@code name}, when not null, replaces the config's name (for
-   * {@code chaos create -n COUNT}).
+   * daemon reads no client file). {@code instance}, when not null, makes it the n-th guest of
+   * {@code chaos create -n}: the daemon names it NAME-instance, NAME being the config's.
    */
-  record Create(int version, String configPath, String configText, boolean paused, String name)
+  record Create(int version, String configPath, String configText, boolean paused, Integer instance)
       implements Request {
     /** A create that keeps the config's name. */
     public Create(int version, String configPath, String configText, boolean paused) {

@@ -1,4 +1,4 @@
-package org.chaosvm.daemon.protocol;
+package org.chaosvm.protocol;
 
 /** The kinds of device a guest can have attached and detached, by xl's command names. */
 public enum DeviceKind {

@@ -1,4 +1,4 @@
-package org.chaosvm.daemon.protocol;
+package org.chaosvm.protocol;
 
 /** A guest named on the command line or in a request: by name, or by domid when all digits. */
 public record GuestRef(String text) {

@@ -1,4 +1,4 @@
-package org.chaosvm.daemon.protocol;
+package org.chaosvm.protocol;
 
 import java.nio.file.Path;
 
@@ -11,12 +11,27 @@ import java.nio.file.Path;
  */
 public final class Protocol {
   /** The version of this protocol; bumped on any incompatible change. */
-  public static final int VERSION = 1;
+  public static final int VERSION = 2;
 
   /**
    * A message longer than this (in bytes, newline excluded) is refused and the connection closed.
    */
   public static final int MAX_MESSAGE_BYTES = 64 * 1024;
+
+  /** A guest config file larger than this (bytes) is not one. */
+  public static final long MAX_CONFIG_BYTES = 1 << 20;
+
+  /**
+   * Connections a daemon serves at once by default; one more is answered {@link ErrorCode#BUSY} and
+   * closed.
+   */
+  public static final int MAX_CONNECTIONS = 64;
+
+  /**
+   * How long a daemon waits for a request, whole, on an open connection (by default, in seconds): a
+   * client that stays silent or stops halfway through a message is disconnected then.
+   */
+  public static final int IDLE_SECONDS = 60;
 
   /** Where the daemon listens unless told otherwise. */
   public static final Path DEFAULT_SOCKET = Path.of("/run/chaos/chaos.sock");

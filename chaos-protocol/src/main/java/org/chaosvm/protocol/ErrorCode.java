@@ -1,4 +1,4 @@
-package org.chaosvm.daemon.protocol;
+package org.chaosvm.protocol;
 
 /** Why a request failed; each has a fixed exit code of the CLI (see docs/protocol.md). */
 public enum ErrorCode {
@@ -17,5 +17,7 @@ public enum ErrorCode {
   /** Xen refused; the message names the call, the errno and the domain. */
   XEN,
   /** A fault of the daemon itself. */
-  INTERNAL
+  INTERNAL,
+  /** The daemon serves as many connections as it takes at once; try again later. */
+  BUSY
 }

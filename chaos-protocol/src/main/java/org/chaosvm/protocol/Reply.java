@@ -1,4 +1,4 @@
-package org.chaosvm.daemon.protocol;
+package org.chaosvm.protocol;
 
 import java.util.List;
 import java.util.Map;

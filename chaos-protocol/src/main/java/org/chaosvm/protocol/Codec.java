@@ -1,4 +1,4 @@
-package org.chaosvm.daemon.protocol;
+package org.chaosvm.protocol;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -84,7 +84,7 @@ public final class Codec {
                   fields.string("configPath"),
                   fields.string("configText"),
                   fields.bool("paused"),
-                  fields.optionalString("name"));
+                  fields.optionalInteger("instance"));
           case "destroy" -> new Request.Destroy(version, fields.guest("guest"));
           case "shutdown" ->
               new Request.Shutdown(version, fields.guest("guest"), fields.bool("await"));
@@ -219,8 +219,8 @@ public final class Codec {
       out.writeStringField("configPath", create.configPath());
       out.writeStringField("configText", create.configText());
       out.writeBooleanField("paused", create.paused());
-      if (create.name() != null) {
-        out.writeStringField("name", create.name());
+      if (create.instance() != null) {
+        out.writeNumberField("instance", create.instance());
       }
     } else if (request instanceof Request.Destroy destroy) {
       writeHead(out, "destroy", destroy, destroy.guest());
@@ -461,6 +461,15 @@ public final class Codec {
         return (String) value;
       }
       throw wrongType(key, "a string");
+    }
+
+    /** The whole number, or null when the field is absent or null. */
+    Integer optionalInteger(String key) throws MalformedMessage {
+      read.add(key);
+      if (values.get(key) == null) {
+        return null;
+      }
+      return integer(key);
     }
 
     long longInteger(String key) throws MalformedMessage {

@@ -1,4 +1,4 @@
-package org.chaosvm.daemon.protocol;
+package org.chaosvm.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,11 +20,11 @@ class CodecTest {
   void requestsRoundTripAsOneLineOfJsonEach() throws Exception {
     List<Request> requests =
         List.of(
-            new Request.Create(1, "vm.cfg", "name = \"a\"\n", true),
-            new Request.Destroy(1, new GuestRef("web1")),
-            new Request.Shutdown(1, new GuestRef("7"), true),
-            new Request.ListGuests(1),
-            new Request.SetPool(1, Map.of("256x1", 2)));
+            new Request.Create(2, "vm.cfg", "name = \"a\"\n", true),
+            new Request.Destroy(2, new GuestRef("web1")),
+            new Request.Shutdown(2, new GuestRef("7"), true),
+            new Request.ListGuests(2),
+            new Request.SetPool(2, Map.of("256x1", 2)));
     for (Request request : requests) {
       byte[] line = Codec.encode(request);
       assertEquals('\n', line[line.length - 1]);
@@ -38,20 +38,20 @@ class CodecTest {
   @Test
   void deviceOpsAreNamedAsXlsCommands() {
     assertEquals(
-        "{\"op\":\"block-detach\",\"version\":1,\"guest\":\"a\",\"device\":\"xvdc\","
+        "{\"op\":\"block-detach\",\"version\":2,\"guest\":\"a\",\"device\":\"xvdc\","
             + "\"force\":false}\n",
         new String(
             Codec.encode(
-                new Request.DetachDevice(1, new GuestRef("a"), DeviceKind.BLOCK, "xvdc", false)),
+                new Request.DetachDevice(2, new GuestRef("a"), DeviceKind.BLOCK, "xvdc", false)),
             StandardCharsets.UTF_8));
   }
 
   @Test
   void wireFormatNamesTheOperation() {
     assertEquals(
-        "{\"op\":\"destroy\",\"version\":1,\"guest\":\"web1\"}\n",
+        "{\"op\":\"destroy\",\"version\":2,\"guest\":\"web1\"}\n",
         new String(
-            Codec.encode(new Request.Destroy(1, new GuestRef("web1"))), StandardCharsets.UTF_8));
+            Codec.encode(new Request.Destroy(2, new GuestRef("web1"))), StandardCharsets.UTF_8));
   }
 
   @Test
@@ -82,26 +82,26 @@ class CodecTest {
   void everyRequestRoundTripsAndACreateWithoutANameSendsNone() throws Exception {
     List<Request> requests =
         List.of(
-            new Request.Create(1, "vm.cfg", "name = \"a\"\n", false, "a-2"),
-            new Request.Reboot(1, new GuestRef("a")),
-            new Request.Pause(1, new GuestRef("a")),
-            new Request.Unpause(1, new GuestRef("3")),
-            new Request.Info(1),
-            new Request.AttachDevice(1, new GuestRef("a"), DeviceKind.NETWORK, "bridge=xenbr0"),
-            new Request.AttachDevice(1, new GuestRef("a"), DeviceKind.BLOCK, "/a.img,raw,xvdc"),
-            new Request.DetachDevice(1, new GuestRef("a"), DeviceKind.NETWORK, "1", false),
-            new Request.DetachDevice(1, new GuestRef("a"), DeviceKind.BLOCK, "xvdc", true),
-            new Request.ListDevices(1, new GuestRef("a"), DeviceKind.NETWORK),
-            new Request.ListDevices(1, new GuestRef("a"), DeviceKind.BLOCK));
+            new Request.Create(2, "vm.cfg", "name = \"a\"\n", false, 2),
+            new Request.Reboot(2, new GuestRef("a")),
+            new Request.Pause(2, new GuestRef("a")),
+            new Request.Unpause(2, new GuestRef("3")),
+            new Request.Info(2),
+            new Request.AttachDevice(2, new GuestRef("a"), DeviceKind.NETWORK, "bridge=xenbr0"),
+            new Request.AttachDevice(2, new GuestRef("a"), DeviceKind.BLOCK, "/a.img,raw,xvdc"),
+            new Request.DetachDevice(2, new GuestRef("a"), DeviceKind.NETWORK, "1", false),
+            new Request.DetachDevice(2, new GuestRef("a"), DeviceKind.BLOCK, "xvdc", true),
+            new Request.ListDevices(2, new GuestRef("a"), DeviceKind.NETWORK),
+            new Request.ListDevices(2, new GuestRef("a"), DeviceKind.BLOCK));
     for (Request request : requests) {
       byte[] line = Codec.encode(request);
       assertEquals(request, Codec.decodeRequest(java.util.Arrays.copyOf(line, line.length - 1)));
     }
     String create =
         new String(
-            Codec.encode(new Request.Create(1, "vm.cfg", "x", true)), StandardCharsets.UTF_8);
+            Codec.encode(new Request.Create(2, "vm.cfg", "x", true)), StandardCharsets.UTF_8);
     assertEquals(
-        "{\"op\":\"create\",\"version\":1,\"configPath\":\"vm.cfg\",\"configText\":\"x\",\"paused\":true}\n",
+        "{\"op\":\"create\",\"version\":2,\"configPath\":\"vm.cfg\",\"configText\":\"x\",\"paused\":true}\n",
         create);
   }
 
@@ -110,7 +110,7 @@ class CodecTest {
     Codec.MalformedMessage type =
         assertThrows(
             Codec.MalformedMessage.class,
-            () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":1,\"guest\":7}")));
+            () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":2,\"guest\":7}")));
     assertEquals("field 'guest' must be a string", type.getMessage());
 
     Codec.MalformedMessage nested =
@@ -126,15 +126,15 @@ class CodecTest {
     Codec.MalformedMessage duplicate =
         assertThrows(
             Codec.MalformedMessage.class,
-            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"op\":\"info\",\"version\":1}")));
+            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"op\":\"info\",\"version\":2}")));
     assertTrue(duplicate.getMessage().contains("Duplicate field 'op'"), duplicate.getMessage());
 
     assertThrows(
         Codec.MalformedMessage.class,
-        () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":1.5}")));
+        () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":2.5}")));
     assertThrows(
         Codec.MalformedMessage.class,
-        () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":1,\"guest\":\" \"}")));
+        () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":2,\"guest\":\" \"}")));
     assertThrows(Codec.MalformedMessage.class, () -> Codec.decodeRequest(bytes("[1]")));
   }
 
@@ -143,7 +143,7 @@ class CodecTest {
     Codec.MalformedMessage e =
         assertThrows(
             Codec.MalformedMessage.class,
-            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":1,\"verbose\":true}")));
+            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":2,\"verbose\":true}")));
     assertEquals("unknown field 'verbose'", e.getMessage());
   }
 
@@ -152,7 +152,7 @@ class CodecTest {
     Codec.MalformedMessage e =
         assertThrows(
             Codec.MalformedMessage.class,
-            () -> Codec.decodeRequest(bytes("{\"op\":\"migrate\",\"version\":1}")));
+            () -> Codec.decodeRequest(bytes("{\"op\":\"migrate\",\"version\":2}")));
     assertTrue(e.getMessage().contains("migrate"), e.getMessage());
   }
 
@@ -161,19 +161,19 @@ class CodecTest {
     Codec.MalformedMessage e =
         assertThrows(
             Codec.MalformedMessage.class,
-            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":2}")));
-    assertTrue(e.getMessage().contains("protocol version 2"), e.getMessage());
+            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":1}")));
+    assertTrue(e.getMessage().contains("protocol version 1"), e.getMessage());
   }
 
   @Test
   void missingFieldsAndGarbageAreRefused() {
     assertThrows(
         Codec.MalformedMessage.class,
-        () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":1}")));
+        () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":2}")));
     assertThrows(Codec.MalformedMessage.class, () -> Codec.decodeRequest(bytes("not json")));
     assertThrows(
         Codec.MalformedMessage.class,
-        () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":1} {}")));
+        () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":2} {}")));
     assertThrows(Codec.MalformedMessage.class, () -> Codec.decodeRequest(bytes("")));
   }
 
