@@ -2,6 +2,7 @@ package org.chaosvm.libxc;
 
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.IgnoreError;
+import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.byref.IntByReference;
 import jnr.ffi.types.u_int32_t;
@@ -26,6 +27,9 @@ final class LibXenCtrl {
 
     /** 0, or -1 and errno. {@code pdomid}: in 0 for "any free id", out the id given. */
     int xc_domain_create(Pointer xch, IntByReference pdomid, Pointer config);
+
+    /** 0, or -1 and errno. {@code handle}: the 16 bytes of a {@code xen_domain_handle_t}. */
+    int xc_domain_sethandle(Pointer xch, @u_int32_t int domid, @In byte[] handle);
 
     /** 0, or -1 and errno. */
     int xc_domain_max_vcpus(Pointer xch, @u_int32_t int domid, int max);

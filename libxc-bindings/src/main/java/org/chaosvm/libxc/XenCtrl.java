@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -53,6 +54,14 @@ public final class XenCtrl implements AutoCloseable {
       Reference.reachabilityFence(c);
     }
     return DomId.of(domid.getValue() & 0xffff);
+  }
+
+  /** Gives the domain another handle (its UUID, as {@code xl list -v} shows it). */
+  public void setHandle(DomId domid, UUID handle) {
+    check(
+        "xc_domain_sethandle",
+        lib.xc_domain_sethandle(handle(), domid.value(), Uuids.toBytes(handle)),
+        domid);
   }
 
   public void setMaxVcpus(DomId domid, int max) {

@@ -17,9 +17,6 @@ import java.util.TreeMap;
 import org.chaosvm.daemon.config.DiskSpec;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.VifSpec;
-import org.chaosvm.daemon.protocol.DeviceKind;
-import org.chaosvm.daemon.protocol.ErrorCode;
-import org.chaosvm.daemon.protocol.Reply;
 import org.chaosvm.libxc.BlockDevices;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.LoopDevice;
@@ -28,6 +25,9 @@ import org.chaosvm.libxc.SplitDevice;
 import org.chaosvm.libxc.XenException;
 import org.chaosvm.libxc.XenStore;
 import org.chaosvm.libxc.XenbusState;
+import org.chaosvm.protocol.DeviceKind;
+import org.chaosvm.protocol.ErrorCode;
+import org.chaosvm.protocol.Reply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -295,22 +295,16 @@ final class Devices {
   }
 
   private void awaitInterface(String name, SplitDevice device) {
-    long deadline = System.nanoTime() + INTERFACE_WAIT.toNanos();
-    long pause = 1;
-    while (!NetInterfaces.exists(name)) {
-      if (System.nanoTime() > deadline) {
-        throw new ChaosException(
-            ErrorCode.XEN,
-            "netback made no interface "
-                + name
-                + " within "
-                + INTERFACE_WAIT.toSeconds()
-                + " s of "
-                + device.backendPath()
-                + " (is the xen-netback module loaded in Dom0?)");
-      }
-      XenEngine.sleep(pause);
-      pause = Math.min(pause * 2, 20);
+    if (!Polling.until(INTERFACE_WAIT, 1, 20, () -> NetInterfaces.exists(name))) {
+      throw new ChaosException(
+          ErrorCode.XEN,
+          "netback made no interface "
+              + name
+              + " within "
+              + INTERFACE_WAIT.toSeconds()
+              + " s of "
+              + device.backendPath()
+              + " (is the xen-netback module loaded in Dom0?)");
     }
   }
 
@@ -552,28 +546,22 @@ final class Devices {
   /** What must be gone from Dom0 once the back ends are removed: interfaces and loop devices. */
   private record Leftovers(List<String> interfaces, Map<Path, Path> loopFiles) {
     void await() {
-      long deadline = System.nanoTime() + GONE_WAIT.toNanos();
-      long pause = 1;
-      while (true) {
-        List<String> left = new ArrayList<>();
-        interfaces.stream().filter(NetInterfaces::exists).forEach(left::add);
-        loopFiles.forEach(
-            (loop, file) -> {
-              if (LoopDevice.backingFile(loop).filter(file::equals).isPresent()) {
-                left.add(loop + " (" + file + ")");
-              }
-            });
-        if (left.isEmpty()) {
-          return;
-        }
-        if (System.nanoTime() > deadline) {
-          log.warn(
-              "still in Dom0 {} s after their back ends went: {}", GONE_WAIT.toSeconds(), left);
-          return;
-        }
-        XenEngine.sleep(pause);
-        pause = Math.min(pause * 2, 50);
+      if (!Polling.until(GONE_WAIT, 1, 50, () -> left().isEmpty())) {
+        log.warn(
+            "still in Dom0 {} s after their back ends went: {}", GONE_WAIT.toSeconds(), left());
       }
+    }
+
+    private List<String> left() {
+      List<String> left = new ArrayList<>();
+      interfaces.stream().filter(NetInterfaces::exists).forEach(left::add);
+      loopFiles.forEach(
+          (loop, file) -> {
+            if (LoopDevice.backingFile(loop).filter(file::equals).isPresent()) {
+              left.add(loop + " (" + file + ")");
+            }
+          });
+      return left;
     }
   }
 
@@ -618,14 +606,13 @@ final class Devices {
   }
 
   private boolean awaitBackendState(String back, XenbusState wanted, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      Optional<XenbusState> state = XenbusState.parse(read(handles.xs(), back + "/state"));
-      if (state.filter(s -> s.number() >= wanted.number()).isPresent()) {
-        return true;
-      }
-      XenEngine.sleep(20);
-    }
-    return false;
+    return Polling.until(
+        timeout,
+        20,
+        20,
+        () ->
+            XenbusState.parse(read(handles.xs(), back + "/state"))
+                .filter(s -> s.number() >= wanted.number())
+                .isPresent());
   }
 }

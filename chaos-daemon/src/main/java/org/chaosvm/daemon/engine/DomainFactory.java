@@ -3,7 +3,6 @@ package org.chaosvm.daemon.engine;
 import java.util.Optional;
 import java.util.UUID;
 import org.chaosvm.daemon.config.GuestConfig;
-import org.chaosvm.daemon.protocol.ErrorCode;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainBuilder;
 import org.chaosvm.libxc.DomainConfig;
@@ -13,6 +12,7 @@ import org.chaosvm.libxc.PvGuestNodes;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenException;
 import org.chaosvm.libxc.XenStore;
+import org.chaosvm.protocol.ErrorCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,6 +78,7 @@ final class DomainFactory {
   DomId execute(
       Shell shell,
       GuestConfig guest,
+      UUID uuid,
       String configText,
       boolean paused,
       Phases phases,
@@ -87,6 +88,9 @@ final class DomainFactory {
     DomId domid = shell.domid();
     try {
       DomainLayout.markBuilding(xs, domid, guest.name());
+      if (!uuid.equals(shell.uuid())) {
+        xc.setHandle(domid, uuid); // the config's uuid; a shell is made before it is known
+      }
       guest
           .cpus()
           .ifPresent(
@@ -125,7 +129,7 @@ final class DomainFactory {
         nodes =
             new PvGuestNodes(
                 domid,
-                shell.uuid(),
+                uuid,
                 guest.name(),
                 guest.memoryMib() * 1024L,
                 guest.maxMemoryMib() * 1024L,
@@ -138,8 +142,9 @@ final class DomainFactory {
       }
       phases.end("build");
       DomainLayout.describeGuest(xs, nodes, guest, configText);
+      phases.end("xenstore nodes");
       xs.introduceDomain(domid, nodes.storeMfn(), nodes.storePort());
-      phases.end("xenstore and console");
+      phases.end("introduce");
       devices.attachAll(domid, guest);
       phases.end("devices");
       try {
@@ -154,10 +159,10 @@ final class DomainFactory {
       phases.end("unpause");
       return domid;
     } catch (XenException e) {
-      destroyQuietly(domid, Optional.of(shell.uuid()), e);
+      destroyQuietly(domid, Optional.of(uuid), e);
       throw translate(e, guest);
     } catch (RuntimeException e) {
-      destroyQuietly(domid, Optional.of(shell.uuid()), e);
+      destroyQuietly(domid, Optional.of(uuid), e);
       throw e;
     }
   }

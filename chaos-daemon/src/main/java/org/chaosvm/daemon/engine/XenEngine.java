@@ -3,13 +3,15 @@ package org.chaosvm.daemon.engine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import org.chaosvm.daemon.config.ConfigException;
 import org.chaosvm.daemon.config.DiskSpec;
@@ -18,22 +20,25 @@ import org.chaosvm.daemon.config.GuestConfigs;
 import org.chaosvm.daemon.config.GuestNames;
 import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.daemon.config.VifSpec;
-import org.chaosvm.daemon.protocol.DeviceKind;
-import org.chaosvm.daemon.protocol.ErrorCode;
-import org.chaosvm.daemon.protocol.GuestRef;
-import org.chaosvm.daemon.protocol.Reply;
-import org.chaosvm.daemon.protocol.Request;
+import org.chaosvm.daemon.engine.GuestRegistry.State;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.PhysInfo;
 import org.chaosvm.libxc.ShutdownReason;
 import org.chaosvm.libxc.XenException;
+import org.chaosvm.protocol.DeviceKind;
+import org.chaosvm.protocol.ErrorCode;
+import org.chaosvm.protocol.GuestRef;
+import org.chaosvm.protocol.Reply;
+import org.chaosvm.protocol.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * chaos on real Xen: the shell pool, the execute phase, and every guest's lifecycle. Thread-safe:
- * requests may come from many connections at once.
+ * chaos on real Xen: the shell pool, the execute phase, and every guest's lifecycle. What it knows
+ * of the host's domains is in its {@link GuestRegistry}: a daemon's is filled at start and kept
+ * current from {@link DomainEvents}; a {@code --direct} engine's learns only what each request
+ * needs. Thread-safe: requests may come from many connections at once.
  */
 public final class XenEngine implements RequestHandler, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(XenEngine.class);
@@ -51,51 +56,56 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    */
   static final int PARALLEL_BUILDS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
+  private static final Set<State> LIVE = EnumSet.of(State.RUNNING);
+  private static final Set<State> DESTROYABLE =
+      EnumSet.of(State.RUNNING, State.PRESERVED, State.SUSPENDING, State.MIGRATING);
+
+  private final boolean owner;
   private final Semaphore builds = new Semaphore(PARALLEL_BUILDS, true);
   private final XenHandles handles = new XenHandles();
   private final BootWatch boots = new BootWatch();
   private final DomainFactory factory = new DomainFactory(handles, boots);
-  private final Map<DomId, Guest> guests = new HashMap<>();
-  private final Set<String> namesInCreation = new HashSet<>();
-  private final Set<DomId> preserved = new HashSet<>();
+  private final GuestRegistry registry = new GuestRegistry();
+  private final GuestControl control = new XenStoreGuestControl(handles);
 
   /** Held while a device is attached or detached: devids are picked from what XenStore holds. */
   private final Object deviceChanges = new Object();
 
   private ShellPool pool;
-  private Lifecycle lifecycle;
+  private DomainEvents events;
 
-  private XenEngine() {}
+  private XenEngine(boolean owner) {
+    this.owner = owner;
+  }
 
   /**
    * Starts the engine: adopts the chaos guests already running, destroys orphaned shells and
-   * half-built domains, fills the pool to {@code poolTargets} in the background, and starts
-   * following the guests' lifecycle.
+   * half-built domains, learns the other domains' names, fills the pool to {@code poolTargets} in
+   * the background, and starts following domain events.
    */
   public static XenEngine start(Map<SizeClass, Integer> poolTargets) {
-    return start(poolTargets, true);
-  }
-
-  /**
-   * An engine for one command run without a daemon ({@code chaos --direct}): it knows the chaos
-   * guests that run, keeps no pool, and leaves every other domain alone, shells and half-built
-   * domains included (a daemon may be running and own them).
-   */
-  public static XenEngine startDirect() {
-    return start(Map.of(), false);
-  }
-
-  private static XenEngine start(Map<SizeClass, Integer> poolTargets, boolean owner) {
-    XenEngine engine = new XenEngine();
+    XenEngine engine = new XenEngine(true);
     try {
-      engine.recover(owner);
-      engine.pool = new ShellPool(engine.factory::prepare, engine::destroyShell, poolTargets);
-      engine.lifecycle = new Lifecycle(engine.handles, engine::checkGuests);
+      engine.recover();
+      engine.pool = new ShellPool(engine::prepareShell, engine::destroyShell, poolTargets);
+      engine.events = new XenStoreDomainEvents(engine.handles);
+      engine.events.start(engine::onDomainEvent);
       return engine;
     } catch (RuntimeException e) {
       engine.close();
       throw e;
     }
+  }
+
+  /**
+   * An engine for one command run without a daemon ({@code chaos --direct}): it keeps no pool,
+   * follows no events, reads of the host only what its request needs, and leaves every other domain
+   * alone, shells and half-built domains included (a daemon may be running and own them).
+   */
+  public static XenEngine startDirect() {
+    XenEngine engine = new XenEngine(false);
+    engine.pool = new ShellPool(engine::prepareShell, engine::destroyShell, Map.of());
+    return engine;
   }
 
   @Override
@@ -112,6 +122,12 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     }
   }
 
+  /** A connection's worker is ending: its Xen handles go with it. */
+  @Override
+  public void threadDone() {
+    handles.closeThisThread();
+  }
+
   private Reply dispatch(Request request) {
     if (request instanceof Request.Create create) {
       return create(create);
@@ -120,7 +136,9 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     } else if (request instanceof Request.Shutdown shutdown) {
       return shutdown(shutdown.guest(), shutdown.await());
     } else if (request instanceof Request.Reboot reboot) {
-      return reboot(reboot.guest());
+      Guest guest = resolve(reboot.guest(), LIVE, "reboot");
+      control.ask(guest.domid(), GuestControl.Request.REBOOT);
+      return new Reply.Done("asked " + guest.name() + " to reboot");
     } else if (request instanceof Request.Pause pause) {
       return pause(pause.guest(), true);
     } else if (request instanceof Request.Unpause unpause) {
@@ -134,14 +152,14 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     } else if (request instanceof Request.AttachDevice attach) {
       return attach(attach);
     } else if (request instanceof Request.DetachDevice detach) {
-      Guest guest = resolve(detach.guest());
+      Guest guest = resolve(detach.guest(), LIVE, "detach a device from");
       synchronized (deviceChanges) {
         String name =
             factory.devices().detach(guest.domid(), detach.kind(), detach.device(), detach.force());
         return new Reply.Done("detached " + name + " from " + guest.name());
       }
     } else if (request instanceof Request.ListDevices list) {
-      Guest guest = resolve(list.guest());
+      Guest guest = resolve(list.guest(), DESTROYABLE, "list the devices of");
       return new Reply.Devices(factory.devices().list(guest.domid(), list.kind()));
     }
     throw new ChaosException(ErrorCode.BAD_REQUEST, "unknown request " + request);
@@ -156,12 +174,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     } catch (ConfigException e) {
       throw new ChaosException(ErrorCode.CONFIG, e.getMessage(), e);
     }
-    if (request.name() != null) {
-      Optional<String> problem = GuestNames.problem(request.name());
-      if (problem.isPresent()) {
-        throw new ChaosException(ErrorCode.CONFIG, problem.get());
-      }
-      guest = guest.withName(request.name());
+    if (request.instance() != null) {
+      guest = guest.withName(instanceName(guest.name(), request.instance()));
     }
     try {
       Devices.check(guest);
@@ -169,54 +183,89 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       throw new ChaosException(e.code(), request.configPath() + ": " + e.getMessage(), e);
     }
     phases.end("config parse");
-    reserveName(guest.name());
-    try {
+    return create(
+        guest, request.configText(), request.paused() || guest.paused(), phases, startNanos);
+  }
+
+  /** The name of the n-th guest of {@code chaos create -n}: NAME-n. */
+  static String instanceName(String name, int instance) {
+    if (instance < 1) {
+      throw new ChaosException(ErrorCode.BAD_REQUEST, "instance must be 1 or more");
+    }
+    String instanceName = name + "-" + instance;
+    Optional<String> problem = GuestNames.problem(instanceName);
+    if (problem.isPresent()) {
+      throw new ChaosException(ErrorCode.CONFIG, problem.get());
+    }
+    return instanceName;
+  }
+
+  private Reply.Created create(
+      GuestConfig guest, String configText, boolean paused, Phases phases, long startNanos) {
+    if (!owner) {
+      learnAll(false); // every name on the host, and nothing more
+    }
+    try (GuestRegistry.Reservation name = registry.reserve(guest.name())) {
+      if (guest.uuid().isPresent()) {
+        registry
+            .withUuid(guest.uuid().get())
+            .ifPresent(
+                other -> {
+                  throw new ChaosException(
+                      ErrorCode.EXISTS,
+                      "uuid " + guest.uuid().get() + " is " + other.name() + "'s already");
+                });
+      }
+      phases.end("name check");
       builds.acquireUninterruptibly();
-      Shell shell;
-      boolean fromPool;
-      DomId domid;
       try {
+        phases.end("build queue");
         SizeClass size = SizeClass.of(guest);
         Optional<Shell> pooled = pool.take(size);
-        fromPool = pooled.isPresent();
-        if (fromPool) {
+        Shell shell;
+        if (pooled.isPresent()) {
           shell = pooled.get();
-          phases.end("shell take");
+          phases.end("pool take");
         } else {
           requireCapacity(guest);
           try {
-            shell = factory.prepare(size);
+            shell = prepareShell(size);
           } catch (XenException e) {
             throw DomainFactory.translate(e, guest); // another create may have taken the memory
           }
           phases.end("shell prepare (no pooled shell)");
         }
-        domid =
-            factory.execute(
-                shell,
-                guest,
-                request.configText(),
-                request.paused() || guest.paused(),
-                phases,
-                startNanos);
+        UUID uuid = guest.uuid().orElse(shell.uuid());
+        DomId domid = shell.domid();
+        registry.register(
+            guestOf(domid, uuid, guest, configText), State.BUILDING, Optional.of(name));
+        try {
+          factory.execute(shell, guest, uuid, configText, paused, phases, startNanos);
+        } catch (RuntimeException e) {
+          registry.forget(domid);
+          throw e;
+        }
+        registry.transition(domid, State.BUILDING, State.RUNNING);
+        log.info(
+            "created {} as domain {} ({} shell)",
+            guest.name(),
+            domid,
+            pooled.isPresent() ? "pooled" : "new");
+        return new Reply.Created(domid.value(), guest.name(), pooled.isPresent(), phases.millis());
       } finally {
         builds.release();
-      }
-      synchronized (this) {
-        guests.put(domid, guestOf(domid, shell, guest, request.configText()));
-      }
-      log.info(
-          "created {} as domain {} ({} shell)", guest.name(), domid, fromPool ? "pooled" : "new");
-      return new Reply.Created(domid.value(), guest.name(), fromPool, phases.millis());
-    } finally {
-      synchronized (this) {
-        namesInCreation.remove(guest.name());
       }
     }
   }
 
+  private Shell prepareShell(SizeClass size) {
+    Shell shell = factory.prepare(size);
+    registry.learnOther(shell.domid(), DomainLayout.shellName(shell.domid()), false);
+    return shell;
+  }
+
   private Reply attach(Request.AttachDevice request) {
-    Guest guest = resolve(request.guest());
+    Guest guest = resolve(request.guest(), LIVE, "attach a device to");
     String source = request.kind().command() + "-attach";
     Devices devices = factory.devices();
     try {
@@ -236,45 +285,16 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     }
   }
 
-  private static Guest guestOf(DomId domid, Shell shell, GuestConfig guest, String text) {
+  private static Guest guestOf(DomId domid, UUID uuid, GuestConfig guest, String text) {
     return new Guest(
         domid,
-        shell.uuid(),
+        uuid,
         guest.name(),
         Optional.of(guest),
         text,
         guest.onPoweroff(),
         guest.onReboot(),
         guest.onCrash());
-  }
-
-  private void reserveName(String name) {
-    synchronized (this) {
-      boolean taken =
-          namesInCreation.contains(name)
-              || guests.values().stream().anyMatch(g -> g.name().equals(name));
-      if (!taken) {
-        namesInCreation.add(name);
-      }
-      if (taken) {
-        throw new ChaosException(ErrorCode.EXISTS, "a guest named " + name + " exists already");
-      }
-    }
-    // Domains chaos does not manage (xl's) hold their names too.
-    for (DomainInfo info : handles.xc().domainInfos()) {
-      if (DomainLayout.name(handles.xs(), info.domid()).filter(name::equals).isPresent()
-          && !isChaosGuest(info.domid())) {
-        synchronized (this) {
-          namesInCreation.remove(name);
-        }
-        throw new ChaosException(
-            ErrorCode.EXISTS, "domain " + info.domid() + " is named " + name + " already");
-      }
-    }
-  }
-
-  private synchronized boolean isChaosGuest(DomId domid) {
-    return guests.containsKey(domid);
   }
 
   private void requireCapacity(GuestConfig guest) {
@@ -292,26 +312,31 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   }
 
   private Reply destroy(GuestRef ref) {
-    Guest guest = resolve(ref);
-    forget(guest);
-    factory.destroy(guest.domid(), Optional.of(guest.uuid()));
+    Guest guest = resolve(ref, DESTROYABLE, "destroy");
+    if (!end(guest, true, DESTROYABLE)) {
+      registry.require(guest, DESTROYABLE, "destroy"); // it changed state meanwhile: say which
+    }
     log.info("destroyed {} (domain {})", guest.name(), guest.domid());
     return new Reply.Done("destroyed " + guest.name() + " (domain " + guest.domid() + ")");
   }
 
   private Reply shutdown(GuestRef ref, boolean await) {
-    Guest guest = resolve(ref);
-    DomainLayout.requestShutdown(handles.xs(), guest.domid(), "poweroff");
+    Guest guest = resolve(ref, LIVE, "shut down");
+    control.ask(guest.domid(), GuestControl.Request.POWEROFF);
     if (!await) {
       return new Reply.Done("asked " + guest.name() + " to power off");
     }
-    long deadline = System.nanoTime() + SHUTDOWN_WAIT.toNanos();
-    while (System.nanoTime() < deadline) {
-      Optional<DomainInfo> info = handles.xc().domainInfo(guest.domid());
-      if (info.isEmpty() || info.get().dying() || info.get().shutdown()) {
-        return new Reply.Done(guest.name() + " powered off");
-      }
-      sleep(100);
+    boolean gone =
+        Polling.until(
+            SHUTDOWN_WAIT,
+            100,
+            100,
+            () -> {
+              Optional<DomainInfo> info = handles.xc().domainInfo(guest.domid());
+              return info.isEmpty() || info.get().dying() || info.get().shutdown();
+            });
+    if (gone) {
+      return new Reply.Done(guest.name() + " powered off");
     }
     throw new ChaosException(
         ErrorCode.WRONG_STATE,
@@ -321,15 +346,10 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             + " s (is its kernel listening on control/shutdown?)");
   }
 
-  private Reply reboot(GuestRef ref) {
-    Guest guest = resolve(ref);
-    DomainLayout.requestShutdown(handles.xs(), guest.domid(), "reboot");
-    return new Reply.Done("asked " + guest.name() + " to reboot");
-  }
-
   private Reply pause(GuestRef ref, boolean pause) {
-    Guest guest = resolve(ref);
-    DomainInfo info = handles.xc().domainInfo(guest.domid()).orElseThrow(() -> notFound(ref));
+    Guest guest = resolve(ref, LIVE, pause ? "pause" : "unpause");
+    DomainInfo info =
+        handles.xc().domainInfo(guest.domid()).orElseThrow(() -> GuestRegistry.notFound(ref));
     if (info.paused() == pause) {
       throw new ChaosException(
           ErrorCode.WRONG_STATE,
@@ -346,18 +366,26 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private Reply list() {
     List<Reply.GuestInfo> list = new ArrayList<>();
     for (DomainInfo info : handles.xc().domainInfos()) {
-      Optional<String> state = DomainLayout.state(handles.xs(), info.domid());
-      if (state.filter(s -> !s.equals(DomainLayout.STATE_RUNNING)).isPresent()) {
-        continue; // shells and half-built domains are the pool's, not guests
+      DomId domid = info.domid();
+      String name;
+      if (domid.equals(DomId.DOM0)) {
+        name = "Domain-0";
+      } else {
+        Optional<GuestRegistry.Listing> listing = registry.listing(domid);
+        if (isNew(info)) {
+          learn(domid, info.handle(), owner); // news not yet heard, or a --direct engine
+          listing = registry.listing(domid);
+        }
+        if (listing.isPresent() && !listing.get().listed()) {
+          continue; // shells and half-built domains are the pool's, not guests
+        }
+        name =
+            listing.map(GuestRegistry.Listing::name).filter(n -> !n.isEmpty()).orElse("(unnamed)");
       }
-      String name =
-          info.domid().equals(DomId.DOM0)
-              ? "Domain-0"
-              : DomainLayout.name(handles.xs(), info.domid()).orElse("(unnamed)");
-      OptionalDouble boot = boots.bootMillis(info.domid());
+      OptionalDouble boot = boots.bootMillis(domid);
       list.add(
           new Reply.GuestInfo(
-              info.domid().value(),
+              domid.value(),
               name,
               (int) (info.totPages() * PhysInfo.PAGE_SIZE >> 20),
               info.onlineVcpus(),
@@ -384,7 +412,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
 
   private Reply info() {
     PhysInfo host = handles.xc().physInfo();
-    Map<String, Reply.PoolClass> classes = new java.util.LinkedHashMap<>();
+    Map<String, Reply.PoolClass> classes = new LinkedHashMap<>();
     pool.state()
         .forEach(
             (size, counts) ->
@@ -403,153 +431,192 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     return new Reply.Done("pool targets set: " + targets);
   }
 
-  private synchronized Guest resolve(GuestRef ref) {
-    for (Guest guest : guests.values()) {
-      if (ref.isDomid() ? guest.domid().value() == ref.domid() : guest.name().equals(ref.text())) {
-        return guest;
-      }
+  /**
+   * The guest a request names, if it is in one of {@code allowed} (else WRONG_STATE, naming what
+   * {@code operation} needs). A {@code --direct} engine first reads what it needs to find it.
+   */
+  private Guest resolve(GuestRef ref, Set<State> allowed, String operation) {
+    if (!owner && registry.find(ref).isEmpty()) {
+      learnFor(ref);
     }
-    if (ref.isDomid() && ref.domid() == 0) {
-      throw new ChaosException(ErrorCode.WRONG_STATE, "Domain-0 is not a guest chaos manages");
-    }
-    throw notFound(ref);
+    Guest guest = registry.resolve(ref);
+    registry.require(guest, allowed, operation);
+    return guest;
   }
 
-  private static ChaosException notFound(GuestRef ref) {
-    return new ChaosException(
-        ErrorCode.NOT_FOUND,
-        "no chaos guest " + (ref.isDomid() ? "with domid " : "named ") + ref.text());
+  /**
+   * For a {@code --direct} engine: learns the one domain a request names, adopting it if chaos's.
+   */
+  private void learnFor(GuestRef ref) {
+    if (ref.isDomid()) {
+      try {
+        DomId domid = DomId.of(ref.domid());
+        handles.xc().domainInfo(domid).ifPresent(info -> learn(domid, info.handle(), true));
+      } catch (IllegalArgumentException e) {
+        // not a domid Xen gives: not found
+      }
+      return;
+    }
+    learnAll(false);
+    registry
+        .otherNamed(ref.text())
+        .ifPresent(
+            domid ->
+                handles
+                    .xc()
+                    .domainInfo(domid)
+                    .ifPresent(info -> learn(domid, info.handle(), true)));
   }
 
-  private synchronized void forget(Guest guest) {
-    guests.remove(guest.domid());
-    preserved.remove(guest.domid());
-  }
-
-  /** Applies on_poweroff, on_reboot and on_crash to guests that stopped; forgets dead ones. */
-  private void checkGuests() {
-    List<Guest> known;
-    synchronized (this) {
-      known = new ArrayList<>(guests.values());
-    }
-    for (Guest guest : known) {
-      Optional<DomainInfo> info = handles.xc().domainInfo(guest.domid());
-      if (info.isEmpty() || info.get().dying()) {
-        forget(guest);
-        factory.removeRemains(guest.domid(), Optional.of(guest.uuid()));
-        log.info("{} (domain {}) is gone", guest.name(), guest.domid());
-      } else if (info.get().shutdown()) {
-        ShutdownReason reason = info.get().shutdownReason().orElse(ShutdownReason.POWEROFF);
-        LifecycleAction action =
-            switch (reason) {
-              case POWEROFF -> guest.onPoweroff();
-              case REBOOT -> guest.onReboot();
-              case CRASH, WATCHDOG -> guest.onCrash();
-              case SUSPEND, SOFT_RESET -> LifecycleAction.PRESERVE;
-            };
-        apply(guest, reason, action);
-      }
-    }
-  }
-
-  private void apply(Guest guest, ShutdownReason reason, LifecycleAction action) {
-    synchronized (this) {
-      if (preserved.contains(guest.domid())) {
-        return;
-      }
-    }
-    log.info(
-        "{} (domain {}) shut down ({}): {}", guest.name(), guest.domid(), reason, action.xlName());
-    switch (action) {
-      case PRESERVE -> {
-        synchronized (this) {
-          preserved.add(guest.domid());
-        }
-      }
-      case DESTROY -> {
-        forget(guest);
-        factory.destroy(guest.domid(), Optional.of(guest.uuid()));
-      }
-      case RESTART -> {
-        forget(guest);
-        factory.destroy(guest.domid(), Optional.of(guest.uuid()));
-        if (guest.config().isEmpty()) {
-          log.warn("cannot restart {}: its config was not kept; destroyed", guest.name());
-          return;
-        }
-        Reply reply =
-            handle(
-                new Request.Create(
-                    org.chaosvm.daemon.protocol.Protocol.VERSION,
-                    guest.name(),
-                    guest.configText(),
-                    false,
-                    guest.name()));
-        log.info("restarted {}: {}", guest.name(), reply);
+  /** Learns every domain not known yet: its name and, with {@code adopt}, chaos's guests whole. */
+  private void learnAll(boolean adopt) {
+    for (DomainInfo info : handles.xc().domainInfos()) {
+      if (isNew(info)) {
+        learn(info.domid(), info.handle(), adopt);
       }
     }
   }
 
   /**
-   * At start: adopts running chaos guests and, as {@code owner} (the daemon), destroys orphaned
-   * shells and half-built domains.
+   * Reads a domain's name and chaos's mark of it. A chaos guest is adopted (with {@code adopt}, its
+   * record read whole); anything else, a chaos shell or a half-built domain included, is recorded
+   * as another domain holding its name.
    */
-  private void recover(boolean owner) {
-    List<DomainInfo> domains = handles.xc().domainInfos();
-    if (owner) {
-      Set<DomId> live = new HashSet<>();
-      domains.forEach(info -> live.add(info.domid()));
-      factory.devices().removeOrphans(live);
+  private void learn(DomId domid, UUID handle, boolean adopt) {
+    var xs = handles.xs();
+    Optional<String> state = DomainLayout.state(xs, domid);
+    boolean guest = state.filter(DomainLayout.STATE_RUNNING::equals).isPresent();
+    if (guest && adopt) {
+      Guest adopted = DomainLayout.readGuest(xs, domid, handle);
+      try {
+        registry.register(adopted, State.RUNNING, Optional.empty());
+        log.info("adopted {} (domain {})", adopted.name(), domid);
+        return;
+      } catch (IllegalStateException e) {
+        log.warn("cannot adopt domain {}: {}", domid, e.getMessage());
+      }
     }
+    String name = DomainLayout.name(xs, domid).orElse("");
+    registry.learnOther(domid, name, state.isEmpty() || guest);
+  }
+
+  /**
+   * A domain came, went or shut down: learns the domains not known yet, cleans up after the guests
+   * that are gone and applies on_poweroff, on_reboot and on_crash to those that shut down.
+   */
+  private void onDomainEvent() {
+    Map<DomId, DomainInfo> infos = new HashMap<>();
+    handles.xc().domainInfos().forEach(info -> infos.put(info.domid(), info));
+    for (Guest gone : registry.retainOnly(infos.keySet())) {
+      end(gone, false, DESTROYABLE);
+    }
+    for (DomainInfo info : infos.values()) {
+      if (isNew(info)) {
+        learn(info.domid(), info.handle(), true);
+      }
+    }
+    for (Guest guest : registry.guests()) {
+      DomainInfo info = infos.get(guest.domid());
+      if (info == null || info.dying()) {
+        if (registry.state(guest.domid()).filter(s -> s != State.BUILDING).isPresent()) {
+          end(guest, false, DESTROYABLE);
+        }
+      } else if (info.shutdown()) {
+        ShutdownReason reason = info.shutdownReason().orElse(ShutdownReason.POWEROFF);
+        apply(guest, reason, actionFor(guest, reason));
+      }
+    }
+  }
+
+  /** The lifecycle action a guest's config gives for how it shut down. */
+  static LifecycleAction actionFor(Guest guest, ShutdownReason reason) {
+    return switch (reason) {
+      case POWEROFF -> guest.onPoweroff();
+      case REBOOT -> guest.onReboot();
+      case CRASH, WATCHDOG -> guest.onCrash();
+      case SUSPEND, SOFT_RESET -> LifecycleAction.PRESERVE;
+    };
+  }
+
+  /**
+   * Ends a guest in one of {@code from}: destroys its domain (or, without {@code destroy}, cleans
+   * up after a domain that is gone), then forgets it. Its name stays held until then. False if
+   * another thread is ending it, or it is in none of {@code from}.
+   */
+  private boolean end(Guest guest, boolean destroy, Set<State> from) {
+    if (registry.claim(guest.domid(), from, State.DESTROYING).isEmpty()) {
+      return false;
+    }
+    try {
+      if (destroy) {
+        factory.destroy(guest.domid(), Optional.of(guest.uuid()));
+      } else {
+        factory.removeRemains(guest.domid(), Optional.of(guest.uuid()));
+        log.info("{} (domain {}) is gone", guest.name(), guest.domid());
+      }
+    } finally {
+      registry.forget(guest.domid());
+    }
+    return true;
+  }
+
+  /** A domain this engine has not heard of; a dying one is of no interest. */
+  private boolean isNew(DomainInfo info) {
+    return !info.domid().equals(DomId.DOM0) && !info.dying() && !registry.knows(info.domid());
+  }
+
+  private void apply(Guest guest, ShutdownReason reason, LifecycleAction action) {
+    if (registry.state(guest.domid()).filter(s -> s == State.RUNNING).isEmpty()) {
+      return; // preserved already, or being built or destroyed
+    }
+    log.info(
+        "{} (domain {}) shut down ({}): {}", guest.name(), guest.domid(), reason, action.xlName());
+    switch (action) {
+      case PRESERVE -> registry.transition(guest.domid(), State.RUNNING, State.PRESERVED);
+      case DESTROY -> end(guest, true, LIVE);
+      case RESTART -> {
+        if (!end(guest, true, LIVE)) {
+          return;
+        }
+        if (guest.config().isEmpty()) {
+          log.warn("cannot restart {}: its config was not kept; destroyed", guest.name());
+          return;
+        }
+        try {
+          Reply.Created created =
+              create(
+                  guest.config().get(), guest.configText(), false, new Phases(), System.nanoTime());
+          log.info("restarted {} as domain {}", guest.name(), created.domid());
+        } catch (ChaosException | XenException e) {
+          log.warn("cannot restart {}: {}", guest.name(), e.getMessage());
+        }
+      }
+    }
+  }
+
+  /**
+   * At a daemon's start: removes the devices of domains that are gone, destroys orphaned shells and
+   * half-built domains (a dead daemon's), adopts running chaos guests and learns the other domains.
+   */
+  private void recover() {
+    List<DomainInfo> domains = handles.xc().domainInfos();
+    Set<DomId> live = new java.util.HashSet<>();
+    domains.forEach(info -> live.add(info.domid()));
+    factory.devices().removeOrphans(live);
     for (DomainInfo info : domains) {
       DomId domid = info.domid();
       if (domid.equals(DomId.DOM0)) {
         continue;
       }
       Optional<String> state = DomainLayout.state(handles.xs(), domid);
-      if (state.isEmpty()) {
-        continue; // not chaos's
-      }
-      Optional<java.util.UUID> uuid = DomainLayout.uuid(handles.xs(), domid);
-      if (!state.get().equals(DomainLayout.STATE_RUNNING)) {
-        if (!owner) {
-          continue;
-        }
+      if (state.isPresent() && !state.get().equals(DomainLayout.STATE_RUNNING)) {
         log.info("destroying domain {} left {} by an earlier daemon", domid, state.get());
-        factory.destroy(domid, uuid.or(() -> Optional.of(info.handle())));
+        factory.destroy(
+            domid, DomainLayout.uuid(handles.xs(), domid).or(() -> Optional.of(info.handle())));
         continue;
       }
-      guests.put(domid, adopt(domid, uuid.orElse(info.handle())));
-      log.info("adopted {} (domain {})", guests.get(domid).name(), domid);
+      learn(domid, info.handle(), true);
     }
-  }
-
-  private Guest adopt(DomId domid, java.util.UUID uuid) {
-    String base = DomainLayout.domainPath(domid) + "/chaos/";
-    var xs = handles.xs();
-    String name = DomainLayout.name(xs, domid).orElse("domain-" + domid);
-    String text = xs.read(0, base + "config").orElse("");
-    Optional<GuestConfig> config = Optional.empty();
-    if (!text.isEmpty()) {
-      try {
-        config = Optional.of(GuestConfigs.parse(Path.of(name), text));
-      } catch (ConfigException e) {
-        log.warn("cannot read back {}'s config: {}", name, e.getMessage());
-      }
-    }
-    return new Guest(
-        domid,
-        uuid,
-        name,
-        config,
-        text,
-        action(xs.read(0, base + "on_poweroff"), LifecycleAction.DESTROY),
-        action(xs.read(0, base + "on_reboot"), LifecycleAction.RESTART),
-        action(xs.read(0, base + "on_crash"), LifecycleAction.DESTROY));
-  }
-
-  private static LifecycleAction action(Optional<String> name, LifecycleAction fallback) {
-    return name.flatMap(LifecycleAction::fromXlName).orElse(fallback);
   }
 
   private void destroyShell(Shell shell) {
@@ -582,8 +649,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   /** Destroys the pool's shells; guests keep running (a restarted daemon adopts them). */
   @Override
   public void close() {
-    if (lifecycle != null) {
-      lifecycle.close();
+    if (events != null) {
+      events.close();
     }
     if (pool != null) {
       pool.close();
