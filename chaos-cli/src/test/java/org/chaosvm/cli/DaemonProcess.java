@@ -118,6 +118,11 @@ final class DaemonProcess {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
+  /** The daemon's process id. */
+  long pid() {
+    return process.pid();
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }

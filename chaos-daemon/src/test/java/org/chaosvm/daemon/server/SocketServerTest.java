@@ -1,0 +1,170 @@
+package org.chaosvm.daemon.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.chaosvm.daemon.engine.RequestHandler;
+import org.chaosvm.protocol.Codec;
+import org.chaosvm.protocol.ErrorCode;
+import org.chaosvm.protocol.Protocol;
+import org.chaosvm.protocol.Reply;
+import org.chaosvm.protocol.Request;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The socket server's bounds, against a stand-in handler (no Xen: this is the server's logic). */
+@Timeout(30)
+class SocketServerTest {
+  private Path dir;
+  private Path socket;
+  private SocketServer server;
+  private final AtomicInteger threadsDone = new AtomicInteger();
+  private final CountDownLatch release = new CountDownLatch(1);
+
+  /** Answers list at once; holds every info until released. */
+  private final RequestHandler handler =
+      new RequestHandler() {
+        @Override
+        public Reply handle(Request request) {
+          if (request instanceof Request.Info) {
+            try {
+              release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return new Reply.Guests(List.of());
+        }
+
+        @Override
+        public void threadDone() {
+          threadsDone.incrementAndGet();
+        }
+      };
+
+  @BeforeEach
+  void start() throws IOException {
+    dir = Files.createTempDirectory("chaos-server");
+    socket = dir.resolve("chaos.sock");
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    release.countDown();
+    if (server != null) {
+      server.close();
+    }
+    Files.deleteIfExists(socket);
+    Files.delete(dir);
+  }
+
+  private void serve(SocketServer.Limits limits) throws IOException {
+    server = SocketServer.start(socket, Optional.empty(), handler, limits);
+  }
+
+  private SocketChannel connect() throws IOException {
+    SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+    channel.connect(UnixDomainSocketAddress.of(socket));
+    return channel;
+  }
+
+  private static Reply ask(SocketChannel channel, Request request) throws Exception {
+    Codec.write(Channels.newOutputStream(channel), request);
+    return read(channel);
+  }
+
+  private static Reply read(SocketChannel channel) throws Exception {
+    InputStream in = new BufferedInputStream(Channels.newInputStream(channel));
+    return Codec.decodeReply(Codec.readLine(in).orElseThrow());
+  }
+
+  @Test
+  void aConnectionBeyondTheLimitIsToldTheDaemonIsBusyAtOnce() throws Exception {
+    serve(new SocketServer.Limits(2, Duration.ofSeconds(20), Duration.ofSeconds(5)));
+    List<SocketChannel> held = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      SocketChannel channel = connect();
+      Codec.write(Channels.newOutputStream(channel), new Request.Info(Protocol.VERSION));
+      held.add(channel);
+    }
+    Thread.sleep(200); // both are being served
+    try (SocketChannel third = connect()) {
+      Reply reply = read(third);
+      Reply.Error error = assertInstanceOf(Reply.Error.class, reply);
+      assertEquals(ErrorCode.BUSY, error.code());
+      assertTrue(error.message().contains("2 connections"), error.message());
+    }
+    release.countDown();
+    for (SocketChannel channel : held) {
+      assertInstanceOf(Reply.Guests.class, read(channel));
+      channel.close();
+    }
+    try (SocketChannel again = connect()) {
+      assertInstanceOf(Reply.Guests.class, ask(again, new Request.ListGuests(Protocol.VERSION)));
+    }
+  }
+
+  @Test
+  void aClientThatStopsHalfwayThroughAMessageIsDisconnected() throws Exception {
+    serve(new SocketServer.Limits(1, Duration.ofMillis(300), Duration.ofSeconds(5)));
+    try (SocketChannel stalled = connect()) {
+      stalled.write(java.nio.ByteBuffer.wrap("{\"op\":\"li".getBytes(StandardCharsets.UTF_8)));
+      long start = System.nanoTime();
+      int read = Channels.newInputStream(stalled).read(); // the server closes it
+      assertEquals(-1, read);
+      assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos());
+    }
+    // Its worker is free again: the only slot serves the next client.
+    try (SocketChannel next = connect()) {
+      assertInstanceOf(Reply.Guests.class, ask(next, new Request.ListGuests(Protocol.VERSION)));
+    }
+  }
+
+  @Test
+  void aConnectionMayCarryManyRequestsWithinTheIdleLimit() throws Exception {
+    serve(new SocketServer.Limits(1, Duration.ofSeconds(2), Duration.ofSeconds(5)));
+    try (SocketChannel channel = connect()) {
+      for (int i = 0; i < 3; i++) {
+        assertInstanceOf(
+            Reply.Guests.class, ask(channel, new Request.ListGuests(Protocol.VERSION)));
+      }
+    }
+  }
+
+  @Test
+  void idleWorkersEndAndTheHandlerLetsGoOfWhatItHeldForThem() throws Exception {
+    serve(new SocketServer.Limits(4, Duration.ofSeconds(5), Duration.ofMillis(100)));
+    for (int i = 0; i < 10; i++) {
+      try (SocketChannel channel = connect()) {
+        assertInstanceOf(
+            Reply.Guests.class, ask(channel, new Request.ListGuests(Protocol.VERSION)));
+      }
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (threadsDone.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTrue(threadsDone.get() >= 1, "no worker ended");
+    assertTrue(threadsDone.get() <= 4, "more workers than connections: " + threadsDone.get());
+  }
+}
