@@ -18,14 +18,14 @@ import java.util.Set;
 import org.chaosvm.daemon.engine.BootWatch;
 import org.chaosvm.daemon.engine.SizeClass;
 import org.chaosvm.daemon.engine.XenEngine;
-import org.chaosvm.daemon.protocol.GuestRef;
-import org.chaosvm.daemon.protocol.Protocol;
-import org.chaosvm.daemon.protocol.Reply;
-import org.chaosvm.daemon.protocol.Request;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenStore;
+import org.chaosvm.protocol.GuestRef;
+import org.chaosvm.protocol.Protocol;
+import org.chaosvm.protocol.Reply;
+import org.chaosvm.protocol.Request;
 import org.chaosvm.rig.Unikernel;
 import org.chaosvm.rig.Xl;
 
@@ -57,7 +57,10 @@ public final class DensityBenchmark {
   private final XenStore xs = XenStore.open();
   private final Map<String, double[]> create = new LinkedHashMap<>();
   private final Map<String, double[]> boot = new LinkedHashMap<>();
-  private final Map<String, Map<String, List<Double>>> phases = new LinkedHashMap<>();
+
+  /** Per curve, per phase: the n of each create that had the phase, and its time (ms). */
+  private final Map<String, Map<String, Map<Integer, Double>>> phases = new LinkedHashMap<>();
+
   private final Map<String, Double> kibPerGuest = new LinkedHashMap<>();
 
   private DensityBenchmark(int guests, Path configs) {
@@ -156,7 +159,7 @@ public final class DensityBenchmark {
         create.get(curve)[n] = millisSince(start);
         OptionalDouble booted = direct.awaitBoot(created.domid(), BOOT_LIMIT);
         boot.get(curve)[n] = booted.isPresent() ? engineStart + booted.getAsDouble() : Double.NaN;
-        record(curve, created);
+        record(curve, n, created);
       }
       progress(curve, n);
     }
@@ -180,7 +183,7 @@ public final class DensityBenchmark {
         Reply.Created created = created(pooled.handle(request));
         create.get(curve)[n] = millisSince(start);
         boot.get(curve)[n] = pooled.awaitBoot(created.domid(), BOOT_LIMIT).orElse(Double.NaN);
-        record(curve, created);
+        record(curve, n, created);
         progress(curve, n);
       }
       pooled.awaitPoolFull(Duration.ofMinutes(2));
@@ -293,19 +296,29 @@ public final class DensityBenchmark {
                 last / first));
       }
     }
-    md.append("\nchaos create phases (medians over all n, ms):\n\n| phase |");
+    md.append(
+        "\nchaos create phases: medians at the first and the last 10 guests (ms), and growth:\n\n"
+            + "| phase |");
     List<String> chaosCurves = List.of("chaos --direct", "chaos pooled");
     for (String curve : chaosCurves) {
-      md.append(' ').append(curve).append(" |");
+      md.append(String.format(" %1$s first 10 | %1$s last 10 | %1$s growth |", curve));
     }
-    md.append("\n|---|---|---|\n");
+    md.append("\n|---|---|---|---|---|---|---|\n");
     Set<String> names = new java.util.LinkedHashSet<>();
     chaosCurves.forEach(c -> names.addAll(phases.getOrDefault(c, Map.of()).keySet()));
     for (String phase : names) {
       md.append("| ").append(phase).append(" |");
       for (String curve : chaosCurves) {
-        List<Double> samples = phases.get(curve).get(phase);
-        md.append(samples == null ? " |" : String.format(" %.1f |", median(samples)));
+        Map<Integer, Double> samples = phases.getOrDefault(curve, Map.of()).get(phase);
+        List<Double> first = window(samples, 1, Math.min(10, guests));
+        List<Double> last = window(samples, Math.max(1, guests - 9), guests);
+        if (first.isEmpty() || last.isEmpty()) {
+          md.append(String.format(" %s | %s | |", cell(first), cell(last)));
+        } else {
+          md.append(
+              String.format(
+                  " %s | %s | %.2fx |", cell(first), cell(last), median(last) / median(first)));
+        }
       }
       md.append('\n');
     }
@@ -354,14 +367,33 @@ public final class DensityBenchmark {
     }
   }
 
-  private void record(String curve, Reply.Created created) {
-    Map<String, List<Double>> samples = phases.computeIfAbsent(curve, k -> new LinkedHashMap<>());
+  private void record(String curve, int n, Reply.Created created) {
+    Map<String, Map<Integer, Double>> samples =
+        phases.computeIfAbsent(curve, k -> new LinkedHashMap<>());
     double sum = 0;
     for (Map.Entry<String, Double> phase : created.phasesMs().entrySet()) {
-      samples.computeIfAbsent(phase.getKey(), k -> new ArrayList<>()).add(phase.getValue());
+      samples.computeIfAbsent(phase.getKey(), k -> new LinkedHashMap<>()).put(n, phase.getValue());
       sum += phase.getValue();
     }
-    samples.computeIfAbsent("(sum of phases)", k -> new ArrayList<>()).add(sum);
+    samples.computeIfAbsent("(sum of phases)", k -> new LinkedHashMap<>()).put(n, sum);
+  }
+
+  /** The samples of the creates numbered {@code from} to {@code to}. */
+  private static List<Double> window(Map<Integer, Double> samples, int from, int to) {
+    List<Double> window = new ArrayList<>();
+    if (samples != null) {
+      samples.forEach(
+          (n, ms) -> {
+            if (n >= from && n <= to) {
+              window.add(ms);
+            }
+          });
+    }
+    return window;
+  }
+
+  private static String cell(List<Double> samples) {
+    return samples.isEmpty() ? "" : String.format("%.1f", median(samples));
   }
 
   private double kibPerGuest(long freePagesBefore) {
