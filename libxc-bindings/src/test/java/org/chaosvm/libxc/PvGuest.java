@@ -3,21 +3,19 @@ package org.chaosvm.libxc;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
- * A PV guest built and started from Java alone, the way a toolstack must (the steps libxl takes for
- * {@code xl create}): create the domain, set its limits and CPU policy, allocate its console and
- * XenStore event channels, build it from a kernel and ramdisk, describe it in XenStore and
- * introduce it (so {@code xl list} names it and xenconsoled serves its console), unpause it.
+ * A PV guest built and started from Java alone through {@link PvBuild}'s three steps (those libxl
+ * takes for {@code xl create}): prepare the domain (limits, CPU policy, console and XenStore event
+ * channels), build it from a kernel and ramdisk, finish it (its XenStore nodes, introduced, so
+ * {@code xl list} names it and xenconsoled serves its console), then unpause it.
  *
  * <p>A failure at any step destroys the half-built domain and removes its XenStore entries before
  * the exception goes on. Each phase's time is recorded, for the benchmark.
  */
 final class PvGuest {
-  /** libxl's LIBXL_MAXMEM_CONSTANT: slack above the guest's memory for Xen's own use, in KiB. */
-  static final long MAXMEM_SLACK_KIB = 1024;
-
   record Spec(String name, Path kernel, Path ramdisk, String cmdline, int memoryMib, int vcpus) {}
 
   final Spec spec;
@@ -48,41 +46,22 @@ final class PvGuest {
 
   private void run(XenCtrl xc, XenStore xs) {
     phase(null);
-    domid = xc.createDomain(DomainConfig.pv(uuid, spec.vcpus()));
-    phase("create");
-    xc.applyDefaultCpuPolicy(domid);
-    xc.setMaxVcpus(domid, spec.vcpus());
     long memoryKib = spec.memoryMib() * 1024L;
-    xc.setMaxMemory(domid, memoryKib + MAXMEM_SLACK_KIB);
-    xc.setMemmapLimit(domid, memoryKib);
-    int consolePort = xc.allocUnboundEventChannel(domid, DomId.DOM0);
-    int storePort = xc.allocUnboundEventChannel(domid, DomId.DOM0);
-    phase("limits, cpu policy, event channels");
-
-    long consoleMfn;
-    long storeMfn;
-    try (DomainBuilder builder = DomainBuilder.allocate(xc, spec.cmdline(), null)) {
-      builder
-          .kernelFile(spec.kernel())
-          .ramdiskFile(spec.ramdisk())
-          .console(consolePort, DomId.DOM0)
-          .xenstore(storePort, DomId.DOM0)
-          .maxVcpus(spec.vcpus());
-      phase("load kernel and ramdisk");
-      builder.bootXenInit(domid);
-      builder.parseImage();
-      phase("parse image");
-      builder.memInit(spec.memoryMib());
-      builder.bootMemInit();
-      phase("populate memory");
-      builder.buildImage();
-      builder.bootImage();
-      builder.gnttabInit();
-      phase("build and boot image");
-      consoleMfn = builder.consoleMfn();
-      storeMfn = builder.xenstoreMfn();
-    }
-
+    PvBuild.Prepared domain =
+        PvBuild.prepare(xc, uuid, spec.vcpus(), memoryKib, created -> domid = created);
+    phase("create, limits, cpu policy, event channels");
+    PvBuild.Built built =
+        PvBuild.build(
+            xc,
+            domain,
+            new PvBuild.Image(
+                spec.kernel(),
+                Optional.empty(),
+                Optional.of(spec.ramdisk()),
+                spec.cmdline(),
+                spec.memoryMib(),
+                spec.vcpus()),
+            this::phase);
     PvGuestNodes nodes =
         new PvGuestNodes(
             domid,
@@ -92,18 +71,12 @@ final class PvGuest {
             memoryKib,
             spec.vcpus(),
             spec.vcpus(),
-            consoleMfn,
-            consolePort,
-            storeMfn,
-            storePort);
-    xs.inTransaction(
-        t -> {
-          xs.rm(t, PvGuestNodes.domainPath(domid));
-          nodes.write(xs, t);
-          return null;
-        });
-    xs.introduceDomain(domid, storeMfn, storePort);
-    phase("xenstore and console");
+            built.consoleMfn(),
+            domain.consolePort(),
+            built.storeMfn(),
+            domain.storePort());
+    xs.rm(XenStore.NO_TRANSACTION, PvGuestNodes.domainPath(domid));
+    PvBuild.finish(xs, nodes, t -> {}, this::phase);
     xc.unpause(domid);
     phase("unpause");
   }

@@ -1,13 +1,14 @@
 package org.chaosvm.daemon.engine;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.libxc.DomId;
-import org.chaosvm.libxc.DomainBuilder;
-import org.chaosvm.libxc.DomainConfig;
 import org.chaosvm.libxc.Errno;
 import org.chaosvm.libxc.KernelImage;
+import org.chaosvm.libxc.PvBuild;
 import org.chaosvm.libxc.PvGuestNodes;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenException;
@@ -24,21 +25,18 @@ import org.slf4j.LoggerFactory;
 final class DomainFactory {
   private static final Logger log = LoggerFactory.getLogger(DomainFactory.class);
 
-  /** libxl's LIBXL_MAXMEM_CONSTANT: slack above the guest's memory for Xen's own use, in KiB. */
-  static final long MAXMEM_SLACK_KIB = 1024;
-
   private final XenHandles handles;
   private final KernelCache kernels = new KernelCache();
-  private final Devices devices;
+  private final DeviceBackend devices;
   private final BootWatch boots;
 
   DomainFactory(XenHandles handles, BootWatch boots) {
     this.handles = handles;
-    this.devices = new Devices(handles);
+    this.devices = new XenStoreDevices(handles);
     this.boots = boots;
   }
 
-  Devices devices() {
+  DeviceBackend devices() {
     return devices;
   }
 
@@ -48,23 +46,24 @@ final class DomainFactory {
    * and plugs a first vif (netback's interface made, to be configured for the guest).
    */
   Shell prepare(SizeClass size) {
-    XenCtrl xc = handles.xc();
     XenStore xs = handles.xs();
     UUID uuid = UUID.randomUUID();
-    DomId domid = xc.createDomain(DomainConfig.pv(uuid, size.vcpus()));
+    List<DomId> made = new ArrayList<>(1);
     try {
-      DomainLayout.markShell(xs, domid);
-      xc.applyDefaultCpuPolicy(domid);
-      xc.setMaxVcpus(domid, size.vcpus());
-      long memoryKib = size.memoryMib() * 1024L;
-      xc.setMaxMemory(domid, memoryKib + MAXMEM_SLACK_KIB);
-      xc.setMemmapLimit(domid, memoryKib);
-      int consolePort = xc.allocUnboundEventChannel(domid, DomId.DOM0);
-      int storePort = xc.allocUnboundEventChannel(domid, DomId.DOM0);
-      devices.preplugVif(domid);
-      return new Shell(domid, uuid, size, consolePort, storePort);
+      PvBuild.Prepared domain =
+          PvBuild.prepare(
+              handles.xc(),
+              uuid,
+              size.vcpus(),
+              size.memoryMib() * 1024L,
+              domid -> {
+                made.add(domid);
+                DomainLayout.markShell(xs, domid); // a crash from here on leaves a marked shell
+              });
+      devices.prepare(domain.domid());
+      return new Shell(domain, size);
     } catch (RuntimeException e) {
-      destroyQuietly(domid, Optional.of(uuid), e);
+      made.forEach(domid -> destroyQuietly(domid, Optional.of(uuid), e));
       throw e;
     }
   }
@@ -73,7 +72,8 @@ final class DomainFactory {
    * The execute phase: loads the guest's kernel and ramdisk into the shell, builds it, describes it
    * in XenStore, introduces it (to xenstored and so to xenconsoled), attaches its devices, starts
    * watching its console for its boot (of a create that began at {@code startNanos}) and, unless
-   * the config says paused, unpauses it.
+   * the config says paused, unpauses it. {@code uuid} replaces the shell's if it differs (the
+   * config's).
    */
   DomId execute(
       Shell shell,
@@ -99,52 +99,37 @@ final class DomainFactory {
                   xc.setVcpuAffinity(domid, vcpu, cpus);
                 }
               });
-      PvGuestNodes nodes;
-      try (DomainBuilder builder = DomainBuilder.allocate(xc, guest.cmdline(), null)) {
-        Optional<KernelImage> cached = kernels.get(guest.kernel());
-        if (cached.isPresent()) {
-          builder.kernelMemory(cached.get());
-        } else {
-          builder.kernelFile(guest.kernel());
-        }
-        if (guest.ramdisk().isPresent()) {
-          builder.ramdiskFile(guest.ramdisk().get());
-        }
-        builder
-            .console(shell.consolePort(), DomId.DOM0)
-            .xenstore(shell.storePort(), DomId.DOM0)
-            .maxVcpus(guest.maxVcpus());
-        phases.end("image load");
-        builder.bootXenInit(domid);
-        builder.parseImage();
-        if (cached.isEmpty()) {
-          kernels.put(guest.kernel(), builder.kernelImage());
-        }
-        phases.end(cached.isPresent() ? "image parse (cached kernel)" : "image parse");
-        builder.memInit(guest.memoryMib());
-        builder.bootMemInit();
-        builder.buildImage();
-        builder.bootImage();
-        builder.gnttabInit();
-        nodes =
-            new PvGuestNodes(
-                domid,
-                uuid,
-                guest.name(),
-                guest.memoryMib() * 1024L,
-                guest.maxMemoryMib() * 1024L,
-                guest.vcpus(),
-                guest.maxVcpus(),
-                builder.consoleMfn(),
-                shell.consolePort(),
-                builder.xenstoreMfn(),
-                shell.storePort());
+      Optional<KernelImage> cached = kernels.get(guest.kernel());
+      PvBuild.Built built =
+          PvBuild.build(
+              xc,
+              shell.domain(),
+              new PvBuild.Image(
+                  guest.kernel(),
+                  cached,
+                  guest.ramdisk(),
+                  guest.cmdline(),
+                  guest.memoryMib(),
+                  guest.maxVcpus()),
+              phases::end);
+      if (cached.isEmpty()) {
+        kernels.put(guest.kernel(), built.kernel());
       }
-      phases.end("build");
-      DomainLayout.describeGuest(xs, nodes, guest, configText);
-      phases.end("xenstore nodes");
-      xs.introduceDomain(domid, nodes.storeMfn(), nodes.storePort());
-      phases.end("introduce");
+      PvGuestNodes nodes =
+          new PvGuestNodes(
+              domid,
+              uuid,
+              guest.name(),
+              guest.memoryMib() * 1024L,
+              guest.maxMemoryMib() * 1024L,
+              guest.vcpus(),
+              guest.maxVcpus(),
+              built.consoleMfn(),
+              shell.consolePort(),
+              built.storeMfn(),
+              shell.storePort());
+      PvBuild.finish(
+          xs, nodes, t -> DomainLayout.recordGuest(xs, t, nodes, guest, configText), phases::end);
       devices.attachAll(domid, guest);
       phases.end("devices");
       try {

@@ -82,26 +82,21 @@ final class DomainLayout {
   }
 
   /**
-   * Writes a built guest's nodes in one transaction: those of a PV guest ({@link PvGuestNodes}),
-   * and chaos's own, read back by a restarted daemon.
+   * Writes chaos's own record of a built guest, in the transaction that writes its PV nodes ({@link
+   * org.chaosvm.libxc.PvBuild#finish}): what a restarted daemon reads back ({@link #readGuest}).
    */
-  static void describeGuest(XenStore xs, PvGuestNodes nodes, GuestConfig guest, String configText) {
+  static void recordGuest(
+      XenStore xs, int t, PvGuestNodes nodes, GuestConfig guest, String configText) {
     String chaos = domainPath(nodes.domid()) + "/chaos";
-    xs.inTransaction(
-        t -> {
-          nodes.write(xs, t);
-          xs.setPermissions(
-              t, chaos, List.of(new XsPermission(DomId.DOM0, XsPermission.Access.NONE)));
-          xs.write(t, chaos + "/state", STATE_RUNNING);
-          xs.write(t, chaos + "/uuid", nodes.uuid().toString());
-          xs.write(t, chaos + "/on_poweroff", guest.onPoweroff().xlName());
-          xs.write(t, chaos + "/on_reboot", guest.onReboot().xlName());
-          xs.write(t, chaos + "/on_crash", guest.onCrash().xlName());
-          if (configText.length() <= MAX_KEPT_CONFIG) {
-            xs.write(t, chaos + "/config", configText);
-          }
-          return null;
-        });
+    xs.setPermissions(t, chaos, List.of(new XsPermission(DomId.DOM0, XsPermission.Access.NONE)));
+    xs.write(t, chaos + "/state", STATE_RUNNING);
+    xs.write(t, chaos + "/uuid", nodes.uuid().toString());
+    xs.write(t, chaos + "/on_poweroff", guest.onPoweroff().xlName());
+    xs.write(t, chaos + "/on_reboot", guest.onReboot().xlName());
+    xs.write(t, chaos + "/on_crash", guest.onCrash().xlName());
+    if (configText.length() <= MAX_KEPT_CONFIG) {
+      xs.write(t, chaos + "/config", configText);
+    }
   }
 
   /** Asks the guest's kernel for an orderly shutdown ("poweroff", "reboot"). */
@@ -121,8 +116,8 @@ final class DomainLayout {
   }
 
   /**
-   * A running guest as {@link #describeGuest} recorded it, for a daemon that adopts it. Its config
-   * is read back if it was kept; {@code handle} stands in for a UUID that was not recorded.
+   * A running guest as {@link #recordGuest} recorded it, for a daemon that adopts it. Its config is
+   * read back if it was kept; {@code handle} stands in for a UUID that was not recorded.
    */
   static Guest readGuest(XenStore xs, DomId domid, UUID handle) {
     String chaos = domainPath(domid) + "/chaos/";

@@ -2,9 +2,26 @@ package org.chaosvm.daemon.engine;
 
 import java.util.UUID;
 import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.PvBuild;
 
 /**
- * A VM shell: a domain created and paused, its limits, CPU policy and event channels set, waiting
- * for a kernel. What the prepare phase makes and the execute phase finishes.
+ * A VM shell: a domain created and paused, its limits, CPU policy and event channels set (and vif 0
+ * plugged), waiting for a kernel. What the prepare phase makes and the execute phase finishes.
  */
-record Shell(DomId domid, UUID uuid, SizeClass size, int consolePort, int storePort) {}
+record Shell(PvBuild.Prepared domain, SizeClass size) {
+  DomId domid() {
+    return domain.domid();
+  }
+
+  UUID uuid() {
+    return domain.handle();
+  }
+
+  int consolePort() {
+    return domain.consolePort();
+  }
+
+  int storePort() {
+    return domain.storePort();
+  }
+}

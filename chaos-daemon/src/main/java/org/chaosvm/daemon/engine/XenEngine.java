@@ -68,9 +68,6 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private final GuestRegistry registry = new GuestRegistry();
   private final GuestControl control = new XenStoreGuestControl(handles);
 
-  /** Held while a device is attached or detached: devids are picked from what XenStore holds. */
-  private final Object deviceChanges = new Object();
-
   private ShellPool pool;
   private DomainEvents events;
 
@@ -153,11 +150,9 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       return attach(attach);
     } else if (request instanceof Request.DetachDevice detach) {
       Guest guest = resolve(detach.guest(), LIVE, "detach a device from");
-      synchronized (deviceChanges) {
-        String name =
-            factory.devices().detach(guest.domid(), detach.kind(), detach.device(), detach.force());
-        return new Reply.Done("detached " + name + " from " + guest.name());
-      }
+      String name =
+          factory.devices().detach(guest.domid(), detach.kind(), detach.device(), detach.force());
+      return new Reply.Done("detached " + name + " from " + guest.name());
     } else if (request instanceof Request.ListDevices list) {
       Guest guest = resolve(list.guest(), DESTROYABLE, "list the devices of");
       return new Reply.Devices(factory.devices().list(guest.domid(), list.kind()));
@@ -178,7 +173,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       guest = guest.withName(instanceName(guest.name(), request.instance()));
     }
     try {
-      Devices.check(guest);
+      DeviceChecks.check(guest);
     } catch (ChaosException e) {
       throw new ChaosException(e.code(), request.configPath() + ": " + e.getMessage(), e);
     }
@@ -267,19 +262,16 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private Reply attach(Request.AttachDevice request) {
     Guest guest = resolve(request.guest(), LIVE, "attach a device to");
     String source = request.kind().command() + "-attach";
-    Devices devices = factory.devices();
+    DeviceBackend devices = factory.devices();
     try {
-      synchronized (deviceChanges) {
-        if (request.kind() == DeviceKind.NETWORK) {
-          VifSpec vif = GuestConfigs.vif(source, request.spec());
-          int devid = devices.nextVifDevid(guest.domid());
-          String name = devices.attachVif(guest.domid(), guest.name(), devid, vif);
-          return new Reply.Done("attached vif " + devid + " (" + name + ") to " + guest.name());
-        }
-        DiskSpec disk = GuestConfigs.disk(source, request.spec());
-        devices.attachDisk(guest.domid(), disk);
-        return new Reply.Done("attached " + disk.vdev() + " to " + guest.name());
+      if (request.kind() == DeviceKind.NETWORK) {
+        VifSpec vif = GuestConfigs.vif(source, request.spec());
+        String which = devices.attachVif(guest.domid(), guest.name(), vif);
+        return new Reply.Done("attached " + which + " to " + guest.name());
       }
+      DiskSpec disk = GuestConfigs.disk(source, request.spec());
+      devices.attachDisk(guest.domid(), disk);
+      return new Reply.Done("attached " + disk.vdev() + " to " + guest.name());
     } catch (ConfigException e) {
       throw new ChaosException(ErrorCode.CONFIG, e.getMessage(), e);
     }

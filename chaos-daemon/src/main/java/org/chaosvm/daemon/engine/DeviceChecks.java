@@ -1,0 +1,72 @@
+package org.chaosvm.daemon.engine;
+
+import java.nio.file.Files;
+import org.chaosvm.daemon.config.DiskSpec;
+import org.chaosvm.daemon.config.GuestConfig;
+import org.chaosvm.daemon.config.VifSpec;
+import org.chaosvm.libxc.BlockDevices;
+import org.chaosvm.libxc.NetInterfaces;
+import org.chaosvm.protocol.ErrorCode;
+
+/**
+ * What a guest's devices need from Dom0, checked before anything is made for them (a bad spec costs
+ * nothing and leaves nothing): their bridges, their disks' targets, the interface names they ask
+ * for. The same whatever the device mechanism.
+ */
+final class DeviceChecks {
+  private DeviceChecks() {}
+
+  static void check(GuestConfig guest) {
+    for (int devid = 0; devid < guest.vifs().size(); devid++) {
+      checkVif(devid, guest.vifs().get(devid));
+    }
+    for (DiskSpec disk : guest.disks()) {
+      checkDisk(disk);
+    }
+  }
+
+  static void checkVif(int devid, VifSpec vif) {
+    String bridge = vif.bridgeOrDefault();
+    if (!NetInterfaces.isBridge(bridge)) {
+      throw new ChaosException(
+          ErrorCode.CONFIG,
+          "vif "
+              + devid
+              + ": "
+              + (NetInterfaces.exists(bridge)
+                  ? bridge + " is not a bridge"
+                  : "there is no bridge " + bridge + " in Dom0")
+              + " (create it, e.g. 'ip link add "
+              + bridge
+              + " type bridge', or name another with bridge=)");
+    }
+  }
+
+  /** A vif that asks for an interface name Dom0 has already. */
+  static void checkVifName(int devid, VifSpec vif) {
+    if (vif.vifname().isPresent() && NetInterfaces.exists(vif.vifname().get())) {
+      throw new ChaosException(
+          ErrorCode.CONFIG,
+          "vif " + devid + ": an interface named " + vif.vifname().get() + " exists already");
+    }
+  }
+
+  static void checkDisk(DiskSpec disk) {
+    DiskPlumbing.Target target = DiskPlumbing.Target.of(disk);
+    if (target.blockDevice() && BlockDevices.physicalDevice(target.path()).isEmpty()) {
+      throw new ChaosException(
+          ErrorCode.CONFIG,
+          "disk " + disk.vdev() + ": " + target.path() + " is not a block device of Dom0");
+    }
+    if (!target.blockDevice() && !Files.isRegularFile(target.path())) {
+      throw new ChaosException(
+          ErrorCode.CONFIG,
+          "disk "
+              + disk.vdev()
+              + ": "
+              + (Files.exists(target.path())
+                  ? target.path() + " is neither an image file nor a block device"
+                  : "the image file " + target.path() + " does not exist"));
+    }
+  }
+}

@@ -1,0 +1,416 @@
+package org.chaosvm.daemon.engine;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import org.chaosvm.daemon.config.DiskSpec;
+import org.chaosvm.daemon.config.GuestConfig;
+import org.chaosvm.daemon.config.VifSpec;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.SplitDevice;
+import org.chaosvm.libxc.XenStore;
+import org.chaosvm.libxc.XenbusState;
+import org.chaosvm.protocol.DeviceKind;
+import org.chaosvm.protocol.ErrorCode;
+import org.chaosvm.protocol.Reply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Devices over XenStore, as Xen's split-driver protocol has them and libxl writes them: a front end
+ * under the guest's {@code device/KIND/N}, a back end under Dom0's {@code backend/KIND/DOMID/N},
+ * netback and blkback in Dom0 running the handshake with the guest's netfront and blkfront.
+ * XenStore is where devices are recorded: a restarted daemon finds them there. Dom0's share (the
+ * vif's interface, the disk's loop device) is {@link VifPlumbing}'s and {@link DiskPlumbing}'s.
+ *
+ * <p>Removal is by domain: removing a domain's back ends makes netback delete its interfaces and
+ * blkback let go of its disks, after which the loop devices unbind themselves.
+ */
+final class XenStoreDevices implements DeviceBackend {
+  private static final Logger log = LoggerFactory.getLogger(XenStoreDevices.class);
+
+  /** How long a guest has to let go of a device it is asked to give back. */
+  static final Duration DETACH_WAIT = Duration.ofSeconds(20);
+
+  private static final List<String> KINDS = List.of("vif", "vbd");
+
+  private final XenHandles handles;
+  private final DiskPlumbing disks = new DiskPlumbing();
+
+  /** Held while a device is attached or detached: devids are picked from what XenStore holds. */
+  private final Object changes = new Object();
+
+  XenStoreDevices(XenHandles handles) {
+    this.handles = handles;
+  }
+
+  private static SplitDevice vif(DomId domid, int devid) {
+    return new SplitDevice("vif", domid, devid, DomId.DOM0);
+  }
+
+  /**
+   * vif 0's two ends with what does not depend on the guest, and netback's interface for it ({@code
+   * vifD.0}, down, on no bridge): netback's probe is the slow part of a vif, and most guests have
+   * one. The execute phase then only configures it.
+   */
+  @Override
+  public void prepare(DomId domid) {
+    SplitDevice device = vif(domid, 0);
+    XenStore xs = handles.xs();
+    xs.inTransaction(
+        t -> {
+          device.write(xs, t, pluggedBackend(0), Map.of("handle", "0"));
+          return null;
+        });
+    VifPlumbing.awaitInterface(netbackName(device), device.backendPath());
+  }
+
+  /**
+   * A new guest's devices, vifs numbered from 0 in the config's order: the shell's vif 0 is
+   * configured for the guest, or removed if it has no vif.
+   */
+  @Override
+  public void attachAll(DomId domid, GuestConfig guest) {
+    for (int devid = 0; devid < guest.vifs().size(); devid++) {
+      VifSpec vif = guest.vifs().get(devid);
+      if (devid == 0) {
+        DeviceChecks.checkVif(devid, vif);
+        DeviceChecks.checkVifName(devid, vif);
+        SplitDevice device = vif(domid, 0);
+        Map<String, String> backend = new LinkedHashMap<>();
+        Map<String, String> frontend = new LinkedHashMap<>();
+        guestNodes(device, guest.name(), vif, backend, frontend);
+        XenStore xs = handles.xs();
+        xs.inTransaction(
+            t -> {
+              backend.forEach(
+                  (node, value) -> xs.write(t, device.backendPath() + "/" + node, value));
+              frontend.forEach(
+                  (node, value) -> xs.write(t, device.frontendPath() + "/" + node, value));
+              return null;
+            });
+        plug(device, vif);
+      } else {
+        attach(domid, guest.name(), devid, vif);
+      }
+    }
+    if (guest.vifs().isEmpty()) {
+      // netback deletes the interface in its own time; destroy and restart check it is gone.
+      SplitDevice unused = vif(domid, 0);
+      handles.xs().rm(XenStore.NO_TRANSACTION, unused.backendPath());
+      handles.xs().rm(XenStore.NO_TRANSACTION, unused.frontendPath());
+    }
+    for (DiskSpec disk : guest.disks()) {
+      attachDisk(domid, disk);
+    }
+  }
+
+  @Override
+  public String attachVif(DomId domid, String guestName, VifSpec vif) {
+    synchronized (changes) {
+      int devid = devids(domid, "vif").stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
+      return "vif " + devid + " (" + attach(domid, guestName, devid, vif) + ")";
+    }
+  }
+
+  /**
+   * A vif's two ends in one transaction (a running guest's netfront reads its MAC as soon as its
+   * front end appears), then Dom0's share.
+   */
+  private String attach(DomId domid, String guestName, int devid, VifSpec vif) {
+    DeviceChecks.checkVif(devid, vif);
+    DeviceChecks.checkVifName(devid, vif);
+    SplitDevice device = vif(domid, devid);
+    XenStore xs = handles.xs();
+    Map<String, String> backend = pluggedBackend(devid);
+    Map<String, String> frontend = new LinkedHashMap<>(Map.of("handle", Integer.toString(devid)));
+    guestNodes(device, guestName, vif, backend, frontend);
+    xs.inTransaction(
+        t -> {
+          device.write(xs, t, backend, frontend);
+          return null;
+        });
+    VifPlumbing.awaitInterface(netbackName(device), device.backendPath());
+    return plug(device, vif);
+  }
+
+  /** Dom0's share of a plugged vif, then {@code hotplug-status}: netback waits in InitWait. */
+  private String plug(SplitDevice device, VifSpec vif) {
+    String name = VifPlumbing.plug(netbackName(device), device.devid(), vif);
+    handles
+        .xs()
+        .write(XenStore.NO_TRANSACTION, device.backendPath() + "/hotplug-status", "connected");
+    return name;
+  }
+
+  /** A vif back end's nodes that do not depend on the guest. */
+  private static Map<String, String> pluggedBackend(int devid) {
+    Map<String, String> backend = new LinkedHashMap<>();
+    backend.put("handle", Integer.toString(devid));
+    backend.put("type", "vif");
+    // netback refuses a back end without a script node; the script would be run by udev (xl's
+    // vif-bridge): chaos runs none, it does that work itself.
+    backend.put("script", "");
+    return backend;
+  }
+
+  /** The guest's settings of a vif, as nodes of the back end and the front end. */
+  private static void guestNodes(
+      SplitDevice device,
+      String guestName,
+      VifSpec vif,
+      Map<String, String> backend,
+      Map<String, String> frontend) {
+    String mac = VifPlumbing.mac(vif, guestName, device.devid());
+    backend.put("mac", mac);
+    backend.put("bridge", vif.bridgeOrDefault());
+    vif.ip().ifPresent(ip -> backend.put("ip", ip));
+    vif.rate().ifPresent(rate -> backend.put("rate", rate.node()));
+    vif.mtu().ifPresent(mtu -> backend.put("mtu", Integer.toString(mtu)));
+    backend.put("vifname", vif.vifname().orElse(netbackName(device)));
+    frontend.put("mac", mac);
+    vif.mtu().ifPresent(mtu -> frontend.put("mtu", Integer.toString(mtu)));
+  }
+
+  private static String netbackName(SplitDevice device) {
+    return VifPlumbing.backendName(device.frontend().value(), device.devid());
+  }
+
+  /** Attaches a disk; its devid follows from its vdev. */
+  @Override
+  public void attachDisk(DomId domid, DiskSpec disk) {
+    DeviceChecks.checkDisk(disk);
+    int devid =
+        SplitDevice.vbdDevid(disk.vdev())
+            .orElseThrow(
+                () -> new ChaosException(ErrorCode.CONFIG, "no device number for " + disk.vdev()));
+    XenStore xs = handles.xs();
+    SplitDevice device = new SplitDevice("vbd", domid, devid, DomId.DOM0);
+    synchronized (changes) {
+      if (xs.read(XenStore.NO_TRANSACTION, device.backendPath() + "/state").isPresent()) {
+        throw new ChaosException(
+            ErrorCode.EXISTS, "domain " + domid + " has a disk " + disk.vdev() + " already");
+      }
+      DiskPlumbing.Bound bound = disks.bind(device.backendPath(), disk);
+      try {
+        Map<String, String> backend = new LinkedHashMap<>();
+        backend.put("params", bound.target().path().toString());
+        backend.put("type", "phy");
+        backend.put("mode", disk.writable() ? "w" : "r");
+        backend.put("dev", disk.vdev());
+        backend.put("removable", "0");
+        backend.put("bootable", "1");
+        backend.put("device-type", "disk");
+        backend.put("physical-device-path", bound.path().toString());
+        backend.put("physical-device", bound.majorMinor());
+        Map<String, String> frontend = new LinkedHashMap<>();
+        frontend.put("virtual-device", Integer.toString(devid));
+        frontend.put("device-type", "disk");
+        xs.inTransaction(
+            t -> {
+              device.write(xs, t, backend, frontend);
+              return null;
+            });
+      } catch (RuntimeException e) {
+        disks.release(device.backendPath());
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * As xl does: the back end is asked to close, the guest's front end closes in turn, then both
+   * ends are removed. A guest that keeps the device (a mounted disk) keeps it, unless {@code
+   * force}.
+   */
+  @Override
+  public String detach(DomId domid, DeviceKind kind, String which, boolean force) {
+    synchronized (changes) {
+      XenStore xs = handles.xs();
+      int devid = findDevid(domid, kind, which);
+      SplitDevice device = new SplitDevice(kind.xenKind(), domid, devid, DomId.DOM0);
+      String back = device.backendPath();
+      String name = deviceName(device);
+      xs.inTransaction(
+          t -> {
+            xs.write(t, back + "/online", "0");
+            xs.write(t, back + "/state", Integer.toString(XenbusState.CLOSING.number()));
+            return null;
+          });
+      boolean closed =
+          Polling.until(
+              DETACH_WAIT,
+              20,
+              20,
+              () ->
+                  XenbusState.parse(read(back + "/state"))
+                      .filter(s -> s.number() >= XenbusState.CLOSED.number())
+                      .isPresent());
+      if (!closed && !force) {
+        throw new ChaosException(
+            ErrorCode.WRONG_STATE,
+            "domain "
+                + domid
+                + " did not give back "
+                + name
+                + " within "
+                + DETACH_WAIT.toSeconds()
+                + " s (is it in use, a disk mounted?); the device stays closing: detach with"
+                + " --force to remove it anyway");
+      }
+      Dom0Leftovers leftovers = leftovers(List.of(device));
+      xs.rm(XenStore.NO_TRANSACTION, back);
+      xs.rm(XenStore.NO_TRANSACTION, device.frontendPath());
+      leftovers.await();
+      return name;
+    }
+  }
+
+  private int findDevid(DomId domid, DeviceKind kind, String which) {
+    for (int devid : devids(domid, kind.xenKind())) {
+      String back = new SplitDevice(kind.xenKind(), domid, devid, DomId.DOM0).backendPath();
+      boolean matches =
+          which.equals(Integer.toString(devid))
+              || which.equalsIgnoreCase(read(back + "/mac"))
+              || which.equals(read(back + "/dev"));
+      if (matches) {
+        return devid;
+      }
+    }
+    throw new ChaosException(
+        ErrorCode.NOT_FOUND,
+        "domain "
+            + domid
+            + " has no "
+            + (kind == DeviceKind.NETWORK ? "vif" : "disk")
+            + " "
+            + which
+            + (kind == DeviceKind.NETWORK
+                ? " (give its devid or mac)"
+                : " (give its vdev or devid)"));
+  }
+
+  /** The guest's devices of a kind, as their back ends and front ends say. */
+  @Override
+  public List<Reply.DeviceInfo> list(DomId domid, DeviceKind kind) {
+    List<Reply.DeviceInfo> list = new ArrayList<>();
+    for (int devid : devids(domid, kind.xenKind())) {
+      SplitDevice device = new SplitDevice(kind.xenKind(), domid, devid, DomId.DOM0);
+      String back = device.backendPath();
+      Map<String, String> settings = new LinkedHashMap<>();
+      List<String> nodes =
+          kind == DeviceKind.NETWORK
+              ? List.of("mac", "bridge", "ip", "rate", "mtu")
+              : List.of("params", "mode", "physical-device-path");
+      for (String node : nodes) {
+        handles
+            .xs()
+            .read(XenStore.NO_TRANSACTION, back + "/" + node)
+            .ifPresent(v -> settings.put(node, v));
+      }
+      settings.put("backend", back);
+      list.add(
+          new Reply.DeviceInfo(
+              devid, deviceName(device), state(back), state(device.frontendPath()), settings));
+    }
+    return list;
+  }
+
+  private int state(String path) {
+    return XenbusState.parse(read(path + "/state")).orElse(XenbusState.UNKNOWN).number();
+  }
+
+  private String deviceName(SplitDevice device) {
+    String back = device.backendPath();
+    XenStore xs = handles.xs();
+    return device.kind().equals("vif")
+        ? xs.read(XenStore.NO_TRANSACTION, back + "/vifname").orElse(netbackName(device))
+        : xs.read(XenStore.NO_TRANSACTION, back + "/dev").orElse("vbd " + device.devid());
+  }
+
+  @Override
+  public void removeAll(DomId domid) {
+    XenStore xs = handles.xs();
+    List<SplitDevice> devices = new ArrayList<>();
+    for (String kind : KINDS) {
+      for (int devid : devids(domid, kind)) {
+        devices.add(new SplitDevice(kind, domid, devid, DomId.DOM0));
+      }
+    }
+    Dom0Leftovers leftovers = leftovers(devices);
+    for (String kind : KINDS) {
+      xs.rm(XenStore.NO_TRANSACTION, SplitDevice.backendsPath(DomId.DOM0, kind, domid));
+    }
+    if (!devices.isEmpty()) {
+      leftovers.await();
+    }
+  }
+
+  @Override
+  public void removeOrphans(Set<DomId> live) {
+    XenStore xs = handles.xs();
+    for (String kind : KINDS) {
+      String base = DomainLayout.domainPath(DomId.DOM0) + "/backend/" + kind;
+      for (String child : xs.directory(XenStore.NO_TRANSACTION, base).orElse(List.of())) {
+        DomId domid;
+        try {
+          domid = DomId.of(Integer.parseInt(child));
+        } catch (IllegalArgumentException e) {
+          continue;
+        }
+        if (!live.contains(domid)) {
+          log.info("removing the devices of domain {}, which is gone", domid);
+          removeAll(domid);
+        }
+      }
+    }
+  }
+
+  private List<Integer> devids(DomId domid, String kind) {
+    List<Integer> devids = new ArrayList<>();
+    for (String child :
+        handles
+            .xs()
+            .directory(XenStore.NO_TRANSACTION, SplitDevice.backendsPath(DomId.DOM0, kind, domid))
+            .orElse(List.of())) {
+      try {
+        devids.add(Integer.parseInt(child));
+      } catch (NumberFormatException e) {
+        // not a device
+      }
+    }
+    devids.sort(null);
+    return devids;
+  }
+
+  /** Reads what the devices leave in Dom0, and gives up this daemon's hold on their loops. */
+  private Dom0Leftovers leftovers(List<SplitDevice> devices) {
+    List<String> interfaces = new ArrayList<>();
+    Map<Path, Path> loopFiles = new TreeMap<>();
+    for (SplitDevice device : devices) {
+      String back = device.backendPath();
+      if (device.kind().equals("vif")) {
+        interfaces.add(deviceName(device));
+        continue;
+      }
+      Optional<String> physical =
+          handles.xs().read(XenStore.NO_TRANSACTION, back + "/physical-device-path");
+      Optional<String> params = handles.xs().read(XenStore.NO_TRANSACTION, back + "/params");
+      if (physical.isPresent() && params.isPresent() && physical.get().startsWith("/dev/loop")) {
+        loopFiles.put(Path.of(physical.get()), DiskPlumbing.realPath(Path.of(params.get())));
+      }
+      disks.release(back);
+    }
+    return new Dom0Leftovers(interfaces, loopFiles);
+  }
+
+  private String read(String path) {
+    return handles.xs().read(XenStore.NO_TRANSACTION, path).orElse("");
+  }
+}
