@@ -3,8 +3,6 @@ package org.chaosvm.daemon.engine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,13 +16,11 @@ import org.chaosvm.daemon.config.DiskSpec;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.GuestConfigs;
 import org.chaosvm.daemon.config.GuestNames;
-import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.daemon.config.VifSpec;
 import org.chaosvm.daemon.engine.GuestRegistry.State;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.PhysInfo;
-import org.chaosvm.libxc.ShutdownReason;
 import org.chaosvm.libxc.XenException;
 import org.chaosvm.protocol.DeviceKind;
 import org.chaosvm.protocol.ErrorCode;
@@ -56,9 +52,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    */
   static final int PARALLEL_BUILDS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
-  private static final Set<State> LIVE = EnumSet.of(State.RUNNING);
-  private static final Set<State> DESTROYABLE =
-      EnumSet.of(State.RUNNING, State.PRESERVED, State.SUSPENDING, State.MIGRATING);
+  private static final Set<State> LIVE = Lifecycle.LIVE;
+  private static final Set<State> DESTROYABLE = Lifecycle.DESTROYABLE;
 
   private final boolean owner;
   private final Semaphore builds = new Semaphore(PARALLEL_BUILDS, true);
@@ -67,6 +62,14 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private final DomainFactory factory = new DomainFactory(handles, boots);
   private final GuestRegistry registry = new GuestRegistry();
   private final GuestControl control = new XenStoreGuestControl(handles);
+  private final DomainDiscovery discovery = new DomainDiscovery(handles, registry);
+  private final Lifecycle lifecycle =
+      new Lifecycle(
+          handles,
+          registry,
+          factory,
+          discovery,
+          (config, text) -> create(config, text, false, new Phases(), System.nanoTime()).domid());
 
   private ShellPool pool;
   private DomainEvents events;
@@ -86,7 +89,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       engine.recover();
       engine.pool = new ShellPool(engine::prepareShell, engine::destroyShell, poolTargets);
       engine.events = new XenStoreDomainEvents(engine.handles);
-      engine.events.start(engine::onDomainEvent);
+      engine.events.start(engine.lifecycle::onDomainEvent);
       return engine;
     } catch (RuntimeException e) {
       engine.close();
@@ -198,7 +201,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private Reply.Created create(
       GuestConfig guest, String configText, boolean paused, Phases phases, long startNanos) {
     if (!owner) {
-      learnAll(false); // every name on the host, and nothing more
+      discovery.learnAll(false); // every name on the host, and nothing more
     }
     try (GuestRegistry.Reservation name = registry.reserve(guest.name())) {
       if (guest.uuid().isPresent()) {
@@ -305,7 +308,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
 
   private Reply destroy(GuestRef ref) {
     Guest guest = resolve(ref, DESTROYABLE, "destroy");
-    if (!end(guest, true, DESTROYABLE)) {
+    if (!lifecycle.end(guest, true, DESTROYABLE)) {
       registry.require(guest, DESTROYABLE, "destroy"); // it changed state meanwhile: say which
     }
     log.info("destroyed {} (domain {})", guest.name(), guest.domid());
@@ -364,8 +367,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         name = "Domain-0";
       } else {
         Optional<GuestRegistry.Listing> listing = registry.listing(domid);
-        if (isNew(info)) {
-          learn(domid, info.handle(), owner); // news not yet heard, or a --direct engine
+        if (discovery.isNew(info)) {
+          discovery.learn(domid, info.handle(), owner); // news not yet heard, or --direct
           listing = registry.listing(domid);
         }
         if (listing.isPresent() && !listing.get().listed()) {
@@ -429,161 +432,11 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    */
   private Guest resolve(GuestRef ref, Set<State> allowed, String operation) {
     if (!owner && registry.find(ref).isEmpty()) {
-      learnFor(ref);
+      discovery.learnFor(ref);
     }
     Guest guest = registry.resolve(ref);
     registry.require(guest, allowed, operation);
     return guest;
-  }
-
-  /**
-   * For a {@code --direct} engine: learns the one domain a request names, adopting it if chaos's.
-   */
-  private void learnFor(GuestRef ref) {
-    if (ref.isDomid()) {
-      try {
-        DomId domid = DomId.of(ref.domid());
-        handles.xc().domainInfo(domid).ifPresent(info -> learn(domid, info.handle(), true));
-      } catch (IllegalArgumentException e) {
-        // not a domid Xen gives: not found
-      }
-      return;
-    }
-    learnAll(false);
-    registry
-        .otherNamed(ref.text())
-        .ifPresent(
-            domid ->
-                handles
-                    .xc()
-                    .domainInfo(domid)
-                    .ifPresent(info -> learn(domid, info.handle(), true)));
-  }
-
-  /** Learns every domain not known yet: its name and, with {@code adopt}, chaos's guests whole. */
-  private void learnAll(boolean adopt) {
-    for (DomainInfo info : handles.xc().domainInfos()) {
-      if (isNew(info)) {
-        learn(info.domid(), info.handle(), adopt);
-      }
-    }
-  }
-
-  /**
-   * Reads a domain's name and chaos's mark of it. A chaos guest is adopted (with {@code adopt}, its
-   * record read whole); anything else, a chaos shell or a half-built domain included, is recorded
-   * as another domain holding its name.
-   */
-  private void learn(DomId domid, UUID handle, boolean adopt) {
-    var xs = handles.xs();
-    Optional<String> state = DomainLayout.state(xs, domid);
-    boolean guest = state.filter(DomainLayout.STATE_RUNNING::equals).isPresent();
-    if (guest && adopt) {
-      Guest adopted = DomainLayout.readGuest(xs, domid, handle);
-      try {
-        registry.register(adopted, State.RUNNING, Optional.empty());
-        log.info("adopted {} (domain {})", adopted.name(), domid);
-        return;
-      } catch (IllegalStateException e) {
-        log.warn("cannot adopt domain {}: {}", domid, e.getMessage());
-      }
-    }
-    String name = DomainLayout.name(xs, domid).orElse("");
-    registry.learnOther(domid, name, state.isEmpty() || guest);
-  }
-
-  /**
-   * A domain came, went or shut down: learns the domains not known yet, cleans up after the guests
-   * that are gone and applies on_poweroff, on_reboot and on_crash to those that shut down.
-   */
-  private void onDomainEvent() {
-    Map<DomId, DomainInfo> infos = new HashMap<>();
-    handles.xc().domainInfos().forEach(info -> infos.put(info.domid(), info));
-    for (Guest gone : registry.retainOnly(infos.keySet())) {
-      end(gone, false, DESTROYABLE);
-    }
-    for (DomainInfo info : infos.values()) {
-      if (isNew(info)) {
-        learn(info.domid(), info.handle(), true);
-      }
-    }
-    for (Guest guest : registry.guests()) {
-      DomainInfo info = infos.get(guest.domid());
-      if (info == null || info.dying()) {
-        if (registry.state(guest.domid()).filter(s -> s != State.BUILDING).isPresent()) {
-          end(guest, false, DESTROYABLE);
-        }
-      } else if (info.shutdown()) {
-        ShutdownReason reason = info.shutdownReason().orElse(ShutdownReason.POWEROFF);
-        apply(guest, reason, actionFor(guest, reason));
-      }
-    }
-  }
-
-  /** The lifecycle action a guest's config gives for how it shut down. */
-  static LifecycleAction actionFor(Guest guest, ShutdownReason reason) {
-    return switch (reason) {
-      case POWEROFF -> guest.onPoweroff();
-      case REBOOT -> guest.onReboot();
-      case CRASH, WATCHDOG -> guest.onCrash();
-      case SUSPEND, SOFT_RESET -> LifecycleAction.PRESERVE;
-    };
-  }
-
-  /**
-   * Ends a guest in one of {@code from}: destroys its domain (or, without {@code destroy}, cleans
-   * up after a domain that is gone), then forgets it. Its name stays held until then. False if
-   * another thread is ending it, or it is in none of {@code from}.
-   */
-  private boolean end(Guest guest, boolean destroy, Set<State> from) {
-    if (registry.claim(guest.domid(), from, State.DESTROYING).isEmpty()) {
-      return false;
-    }
-    try {
-      if (destroy) {
-        factory.destroy(guest.domid(), Optional.of(guest.uuid()));
-      } else {
-        factory.removeRemains(guest.domid(), Optional.of(guest.uuid()));
-        log.info("{} (domain {}) is gone", guest.name(), guest.domid());
-      }
-    } finally {
-      registry.forget(guest.domid());
-    }
-    return true;
-  }
-
-  /** A domain this engine has not heard of; a dying one is of no interest. */
-  private boolean isNew(DomainInfo info) {
-    return !info.domid().equals(DomId.DOM0) && !info.dying() && !registry.knows(info.domid());
-  }
-
-  private void apply(Guest guest, ShutdownReason reason, LifecycleAction action) {
-    if (registry.state(guest.domid()).filter(s -> s == State.RUNNING).isEmpty()) {
-      return; // preserved already, or being built or destroyed
-    }
-    log.info(
-        "{} (domain {}) shut down ({}): {}", guest.name(), guest.domid(), reason, action.xlName());
-    switch (action) {
-      case PRESERVE -> registry.transition(guest.domid(), State.RUNNING, State.PRESERVED);
-      case DESTROY -> end(guest, true, LIVE);
-      case RESTART -> {
-        if (!end(guest, true, LIVE)) {
-          return;
-        }
-        if (guest.config().isEmpty()) {
-          log.warn("cannot restart {}: its config was not kept; destroyed", guest.name());
-          return;
-        }
-        try {
-          Reply.Created created =
-              create(
-                  guest.config().get(), guest.configText(), false, new Phases(), System.nanoTime());
-          log.info("restarted {} as domain {}", guest.name(), created.domid());
-        } catch (ChaosException | XenException e) {
-          log.warn("cannot restart {}: {}", guest.name(), e.getMessage());
-        }
-      }
-    }
   }
 
   /**
@@ -607,7 +460,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             domid, DomainLayout.uuid(handles.xs(), domid).or(() -> Optional.of(info.handle())));
         continue;
       }
-      learn(domid, info.handle(), true);
+      discovery.learn(domid, info.handle(), true);
     }
   }
 

@@ -1,0 +1,89 @@
+package org.chaosvm.daemon.engine;
+
+import java.util.Optional;
+import java.util.UUID;
+import org.chaosvm.daemon.engine.GuestRegistry.State;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.DomainInfo;
+import org.chaosvm.protocol.GuestRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Learns the host's domains into the {@link GuestRegistry}, reading Xen and XenStore only for
+ * domains the registry does not know: a daemon at start and on each domain event, a {@code
+ * --direct} engine for what its one request needs. What it reads of a domain is its name and
+ * chaos's mark ({@link DomainLayout}); a chaos guest's record only when it is adopted.
+ */
+final class DomainDiscovery {
+  private static final Logger log = LoggerFactory.getLogger(DomainDiscovery.class);
+
+  private final XenHandles handles;
+  private final GuestRegistry registry;
+
+  DomainDiscovery(XenHandles handles, GuestRegistry registry) {
+    this.handles = handles;
+    this.registry = registry;
+  }
+
+  /** A domain this engine has not heard of; a dying one is of no interest. */
+  boolean isNew(DomainInfo info) {
+    return !info.domid().equals(DomId.DOM0) && !info.dying() && !registry.knows(info.domid());
+  }
+
+  /**
+   * For a {@code --direct} engine: learns the one domain a request names, adopting it if chaos's.
+   */
+  void learnFor(GuestRef ref) {
+    if (ref.isDomid()) {
+      try {
+        DomId domid = DomId.of(ref.domid());
+        handles.xc().domainInfo(domid).ifPresent(info -> learn(domid, info.handle(), true));
+      } catch (IllegalArgumentException e) {
+        // not a domid Xen gives: not found
+      }
+      return;
+    }
+    learnAll(false);
+    registry
+        .otherNamed(ref.text())
+        .ifPresent(
+            domid ->
+                handles
+                    .xc()
+                    .domainInfo(domid)
+                    .ifPresent(info -> learn(domid, info.handle(), true)));
+  }
+
+  /** Learns every domain not known yet: its name and, with {@code adopt}, chaos's guests whole. */
+  void learnAll(boolean adopt) {
+    for (DomainInfo info : handles.xc().domainInfos()) {
+      if (isNew(info)) {
+        learn(info.domid(), info.handle(), adopt);
+      }
+    }
+  }
+
+  /**
+   * Reads a domain's name and chaos's mark of it. A chaos guest is adopted (with {@code adopt}, its
+   * record read whole); anything else, a chaos shell or a half-built domain included, is recorded
+   * as another domain holding its name.
+   */
+  void learn(DomId domid, UUID handle, boolean adopt) {
+    var xs = handles.xs();
+    Optional<String> state = DomainLayout.state(xs, domid);
+    boolean guest = state.filter(DomainLayout.STATE_RUNNING::equals).isPresent();
+    if (guest && adopt) {
+      Guest adopted = DomainLayout.readGuest(xs, domid, handle);
+      try {
+        registry.register(adopted, State.RUNNING, Optional.empty());
+        log.info("adopted {} (domain {})", adopted.name(), domid);
+        return;
+      } catch (IllegalStateException e) {
+        log.warn("cannot adopt domain {}: {}", domid, e.getMessage());
+      }
+    }
+    String name = DomainLayout.name(xs, domid).orElse("");
+    registry.learnOther(domid, name, state.isEmpty() || guest);
+  }
+}

@@ -1,0 +1,140 @@
+package org.chaosvm.daemon.engine;
+
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.chaosvm.daemon.config.GuestConfig;
+import org.chaosvm.daemon.config.LifecycleAction;
+import org.chaosvm.daemon.engine.GuestRegistry.State;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.DomainInfo;
+import org.chaosvm.libxc.ShutdownReason;
+import org.chaosvm.libxc.XenException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Guests' ends: what happens when a domain event says a guest shut down, crashed or is gone
+ * (on_poweroff, on_reboot and on_crash: destroy, restart, preserve), and the one way a guest is
+ * ended, by a request or by its lifecycle action ({@link #end}).
+ */
+final class Lifecycle {
+  private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
+
+  static final Set<State> LIVE = EnumSet.of(State.RUNNING);
+  static final Set<State> DESTROYABLE =
+      EnumSet.of(State.RUNNING, State.PRESERVED, State.SUSPENDING, State.MIGRATING);
+
+  /** Creates a guest again from its config (on_reboot = restart); its new domid. */
+  interface Restart {
+    int create(GuestConfig config, String configText);
+  }
+
+  private final XenHandles handles;
+  private final GuestRegistry registry;
+  private final DomainFactory factory;
+  private final DomainDiscovery discovery;
+  private final Restart restart;
+
+  Lifecycle(
+      XenHandles handles,
+      GuestRegistry registry,
+      DomainFactory factory,
+      DomainDiscovery discovery,
+      Restart restart) {
+    this.handles = handles;
+    this.registry = registry;
+    this.factory = factory;
+    this.discovery = discovery;
+    this.restart = restart;
+  }
+
+  /**
+   * A domain came, went or shut down: learns the domains not known yet, cleans up after the guests
+   * that are gone and applies on_poweroff, on_reboot and on_crash to those that shut down.
+   */
+  void onDomainEvent() {
+    Map<DomId, DomainInfo> infos = new HashMap<>();
+    handles.xc().domainInfos().forEach(info -> infos.put(info.domid(), info));
+    for (Guest gone : registry.retainOnly(infos.keySet())) {
+      end(gone, false, DESTROYABLE);
+    }
+    for (DomainInfo info : infos.values()) {
+      if (discovery.isNew(info)) {
+        discovery.learn(info.domid(), info.handle(), true);
+      }
+    }
+    for (Guest guest : registry.guests()) {
+      DomainInfo info = infos.get(guest.domid());
+      if (info == null || info.dying()) {
+        if (registry.state(guest.domid()).filter(s -> s != State.BUILDING).isPresent()) {
+          end(guest, false, DESTROYABLE);
+        }
+      } else if (info.shutdown()) {
+        ShutdownReason reason = info.shutdownReason().orElse(ShutdownReason.POWEROFF);
+        apply(guest, reason, actionFor(guest, reason));
+      }
+    }
+  }
+
+  /** The lifecycle action a guest's config gives for how it shut down. */
+  static LifecycleAction actionFor(Guest guest, ShutdownReason reason) {
+    return switch (reason) {
+      case POWEROFF -> guest.onPoweroff();
+      case REBOOT -> guest.onReboot();
+      case CRASH, WATCHDOG -> guest.onCrash();
+      case SUSPEND, SOFT_RESET -> LifecycleAction.PRESERVE;
+    };
+  }
+
+  /**
+   * Ends a guest in one of {@code from}: destroys its domain (or, without {@code destroy}, cleans
+   * up after a domain that is gone), then forgets it. Its name stays held until then. False if
+   * another thread is ending it, or it is in none of {@code from}.
+   */
+  boolean end(Guest guest, boolean destroy, Set<State> from) {
+    if (registry.claim(guest.domid(), from, State.DESTROYING).isEmpty()) {
+      return false;
+    }
+    try {
+      if (destroy) {
+        factory.destroy(guest.domid(), Optional.of(guest.uuid()));
+      } else {
+        factory.removeRemains(guest.domid(), Optional.of(guest.uuid()));
+        log.info("{} (domain {}) is gone", guest.name(), guest.domid());
+      }
+    } finally {
+      registry.forget(guest.domid());
+    }
+    return true;
+  }
+
+  private void apply(Guest guest, ShutdownReason reason, LifecycleAction action) {
+    if (registry.state(guest.domid()).filter(s -> s == State.RUNNING).isEmpty()) {
+      return; // preserved already, or being built or destroyed
+    }
+    log.info(
+        "{} (domain {}) shut down ({}): {}", guest.name(), guest.domid(), reason, action.xlName());
+    switch (action) {
+      case PRESERVE -> registry.transition(guest.domid(), State.RUNNING, State.PRESERVED);
+      case DESTROY -> end(guest, true, LIVE);
+      case RESTART -> {
+        if (!end(guest, true, LIVE)) {
+          return;
+        }
+        if (guest.config().isEmpty()) {
+          log.warn("cannot restart {}: its config was not kept; destroyed", guest.name());
+          return;
+        }
+        try {
+          int domid = restart.create(guest.config().get(), guest.configText());
+          log.info("restarted {} as domain {}", guest.name(), domid);
+        } catch (ChaosException | XenException e) {
+          log.warn("cannot restart {}: {}", guest.name(), e.getMessage());
+        }
+      }
+    }
+  }
+}

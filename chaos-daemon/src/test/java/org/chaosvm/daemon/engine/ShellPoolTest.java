@@ -1,0 +1,84 @@
+package org.chaosvm.daemon.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.PvBuild;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The pool's bookkeeping, with stand-in prepare and destroy (no Xen: this is the pool's logic). */
+@Timeout(30)
+class ShellPoolTest {
+  private static final SizeClass SMALL = new SizeClass(64, 1);
+  private static final SizeClass LARGE = new SizeClass(256, 2);
+
+  private final AtomicInteger domids = new AtomicInteger(1);
+  private final List<Shell> destroyed = new CopyOnWriteArrayList<>();
+
+  private Shell prepare(SizeClass size) {
+    DomId domid = DomId.of(domids.getAndIncrement());
+    return new Shell(
+        new PvBuild.Prepared(
+            domid, UUID.randomUUID(), size.vcpus(), size.memoryMib() * 1024L, 1, 2),
+        size);
+  }
+
+  @Test
+  void thePoolFillsEachClassToItsTargetAndATakeIsRefilled() throws Exception {
+    try (ShellPool pool = new ShellPool(this::prepare, destroyed::add, Map.of(SMALL, 2))) {
+      assertTrue(pool.awaitFull(10_000));
+      assertArrayEquals(new int[] {2, 2}, pool.state().get(SMALL));
+      Optional<Shell> taken = pool.take(SMALL);
+      assertEquals(SMALL, taken.orElseThrow().size());
+      assertTrue(pool.awaitFull(10_000), "refilled after a take");
+      assertEquals(4, domids.get(), "three shells prepared: two, then one for the take");
+    }
+  }
+
+  @Test
+  void aTakeOfAClassWithoutShellsFindsNoneAndNeverWaits() {
+    try (ShellPool pool = new ShellPool(this::prepare, destroyed::add, Map.of())) {
+      assertEquals(Optional.empty(), pool.take(LARGE));
+    }
+  }
+
+  @Test
+  void loweringATargetToZeroKeepsTheReadyShellsUntilTakenOrClosed() throws Exception {
+    ShellPool pool = new ShellPool(this::prepare, destroyed::add, Map.of(SMALL, 1, LARGE, 1));
+    assertTrue(pool.awaitFull(10_000));
+    pool.setTarget(LARGE, 0);
+    assertArrayEquals(new int[] {1, 0}, pool.state().get(LARGE));
+    assertThrows(IllegalArgumentException.class, () -> pool.setTarget(SMALL, -1));
+    pool.close();
+    assertEquals(2, destroyed.size(), "close destroys every ready shell");
+  }
+
+  @Test
+  void aFailedPrepareIsRetriedAndTheShellsThatWereMadeStay() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    try (ShellPool pool =
+        new ShellPool(
+            size -> {
+              if (calls.getAndIncrement() == 0) {
+                throw new ChaosException(org.chaosvm.protocol.ErrorCode.NO_CAPACITY, "full");
+              }
+              return prepare(size);
+            },
+            destroyed::add,
+            Map.of(SMALL, 1))) {
+      assertFalse(pool.awaitFull(100), "not at once: the first prepare failed");
+      assertTrue(pool.awaitFull(10_000), "a later try succeeds");
+    }
+  }
+}
