@@ -1,6 +1,8 @@
 package org.chaosvm.cli;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,40 +15,54 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Chaos.Version.class,
     description = "Create, run and tear down Xen PV guests, fast (through chaos-daemon).",
-    subcommands = {
-      CreateCommand.class,
-      DestroyCommand.class,
-      ShutdownCommand.class,
-      RebootCommand.class,
-      ListCommand.class,
-      PauseCommand.class,
-      UnpauseCommand.class,
-      ConsoleCommand.class,
-      InfoCommand.class,
-      PoolCommand.class,
-      DeviceCommands.NetworkAttach.class,
-      DeviceCommands.NetworkDetach.class,
-      DeviceCommands.NetworkList.class,
-      DeviceCommands.BlockAttach.class,
-      DeviceCommands.BlockDetach.class,
-      DeviceCommands.BlockList.class,
-      AutoComplete.GenerateCompletion.class
-    },
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:ok",
-      "1:failure",
-      "2:usage",
-      "3:config error",
-      "4:guest not found",
-      "5:daemon unreachable",
-      "6:no capacity",
-      "7:name exists",
-      "8:permission denied on the daemon's socket",
-      "9:daemon busy (as many connections as it serves)"
-    })
+    exitCodeListHeading = "%nExit codes:%n")
 public final class Chaos implements Runnable {
+  /**
+   * The subcommands, by name, in the help's order. Only the one invoked is given to picocli, which
+   * builds each command's model by reflection: building all of them was most of a command's start.
+   * The help, a mistyped command and completion get them all.
+   */
+  private static final Map<String, Class<?>> COMMANDS = new LinkedHashMap<>();
+
+  static {
+    COMMANDS.put("create", CreateCommand.class);
+    COMMANDS.put("destroy", DestroyCommand.class);
+    COMMANDS.put("shutdown", ShutdownCommand.class);
+    COMMANDS.put("reboot", RebootCommand.class);
+    COMMANDS.put("list", ListCommand.class);
+    COMMANDS.put("pause", PauseCommand.class);
+    COMMANDS.put("unpause", UnpauseCommand.class);
+    COMMANDS.put("console", ConsoleCommand.class);
+    COMMANDS.put("info", InfoCommand.class);
+    COMMANDS.put("pool", PoolCommand.class);
+    COMMANDS.put("network-attach", DeviceCommands.NetworkAttach.class);
+    COMMANDS.put("network-detach", DeviceCommands.NetworkDetach.class);
+    COMMANDS.put("network-list", DeviceCommands.NetworkList.class);
+    COMMANDS.put("block-attach", DeviceCommands.BlockAttach.class);
+    COMMANDS.put("block-detach", DeviceCommands.BlockDetach.class);
+    COMMANDS.put("block-list", DeviceCommands.BlockList.class);
+    COMMANDS.put("generate-completion", AutoComplete.GenerateCompletion.class);
+  }
+
   @Spec CommandSpec spec;
+
+  /**
+   * The command line for {@code args}: with the one subcommand they name, none for the version,
+   * else all (for the help, a mistake, completion).
+   */
+  static CommandLine commandLine(String... args) {
+    CommandLine line = new CommandLine(new Chaos());
+    String first = args.length > 0 ? args[0] : "";
+    Class<?> named = COMMANDS.get(first);
+    if (named != null && !first.equals("generate-completion")) {
+      line.addSubcommand(first, named);
+    } else if (!first.equals("--version") && !first.equals("-V")) {
+      for (Map.Entry<String, Class<?>> command : COMMANDS.entrySet()) {
+        line.addSubcommand(command.getKey(), command.getValue());
+      }
+    }
+    return line;
+  }
 
   @Override
   public void run() {
@@ -67,18 +83,48 @@ public final class Chaos implements Runnable {
 
   /** Runs {@code chaos ARGS}, printing to {@code out} and {@code err}; returns the exit code. */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
-    CommandLine line = new CommandLine(new Chaos());
+    CommandLine line = commandLine(args);
     line.setOut(out);
     line.setErr(err);
-    line.setExecutionExceptionHandler(
-        (e, cmd, parsed) -> {
-          err.println("chaos: " + e.getMessage());
-          return ExitCodes.FAILURE;
-        });
+    line.getCommandSpec().usageMessage().exitCodeList(exitCodeList());
+    line.setExitCodeExceptionMapper(new ExitCodes());
+    line.setExecutionExceptionHandler(new FailureHandler(err));
     int code = line.execute(args);
     out.flush();
     err.flush();
     return code;
+  }
+
+  /**
+   * Prints a failure as "chaos: MESSAGE" (unless the reply was printed already) and gives the exit
+   * code {@link ExitCodes} maps it to. A class, not a lambda: the first lambda of a JVM costs some
+   * 20 ms of start-up, which a short command notices.
+   */
+  private static final class FailureHandler implements CommandLine.IExecutionExceptionHandler {
+    private final PrintWriter err;
+
+    FailureHandler(PrintWriter err) {
+      this.err = err;
+    }
+
+    @Override
+    public int handleExecutionException(
+        Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+      if (!(e instanceof ExitCodes.Failure failure && failure.shown)) {
+        err.println("chaos: " + e.getMessage());
+      }
+      return cmd.getExitCodeExceptionMapper().getExitCode(e);
+    }
+  }
+
+  /** {@link ExitCodes#HELP} as picocli's exit code list: code to description, in order. */
+  private static Map<String, String> exitCodeList() {
+    Map<String, String> list = new LinkedHashMap<>();
+    for (String entry : ExitCodes.HELP) {
+      int colon = entry.indexOf(':');
+      list.put(entry.substring(0, colon), entry.substring(colon + 1));
+    }
+    return list;
   }
 
   public static void main(String[] args) {

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.chaosvm.protocol.ErrorCode;
 import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
 import org.chaosvm.protocol.Request;
@@ -33,17 +34,10 @@ final class ConsoleCommand implements Callable<Integer> {
   String guest;
 
   @Override
-  public Integer call() throws IOException, InterruptedException {
-    Optional<Integer> domid;
-    try {
-      domid = domidOf(connection, guest);
-    } catch (DaemonClient.Unreachable e) {
-      spec.commandLine().getErr().println("chaos: " + e.getMessage());
-      return e.exitCode();
-    }
+  public Integer call() throws IOException, InterruptedException, DaemonClient.Unreachable {
+    Optional<Integer> domid = domidOf(connection, guest);
     if (domid.isEmpty()) {
-      spec.commandLine().getErr().println("chaos: no guest named " + guest);
-      return ExitCodes.NOT_FOUND;
+      throw new ExitCodes.Failure(ErrorCode.NOT_FOUND, "no guest named " + guest, false);
     }
     return attach(domid.get(), spec);
   }
@@ -62,10 +56,7 @@ final class ConsoleCommand implements Callable<Integer> {
 
   static int attach(int domid, CommandSpec spec) throws IOException, InterruptedException {
     if (!Files.isExecutable(XENCONSOLE)) {
-      spec.commandLine()
-          .getErr()
-          .println("chaos: " + XENCONSOLE + " is missing (is xen-utils-4.17 installed?)");
-      return ExitCodes.FAILURE;
+      throw new IllegalStateException(XENCONSOLE + " is missing (is xen-utils-4.17 installed?)");
     }
     spec.commandLine().getOut().flush();
     Process console =

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.chaosvm.protocol.ErrorCode;
 import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
 import org.chaosvm.protocol.Request;
@@ -46,27 +47,18 @@ final class CreateCommand implements Callable<Integer> {
   int count = 1;
 
   @Override
-  public Integer call() throws IOException, InterruptedException {
+  public Integer call() throws IOException, InterruptedException, DaemonClient.Unreachable {
     String text;
     try {
       if (Files.size(config) > Protocol.MAX_CONFIG_BYTES) {
-        spec.commandLine()
-            .getErr()
-            .println(
-                "chaos: "
-                    + config
-                    + ": larger than "
-                    + Protocol.MAX_CONFIG_BYTES
-                    + " bytes: not a guest config");
-        return ExitCodes.CONFIG;
+        throw configError(
+            "larger than " + Protocol.MAX_CONFIG_BYTES + " bytes: not a guest config");
       }
       text = Files.readString(config);
     } catch (NoSuchFileException e) {
-      spec.commandLine().getErr().println("chaos: " + config + ": no such file");
-      return ExitCodes.CONFIG;
+      throw configError("no such file");
     } catch (IOException e) {
-      spec.commandLine().getErr().println("chaos: " + config + ": cannot read: " + e.getMessage());
-      return ExitCodes.CONFIG;
+      throw configError("cannot read: " + e.getMessage());
     }
     if (count < 1) {
       throw new ParameterException(spec.commandLine(), "--count must be 1 or more");
@@ -77,25 +69,19 @@ final class CreateCommand implements Callable<Integer> {
     }
     for (int i = 1; i <= count; i++) {
       Integer instance = count == 1 ? null : i; // the daemon names it NAME-i
-      Reply reply;
-      try {
-        reply =
-            connection.send(
-                new Request.Create(Protocol.VERSION, config.toString(), text, paused, instance));
-      } catch (DaemonClient.Unreachable e) {
-        spec.commandLine().getErr().println("chaos: " + e.getMessage());
-        return e.exitCode();
-      }
-      int code =
-          Output.print(
-              reply, connection.json, spec.commandLine().getOut(), spec.commandLine().getErr());
-      if (code != ExitCodes.OK) {
-        return code;
-      }
+      Reply reply =
+          connection.send(
+              new Request.Create(Protocol.VERSION, config.toString(), text, paused, instance));
+      Output.print(
+          reply, connection.json, spec.commandLine().getOut(), spec.commandLine().getErr());
       if (console && reply instanceof Reply.Created created) {
         return ConsoleCommand.attach(created.domid(), spec);
       }
     }
     return ExitCodes.OK;
+  }
+
+  private ExitCodes.Failure configError(String problem) {
+    return new ExitCodes.Failure(ErrorCode.CONFIG, config + ": " + problem, false);
   }
 }

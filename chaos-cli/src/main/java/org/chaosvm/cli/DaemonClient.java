@@ -23,11 +23,6 @@ final class DaemonClient {
     Unreachable(String message) {
       super(message);
     }
-
-    /** The exit code that says so. */
-    int exitCode() {
-      return ExitCodes.DAEMON_UNREACHABLE;
-    }
   }
 
   /** The socket is there but this user may not use it. */
@@ -39,11 +34,6 @@ final class DaemonClient {
           "permission denied on "
               + socket
               + ": chaos needs root or membership of the daemon's group (chaos-daemon --group)");
-    }
-
-    @Override
-    int exitCode() {
-      return ExitCodes.PERMISSION_DENIED;
     }
   }
 

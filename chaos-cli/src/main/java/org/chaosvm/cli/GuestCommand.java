@@ -19,11 +19,11 @@ abstract class GuestCommand implements Callable<Integer> {
   abstract Request request(GuestRef ref);
 
   @Override
-  public Integer call() {
+  public Integer call() throws DaemonClient.Unreachable {
     return send(request(new GuestRef(guest)));
   }
 
-  int send(Request request) {
+  int send(Request request) throws DaemonClient.Unreachable {
     return Requests.send(connection, spec, request);
   }
 }

@@ -17,7 +17,7 @@ final class ListCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Override
-  public Integer call() {
+  public Integer call() throws DaemonClient.Unreachable {
     return Requests.send(connection, spec, new Request.ListGuests(Protocol.VERSION));
   }
 }

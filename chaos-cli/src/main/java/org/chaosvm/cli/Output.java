@@ -9,16 +9,16 @@ import org.chaosvm.protocol.Reply;
 final class Output {
   private Output() {}
 
-  /** Prints the reply and returns the exit code it means. */
-  static int print(Reply reply, boolean json, PrintWriter out, PrintWriter err) {
+  /**
+   * Prints the reply; an error reply, once printed, is thrown as a {@link ExitCodes.Failure} (the
+   * exit code is {@link ExitCodes}'s to choose).
+   */
+  static void print(Reply reply, boolean json, PrintWriter out, PrintWriter err) {
     if (json) {
       // The reply as the daemon sent it: the protocol's JSON (docs/protocol.md).
       out.println(new String(Codec.encode(reply), StandardCharsets.UTF_8).stripTrailing());
-      return reply instanceof Reply.Error error ? ExitCodes.of(error.code()) : ExitCodes.OK;
-    }
-    if (reply instanceof Reply.Error error) {
+    } else if (reply instanceof Reply.Error error) {
       err.println("chaos: " + error.message());
-      return ExitCodes.of(error.code());
     } else if (reply instanceof Reply.Created created) {
       out.printf(
           "created %s (domid %d) from %s%n",
@@ -57,7 +57,13 @@ final class Output {
       out.println("pool (size class: ready / target):");
       info.pool()
           .forEach((size, c) -> out.printf("  %-12s %d / %d%n", size, c.ready(), c.target()));
+    } else {
+      throw new IllegalArgumentException("no output for the reply " + reply);
     }
-    return ExitCodes.OK;
+    if (reply instanceof Reply.Error error) {
+      out.flush();
+      err.flush();
+      throw new ExitCodes.Failure(error.code(), error.message(), true);
+    }
   }
 }

@@ -9,6 +9,7 @@ import org.chaosvm.protocol.Request;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -25,7 +26,7 @@ final class PoolCommand implements Callable<Integer> {
   List<String> targets = List.of();
 
   @Override
-  public Integer call() {
+  public Integer call() throws DaemonClient.Unreachable {
     if (targets.isEmpty()) {
       return Requests.send(connection, spec, new Request.Info(Protocol.VERSION));
     }
@@ -35,10 +36,8 @@ final class PoolCommand implements Callable<Integer> {
       try {
         parsed.put(parts[0], Integer.parseInt(parts[1]));
       } catch (RuntimeException e) {
-        spec.commandLine()
-            .getErr()
-            .println("chaos: '" + target + "' is not MEMORYxVCPUS=COUNT, e.g. 256x1=4");
-        return ExitCodes.USAGE;
+        throw new ParameterException(
+            spec.commandLine(), "'" + target + "' is not MEMORYxVCPUS=COUNT, e.g. 256x1=4");
       }
     }
     return Requests.send(connection, spec, new Request.SetPool(Protocol.VERSION, parsed));

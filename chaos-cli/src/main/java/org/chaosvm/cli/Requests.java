@@ -8,14 +8,10 @@ import picocli.CommandLine.Model.CommandSpec;
 final class Requests {
   private Requests() {}
 
-  static int send(Connection connection, CommandSpec spec, Request request) {
-    try {
-      Reply reply = connection.send(request);
-      return Output.print(
-          reply, connection.json, spec.commandLine().getOut(), spec.commandLine().getErr());
-    } catch (DaemonClient.Unreachable e) {
-      spec.commandLine().getErr().println("chaos: " + e.getMessage());
-      return e.exitCode();
-    }
+  static int send(Connection connection, CommandSpec spec, Request request)
+      throws DaemonClient.Unreachable {
+    Reply reply = connection.send(request);
+    Output.print(reply, connection.json, spec.commandLine().getOut(), spec.commandLine().getErr());
+    return ExitCodes.OK;
   }
 }
