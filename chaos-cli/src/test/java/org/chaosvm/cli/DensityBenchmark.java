@@ -306,6 +306,7 @@ public final class DensityBenchmark {
     md.append("\n|---|---|---|---|---|---|---|\n");
     Set<String> names = new java.util.LinkedHashSet<>();
     chaosCurves.forEach(c -> names.addAll(phases.getOrDefault(c, Map.of()).keySet()));
+    StringBuilder phaseTsv = new StringBuilder("curve\tphase\tfirst 10 ms\tlast 10 ms\tgrowth\n");
     for (String phase : names) {
       md.append("| ").append(phase).append(" |");
       for (String curve : chaosCurves) {
@@ -315,13 +316,16 @@ public final class DensityBenchmark {
         if (first.isEmpty() || last.isEmpty()) {
           md.append(String.format(" %s | %s | |", cell(first), cell(last)));
         } else {
-          md.append(
+          double growth = median(last) / median(first);
+          md.append(String.format(" %s | %s | %.2fx |", cell(first), cell(last), growth));
+          phaseTsv.append(
               String.format(
-                  " %s | %s | %.2fx |", cell(first), cell(last), median(last) / median(first)));
+                  "%s\t%s\t%s\t%s\t%.2f%n", curve, phase, cell(first), cell(last), growth));
         }
       }
       md.append('\n');
     }
+    Files.writeString(out.resolve("density-phases.tsv"), phaseTsv);
     md.append(
         "\nMemory per running noop guest, from Xen's free memory before the first and after the N-th:\n\n");
     kibPerGuest.forEach((curve, kib) -> md.append(String.format("- %s: %.0f KiB%n", curve, kib)));
