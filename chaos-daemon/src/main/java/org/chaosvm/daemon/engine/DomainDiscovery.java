@@ -65,25 +65,30 @@ final class DomainDiscovery {
   }
 
   /**
-   * Reads a domain's name and chaos's mark of it. A chaos guest is adopted (with {@code adopt}, its
-   * record read whole); anything else, a chaos shell or a half-built domain included, is recorded
-   * as another domain holding its name.
+   * Reads chaos's mark of a domain and its name. A chaos guest is adopted (with {@code adopt}, its
+   * record read whole) or recorded as another domain holding its name; any other domain is recorded
+   * so. A chaos shell or half-built domain that this engine did not make (another chaos process's,
+   * in the middle of its work) is not recorded: it is looked at again when next heard of, by when
+   * it may be a guest. False for such a domain, which is not to be listed.
    */
-  void learn(DomId domid, UUID handle, boolean adopt) {
+  boolean learn(DomId domid, UUID handle, boolean adopt) {
     var xs = handles.xs();
     Optional<String> state = DomainLayout.state(xs, domid);
     boolean guest = state.filter(DomainLayout.STATE_RUNNING::equals).isPresent();
+    if (state.isPresent() && !guest) {
+      return false;
+    }
     if (guest && adopt) {
       Guest adopted = DomainLayout.readGuest(xs, domid, handle);
       try {
         registry.register(adopted, State.RUNNING, Optional.empty());
         log.info("adopted {} (domain {})", adopted.name(), domid);
-        return;
+        return true;
       } catch (IllegalStateException e) {
         log.warn("cannot adopt domain {}: {}", domid, e.getMessage());
       }
     }
-    String name = DomainLayout.name(xs, domid).orElse("");
-    registry.learnOther(domid, name, state.isEmpty() || guest);
+    registry.learnOther(domid, DomainLayout.name(xs, domid).orElse(""), true);
+    return true;
   }
 }

@@ -366,11 +366,11 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       if (domid.equals(DomId.DOM0)) {
         name = "Domain-0";
       } else {
-        Optional<GuestRegistry.Listing> listing = registry.listing(domid);
-        if (discovery.isNew(info)) {
-          discovery.learn(domid, info.handle(), owner); // news not yet heard, or --direct
-          listing = registry.listing(domid);
+        // A domain not heard of yet (news still on its way, or a --direct engine) is read now.
+        if (discovery.isNew(info) && !discovery.learn(domid, info.handle(), owner)) {
+          continue; // another chaos process's shell or half-built domain
         }
+        Optional<GuestRegistry.Listing> listing = registry.listing(domid);
         if (listing.isPresent() && !listing.get().listed()) {
           continue; // shells and half-built domains are the pool's, not guests
         }
