@@ -44,7 +44,7 @@ final class DomainDiscovery {
       }
       return;
     }
-    learnAll(false);
+    learnNames();
     registry
         .otherNamed(ref.text())
         .ifPresent(
@@ -55,11 +55,15 @@ final class DomainDiscovery {
                     .ifPresent(info -> learn(domid, info.handle(), true)));
   }
 
-  /** Learns every domain not known yet: its name and, with {@code adopt}, chaos's guests whole. */
-  void learnAll(boolean adopt) {
+  /**
+   * For a {@code --direct} engine: the name of every domain not known yet, and nothing more (one
+   * XenStore read each), recorded as other domains' names: what a create's name check needs.
+   */
+  void learnNames() {
     for (DomainInfo info : handles.xc().domainInfos()) {
       if (isNew(info)) {
-        learn(info.domid(), info.handle(), adopt);
+        registry.learnOther(
+            info.domid(), DomainLayout.name(handles.xs(), info.domid()).orElse(""), true);
       }
     }
   }

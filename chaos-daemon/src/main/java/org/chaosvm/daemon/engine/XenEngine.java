@@ -201,7 +201,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private Reply.Created create(
       GuestConfig guest, String configText, boolean paused, Phases phases, long startNanos) {
     if (!owner) {
-      discovery.learnAll(false); // every name on the host, and nothing more
+      discovery.learnNames(); // every name on the host, and nothing more
     }
     try (GuestRegistry.Reservation name = registry.reserve(guest.name())) {
       if (guest.uuid().isPresent()) {
