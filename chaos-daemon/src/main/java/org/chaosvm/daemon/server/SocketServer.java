@@ -16,10 +16,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.chaosvm.daemon.engine.RequestHandler;
@@ -85,17 +86,17 @@ public final class SocketServer implements AutoCloseable {
     this.server = server;
     this.limits = limits;
     this.slots = new Semaphore(limits.connections());
-    // As many threads as connections at most (the slots admit no more work than that), each gone
-    // after keepAlive without work.
+    // A thread per connection being served, at most as many as connections: an idle one takes the
+    // next connection, a new one is made only when none is idle, and each ends after keepAlive
+    // without work.
     this.workers =
         new ThreadPoolExecutor(
-            limits.connections(),
+            0,
             limits.connections(),
             Math.max(1, limits.keepAlive().toMillis()),
             TimeUnit.MILLISECONDS,
-            new LinkedBlockingQueue<>(),
+            new SynchronousQueue<>(),
             this::worker);
-    this.workers.allowCoreThreadTimeOut(true);
     this.acceptor = new Thread(this::accept, "accept");
   }
 
@@ -173,18 +174,36 @@ public final class SocketServer implements AutoCloseable {
         refuse(client);
         continue;
       }
-      try {
-        workers.execute(
-            () -> {
-              try {
-                serve(client);
-              } finally {
-                slots.release();
-              }
-            });
-      } catch (RuntimeException e) { // rejected: the server is closing
+      Runnable work =
+          () -> {
+            try {
+              serve(client);
+            } finally {
+              slots.release();
+            }
+          };
+      if (!hand(work)) {
         slots.release();
         refuse(client);
+      }
+    }
+  }
+
+  /**
+   * Gives the work to a worker. The slots admit no more work than there may be workers, so a
+   * refusal means every worker exists and one has just finished: it takes the work as soon as it is
+   * back for more (a moment). False only when the server is closing.
+   */
+  private boolean hand(Runnable work) {
+    try {
+      workers.execute(work);
+      return true;
+    } catch (RejectedExecutionException e) {
+      try {
+        return !workers.isShutdown() && workers.getQueue().offer(work, 5, TimeUnit.SECONDS);
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+        return false;
       }
     }
   }
