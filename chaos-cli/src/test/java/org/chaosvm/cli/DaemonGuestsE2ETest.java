@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.chaosvm.rig.Command;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.PtySession;
 import org.chaosvm.rig.TestGuest;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * More of the daemon on real Xen: the console through chaos console and xl console, on_reboot and
- * on_crash, create -n, and --direct beside a running daemon.
+ * on_crash, create -n, the config's uuid, --direct beside a running daemon (which adopts what it
+ * creates), and the names xl's guests hold.
  */
 @Tag("xen")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -100,6 +102,30 @@ class DaemonGuestsE2ETest extends DaemonTestBase {
   }
 
   @Test
+  @Order(8)
+  void theConfigsUuidIsTheDomainsAndTwoGuestsCannotShareIt() throws Exception {
+    String uuid = "5a1b7e0c-7c2f-4b8e-9d3a-0c0ffee0cafe";
+    Path first =
+        Files.writeString(
+            dir.resolve("uuid-1.cfg"),
+            TestGuest.xlConfig("e2e-uuid", TestGuest.Mode.WAIT) + "uuid = \"" + uuid + "\"\n");
+    DaemonProcess.Run created = chaos("create", first.toString());
+    assertEquals(0, created.code(), created.err());
+    String verbose = Command.run(LIMIT, "xl", "list", "-v", "e2e-uuid").orThrow().output();
+    assertTrue(verbose.contains(uuid), verbose);
+
+    Path second =
+        Files.writeString(
+            dir.resolve("uuid-2.cfg"),
+            TestGuest.xlConfig("e2e-uuid-2", TestGuest.Mode.WAIT) + "uuid = \"" + uuid + "\"\n");
+    DaemonProcess.Run clash = chaos("create", second.toString());
+    assertEquals(ExitCodes.EXISTS, clash.code(), clash.out());
+    assertTrue(clash.err().contains("uuid " + uuid + " is e2e-uuid's already"), clash.err());
+    assertEquals(0, chaos("destroy", "e2e-uuid").code());
+    Xl.awaitGone("e2e-uuid", LIMIT);
+  }
+
+  @Test
   @Order(9)
   void directCreatesAndDestroysWithoutTheDaemonAndLeavesItsPoolAlone() throws Exception {
     DaemonProcess.Run created =
@@ -109,11 +135,41 @@ class DaemonGuestsE2ETest extends DaemonTestBase {
     assertTrue(created.out().contains("from a new shell"), created.out());
     assertTrue(Xl.domainNames().contains("e2e-direct"));
     assertTrue(chaos("list", "--direct").out().contains("e2e-direct"));
+    awaitListed("e2e-direct", ".*"); // the daemon heard of it, and adopted it
+    DaemonProcess.Run twice = chaos("create", config("e2e-direct", TestGuest.Mode.WAIT).toString());
+    assertEquals(ExitCodes.EXISTS, twice.code(), twice.out());
 
     DaemonProcess.Run destroyed = chaos("destroy", "--direct", "e2e-direct");
 
     assertEquals(0, destroyed.code(), destroyed.err());
     Xl.awaitGone("e2e-direct", LIMIT);
     daemon.awaitPool("256x1", 1);
+  }
+
+  @Test
+  @Order(10)
+  void aNameAnXlGuestHoldsIsRefusedAndTheGuestIsNotChaossToDestroy() throws Exception {
+    Path xlGuest = config("e2e-xl", TestGuest.Mode.WAIT);
+    Xl.create(xlGuest);
+    try {
+      awaitListed("e2e-xl", ".*");
+      DaemonProcess.Run clash = chaos("create", xlGuest.toString());
+      assertEquals(ExitCodes.EXISTS, clash.code(), clash.out());
+      assertTrue(clash.err().contains("is named e2e-xl already"), clash.err());
+      assertEquals(ExitCodes.NOT_FOUND, chaos("destroy", "e2e-xl").code());
+    } finally {
+      Xl.destroyIfPresent("e2e-xl");
+    }
+    Xl.awaitGone("e2e-xl", LIMIT);
+    // Once xl's guest is gone, its name is free again.
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    DaemonProcess.Run created = chaos("create", xlGuest.toString());
+    while (created.code() == ExitCodes.EXISTS && System.nanoTime() < deadline) {
+      Thread.sleep(250); // until the daemon hears that it went
+      created = chaos("create", xlGuest.toString());
+    }
+    assertEquals(0, created.code(), created.err());
+    assertEquals(0, chaos("destroy", "e2e-xl").code());
+    Xl.awaitGone("e2e-xl", LIMIT);
   }
 }
