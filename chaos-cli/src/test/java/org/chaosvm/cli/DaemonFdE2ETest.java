@@ -46,15 +46,15 @@ class DaemonFdE2ETest {
             .start();
     try {
       round(daemon, 20); // classes loaded, the lazily opened files open
-      Thread.sleep(KEEPALIVE_SECONDS * 3000L);
+      Thread.sleep(KEEPALIVE_SECONDS * 2000L);
       long before = descriptors(daemon);
       int most = 0;
       for (int round = 0; round < ROUNDS; round++) {
         round(daemon, PER_ROUND);
         most = (int) Math.max(most, descriptors(daemon));
-        Thread.sleep(KEEPALIVE_SECONDS * 2500L); // longer than the keep-alive: workers end
+        Thread.sleep(KEEPALIVE_SECONDS * 1500L); // longer than the keep-alive: workers end
       }
-      Thread.sleep(KEEPALIVE_SECONDS * 3000L);
+      Thread.sleep(KEEPALIVE_SECONDS * 2000L);
       long after = descriptors(daemon);
       System.out.printf(
           "daemon descriptors: %d before, at most %d during, %d after %d connections%n",
