@@ -35,7 +35,10 @@ public final class PtySession implements AutoCloseable {
     String line = command.stream().map(PtySession::quote).collect(Collectors.joining(" "));
     try {
       return new PtySession(
-          new ProcessBuilder("script", "--quiet", "--flush", "--return", "--command", line)
+          // The typescript goes to /dev/null: without a file, script writes ./typescript into
+          // the working directory, the checkout.
+          new ProcessBuilder(
+                  "script", "--quiet", "--flush", "--return", "--command", line, "/dev/null")
               .redirectErrorStream(true)
               .start());
     } catch (IOException e) {
