@@ -2,6 +2,7 @@ package org.chaosvm.daemon.engine;
 
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -57,8 +58,16 @@ final class Lifecycle {
    */
   void onDomainEvent() {
     Map<DomId, DomainInfo> infos = new HashMap<>();
-    handles.xc().domainInfos().forEach(info -> infos.put(info.domid(), info));
-    for (Guest gone : registry.retainOnly(infos.keySet())) {
+    Set<DomId> live = new HashSet<>();
+    for (DomainInfo info : handles.xc().domainInfos()) {
+      infos.put(info.domid(), info);
+      if (!info.dying()) {
+        live.add(info.domid());
+      }
+    }
+    // A dying domain is gone as far as names go (xl frees its name at once too): xenstored fires
+    // @releaseDomain when a domain starts dying, and nothing when Xen at last lets it go.
+    for (Guest gone : registry.retainOnly(live)) {
       end(gone, false, DESTROYABLE);
     }
     for (DomainInfo info : infos.values()) {
