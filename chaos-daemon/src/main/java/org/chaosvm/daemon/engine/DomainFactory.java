@@ -47,7 +47,7 @@ final class DomainFactory {
    */
   Shell prepare(SizeClass size) {
     XenStore xs = handles.xs();
-    UUID uuid = UUID.randomUUID();
+    UUID uuid = DomainLayout.shellHandle();
     List<DomId> made = new ArrayList<>(1);
     try {
       PvBuild.Prepared domain =

@@ -45,6 +45,24 @@ final class DomainLayout {
     return PvGuestNodes.vmPath(uuid);
   }
 
+  /** The first 32 bits of every shell's handle (UUID): "c4a05e11", chaos shell. */
+  static final long SHELL_HANDLE_PREFIX = 0xc4a05e11L;
+
+  /**
+   * A handle for a new shell: random, but for its first 32 bits, which say it is a chaos shell even
+   * before XenStore does (a daemon killed between creating the domain and marking it).
+   */
+  static UUID shellHandle() {
+    UUID random = UUID.randomUUID();
+    long high = (SHELL_HANDLE_PREFIX << 32) | (random.getMostSignificantBits() & 0xffffffffL);
+    return new UUID(high, random.getLeastSignificantBits());
+  }
+
+  /** Whether a handle is a shell's ({@link #shellHandle}). */
+  static boolean isShellHandle(UUID handle) {
+    return (handle.getMostSignificantBits() >>> 32) == SHELL_HANDLE_PREFIX;
+  }
+
   static String shellName(DomId domid) {
     return "chaos-shell-" + domid.value();
   }

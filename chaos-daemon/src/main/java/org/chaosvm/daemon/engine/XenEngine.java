@@ -454,6 +454,14 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         continue;
       }
       Optional<String> state = DomainLayout.state(handles.xs(), domid);
+      if (state.isEmpty()
+          && DomainLayout.isShellHandle(info.handle())
+          && DomainLayout.name(handles.xs(), domid).isEmpty()) {
+        // Created by a daemon that died before it could mark it: a shell by its handle alone.
+        log.info("destroying domain {}, a shell an earlier daemon left unmarked", domid);
+        factory.destroy(domid, Optional.of(info.handle()));
+        continue;
+      }
       if (state.isPresent() && !state.get().equals(DomainLayout.STATE_RUNNING)) {
         log.info("destroying domain {} left {} by an earlier daemon", domid, state.get());
         factory.destroy(
