@@ -98,6 +98,24 @@ class SocketServerTest {
     return Codec.decodeReply(Codec.readLine(in).orElseThrow());
   }
 
+  /** {@code clients} clients one after the other, each asking for the list once. */
+  private void listOneByOne(int clients) throws Exception {
+    for (int i = 0; i < clients; i++) {
+      try (SocketChannel channel = connect()) {
+        assertInstanceOf(
+            Reply.Guests.class, ask(channel, new Request.ListGuests(Protocol.VERSION)));
+      }
+    }
+  }
+
+  /** Waits (at most 10 s) until a worker has ended. */
+  private void awaitAWorkerDone() throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (threadsDone.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+  }
+
   @Test
   void aConnectionBeyondTheLimitIsToldTheDaemonIsBusyAtOnce() throws Exception {
     serve(new SocketServer.Limits(2, Duration.ofSeconds(20), Duration.ofSeconds(5)));
@@ -153,16 +171,8 @@ class SocketServerTest {
   @Test
   void sequentialClientsAreServedByOneWorker() throws Exception {
     serve(new SocketServer.Limits(8, Duration.ofSeconds(5), Duration.ofMillis(200)));
-    for (int i = 0; i < 50; i++) {
-      try (SocketChannel channel = connect()) {
-        assertInstanceOf(
-            Reply.Guests.class, ask(channel, new Request.ListGuests(Protocol.VERSION)));
-      }
-    }
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (threadsDone.get() == 0 && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
+    listOneByOne(50);
+    awaitAWorkerDone();
     Thread.sleep(300);
     // Each client left before the next came: an idle worker took each (a new one only now and
     // then, when the last had not yet gone back for more).
@@ -183,16 +193,8 @@ class SocketServerTest {
   @Test
   void idleWorkersEndAndTheHandlerLetsGoOfWhatItHeldForThem() throws Exception {
     serve(new SocketServer.Limits(4, Duration.ofSeconds(5), Duration.ofMillis(100)));
-    for (int i = 0; i < 10; i++) {
-      try (SocketChannel channel = connect()) {
-        assertInstanceOf(
-            Reply.Guests.class, ask(channel, new Request.ListGuests(Protocol.VERSION)));
-      }
-    }
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (threadsDone.get() == 0 && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
+    listOneByOne(10);
+    awaitAWorkerDone();
     assertTrue(threadsDone.get() >= 1, "no worker ended");
     assertTrue(threadsDone.get() <= 4, "more workers than connections: " + threadsDone.get());
   }
