@@ -56,10 +56,10 @@ public final class CliStartupBenchmark {
       List<String> order = List.of("java Hello", "chaos --version", "chaos list");
       Map<String, Double> medians = new java.util.LinkedHashMap<>();
       for (String name : order) {
-        run(commands.get(name), options, false); // warm the page cache
+        run(commands.get(name), options); // warm the page cache
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
-          times.add(run(commands.get(name), options, false));
+          times.add(run(commands.get(name), options));
         }
         medians.put(name, CreateBenchmark.median(times));
       }
@@ -91,10 +91,10 @@ public final class CliStartupBenchmark {
   }
 
   /** One run's wall time in seconds. */
-  private static double run(List<String> command, String options, boolean logClasses)
+  private static double run(List<String> command, String options)
       throws IOException, InterruptedException {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().put("CHAOS_JAVA_OPTS", options + (logClasses ? " -Xlog:class+load" : ""));
+    builder.environment().put("CHAOS_JAVA_OPTS", options);
     long start = System.nanoTime();
     Process process = builder.start();
     byte[] output = process.getInputStream().readAllBytes();
