@@ -72,7 +72,7 @@ public record SplitDevice(String kind, DomId frontend, int devid, DomId backend)
    * sdX[N]} as SCSI's. Empty when {@code vdev} is none of these.
    */
   public static Optional<Integer> vbdDevid(String vdev) {
-    Matcher m = Pattern.compile("(xvd|hd|sd)([a-z]+)([0-9]*)").matcher(vdev);
+    Matcher m = Pattern.compile("(xvd|hd|sd)([a-z]+)([0-9]{0,3})").matcher(vdev);
     if (!m.matches()) {
       return Optional.empty();
     }
