@@ -75,7 +75,8 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
                 TestGuest.Mode.WAIT,
                 "rig.ip=10.0.0.2/24 rig.disk=xvdb",
                 "vif = [ 'bridge=xenbr0,ip=10.0.0.2' ]",
-                "disk = [ '" + image + ",raw,xvdb,rw' ]"));
+                // xl's keyed form, target last (it takes the rest of the spec).
+                "disk = [ 'format=raw, vdev=xvdb, access=rw, no-discard, target=" + image + "' ]"));
     ConsoleLog console = ConsoleLog.of("e2e-net").sinceNow();
 
     DaemonProcess.Run created = chaos("create", config.toString());
@@ -97,6 +98,8 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
     DaemonProcess.Run disks = chaos("block-list", "e2e-net");
     assertTrue(disks.out().contains("xvdb"), disks.out());
     assertTrue(disks.out().contains("params=" + image), disks.out());
+    String discard = "/local/domain/0/backend/vbd/" + domid + "/51728/discard-enable";
+    assertEquals("0", Command.run(LIMIT, "xenstore-read", discard).orThrow().output().strip());
 
     assertEquals(0, chaos("destroy", "e2e-net").code());
     assertNothingLeft(domid, image);
@@ -130,12 +133,12 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
     assertEquals(0, vif.code(), vif.err());
     assertTrue(vif.out().contains("vif" + domid + ".1"), vif.out());
     console.awaitLineContaining("device added eth1", BOOT);
-    DaemonProcess.Run disk = chaos("block-attach", "e2e-hot", second + ",raw,xvdc,ro");
+    DaemonProcess.Run disk = chaos("block-attach", "e2e-hot", "file:" + second + ",xvdc,ro");
     assertEquals(0, disk.code(), disk.err());
     console.awaitLineContaining("device added xvdc", BOOT);
     assertEquals(1, Dom0Devices.loopDevicesOf(second).size());
 
-    DaemonProcess.Run taken = chaos("block-attach", "e2e-hot", second + ",raw,xvdc,ro");
+    DaemonProcess.Run taken = chaos("block-attach", "e2e-hot", "file:" + second + ",xvdc,ro");
     assertEquals(ExitCodes.EXISTS, taken.code(), taken.err());
 
     assertEquals(0, chaos("network-detach", "e2e-hot", "1").code());

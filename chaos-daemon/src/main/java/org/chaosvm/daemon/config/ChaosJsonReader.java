@@ -95,15 +95,16 @@ public final class ChaosJsonReader {
               file,
               0,
               0,
+              // target= takes the rest of a DISKSPEC: it comes last.
               join(
-                  "target",
-                  vbd.target(),
                   "format",
                   vbd.format(),
                   "vdev",
                   vbd.vdev(),
                   "access",
-                  vbd.access())));
+                  vbd.access(),
+                  "target",
+                  vbd.target())));
     }
     return new GuestConfig(
         name,

@@ -18,7 +18,6 @@ import org.chaosvm.libxc.SplitDevice;
 final class DeviceSpecs {
   private static final List<String> VIF_KEYS =
       List.of("mac", "bridge", "ip", "vifname", "rate", "mtu");
-  private static final List<String> DISK_KEYS = List.of("target", "format", "vdev", "access");
 
   private DeviceSpecs() {}
 
@@ -160,80 +159,87 @@ final class DeviceSpecs {
   }
 
   /**
-   * xl's disk syntax: keyed settings ({@code target=, format=, vdev=, access=}) and positional ones
-   * in the order target, format, vdev, access; or the legacy {@code PREFIX:TARGET,VDEV,ACCESS} form
-   * ({@code phy:/dev/sdb,xvdb,w}).
+   * A disk as xl reads its DISKSPEC ({@link DiskSpecScanner}), then what chaos supports of it: raw
+   * images and block devices served by Dom0's blkback. Anything else that xl would take (a cdrom,
+   * another format, a script, another back end or back-end type, virtio, COLO) is refused naming
+   * the setting.
    */
   static DiskSpec disk(Path file, int line, int column, String spec) throws ConfigException {
-    Map<String, String> settings = new TreeMap<>();
-    List<String> positional = new ArrayList<>();
-    for (String item : items(spec)) {
-      int eq = item.indexOf('=');
-      if (eq > 0 && DISK_KEYS.contains(item.substring(0, eq).trim())) {
-        settings.put(item.substring(0, eq).trim(), item.substring(eq + 1).trim());
-      } else if (eq > 0) {
-        throw new ConfigException(
-            file,
-            line,
-            column,
-            "disk setting '" + item + "' is not supported: use " + String.join(", ", DISK_KEYS));
-      } else {
-        positional.add(item);
-      }
+    DiskSpecScanner.Parsed disk;
+    try {
+      disk = DiskSpecScanner.scan(spec);
+    } catch (DiskSpecScanner.SyntaxError e) {
+      throw new ConfigException(file, line, column, "disk '" + spec + "': " + e.getMessage());
     }
-    List<String> order =
-        positional.size() == 3 && positional.get(0).contains(":")
-            ? List.of("target", "vdev", "access")
-            : DISK_KEYS;
-    if (positional.size() > order.size()) {
+    Optional<String> unsupported = unsupported(disk);
+    if (unsupported.isPresent()) {
+      throw new ConfigException(file, line, column, "disk '" + spec + "': " + unsupported.get());
+    }
+    if (disk.target.isEmpty()) {
       throw new ConfigException(
           file,
           line,
           column,
-          "disk '" + spec + "' has more than " + order.size() + " positional settings");
+          "disk '" + spec + "' names no target (an image file or a block device)");
     }
-    for (int i = 0; i < positional.size(); i++) {
-      if (settings.put(order.get(i), positional.get(i)) != null) {
-        throw new ConfigException(file, line, column, "disk sets '" + order.get(i) + "' twice");
-      }
-    }
-    String target = settings.get("target");
-    String vdev = settings.get("vdev");
-    if (target == null || target.isEmpty()) {
+    if (SplitDevice.vbdDevid(disk.vdev).isEmpty()) {
       throw new ConfigException(
           file,
           line,
           column,
-          "disk '" + spec + "' names no target (the image file or phy:/dev/...)");
+          "disk '" + spec + "': vdev '" + disk.vdev + "' is not a disk name such as xvda or hda");
     }
-    if (vdev == null || SplitDevice.vbdDevid(vdev).isEmpty()) {
-      throw new ConfigException(
-          file,
-          line,
-          column,
-          "disk '"
-              + spec
-              + "' needs a vdev such as xvda, not "
-              + (vdev == null ? "none" : "'" + vdev + "'"));
+    String target = disk.target.startsWith("/") ? disk.target : "/dev/" + disk.target;
+    return new DiskSpec(
+        target,
+        disk.vdev,
+        disk.writable,
+        disk.discard == null ? disk.writable : disk.discard,
+        disk.trusted == null || disk.trusted,
+        disk.directIoSafe);
+  }
+
+  /** What xl takes and chaos does not, named as the spec gave it, and why; empty if none. */
+  private static Optional<String> unsupported(DiskSpecScanner.Parsed disk) {
+    if (disk.cdrom) {
+      return Optional.of(
+          "a cdrom (cdrom, devtype=cdrom or VDEV:cdrom) is not supported: chaos attaches disks");
     }
-    String format = settings.getOrDefault("format", "raw").toLowerCase(Locale.ROOT);
-    if (!format.equals("raw")) {
-      throw new ConfigException(
-          file,
-          line,
-          column,
-          "disk format '" + format + "' is not supported: chaos attaches raw disks");
+    if (!disk.format.equals("raw")) {
+      return Optional.of(
+          "format "
+              + (disk.formatPrefix != null ? disk.formatPrefix : "'" + disk.format + "'")
+              + " is not supported: chaos attaches raw images and block devices");
     }
-    String access = settings.getOrDefault("access", "rw").toLowerCase(Locale.ROOT);
-    boolean writable;
-    switch (access) {
-      case "rw", "w" -> writable = true;
-      case "ro", "r" -> writable = false;
-      default ->
-          throw new ConfigException(
-              file, line, column, "disk access '" + access + "' is not r, ro, w or rw");
+    if (disk.script != null) {
+      return Optional.of(
+          (disk.scriptPrefix != null
+                  ? "the prefix " + disk.scriptPrefix + " (script " + disk.script + ")"
+                  : "script=" + disk.script)
+              + " is not supported: chaos runs no block script");
     }
-    return new DiskSpec(target, format, vdev, writable);
+    if (disk.backendType != null && !disk.backendType.equals("phy")) {
+      return Optional.of(
+          "backendtype="
+              + disk.backendType
+              + " is not supported: chaos's disks are served by Dom0's blkback (phy)");
+    }
+    if (disk.backend != null
+        && !disk.backend.isEmpty()
+        && !disk.backend.equals("0")
+        && !disk.backend.equals("Domain-0")) {
+      return Optional.of(
+          "backend=" + disk.backend + " is not supported: chaos's back ends run in Domain-0");
+    }
+    if ("virtio".equals(disk.specification)) {
+      return Optional.of("specification=virtio is not supported: chaos's disks are Xen PV disks");
+    }
+    if (Boolean.TRUE.equals(disk.colo) || !disk.coloSettings.isEmpty()) {
+      return Optional.of(
+          (disk.coloSettings.isEmpty() ? "colo" : disk.coloSettings.get(0))
+              + " is not supported: chaos has no COLO replication");
+    }
+    return Optional.empty();
   }
 
   private static List<String> items(String spec) {

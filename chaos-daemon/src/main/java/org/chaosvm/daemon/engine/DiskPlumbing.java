@@ -18,19 +18,12 @@ import org.chaosvm.protocol.ErrorCode;
  */
 final class DiskPlumbing {
   /**
-   * What backs a disk: a block device ({@code phy:}, or a path that is one) or an image file
-   * ({@code file:}, or any other path).
+   * What backs a disk: a block device, if the path is one, else an image file (xl's deprecated
+   * {@code phy:} and {@code file:} prefixes say nothing: xl ignores them too).
    */
   record Target(Path path, boolean blockDevice) {
     static Target of(DiskSpec disk) {
-      String target = disk.target();
-      if (target.startsWith("phy:")) {
-        return new Target(Path.of(target.substring(4)), true);
-      }
-      if (target.startsWith("file:")) {
-        return new Target(Path.of(target.substring(5)), false);
-      }
-      Path path = Path.of(target);
+      Path path = Path.of(disk.target());
       return new Target(path, BlockDevices.physicalDevice(path).isPresent());
     }
   }

@@ -207,11 +207,16 @@ final class XenStoreDevices implements DeviceBackend {
         backend.put("removable", "0");
         backend.put("bootable", "1");
         backend.put("device-type", "disk");
+        backend.put("discard-enable", disk.discard() ? "1" : "0");
+        if (disk.directIoSafe()) {
+          backend.put("direct-io-safe", "1");
+        }
         backend.put("physical-device-path", bound.path().toString());
         backend.put("physical-device", bound.majorMinor());
         Map<String, String> frontend = new LinkedHashMap<>();
         frontend.put("virtual-device", Integer.toString(devid));
         frontend.put("device-type", "disk");
+        frontend.put("trusted", disk.trusted() ? "1" : "0");
         xs.inTransaction(
             t -> {
               device.write(xs, t, backend, frontend);

@@ -30,7 +30,7 @@ class ChaosJsonReaderTest {
     assertEquals("-v", guest.cmdline());
     assertTrue(guest.paused());
     assertEquals(Optional.of("xenbr0"), guest.vifs().get(0).bridge());
-    assertEquals(new DiskSpec("/srv/d.img", "raw", "xvda", false), guest.disks().get(0));
+    assertEquals(DiskSpec.of("/srv/d.img", "xvda", false), guest.disks().get(0));
   }
 
   @Test

@@ -66,8 +66,8 @@ class XlConfigReaderTest {
     assertEquals(2, guest.vifs().size());
     assertEquals(Optional.of("00:16:3e:00:00:01"), guest.vifs().get(0).mac());
     assertEquals(Optional.of("10.0.0.2"), guest.vifs().get(0).ip());
-    assertEquals(new DiskSpec("/srv/web1.img", "raw", "xvda", true), guest.disks().get(0));
-    assertEquals(new DiskSpec("phy:/dev/sdb", "raw", "xvdb", false), guest.disks().get(1));
+    assertEquals(DiskSpec.of("/srv/web1.img", "xvda", true), guest.disks().get(0));
+    assertEquals(DiskSpec.of("/dev/sdb", "xvdb", false), guest.disks().get(1));
     assertFalse(guest.paused());
   }
 
@@ -201,7 +201,7 @@ class XlConfigReaderTest {
     assertTrue(
         failure("name=\"a\"\nkernel=\"/k\"\ndisk=['/a.img,raw']")
             .problem()
-            .contains("needs a vdev"));
+            .contains("no vdev specified"));
     assertEquals(3, failure("name=\"a\"\nkernel=\"/k\"\ndisk=['/a.img,raw,xvda,x']").line());
   }
 
@@ -242,7 +242,7 @@ class XlConfigReaderTest {
                 GuestConfigs.parse(
                     FILE,
                     "name=\"a\"\nkernel=\"/k\"\n"
-                        + "disk=['/a.img,raw,xvdb,rw', 'target=/b.img,vdev=xvdb']"));
+                        + "disk=['/a.img,raw,xvdb,rw', 'vdev=xvdb,target=/b.img']"));
     assertTrue(disks.getMessage().contains("two disks are attached as xvdb"), disks.getMessage());
     ConfigException macs =
         assertThrows(
@@ -261,10 +261,10 @@ class XlConfigReaderTest {
     assertEquals(Optional.of("br1"), vif.bridge());
     assertEquals(VifSpec.DEFAULT_BRIDGE, GuestConfigs.vif("network-attach", "").bridgeOrDefault());
     DiskSpec disk = GuestConfigs.disk("block-attach", "/a.img,raw,xvdc,ro");
-    assertEquals(new DiskSpec("/a.img", "raw", "xvdc", false), disk);
+    assertEquals(DiskSpec.of("/a.img", "xvdc", false), disk);
     assertTrue(
         assertThrows(ConfigException.class, () -> GuestConfigs.disk("block-attach", "/a.img"))
             .getMessage()
-            .startsWith("block-attach: disk '/a.img' needs a vdev"));
+            .startsWith("block-attach: disk '/a.img': no vdev specified"));
   }
 }
