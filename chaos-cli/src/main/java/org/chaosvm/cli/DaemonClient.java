@@ -60,11 +60,20 @@ final class DaemonClient {
     }
     try (channel;
         InputStream in = new BufferedInputStream(Channels.newInputStream(channel))) {
-      Codec.write(Channels.newOutputStream(channel), request);
+      // A daemon serving all it may answers BUSY and closes without reading the request: the
+      // write may then fail (EPIPE) with the reply already waiting to be read.
+      IOException writeFailure = null;
+      try {
+        Codec.write(Channels.newOutputStream(channel), request);
+      } catch (IOException e) {
+        writeFailure = e;
+      }
       Optional<byte[]> line = Codec.readLine(in);
       if (line.isEmpty()) {
         throw new Unreachable(
-            "chaos-daemon at " + socket + " closed the connection without a reply");
+            writeFailure != null
+                ? "lost chaos-daemon at " + socket + ": " + writeFailure.getMessage()
+                : "chaos-daemon at " + socket + " closed the connection without a reply");
       }
       return Codec.decodeReply(line.get());
     } catch (IOException e) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.chaosvm.protocol.ErrorCode;
+import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
 import org.chaosvm.protocol.Request;
 import org.chaosvm.protocol.Samples;
@@ -107,6 +108,18 @@ class ChaosCommandTest {
     Run run = chaos("list");
     assertEquals(ExitCodes.DAEMON_UNREACHABLE, run.code());
     assertTrue(run.err().contains("is it running? (or use --direct)"), run.err());
+  }
+
+  @Test
+  void aDaemonThatRefusesBeforeReadingTheRequestIsBusyNotLost() throws Exception {
+    // A config of 1 MiB outgrows the socket's buffer: the write fails (EPIPE) once the
+    // stand-in has answered and closed, and the reply is read all the same.
+    Path config = dir.resolve("big.cfg");
+    Files.writeString(config, "#".repeat((int) Protocol.MAX_CONFIG_BYTES - 1) + "\n");
+    daemon.refuseUnread(new Reply.Error(ErrorCode.BUSY, "too many at once"));
+    Run run = chaos("create", config.toString());
+    assertEquals(ExitCodes.BUSY, run.code(), run.err());
+    assertEquals("chaos: too many at once\n", run.err());
   }
 
   @Test

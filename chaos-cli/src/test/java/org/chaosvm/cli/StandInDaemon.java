@@ -31,6 +31,7 @@ final class StandInDaemon implements AutoCloseable {
   private final ServerSocketChannel server;
   private final Thread thread;
   private volatile Function<Request, Reply> answer;
+  private volatile Reply refusal;
 
   StandInDaemon(Path dir, Function<Request, Reply> answer) throws IOException {
     this.socket = dir.resolve("stand-in.sock");
@@ -47,11 +48,23 @@ final class StandInDaemon implements AutoCloseable {
     this.answer = answer;
   }
 
+  /**
+   * From now on, each connection gets {@code reply} at once and is closed without its request being
+   * read, as chaos-daemon refuses a connection beyond its limit.
+   */
+  void refuseUnread(Reply reply) {
+    this.refusal = reply;
+  }
+
   private void serve() {
     while (server.isOpen()) {
       try (SocketChannel client = server.accept();
           InputStream in = new BufferedInputStream(Channels.newInputStream(client));
           OutputStream out = Channels.newOutputStream(client)) {
+        if (refusal != null) {
+          Codec.write(out, refusal);
+          continue;
+        }
         Optional<byte[]> line;
         while ((line = Codec.readLine(in)).isPresent()) {
           Request request;
