@@ -1,14 +1,12 @@
 package org.chaosvm.daemon.config;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chaosvm.libxc.NetInterfaces;
@@ -16,46 +14,69 @@ import org.chaosvm.libxc.SplitDevice;
 
 /** xl's device strings: {@code vif} ("key=value,...") and {@code disk} (positional or keyed). */
 final class DeviceSpecs {
+  /** xl's vif keys chaos takes, in xl's order. */
   private static final List<String> VIF_KEYS =
-      List.of("mac", "bridge", "ip", "vifname", "rate", "mtu");
+      List.of("type", "mac", "bridge", "ip", "vifname", "rate", "mtu");
+
+  /** xl's vif keys chaos does not support, and why. */
+  private static final Map<String, String> VIF_UNSUPPORTED =
+      Map.of(
+          "netdev", "chaos runs no vif-route script",
+          "gatewaydev", "chaos runs no vif-route script",
+          "script", "chaos runs no hotplug script: the daemon plumbs the vif itself",
+          "backend", "chaos's back ends run in Domain-0",
+          "model", "chaos's guests are PV: there is no emulated card",
+          "accel", "xl does not support it either",
+          "devid", "chaos numbers vifs by their place in the list",
+          "forwarddev", "chaos has no COLO replication");
 
   private DeviceSpecs() {}
 
+  /**
+   * A vif as xl reads it ({@code parse_nic_config} of Xen 4.17's xl): comma-separated {@code
+   * key=value} settings and the flags {@code trusted} and {@code untrusted}; empty items are
+   * skipped, spaces before an item too; a key given twice takes the last value, as in xl. What xl
+   * takes and chaos does not support is refused, naming the setting.
+   */
   static VifSpec vif(Path file, int line, int column, String spec) throws ConfigException {
-    Map<String, String> settings = new TreeMap<>();
-    for (String item : items(spec)) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    boolean trusted = true;
+    for (String item : spec.split(",")) {
+      item = item.replaceFirst("^ +", "");
+      if (item.isEmpty()) {
+        continue;
+      }
+      if (item.equals("trusted") || item.equals("untrusted")) {
+        trusted = item.equals("trusted");
+        continue;
+      }
       int eq = item.indexOf('=');
-      String key = eq < 0 ? item : item.substring(0, eq).trim();
+      String key = eq < 0 ? item : item.substring(0, eq);
+      String why =
+          key.startsWith("colo_") ? "chaos has no COLO replication" : VIF_UNSUPPORTED.get(key);
+      if (eq > 0 && why != null) {
+        throw new ConfigException(
+            file, line, column, "vif '" + spec + "': " + item + " is not supported: " + why);
+      }
       if (eq < 0 || !VIF_KEYS.contains(key)) {
         throw new ConfigException(
-            file,
-            line,
-            column,
-            "vif setting '"
-                + item
-                + "' is not supported: use "
-                + String.join(", ", VIF_KEYS)
-                + " (as key=value)");
+            file, line, column, "vif '" + spec + "': unrecognized argument '" + item + "'");
       }
-      if (settings.put(key, item.substring(eq + 1).trim()) != null) {
-        throw new ConfigException(file, line, column, "vif sets '" + key + "' twice");
-      }
+      settings.put(key, item.substring(eq + 1));
     }
-    Optional<String> mac =
-        Optional.ofNullable(settings.get("mac")).map(m -> m.toLowerCase(Locale.ROOT));
-    if (mac.isPresent() && !mac.get().matches("[0-9a-f]{2}(:[0-9a-f]{2}){5}")) {
+    String type = settings.getOrDefault("type", "vif");
+    if (!type.equals("vif")) {
       throw new ConfigException(
           file,
           line,
           column,
-          "vif mac '" + mac.get() + "' is not a MAC address such as 00:16:3e:12:34:56");
+          type.equals("ioemu")
+              ? "vif '" + spec + "': type=ioemu is not supported: chaos's guests are PV"
+              : "vif '" + spec + "': invalid parameter 'type'");
     }
-    if (mac.isPresent() && (Integer.parseInt(mac.get().substring(0, 2), 16) & 1) != 0) {
-      throw new ConfigException(
-          file,
-          line,
-          column,
-          "vif mac '" + mac.get() + "' is a multicast address: an interface needs a unicast one");
+    Optional<String> mac = Optional.empty();
+    if (settings.containsKey("mac")) {
+      mac = Optional.of(mac(file, line, column, spec, settings.get("mac")));
     }
     Optional<String> vifname = Optional.ofNullable(settings.get("vifname"));
     if (vifname.isPresent() && !NetInterfaces.validName(vifname.get())) {
@@ -78,64 +99,70 @@ final class DeviceSpecs {
     }
     Optional<Integer> mtu = Optional.empty();
     if (settings.containsKey("mtu")) {
-      try {
-        mtu = Optional.of(Integer.parseInt(settings.get("mtu")));
-      } catch (NumberFormatException e) {
-        throw new ConfigException(
-            file, line, column, "vif mtu '" + settings.get("mtu") + "' is not a number");
-      }
-      if (mtu.get() < 68 || mtu.get() > 65535) {
-        throw new ConfigException(
-            file, line, column, "vif mtu " + mtu.get() + " is not between 68 and 65535");
-      }
+      mtu = Optional.of(mtu(file, line, column, settings.get("mtu")));
     }
-    return new VifSpec(mac, bridge, Optional.ofNullable(settings.get("ip")), vifname, rate, mtu);
+    return new VifSpec(
+        mac, bridge, Optional.ofNullable(settings.get("ip")), vifname, rate, mtu, trusted);
   }
 
-  private static final Pattern RATE =
-      Pattern.compile("([0-9]+)([KMG]?)([Bb])/s(?:@([0-9]+)(s|ms|us))?");
-
   /**
-   * xl's rate: {@code AMOUNT[K|M|G](B|b)/s[@INTERVAL(s|ms|us)]}, B bytes and b bits, the prefixes
-   * decimal, the interval 50 ms when not given; as netback takes it, bytes per interval.
+   * xl's MAC: six hexadecimal numbers up to ff, each ended by one character of any kind (what
+   * follows the sixth is not read, as in xl); written back as six two-digit groups. chaos also
+   * refuses a multicast address, which no interface can have.
    */
-  static VifSpec.Rate rate(Path file, int line, int column, String text) throws ConfigException {
-    Matcher m = RATE.matcher(text);
-    if (!m.matches()) {
-      throw new ConfigException(
-          file, line, column, "vif rate '" + text + "' is not a rate such as 10Mb/s or 5MB/s@20ms");
-    }
-    try {
-      long amount = Long.parseLong(m.group(1));
-      long scale =
-          switch (m.group(2)) {
-            case "K" -> 1_000L;
-            case "M" -> 1_000_000L;
-            case "G" -> 1_000_000_000L;
-            default -> 1L;
-          };
-      long bytesPerSecond = Math.multiplyExact(amount, scale);
-      if (m.group(3).equals("b")) {
-        bytesPerSecond /= 8;
+  private static String mac(Path file, int line, int column, String spec, String text)
+      throws ConfigException {
+    int[] bytes = new int[6];
+    int at = 0;
+    for (int i = 0; i < 6; i++) {
+      int start = at;
+      while (at < text.length() && Character.digit(text.charAt(at), 16) >= 0 && at - start < 3) {
+        at++;
       }
-      long interval = 50_000;
-      if (m.group(4) != null) {
-        long number = Long.parseLong(m.group(4));
-        interval =
-            switch (m.group(5)) {
-              case "s" -> Math.multiplyExact(number, 1_000_000L);
-              case "ms" -> Math.multiplyExact(number, 1_000L);
-              default -> number;
-            };
-      }
-      if (bytesPerSecond == 0 || interval == 0 || interval > 0xffffffffL) {
+      if (at == start || Integer.parseInt(text.substring(start, at), 16) > 255) {
         throw new ConfigException(
-            file, line, column, "vif rate '" + text + "' gives no bytes or no interval");
+            file,
+            line,
+            column,
+            "vif mac '" + text + "' is not a MAC address such as 00:16:3e:12:34:56");
       }
-      long perInterval = Math.multiplyExact(bytesPerSecond, interval) / 1_000_000L;
-      return new VifSpec.Rate(Math.max(1, perInterval), interval, text);
-    } catch (NumberFormatException | ArithmeticException e) {
-      throw new ConfigException(file, line, column, "vif rate '" + text + "' is too large");
+      bytes[i] = Integer.parseInt(text.substring(start, at), 16);
+      at++;
+    }
+    String mac =
+        String.format(
+            "%02x:%02x:%02x:%02x:%02x:%02x",
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5]);
+    if ((bytes[0] & 1) != 0) {
+      throw new ConfigException(
+          file,
+          line,
+          column,
+          "vif mac '" + text + "' is a multicast address: an interface needs a unicast one");
+    }
+    return mac;
+  }
+
+  /** xl's number ({@code strtoul}, base 10: the leading digits), then chaos's range. */
+  private static int mtu(Path file, int line, int column, String text) throws ConfigException {
+    Matcher digits = Pattern.compile("^\\s*\\+?([0-9]+)").matcher(text);
+    if (!digits.find()) {
+      throw new ConfigException(file, line, column, "vif mtu '" + text + "' is not a number");
+    }
+    String number = digits.group(1).replaceFirst("^0+(?=.)", "");
+    if (number.length() > 5 || Integer.parseInt(number) < 68 || Integer.parseInt(number) > 65535) {
+      throw new ConfigException(
+          file, line, column, "vif mtu " + number + " is not between 68 and 65535");
+    }
+    return Integer.parseInt(number);
+  }
+
+  /** A vif's {@code rate=}, as xl reads it ({@link VifRate}). */
+  static VifSpec.Rate rate(Path file, int line, int column, String text) throws ConfigException {
+    try {
+      return VifRate.parse(text);
+    } catch (VifRate.RateError e) {
+      throw new ConfigException(file, line, column, "vif rate: " + e.getMessage());
     }
   }
 
@@ -240,15 +267,5 @@ final class DeviceSpecs {
               + " is not supported: chaos has no COLO replication");
     }
     return Optional.empty();
-  }
-
-  private static List<String> items(String spec) {
-    List<String> items = new ArrayList<>();
-    for (String item : spec.split(",")) {
-      if (!item.isBlank()) {
-        items.add(item.trim());
-      }
-    }
-    return items;
   }
 }

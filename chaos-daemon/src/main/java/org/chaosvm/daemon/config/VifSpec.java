@@ -8,6 +8,7 @@ import java.util.Optional;
  *
  * @param ip the guest's address(es), as xl passes them on (chaos writes them to the back end for
  *     the record; the guest configures its own address)
+ * @param trusted whether the guest's front end may trust the back end (xl's default: yes)
  */
 public record VifSpec(
     Optional<String> mac,
@@ -15,7 +16,8 @@ public record VifSpec(
     Optional<String> ip,
     Optional<String> vifname,
     Optional<Rate> rate,
-    Optional<Integer> mtu) {
+    Optional<Integer> mtu,
+    boolean trusted) {
   /** xl's bridge when a vif names none. */
   public static final String DEFAULT_BRIDGE = "xenbr0";
 

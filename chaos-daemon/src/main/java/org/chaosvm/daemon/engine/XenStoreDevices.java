@@ -176,6 +176,7 @@ final class XenStoreDevices implements DeviceBackend {
     backend.put("vifname", vif.vifname().orElse(netbackName(device)));
     frontend.put("mac", mac);
     vif.mtu().ifPresent(mtu -> frontend.put("mtu", Integer.toString(mtu)));
+    frontend.put("trusted", vif.trusted() ? "1" : "0");
   }
 
   private static String netbackName(SplitDevice device) {
