@@ -44,14 +44,8 @@ final class VifRate {
   }
 
   private static long bytesPerSecond(String amount) throws RateError {
-    if (!AMOUNT.matcher(amount).matches()) {
-      throw new RateError("invalid rate", amount);
-    }
-    Number number = Number.parse(amount);
+    Number number = Number.checked(amount, AMOUNT, "invalid rate", "rate overflow");
     long value = number.value();
-    if (value == 0 || value > UINT32_MAX) {
-      throw new RateError("rate overflow", amount);
-    }
     String after = amount.substring(number.end());
     value *=
         switch (after.charAt(0)) {
@@ -67,14 +61,13 @@ final class VifRate {
   }
 
   private static long intervalMicros(String interval) throws RateError {
-    if (!INTERVAL.matcher(interval).matches()) {
-      throw new RateError("invalid replenishment interval", interval);
-    }
-    Number number = Number.parse(interval);
+    Number number =
+        Number.checked(
+            interval,
+            INTERVAL,
+            "invalid replenishment interval",
+            "replenishment interval overflow");
     long value = number.value();
-    if (value == 0 || value > UINT32_MAX) {
-      throw new RateError("replenishment interval overflow", interval);
-    }
     String unit = interval.substring(number.end());
     if (unit.isEmpty() || unit.charAt(0) == 's') {
       value *= 1_000_000L;
@@ -92,6 +85,19 @@ final class VifRate {
    * else decimal; {@link Long#MAX_VALUE} stands for any value too large to matter here.
    */
   private record Number(long value, int end) {
+    /** The number at the start of {@code text}, which must match {@code form}: 1 to 2^32-1. */
+    static Number checked(String text, Pattern form, String invalid, String overflow)
+        throws RateError {
+      if (!form.matcher(text).matches()) {
+        throw new RateError(invalid, text);
+      }
+      Number number = parse(text);
+      if (number.value() == 0 || number.value() > UINT32_MAX) {
+        throw new RateError(overflow, text);
+      }
+      return number;
+    }
+
     static Number parse(String s) {
       boolean octal = s.length() > 1 && s.charAt(0) == '0';
       int radix = octal ? 8 : 10;
