@@ -76,8 +76,12 @@ final class DomainDiscovery {
    * it may be a guest. False for such a domain, which is not to be listed.
    */
   boolean learn(DomId domid, UUID handle, boolean adopt) {
+    return learn(domid, handle, adopt, DomainLayout.state(handles.xs(), domid));
+  }
+
+  /** {@link #learn(DomId, UUID, boolean)} given the domain's {@code chaos/state}, read already. */
+  boolean learn(DomId domid, UUID handle, boolean adopt, Optional<String> state) {
     var xs = handles.xs();
-    Optional<String> state = DomainLayout.state(xs, domid);
     boolean guest = state.filter(DomainLayout.STATE_RUNNING::equals).isPresent();
     if (state.isPresent() && !guest) {
       return false;

@@ -468,7 +468,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             domid, DomainLayout.uuid(handles.xs(), domid).or(() -> Optional.of(info.handle())));
         continue;
       }
-      discovery.learn(domid, info.handle(), true);
+      discovery.learn(domid, info.handle(), true, state);
     }
   }
 
