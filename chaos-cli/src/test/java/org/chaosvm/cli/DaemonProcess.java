@@ -63,11 +63,16 @@ final class DaemonProcess {
     return this;
   }
 
-  /** A command line that runs {@code mainClass} of this build in a JVM of its own. */
+  /**
+   * A command line that runs {@code mainClass} of this build in a JVM of its own. Its code is
+   * compiled by C1 alone: a test's process lives a minute or two, too short for C2's compiles to
+   * pay back the CPU they take on the rig's Dom0 (one vCPU, under TCG).
+   */
   static List<String> java(String mainClass) {
     return new ArrayList<>(
         List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-XX:TieredStopAtLevel=1",
             "-cp",
             System.getProperty("java.class.path"),
             mainClass));

@@ -15,6 +15,7 @@ import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenStore;
 import org.chaosvm.rig.TestGuest;
+import org.chaosvm.rig.Unikernel;
 import org.chaosvm.rig.Xl;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -45,9 +46,11 @@ class DaemonRestartE2ETest {
 
   @Test
   void daemonKilledMidCreateIsRestartedAdoptsItsGuestAndLeavesNoOrphan() throws Exception {
-    DaemonProcess first = new DaemonProcess(dir).start("256x1=1");
+    // The survivor is the noop unikernel, from the pool; the victim a Linux guest, whose shell is
+    // made for it.
+    DaemonProcess first = new DaemonProcess(dir).start("1x1=1");
     daemons.add(first);
-    Path survivor = TestGuest.writeXlConfig(dir, "survivor", TestGuest.Mode.WAIT);
+    Path survivor = Unikernel.writeXlConfig(dir, "survivor", Unikernel.Mode.NOOP);
     // The victim's kernel is a copy the daemon has not cached yet: its build then decompresses it,
     // which leaves seconds to kill the daemon in (a cached kernel's build takes well under one).
     Path kernel = Files.copy(TestGuest.kernel(), dir.resolve("vmlinuz-uncached"));
@@ -68,7 +71,7 @@ class DaemonRestartE2ETest {
     assertTrue(
         domainInState("building").isPresent(), "the kill left no half-built domain to clean");
 
-    DaemonProcess second = new DaemonProcess(dir).start("256x1=1");
+    DaemonProcess second = new DaemonProcess(dir).start("1x1=1");
     daemons.add(second);
     String log = second.logText();
     assertTrue(log.contains("adopted survivor"), log);
