@@ -24,7 +24,17 @@ public final class Chaos implements Runnable {
    */
   private static final Map<String, Class<?>> COMMANDS = new LinkedHashMap<>();
 
+  /**
+   * picocli's property naming built-in converters not to register. Its java.time and java.sql
+   * converters are registered by reflection, some 100 classes at every start; no option of chaos
+   * has such a type.
+   */
+  private static final String CONVERTERS_EXCLUDES = "picocli.converters.excludes";
+
   static {
+    if (System.getProperty(CONVERTERS_EXCLUDES) == null) {
+      System.setProperty(CONVERTERS_EXCLUDES, "java\\.time\\..*|java\\.sql\\..*");
+    }
     COMMANDS.put("create", CreateCommand.class);
     COMMANDS.put("destroy", DestroyCommand.class);
     COMMANDS.put("shutdown", ShutdownCommand.class);

@@ -189,6 +189,22 @@ class ChaosCommandTest {
         List.copyOf(Chaos.commandLine("list", "--json").getSubcommands().keySet()));
   }
 
+  /** Their converters are left out at start (Chaos.CONVERTERS_EXCLUDES): no option may need one. */
+  @Test
+  void noOptionHasAJavaTimeOrJavaSqlType() {
+    List<String> types = new ArrayList<>();
+    Chaos.commandLine()
+        .getSubcommands()
+        .forEach(
+            (name, sub) ->
+                sub.getCommandSpec()
+                    .args()
+                    .forEach(arg -> types.add(name + " " + arg.type().getName())));
+    assertTrue(types.size() > 17, types.toString());
+    types.forEach(
+        type -> assertFalse(type.contains(" java.time.") || type.contains(" java.sql."), type));
+  }
+
   @Test
   void theVersionIsPrinted() {
     Run run = chaos("--version");
