@@ -25,14 +25,19 @@ final class DiskSpecScanner {
     String specification;
     String script;
 
-    /** The deprecated prefix that gave {@link #script} or {@link #format}, if one did. */
+    /** The deprecated prefix that gave {@link #script}, if one did ({@code iscsi:}, ...). */
     String scriptPrefix;
 
+    /** The deprecated prefix that gave {@link #format}, if one did ({@code qcow2:}, ...). */
     String formatPrefix;
+
     boolean directIoSafe;
+
+    /** Null when not given: xl's default depends on {@link #writable}. */
     Boolean discard;
-    Boolean colo;
-    Boolean trusted;
+
+    boolean colo;
+    boolean trusted = true;
 
     /** COLO's keyed settings ({@code colo-host=...}), as written. */
     final List<String> coloSettings = new ArrayList<>();
@@ -94,21 +99,21 @@ final class DiskSpecScanner {
       return 1; // whitespace before a parameter is ignored
     }
     String rest = s.substring(at);
-    // The rules in libxlu_disk_l.l's order, each with the length it matches (-1: no match).
+    // The rules in libxlu_disk_l.l's order, each with the length it matches (-1: no match); of
+    // two matches of one length, the first rule's wins.
     int best = -1;
     int bestLength = -1;
-    int[] lengths = new int[RULES];
     for (int rule = 0; rule < RULES; rule++) {
-      lengths[rule] = match(rule, rest);
-      if (lengths[rule] > bestLength) {
+      int length = match(rule, rest);
+      if (length > bestLength) {
         best = rule;
-        bestLength = lengths[rule];
+        bestLength = length;
       }
     }
-    if (best < 0 || bestLength == 0) {
+    if (best < 0) {
       throw new SyntaxError("bad disk syntax", rest);
     }
-    return act(best, rest);
+    return act(best, rest, bestLength);
   }
 
   // Keyed settings whose value runs to the next comma, in the scanner's order.
@@ -256,12 +261,15 @@ final class DiskSpecScanner {
     return text.endsWith(",") ? text.substring(0, text.length() - 1) : text;
   }
 
-  /** Acts on the token {@code rule} matched at the start of {@code rest}; its length. */
-  private int act(int rule, String rest) throws SyntaxError {
+  /**
+   * Acts on the token {@code rule} matched, {@code length} characters at the start of {@code rest}
+   * (its trailing context included); returns how many characters it took.
+   */
+  private int act(int rule, String rest, int length) throws SyntaxError {
     switch (rule) {
       case TARGET -> {
         saveTarget(stripComma(rest.substring("target=".length())));
-        return rest.length();
+        return length;
       }
       case PREFIX -> {
         String word = knownPrefix(rest).orElseThrow();
@@ -271,29 +279,22 @@ final class DiskSpecScanner {
       case UNKNOWN_PREFIX -> {
         throw new SyntaxError("unknown deprecated disk prefix", rest);
       }
-      case UNKNOWN_KEY -> {
-        int length = unknownKey(rest);
-        throw new SyntaxError("unknown parameter", rest.substring(0, length));
-      }
+      case UNKNOWN_KEY -> throw new SyntaxError("unknown parameter", rest.substring(0, length));
       case POSITIONAL -> {
-        int length = positionalLength(rest);
         positional(stripComma(rest.substring(0, length)));
         return length;
       }
-      default -> {
-        int keyed = longest(rest, KEYS, true);
-        int flag = longest(rest, FLAGS, false);
-        // A keyed setting and a flag never tie: a key's match holds its '='.
-        int length = Math.max(keyed, flag);
+      case KEYED -> {
         String text = stripComma(rest.substring(0, length));
-        if (keyed >= flag) {
-          int eq = text.indexOf('=');
-          keyed(text.substring(0, eq), text.substring(eq + 1), text);
-        } else {
-          flag(text);
-        }
+        int eq = text.indexOf('=');
+        keyed(text.substring(0, eq), text.substring(eq + 1), text);
         return length;
       }
+      case FLAG -> {
+        flag(stripComma(rest.substring(0, length)));
+        return length;
+      }
+      default -> throw new IllegalArgumentException("rule " + rule);
     }
   }
 
