@@ -76,7 +76,7 @@ final class DeviceSpecs {
     }
     Optional<String> mac = Optional.empty();
     if (settings.containsKey("mac")) {
-      mac = Optional.of(mac(file, line, column, spec, settings.get("mac")));
+      mac = Optional.of(mac(file, line, column, settings.get("mac")));
     }
     Optional<String> vifname = Optional.ofNullable(settings.get("vifname"));
     if (vifname.isPresent() && !NetInterfaces.validName(vifname.get())) {
@@ -110,8 +110,7 @@ final class DeviceSpecs {
    * follows the sixth is not read, as in xl); written back as six two-digit groups. chaos also
    * refuses a multicast address, which no interface can have.
    */
-  private static String mac(Path file, int line, int column, String spec, String text)
-      throws ConfigException {
+  private static String mac(Path file, int line, int column, String text) throws ConfigException {
     int[] bytes = new int[6];
     int at = 0;
     for (int i = 0; i < 6; i++) {
@@ -119,14 +118,14 @@ final class DeviceSpecs {
       while (at < text.length() && Character.digit(text.charAt(at), 16) >= 0 && at - start < 3) {
         at++;
       }
-      if (at == start || Integer.parseInt(text.substring(start, at), 16) > 255) {
+      bytes[i] = at == start ? 256 : Integer.parseInt(text.substring(start, at), 16);
+      if (bytes[i] > 255) {
         throw new ConfigException(
             file,
             line,
             column,
             "vif mac '" + text + "' is not a MAC address such as 00:16:3e:12:34:56");
       }
-      bytes[i] = Integer.parseInt(text.substring(start, at), 16);
       at++;
     }
     String mac =
@@ -150,11 +149,12 @@ final class DeviceSpecs {
       throw new ConfigException(file, line, column, "vif mtu '" + text + "' is not a number");
     }
     String number = digits.group(1).replaceFirst("^0+(?=.)", "");
-    if (number.length() > 5 || Integer.parseInt(number) < 68 || Integer.parseInt(number) > 65535) {
+    int mtu = number.length() > 5 ? Integer.MAX_VALUE : Integer.parseInt(number);
+    if (mtu < 68 || mtu > 65535) {
       throw new ConfigException(
           file, line, column, "vif mtu " + number + " is not between 68 and 65535");
     }
-    return Integer.parseInt(number);
+    return mtu;
   }
 
   /** A vif's {@code rate=}, as xl reads it ({@link VifRate}). */
@@ -222,7 +222,7 @@ final class DeviceSpecs {
         disk.vdev,
         disk.writable,
         disk.discard == null ? disk.writable : disk.discard,
-        disk.trusted == null || disk.trusted,
+        disk.trusted,
         disk.directIoSafe);
   }
 
@@ -261,7 +261,7 @@ final class DeviceSpecs {
     if ("virtio".equals(disk.specification)) {
       return Optional.of("specification=virtio is not supported: chaos's disks are Xen PV disks");
     }
-    if (Boolean.TRUE.equals(disk.colo) || !disk.coloSettings.isEmpty()) {
+    if (disk.colo || !disk.coloSettings.isEmpty()) {
       return Optional.of(
           (disk.coloSettings.isEmpty() ? "colo" : disk.coloSettings.get(0))
               + " is not supported: chaos has no COLO replication");
