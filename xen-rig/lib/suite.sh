@@ -13,9 +13,9 @@ rig_build_for_dom0() {
   rig_log "build done in $(rig_elapsed "$start") s"
 }
 
-# rig_e2e FILTER: the JUnit tests tagged "xen", run in Dom0 by xen-rig/dom0/e2e. The whole suite
-# takes 25 to 32 min of rig time on this project's machines (their speed varies by a third from
-# one to another): its boot gets RIG_E2E_TIMEOUT, 3000 s unless RIG_TIMEOUT says.
+# rig_e2e FILTER: the JUnit tests tagged "xen", run in Dom0 by xen-rig/dom0/e2e. The whole suite's
+# rig time (docs/rig.md, RIG_TIMEOUT) varies by a third from one of this project's machines to
+# another: its boot gets RIG_E2E_TIMEOUT, 3000 s unless RIG_TIMEOUT says.
 RIG_E2E_TIMEOUT=${RIG_TIMEOUT_GIVEN:-3000}
 rig_e2e() {
   local filter=$1 rc
