@@ -93,7 +93,8 @@ rig_boot_run() {
   : >"$RIG_RUN_DIR/out"
 
   mapfile -t accel_args < <(rig_qemu_accel_args)
-  rig_log "booting Xen $(rig_package_version "$RIG_XEN_PACKAGE") + Dom0 $RIG_KERNEL_RELEASE under QEMU" \
+  printf '%s\n' "$RIG_XEN" >"$RIG_RUN_DIR/xen"
+  rig_log "booting Xen $RIG_XEN_VERSION + Dom0 $RIG_KERNEL_RELEASE under QEMU" \
     "(accel=$RIG_ACCEL, ${RIG_MEMORY} MiB, Dom0 ${RIG_DOM0_MEMORY} MiB and $RIG_DOM0_VCPUS vCPU," \
     "limit ${RIG_TIMEOUT} s)"
   start=$(date +%s.%N)

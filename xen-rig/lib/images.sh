@@ -21,6 +21,7 @@ RIG_IMAGE_FORMAT=2
 
 # Outputs of rig_images, for the commands that boot the rig.
 RIG_XEN_ELF=
+RIG_XEN_VERSION=
 RIG_VMLINUZ=
 RIG_DOM0_CPIO=
 RIG_GUEST_INITRD=
@@ -29,8 +30,20 @@ rig_package_version() {
   dpkg-query -W -f='${Version}' "$1" 2>/dev/null
 }
 
+# The hypervisor the rig boots: noxs (Debian's Xen source with kernel-patches/xen, the default) or
+# stock (Debian's binary hypervisor, for comparisons).
+RIG_XEN=${RIG_XEN:-noxs}
+
 # The Xen hypervisor as a multiboot ELF: QEMU's -kernel does not take the gzipped image.
 rig_image_xen() {
+  case "$RIG_XEN" in
+    noxs) rig_image_xen_noxs ;;
+    stock) rig_image_xen_stock ;;
+    *) rig_die "RIG_XEN must be noxs or stock, not '$RIG_XEN'" ;;
+  esac
+}
+
+rig_image_xen_stock() {
   local version key out
   version=$(rig_package_version "$RIG_XEN_PACKAGE")
   [ -n "$version" ] || rig_die "$RIG_XEN_PACKAGE is not installed (run 'xen-rig/rig setup')"
@@ -39,9 +52,104 @@ rig_image_xen() {
   if [ ! -s "$out" ]; then
     rig_log "unpacking the Xen hypervisor $version"
     gunzip -c /boot/xen-4.17-amd64.gz >"$out.tmp" && mv "$out.tmp" "$out" || rig_die "cannot unpack /boot/xen-4.17-amd64.gz"
-    rig_prune "$RIG_CACHE" "xen-*.elf" "$(basename "$out")"
+    rig_prune "$RIG_CACHE" "xen-[0-9a-f]*.elf" "$(basename "$out")"
   fi
   RIG_XEN_ELF=$out
+  RIG_XEN_VERSION="$version (Debian's binary)"
+}
+
+# The patch series of kernel-patches/xen, in the order of its series file.
+rig_xen_patches() {
+  local dir=$REPO_DIR/kernel-patches/xen name
+  while read -r name; do
+    case "$name" in '' | '#'*) continue ;; esac
+    [ -f "$dir/$name" ] || rig_die "kernel-patches/xen/series names $name, which is not there"
+    printf '%s\n' "$dir/$name"
+  done <"$dir/series"
+}
+
+# rig_apt_source_lists DIR: apt's source lists for Debian's source packages in DIR/sources.list.d,
+# made from the system's own `deb` entries for $RIG_SUITE (same archives and keys, as deb-src), so
+# that `apt-get source` works without touching the system's apt configuration.
+rig_apt_source_lists() {
+  local dir=$1 file
+  mkdir -p "$dir/sources.list.d" "$dir/lists/partial" "$dir/cache/archives/partial"
+  {
+    for file in /etc/apt/sources.list.d/*.sources; do
+      [ -f "$file" ] || continue
+      awk -v suite="$RIG_SUITE" '
+        function flush() {
+          if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ") && uris != "") {
+            print "Types: deb-src"; print "URIs: " uris; print "Suites: " suite
+            print "Components: " comps
+            if (key != "") print "Signed-By: " key
+            print ""
+          }
+          types = uris = suites = comps = key = ""
+        }
+        /^[ \t]*$/ { flush(); next }
+        /^#/ { next }
+        /^Types:/ { sub(/^Types:[ \t]*/, ""); types = $0 }
+        /^URIs:/ { sub(/^URIs:[ \t]*/, ""); uris = $0 }
+        /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
+        /^Components:/ { sub(/^Components:[ \t]*/, ""); comps = $0 }
+        /^Signed-By:/ { sub(/^Signed-By:[ \t]*/, ""); key = $0 }
+        END { flush() }
+      ' "$file"
+    done
+  } >"$dir/sources.list.d/rig.sources"
+  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+    awk -v suite="$RIG_SUITE" '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i == suite) { $1 = "deb-src"; print; break } }' \
+      >"$dir/sources.list.d/rig.list"
+  [ -s "$dir/sources.list.d/rig.sources" ] || [ -s "$dir/sources.list.d/rig.list" ] ||
+    rig_die "the system's apt sources have no '$RIG_SUITE' entry to take Debian's source packages from"
+}
+
+# rig_apt_source PACKAGE=VERSION DIR: fetches and unpacks a Debian source package into DIR/src.
+rig_apt_source() {
+  local spec=$1 dir=$2 apt_opts
+  rig_apt_source_lists "$dir"
+  apt_opts=(-q -o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$dir/sources.list.d"
+    -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" -o "APT::Sandbox::User=root")
+  apt-get "${apt_opts[@]}" update >"$dir/apt.log" 2>&1 &&
+    (cd "$dir" && apt-get "${apt_opts[@]}" source --download-only "$spec" >>"$dir/apt.log" 2>&1) ||
+    { tail -n 5 "$dir/apt.log" >&2; return 1; }
+  (cd "$dir" && dpkg-source -q -x ./*.dsc src >>"$dir/apt.log" 2>&1) ||
+    { tail -n 5 "$dir/apt.log" >&2; return 1; }
+}
+
+# The noxs hypervisor: Debian's Xen source package of the version Dom0's tools come from, with the
+# patch series of kernel-patches/xen, configured as Debian configures its own (debian/xen-kconfig).
+# About a minute and a half of build on two cores; cached by the source version and the patches.
+rig_image_xen_noxs() {
+  local version key out tmp patches patch start
+  version=$(dpkg-query --admindir="$RIG_DOM0_ROOT/var/lib/dpkg" -W -f='${Version}' xen-utils-4.17 2>/dev/null)
+  [ -n "$version" ] || rig_die "the Dom0 root file system has no xen-utils-4.17"
+  mapfile -t patches < <(rig_xen_patches)
+  key=$(rig_hash "$version" "${patches[@]}")
+  out="$RIG_CACHE/xen-noxs-$key.elf"
+  if [ ! -s "$out" ]; then
+    rig_require_root
+    start=$(date +%s.%N)
+    rig_log "building the noxs hypervisor: Xen $version from Debian's source + ${#patches[@]} patches"
+    tmp=$(mktemp -d "$RIG_CACHE/tmp.xen.XXXXXX")
+    rig_apt_source "xen=$version" "$tmp" ||
+      rig_die "cannot fetch Debian's source of xen $version (apt-get source above); RIG_XEN=stock boots Debian's binary hypervisor instead"
+    for patch in "${patches[@]}"; do
+      patch -d "$tmp/src" -p1 --batch --forward --quiet <"$patch" >>"$tmp/build.log" 2>&1 ||
+        { tail -n 10 "$tmp/build.log" >&2; rig_die "$(basename "$patch") does not apply to xen $version"; }
+    done
+    cp "$tmp/src/debian/xen-kconfig" "$tmp/src/xen/.config" &&
+      make -C "$tmp/src/xen" olddefconfig XEN_TARGET_ARCH=x86_64 >>"$tmp/build.log" 2>&1 &&
+      make -C "$tmp/src/xen" -j"$(nproc)" XEN_TARGET_ARCH=x86_64 >>"$tmp/build.log" 2>&1 ||
+      { tail -n 20 "$tmp/build.log" >&2; rig_die "the noxs hypervisor does not build (log above)"; }
+    cp "$tmp/src/xen/xen" "$out.tmp" && mv "$out.tmp" "$out" || rig_die "cannot store the noxs hypervisor"
+    rm -rf "$tmp"
+    rig_prune "$RIG_CACHE" "xen-noxs-*.elf" "$(basename "$out")"
+    rig_log "noxs hypervisor built in $(rig_elapsed "$start") s"
+  fi
+  RIG_XEN_ELF=$out
+  RIG_XEN_VERSION="$version + kernel-patches/xen (noxs)"
 }
 
 # The linux-image package the Debian meta-package currently points at, unless RIG_KERNEL_PACKAGE says.
@@ -215,8 +323,9 @@ rig_images() {
   exec 9>"$RIG_CACHE/.lock"
   flock 9 || rig_die "cannot lock $RIG_CACHE"
   rm -rf "$RIG_CACHE"/tmp.*
-  rig_image_xen
   rig_image_kernel
+  rig_image_dom0_root
+  rig_image_xen
   rig_image_dom0
   rig_image_guest
   exec 9>&-

@@ -5,6 +5,7 @@ RIG_HOST_PACKAGES=(
   qemu-system-x86 qemu-utils "$RIG_XEN_PACKAGE" xen-utils-4.17 libxen-dev
   debootstrap cpio busybox-static kmod gzip
   openjdk-17-jdk-headless maven gcc libc6-dev make
+  dpkg-dev flex bison python3 patch
 )
 
 # Prints the packages that are not installed, one per line.
