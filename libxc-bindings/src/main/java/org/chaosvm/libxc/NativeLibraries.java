@@ -15,6 +15,7 @@ final class NativeLibraries {
   static final String XENSTORE = "libxenstore.so.4";
   static final String XENEVTCHN = "libxenevtchn.so.1";
   static final String XENFOREIGNMEMORY = "libxenforeignmemory.so.1";
+  static final String XENCALL = "libxencall.so.1";
   static final String LIBC = "libc.so.6";
 
   private NativeLibraries() {}

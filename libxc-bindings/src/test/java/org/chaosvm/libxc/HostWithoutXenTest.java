@@ -38,6 +38,14 @@ class HostWithoutXenTest {
   }
 
   @Test
+  void openingTheHypercallDeviceNamesTheFunctionAndTheErrno() {
+    XenException e = assertThrows(XenException.class, XenCall::open);
+
+    assertEquals("xencall_open", e.function());
+    assertNotEquals(Errno.UNKNOWN, e.errno());
+  }
+
+  @Test
   void errnoDescriptionCarriesTheNameAndTheCLibrarysText() {
     assertEquals("ESRCH (No such process)", Errno.ESRCH.describe());
     assertEquals(Errno.EAGAIN, Errno.of(11));

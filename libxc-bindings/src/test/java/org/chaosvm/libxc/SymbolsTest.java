@@ -26,7 +26,8 @@ class SymbolsTest {
           LibXenGuest.Native.class, NativeLibraries.XENGUEST,
           LibXenStore.Native.class, NativeLibraries.XENSTORE,
           LibXenEvtchn.Native.class, NativeLibraries.XENEVTCHN,
-          LibXenForeignMemory.Native.class, NativeLibraries.XENFOREIGNMEMORY);
+          LibXenForeignMemory.Native.class, NativeLibraries.XENFOREIGNMEMORY,
+          LibXenCall.Native.class, NativeLibraries.XENCALL);
 
   @Test
   void everyDeclaredFunctionIsExportedByItsLibrary() {
