@@ -1,0 +1,30 @@
+package org.chaosvm.noxs;
+
+/**
+ * Constants of the noxs ABI, under their C names in the patched Xen's public headers
+ * (kernel-patches/xen: public/devctl.h, public/io/noxs.h). The ABI test compiles a C probe against
+ * those headers and compares each value.
+ */
+final class NoxsAbi {
+  private NoxsAbi() {}
+
+  // xen.h: the hypercall's number, here and nowhere else on the Java side.
+  static final int __HYPERVISOR_devctl = 43;
+
+  // devctl.h
+  static final int XEN_DEVCTL_VERSION = 1;
+  static final int XEN_DEVCTL_get = 1;
+  static final int XEN_DEVCTL_add = 2;
+  static final int XEN_DEVCTL_remove = 3;
+  static final int XEN_DEVCTL_enumerate = 4;
+
+  // io/noxs.h
+  static final int NOXS_DEV_PAGE_VERSION = 1;
+  static final int NOXS_DEV_COUNT_MAX = 32;
+  static final int NOXS_DEV_NONE = 0;
+  static final int NOXS_DEV_CONTROL = 1;
+  static final int NOXS_DEV_CONSOLE = 2;
+  static final int NOXS_DEV_VIF = 3;
+  static final int NOXS_DEV_VBD = 4;
+  static final int NOXS_DEV_TYPE_MAX = 4;
+}

@@ -1,0 +1,85 @@
+package org.chaosvm.noxs;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The byte layout of the noxs structs (fixed-width fields, little-endian on x86): each struct's
+ * size and each member's offset and size, under their C names, checked by the ABI test against the
+ * patched Xen's headers. The codecs read and write through these and nothing else.
+ */
+final class NoxsLayout {
+  private NoxsLayout() {}
+
+  enum Struct {
+    XEN_DEVCTL("xen_devctl", 664),
+    NOXS_DEV_ENTRY("noxs_dev_entry", 20),
+    NOXS_DEV_KEY("noxs_dev_key", 12),
+    NOXS_DEV_PAGE("noxs_dev_page", 656);
+
+    final String cName;
+    final int size;
+
+    Struct(String cName, int size) {
+      this.cName = cName;
+      this.size = size;
+    }
+  }
+
+  enum Member {
+    DEVCTL_VERSION(Struct.XEN_DEVCTL, "version", 0, 4),
+    DEVCTL_CMD(Struct.XEN_DEVCTL, "cmd", 4, 4),
+    DEVCTL_DOMAIN(Struct.XEN_DEVCTL, "domain", 8, 2),
+    DEVCTL_PAD(Struct.XEN_DEVCTL, "pad", 10, 6),
+    DEVCTL_GET_FRAME(Struct.XEN_DEVCTL, "u.get.frame", 16, 8),
+    DEVCTL_ADD(Struct.XEN_DEVCTL, "u.add", 16, 20),
+    DEVCTL_REMOVE(Struct.XEN_DEVCTL, "u.remove", 16, 12),
+    DEVCTL_ENUMERATE_COUNT(Struct.XEN_DEVCTL, "u.enumerate.count", 16, 4),
+    DEVCTL_ENUMERATE_DEVS(Struct.XEN_DEVCTL, "u.enumerate.devs", 24, 640),
+
+    ENTRY_TYPE(Struct.NOXS_DEV_ENTRY, "type", 0, 4),
+    ENTRY_DEVID(Struct.NOXS_DEV_ENTRY, "devid", 4, 4),
+    ENTRY_BE_ID(Struct.NOXS_DEV_ENTRY, "be_id", 8, 2),
+    ENTRY_PAD(Struct.NOXS_DEV_ENTRY, "pad", 10, 2),
+    ENTRY_GRANT(Struct.NOXS_DEV_ENTRY, "grant", 12, 4),
+    ENTRY_EVTCHN(Struct.NOXS_DEV_ENTRY, "evtchn", 16, 4),
+
+    KEY_TYPE(Struct.NOXS_DEV_KEY, "type", 0, 4),
+    KEY_DEVID(Struct.NOXS_DEV_KEY, "devid", 4, 4),
+    KEY_BE_ID(Struct.NOXS_DEV_KEY, "be_id", 8, 2),
+    KEY_PAD(Struct.NOXS_DEV_KEY, "pad", 10, 2),
+
+    PAGE_VERSION(Struct.NOXS_DEV_PAGE, "version", 0, 4),
+    PAGE_DEV_COUNT(Struct.NOXS_DEV_PAGE, "dev_count", 4, 4),
+    PAGE_GENERATION(Struct.NOXS_DEV_PAGE, "generation", 8, 4),
+    PAGE_PAD(Struct.NOXS_DEV_PAGE, "pad", 12, 4),
+    PAGE_DEVS(Struct.NOXS_DEV_PAGE, "devs", 16, 640);
+
+    final Struct struct;
+    final String cName;
+    final int offset;
+    final int size;
+
+    Member(Struct struct, String cName, int offset, int size) {
+      this.struct = struct;
+      this.cName = cName;
+      this.offset = offset;
+      this.size = size;
+    }
+
+    int getInt(ByteBuffer bytes, int base) {
+      return switch (size) {
+        case 2 -> Short.toUnsignedInt(bytes.getShort(base + offset));
+        case 4 -> bytes.getInt(base + offset);
+        default -> throw new IllegalStateException(this + " is not an int");
+      };
+    }
+
+    void putInt(ByteBuffer bytes, int base, int value) {
+      switch (size) {
+        case 2 -> bytes.putShort(base + offset, (short) value);
+        case 4 -> bytes.putInt(base + offset, value);
+        default -> throw new IllegalStateException(this + " is not an int");
+      }
+    }
+  }
+}
