@@ -52,6 +52,15 @@ void print_dec(uint64_t value) {
   print(&digits[at]);
 }
 
+void print_signed(int64_t value) {
+  if (value < 0) {
+    print("-");
+    print_dec(-(uint64_t)value);
+  } else {
+    print_dec((uint64_t)value);
+  }
+}
+
 void console_drain(uint64_t timeout_ns) {
   uint64_t deadline = xen_time_ns() + timeout_ns;
   for (;;) {

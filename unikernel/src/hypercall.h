@@ -27,6 +27,7 @@ DEFINE_HYPERCALL3(hypercall_update_va_mapping, __HYPERVISOR_update_va_mapping)
 DEFINE_HYPERCALL3(hypercall_sched_op, __HYPERVISOR_sched_op)
 DEFINE_HYPERCALL3(hypercall_callback_op, __HYPERVISOR_callback_op)
 DEFINE_HYPERCALL3(hypercall_event_channel_op, __HYPERVISOR_event_channel_op)
+DEFINE_HYPERCALL3(hypercall_devctl, __HYPERVISOR_devctl)
 
 static inline long sched_op(int cmd, void *arg) {
   return hypercall_sched_op((unsigned long)cmd, (unsigned long)arg, 0);
@@ -34,6 +35,10 @@ static inline long sched_op(int cmd, void *arg) {
 
 static inline long event_channel_op(int cmd, void *arg) {
   return hypercall_event_channel_op((unsigned long)cmd, (unsigned long)arg, 0);
+}
+
+static inline long devctl(struct xen_devctl *op) {
+  return hypercall_devctl((unsigned long)op, 0, 0);
 }
 
 #endif

@@ -3,15 +3,17 @@
  *   noop   print one line, then block forever (for density measurements)
  *   hello  print a greeting and power off
  *   crash  print a line and crash on purpose (to test on_crash)
+ *   devctl-add    try to add to its own device page (refused: only Dom0 may), then power off
+ *   map-writable  try to map its device page writable (refused: it is read-only), then power off
  * Its first console output is its "booted" mark: Dom0 sees the ring's producer index move.
  */
 #include "unikernel.h"
 
 #define DRAIN_TIMEOUT_NS 2000000000ULL /* how long hello and crash let the console be read */
 
-enum mode { MODE_NOOP, MODE_HELLO, MODE_CRASH, MODE_UNKNOWN };
+enum mode { MODE_NOOP, MODE_HELLO, MODE_CRASH, MODE_DEVCTL_ADD, MODE_MAP_WRITABLE, MODE_UNKNOWN };
 
-static const char *const mode_names[] = {"noop", "hello", "crash"};
+static const char *const mode_names[] = {"noop", "hello", "crash", "devctl-add", "map-writable"};
 
 static int word_equals(const char *word, size_t length, const char *name) {
   size_t i = 0;
@@ -50,6 +52,7 @@ _Noreturn void kernel_main(start_info_t *start) {
   print("chaos unikernel: booted (");
   print_dec(start->nr_pages * (PAGE_SIZE / 1024));
   print(" KiB)\r\n");
+  noxs_init();
 
   const char *word;
   size_t length;
@@ -68,12 +71,22 @@ _Noreturn void kernel_main(start_info_t *start) {
       console_drain(DRAIN_TIMEOUT_NS);
       asm volatile("ud2"); /* no trap table: Xen crashes the domain */
       shutdown(SHUTDOWN_crash);
+    case MODE_DEVCTL_ADD:
+      noxs_try_add();
+      print("chaos unikernel: powering off\r\n");
+      console_drain(DRAIN_TIMEOUT_NS);
+      shutdown(SHUTDOWN_poweroff);
+    case MODE_MAP_WRITABLE:
+      noxs_try_map_writable();
+      print("chaos unikernel: powering off\r\n");
+      console_drain(DRAIN_TIMEOUT_NS);
+      shutdown(SHUTDOWN_poweroff);
     case MODE_UNKNOWN:
       break;
   }
   print("chaos unikernel: unknown mode '");
   console_write(word, length < 63 ? length : 63);
-  print("' (modes: noop, hello, crash)\r\n");
+  print("' (modes: noop, hello, crash, devctl-add, map-writable)\r\n");
   console_drain(DRAIN_TIMEOUT_NS);
   shutdown(SHUTDOWN_crash);
 }

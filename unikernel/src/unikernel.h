@@ -34,8 +34,21 @@ void console_init(const start_info_t *start);
 void console_write(const char *data, size_t length);
 void print(const char *text);
 void print_dec(uint64_t value);
+void print_signed(int64_t value);
 
 /* Waits (at most timeout_ns) until the console's reader has taken everything written. */
 void console_drain(uint64_t timeout_ns);
+
+/*
+ * noxs: maps this domain's device page read-only (devctl get) and prints what it holds, or that
+ * there is none (an unpatched Xen answers -ENOSYS).
+ */
+void noxs_init(void);
+
+/* Tries to add an entry to its own device page (only the control domain may); prints the answer. */
+void noxs_try_add(void);
+
+/* Tries to map its device page writable (Xen shares it read-only); prints the answer. */
+void noxs_try_map_writable(void);
 
 #endif

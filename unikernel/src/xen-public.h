@@ -10,6 +10,7 @@
 #include <xen/event_channel.h>
 #include <xen/sched.h>
 #include <xen/io/console.h>
+#include <xen/devctl.h>
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1UL << PAGE_SHIFT)

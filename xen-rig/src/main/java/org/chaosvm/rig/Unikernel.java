@@ -17,6 +17,9 @@ public final class Unikernel {
   /** The start of its first console line. */
   public static final String BOOTED = "chaos unikernel: booted";
 
+  /** The start of the line that sums up its device page (noxs), printed after {@link #BOOTED}'s. */
+  public static final String DEVICE_PAGE = "chaos unikernel: device page version ";
+
   /** The least memory xl.cfg can give, and enough for it. */
   public static final int MEMORY_MIB = 1;
 
@@ -27,7 +30,11 @@ public final class Unikernel {
     /** Print {@code chaos unikernel: hello, world; powering off} and power off. */
     HELLO("chaos unikernel: hello, world; powering off"),
     /** Print {@code chaos unikernel: crashing on purpose} and crash (Xen sees a crash). */
-    CRASH("chaos unikernel: crashing on purpose");
+    CRASH("chaos unikernel: crashing on purpose"),
+    /** Try to add an entry to its own device page, print Xen's answer and power off. */
+    DEVCTL_ADD("chaos unikernel: devctl add to its own page: "),
+    /** Try to map its device page writable, print Xen's answer and power off. */
+    MAP_WRITABLE("chaos unikernel: writable mapping of its device page: ");
 
     /** The line it prints after {@link #BOOTED}'s. */
     public final String line;
@@ -37,7 +44,7 @@ public final class Unikernel {
     }
 
     public String argument() {
-      return name().toLowerCase(Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
   }
 
