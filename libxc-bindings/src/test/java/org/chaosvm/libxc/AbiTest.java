@@ -8,16 +8,14 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import jnr.ffi.Runtime;
 import jnr.ffi.Struct;
-import org.chaosvm.rig.Command;
+import org.chaosvm.rig.CProbe;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,8 +42,6 @@ class AbiTest {
   private static final String HEADERS =
       String.join(
           "\n",
-          "#include <stdio.h>",
-          "#include <stddef.h>",
           "#include <errno.h>",
           "#include <xenctrl.h>",
           "#include <xenguest.h>",
@@ -71,56 +67,44 @@ class AbiTest {
 
   @BeforeAll
   static void compileAndRunProbe(@TempDir Path dir) throws Exception {
-    StringBuilder probe = new StringBuilder(HEADERS);
-    probe.append("typedef struct xc_dom_image xc_dom_image_t;\n");
-    probe.append("int main(void) {\n");
+    CProbe probe = new CProbe(HEADERS + "typedef struct xc_dom_image xc_dom_image_t;\n");
     for (Class<? extends Struct> type : STRUCTS) {
       describeStruct(type, probe);
     }
     for (XcDomImage.Field field : XcDomImage.Field.values()) {
       String key = "xc_dom_image." + field.name();
-      expected.put("offsetof " + key, field.offset);
-      expected.put("sizeof " + key, (long) field.size);
-      probe.append(print("offsetof " + key, "offsetof(struct xc_dom_image, " + field.name() + ")"));
-      probe.append(
-          print("sizeof " + key, "sizeof(((struct xc_dom_image *)0)->" + field.name() + ")"));
+      expect(
+          probe,
+          "offsetof " + key,
+          field.offset,
+          "offsetof(struct xc_dom_image, " + field.name() + ")");
+      expect(
+          probe,
+          "sizeof " + key,
+          field.size,
+          "sizeof(((struct xc_dom_image *)0)->" + field.name() + ")");
     }
     for (Class<?> constants : List.of(XenAbi.class, LinuxAbi.class)) {
       for (Field constant : constants.getDeclaredFields()) {
         if (Modifier.isStatic(constant.getModifiers()) && constant.getType() == int.class) {
           constant.setAccessible(true);
-          expected.put("const " + constant.getName(), (long) constant.getInt(null));
-          probe.append(print("const " + constant.getName(), constant.getName()));
+          expect(probe, "const " + constant.getName(), constant.getInt(null), constant.getName());
         }
       }
     }
     for (Errno errno : Errno.values()) {
       if (errno != Errno.UNKNOWN) {
-        expected.put("errno " + errno.name(), (long) errno.number());
-        probe.append(print("errno " + errno.name(), errno.name()));
+        expect(probe, "errno " + errno.name(), errno.number(), errno.name());
       }
     }
-    expected.put("const DOMID_FIRST_RESERVED(DomId)", (long) DomId.FIRST_RESERVED);
-    probe.append(print("const DOMID_FIRST_RESERVED(DomId)", "DOMID_FIRST_RESERVED"));
-    probe.append("  return 0;\n}\n");
+    expect(
+        probe, "const DOMID_FIRST_RESERVED(DomId)", DomId.FIRST_RESERVED, "DOMID_FIRST_RESERVED");
+    actual.putAll(probe.run(dir, "-D__XEN_TOOLS__"));
+  }
 
-    Path source = dir.resolve("abi_probe.c");
-    Path binary = dir.resolve("abi_probe");
-    Files.writeString(source, probe);
-    Command.run(
-            Duration.ofSeconds(120),
-            "gcc",
-            "-D__XEN_TOOLS__",
-            "-Wall",
-            "-o",
-            binary.toString(),
-            source.toString())
-        .orThrow();
-    for (String line :
-        Command.run(Duration.ofSeconds(30), binary.toString()).orThrow().output().split("\n")) {
-      int space = line.lastIndexOf(' ');
-      actual.put(line.substring(0, space), Long.parseLong(line.substring(space + 1)));
-    }
+  private static void expect(CProbe probe, String key, long value, String cExpression) {
+    expected.put(key, value);
+    probe.print(key, cExpression);
   }
 
   @Test
@@ -147,15 +131,14 @@ class AbiTest {
     }
   }
 
-  private static void describeStruct(Class<? extends Struct> type, StringBuilder probe)
-      throws Exception {
+  private static void describeStruct(Class<? extends Struct> type, CProbe probe) throws Exception {
     String cName = type.getAnnotation(CStruct.class).value();
-    expected.put("sizeof " + cName, (long) Struct.size(instantiate(type)));
-    probe.append(print("sizeof " + cName, "sizeof(struct " + cName + ")"));
+    expect(
+        probe, "sizeof " + cName, Struct.size(instantiate(type)), "sizeof(struct " + cName + ")");
     for (Map.Entry<String, Long> field : javaOffsets(type).entrySet()) {
       String key = "offsetof " + cName + "." + field.getKey();
-      expected.put(key, field.getValue());
-      probe.append(print(key, "offsetof(struct " + cName + ", " + field.getKey() + ")"));
+      expect(
+          probe, key, field.getValue(), "offsetof(struct " + cName + ", " + field.getKey() + ")");
     }
   }
 
@@ -199,9 +182,5 @@ class AbiTest {
     Constructor<? extends Struct> constructor = type.getDeclaredConstructor(Runtime.class);
     constructor.setAccessible(true);
     return constructor.newInstance(Runtime.getSystemRuntime());
-  }
-
-  private static String print(String key, String cExpression) {
-    return "  printf(\"%s %lld\\n\", \"" + key + "\", (long long)(" + cExpression + "));\n";
   }
 }

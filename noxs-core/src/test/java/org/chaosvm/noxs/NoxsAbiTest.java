@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.chaosvm.rig.CProbe;
 import org.chaosvm.rig.Command;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,10 +37,7 @@ class NoxsAbiTest {
             include.toString())
         .orThrow();
 
-    StringBuilder probe = new StringBuilder();
-    probe.append(
-        "#include <stdio.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <xen/devctl.h>\n");
-    probe.append("int main(void) {\n");
+    CProbe probe = new CProbe("#include <stdint.h>\n#include <xen/devctl.h>\n");
     for (NoxsLayout.Struct struct : NoxsLayout.Struct.values()) {
       expect(probe, "sizeof " + struct.cName, struct.size, "sizeof(struct " + struct.cName + ")");
     }
@@ -64,27 +61,7 @@ class NoxsAbiTest {
         expect(probe, "const " + constant.getName(), constant.getInt(null), constant.getName());
       }
     }
-    probe.append("  return 0;\n}\n");
-
-    Path source = dir.resolve("noxs_probe.c");
-    Path binary = dir.resolve("noxs_probe");
-    Files.writeString(source, probe);
-    Command.run(
-            Duration.ofSeconds(120),
-            "gcc",
-            "-Wall",
-            "-Werror",
-            "-I",
-            include.toString(),
-            "-o",
-            binary.toString(),
-            source.toString())
-        .orThrow();
-    for (String line :
-        Command.run(Duration.ofSeconds(30), binary.toString()).orThrow().output().split("\n")) {
-      int space = line.lastIndexOf(' ');
-      actual.put(line.substring(0, space), Long.parseLong(line.substring(space + 1)));
-    }
+    actual.putAll(probe.run(dir, "-Werror", "-I", include.toString()));
   }
 
   @Test
@@ -109,8 +86,8 @@ class NoxsAbiTest {
     }
   }
 
-  private static void expect(StringBuilder probe, String key, long value, String cExpression) {
+  private static void expect(CProbe probe, String key, long value, String cExpression) {
     expected.put(key, value);
-    probe.append("  printf(\"%s %lld\\n\", \"" + key + "\", (long long)(" + cExpression + "));\n");
+    probe.print(key, cExpression);
   }
 }
