@@ -36,6 +36,18 @@ public final class EventChannels implements AutoCloseable {
         null);
   }
 
+  /**
+   * Allocates an event channel in Dom0 that {@code remote} can bind to (an interdomain channel's
+   * Dom0 end) and binds it to this handle; returns its port.
+   */
+  public int bindUnboundPort(DomId remote) {
+    return NativeCall.checkNonNegative(
+        runtime,
+        "xenevtchn_bind_unbound_port",
+        lib.xenevtchn_bind_unbound_port(handle(), remote.value()),
+        remote);
+  }
+
   public void unbind(int port) {
     NativeCall.checkNonNegative(
         runtime, "xenevtchn_unbind", lib.xenevtchn_unbind(handle(), port), null);

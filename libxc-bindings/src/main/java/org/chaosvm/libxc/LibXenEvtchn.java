@@ -16,6 +16,9 @@ final class LibXenEvtchn {
 
     int xenevtchn_unbind(Pointer xce, int port);
 
+    /** Allocates a port in Dom0, unbound for {@code domid} to bind to, and binds it here. */
+    int xenevtchn_bind_unbound_port(Pointer xce, int domid);
+
     /** The next pending port; blocks unless the fd is non-blocking (then EAGAIN when none). */
     int xenevtchn_pending(Pointer xce);
 

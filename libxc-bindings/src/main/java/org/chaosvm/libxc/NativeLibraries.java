@@ -16,6 +16,7 @@ final class NativeLibraries {
   static final String XENEVTCHN = "libxenevtchn.so.1";
   static final String XENFOREIGNMEMORY = "libxenforeignmemory.so.1";
   static final String XENCALL = "libxencall.so.1";
+  static final String XENGNTTAB = "libxengnttab.so.1";
   static final String LIBC = "libc.so.6";
 
   private NativeLibraries() {}

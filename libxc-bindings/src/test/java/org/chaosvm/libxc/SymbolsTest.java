@@ -27,7 +27,8 @@ class SymbolsTest {
           LibXenStore.Native.class, NativeLibraries.XENSTORE,
           LibXenEvtchn.Native.class, NativeLibraries.XENEVTCHN,
           LibXenForeignMemory.Native.class, NativeLibraries.XENFOREIGNMEMORY,
-          LibXenCall.Native.class, NativeLibraries.XENCALL);
+          LibXenCall.Native.class, NativeLibraries.XENCALL,
+          LibXenGntshr.Native.class, NativeLibraries.XENGNTTAB);
 
   @Test
   void everyDeclaredFunctionIsExportedByItsLibrary() {
