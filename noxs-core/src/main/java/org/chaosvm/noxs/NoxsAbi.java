@@ -27,4 +27,9 @@ final class NoxsAbi {
   static final int NOXS_DEV_VIF = 3;
   static final int NOXS_DEV_VBD = 4;
   static final int NOXS_DEV_TYPE_MAX = 4;
+  static final int NOXS_CONTROL_NONE = 0;
+  static final int NOXS_CONTROL_POWEROFF = 1;
+  static final int NOXS_CONTROL_REBOOT = 2;
+  static final int NOXS_CONTROL_SUSPEND = 3;
+  static final int NOXS_CONTROL_CRASH = 4;
 }

@@ -14,7 +14,9 @@ final class NoxsLayout {
     XEN_DEVCTL("xen_devctl", 664),
     NOXS_DEV_ENTRY("noxs_dev_entry", 20),
     NOXS_DEV_KEY("noxs_dev_key", 12),
-    NOXS_DEV_PAGE("noxs_dev_page", 656);
+    NOXS_DEV_PAGE("noxs_dev_page", 656),
+    NOXS_CTRL_HDR("noxs_ctrl_hdr", 8),
+    NOXS_CONTROL_PAGE("noxs_control_page", 24);
 
     final String cName;
     final int size;
@@ -52,7 +54,17 @@ final class NoxsLayout {
     PAGE_DEV_COUNT(Struct.NOXS_DEV_PAGE, "dev_count", 4, 4),
     PAGE_GENERATION(Struct.NOXS_DEV_PAGE, "generation", 8, 4),
     PAGE_PAD(Struct.NOXS_DEV_PAGE, "pad", 12, 4),
-    PAGE_DEVS(Struct.NOXS_DEV_PAGE, "devs", 16, 640);
+    PAGE_DEVS(Struct.NOXS_DEV_PAGE, "devs", 16, 640),
+
+    HDR_BE_STATE(Struct.NOXS_CTRL_HDR, "be_state", 0, 4),
+    HDR_FE_STATE(Struct.NOXS_CTRL_HDR, "fe_state", 4, 4),
+
+    CONTROL_BE_STATE(Struct.NOXS_CONTROL_PAGE, "hdr.be_state", 0, 4),
+    CONTROL_FE_STATE(Struct.NOXS_CONTROL_PAGE, "hdr.fe_state", 4, 4),
+    CONTROL_REQUEST(Struct.NOXS_CONTROL_PAGE, "request", 8, 4),
+    CONTROL_REQUEST_ID(Struct.NOXS_CONTROL_PAGE, "request_id", 12, 4),
+    CONTROL_ANSWER_ID(Struct.NOXS_CONTROL_PAGE, "answer_id", 16, 4),
+    CONTROL_FEATURES(Struct.NOXS_CONTROL_PAGE, "features", 20, 4);
 
     final Struct struct;
     final String cName;
