@@ -1,6 +1,8 @@
 /*
  * chaos-unikernel: the smallest useful Xen PV guest. Its command line picks a mode:
- *   noop   print one line, then block forever (for density measurements)
+ *   noop   print one line, then block forever (for density measurements), serving the noxs
+ *          control device's requests (poweroff, reboot, crash) if it has one
+ *   ignore like noop, but never answer a control request (to test the back end's time limit)
  *   hello  print a greeting and power off
  *   crash  print a line and crash on purpose (to test on_crash)
  *   devctl-add    try to add to its own device page (refused: only Dom0 may), then power off
@@ -11,9 +13,38 @@
 
 #define DRAIN_TIMEOUT_NS 2000000000ULL /* how long hello and crash let the console be read */
 
-enum mode { MODE_NOOP, MODE_HELLO, MODE_CRASH, MODE_DEVCTL_ADD, MODE_MAP_WRITABLE, MODE_UNKNOWN };
+enum mode {
+  MODE_NOOP,
+  MODE_HELLO,
+  MODE_CRASH,
+  MODE_DEVCTL_ADD,
+  MODE_MAP_WRITABLE,
+  MODE_IGNORE,
+  MODE_UNKNOWN
+};
 
-static const char *const mode_names[] = {"noop", "hello", "crash", "devctl-add", "map-writable"};
+static const char *const mode_names[] = {"noop", "hello", "crash", "devctl-add", "map-writable", "ignore"};
+
+/* Does what the toolstack asked through the control device. */
+static void serve(uint32_t request) {
+  static const char *const names[] = {"none", "poweroff", "reboot", "suspend", "crash"};
+  static const unsigned int reasons[] = {0, SHUTDOWN_poweroff, SHUTDOWN_reboot, SHUTDOWN_suspend,
+                                         SHUTDOWN_crash};
+  if (request == NOXS_CONTROL_NONE) {
+    return;
+  }
+  if (request > NOXS_CONTROL_CRASH || request == NOXS_CONTROL_SUSPEND) {
+    print("chaos unikernel: control: ignoring request ");
+    print_dec(request);
+    print("\r\n");
+    return;
+  }
+  print("chaos unikernel: control: ");
+  print(names[request]);
+  print("\r\n");
+  console_drain(DRAIN_TIMEOUT_NS);
+  shutdown(reasons[request]);
+}
 
 static int word_equals(const char *word, size_t length, const char *name) {
   size_t i = 0;
@@ -60,6 +91,12 @@ _Noreturn void kernel_main(start_info_t *start) {
     case MODE_NOOP:
       print("chaos unikernel: noop, blocking\r\n");
       for (;;) {
+        serve(noxs_control_poll());
+        block();
+      }
+    case MODE_IGNORE:
+      print("chaos unikernel: ignoring control requests, blocking\r\n");
+      for (;;) {
         block();
       }
     case MODE_HELLO:
@@ -86,7 +123,7 @@ _Noreturn void kernel_main(start_info_t *start) {
   }
   print("chaos unikernel: unknown mode '");
   console_write(word, length < 63 ? length : 63);
-  print("' (modes: noop, hello, crash, devctl-add, map-writable)\r\n");
+  print("' (modes: noop, hello, crash, devctl-add, map-writable, ignore)\r\n");
   console_drain(DRAIN_TIMEOUT_NS);
   shutdown(SHUTDOWN_crash);
 }

@@ -13,7 +13,24 @@ static union {
 #define PTE_READ_ONLY 0x21UL /* present, accessed */
 #define PTE_WRITABLE 0x63UL  /* present, writable, accessed, dirty */
 
+static union {
+  struct noxs_control_page page;
+  char bytes[PAGE_SIZE];
+} control_page __attribute__((aligned(PAGE_SIZE)));
+
 static uint64_t device_frame; /* 0: no device page */
+
+/* The control device as connected: its entry, the grant's mapping, our port. */
+static struct {
+  int connected;
+  struct noxs_dev_entry entry;
+  grant_handle_t handle;
+  evtchn_port_t port;
+  uint32_t answered;   /* the last request_id taken */
+  uint32_t generation; /* of the device page it was found in */
+} control;
+
+#define CONTROL_FEATURES ((1U << NOXS_CONTROL_POWEROFF) | (1U << NOXS_CONTROL_REBOOT) | (1U << NOXS_CONTROL_CRASH))
 
 static const char *const type_names[] = {"none", "control", "console", "vif", "vbd"};
 
@@ -47,6 +64,105 @@ static void copy_page(struct noxs_dev_page *copy) {
       return;
     }
   }
+}
+
+static void control_disconnect(void) {
+  if (!control.connected) {
+    return;
+  }
+  struct gnttab_unmap_grant_ref unmap = {.host_addr = (uint64_t)(unsigned long)&control_page,
+                                         .handle = control.handle};
+  hypercall_grant_table_op(GNTTABOP_unmap_grant_ref, (unsigned long)&unmap, 1);
+  struct evtchn_close close = {.port = control.port};
+  event_channel_op(EVTCHNOP_close, &close);
+  control.connected = 0;
+}
+
+/* Maps the entry's control page, binds its event channel, and says Connected. */
+static void control_connect(const struct noxs_dev_entry *entry, uint32_t generation) {
+  struct gnttab_map_grant_ref map = {.host_addr = (uint64_t)(unsigned long)&control_page,
+                                     .flags = GNTMAP_host_map,
+                                     .ref = entry->grant,
+                                     .dom = entry->be_id};
+  long rc = hypercall_grant_table_op(GNTTABOP_map_grant_ref, (unsigned long)&map, 1);
+  if (rc != 0 || map.status != GNTST_okay) {
+    print("chaos unikernel: cannot map the control page (");
+    print_signed(rc != 0 ? rc : map.status);
+    print(")\r\n");
+    return;
+  }
+  struct evtchn_bind_interdomain bind = {.remote_dom = entry->be_id, .remote_port = entry->evtchn};
+  rc = event_channel_op(EVTCHNOP_bind_interdomain, &bind);
+  if (rc != 0) {
+    print("chaos unikernel: cannot bind the control event channel (");
+    print_signed(rc);
+    print(")\r\n");
+    struct gnttab_unmap_grant_ref unmap = {.host_addr = map.host_addr, .handle = map.handle};
+    hypercall_grant_table_op(GNTTABOP_unmap_grant_ref, (unsigned long)&unmap, 1);
+    return;
+  }
+  volatile struct noxs_control_page *page = &control_page.page;
+  control.entry = *entry;
+  control.handle = map.handle;
+  control.port = bind.local_port;
+  control.answered = page->request_id; /* requests before we connected are not ours to serve */
+  control.generation = generation;
+  control.connected = 1;
+  page->features = CONTROL_FEATURES;
+  page->answer_id = control.answered;
+  wmb();
+  page->hdr.fe_state = XenbusStateConnected;
+  wmb();
+  notify(control.port);
+  print("chaos unikernel: control device connected (event channel ");
+  print_dec(control.port);
+  print(")\r\n");
+}
+
+static const struct noxs_dev_entry *find_control(const struct noxs_dev_page *copy) {
+  for (uint32_t i = 0; i < copy->dev_count; i++) {
+    if (copy->devs[i].type == NOXS_DEV_CONTROL) {
+      return &copy->devs[i];
+    }
+  }
+  return NULL;
+}
+
+static int same_device(const struct noxs_dev_entry *a, const struct noxs_dev_entry *b) {
+  return a->be_id == b->be_id && a->grant == b->grant && a->evtchn == b->evtchn;
+}
+
+uint32_t noxs_control_poll(void) {
+  if (device_frame == 0) {
+    return NOXS_CONTROL_NONE;
+  }
+  if (device_page.page.generation != control.generation) {
+    static struct noxs_dev_page copy;
+    copy_page(&copy);
+    const struct noxs_dev_entry *entry = find_control(&copy);
+    if (entry == NULL || !control.connected || !same_device(entry, &control.entry)) {
+      control_disconnect();
+      if (entry != NULL) {
+        control_connect(entry, copy.generation);
+      }
+    }
+    control.generation = copy.generation;
+  }
+  if (!control.connected) {
+    return NOXS_CONTROL_NONE;
+  }
+  volatile struct noxs_control_page *page = &control_page.page;
+  uint32_t id = page->request_id;
+  rmb();
+  if (id == control.answered) {
+    return NOXS_CONTROL_NONE;
+  }
+  uint32_t request = page->request;
+  control.answered = id;
+  page->answer_id = id;
+  wmb();
+  notify(control.port);
+  return request;
 }
 
 void noxs_init(void) {
@@ -89,6 +205,11 @@ void noxs_init(void) {
     print(", event channel ");
     print_dec(entry->evtchn);
     print("\r\n");
+  }
+  const struct noxs_dev_entry *entry = find_control(&copy);
+  control.generation = copy.generation;
+  if (entry != NULL) {
+    control_connect(entry, copy.generation);
   }
 }
 

@@ -45,6 +45,13 @@ void console_drain(uint64_t timeout_ns);
  */
 void noxs_init(void);
 
+/*
+ * The control device (NOXS_DEV_CONTROL): noxs_init connects it when the page announces one. Poll
+ * after each wake-up: it answers a new request and returns it (NOXS_CONTROL_*), or returns
+ * NOXS_CONTROL_NONE. A changed device page (a restarted back end) is reconnected to first.
+ */
+uint32_t noxs_control_poll(void);
+
 /* Tries to add an entry to its own device page (only the control domain may); prints the answer. */
 void noxs_try_add(void);
 

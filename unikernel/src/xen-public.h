@@ -11,6 +11,8 @@
 #include <xen/sched.h>
 #include <xen/io/console.h>
 #include <xen/devctl.h>
+#include <xen/grant_table.h>
+#include <xen/io/xenbus.h>
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1UL << PAGE_SHIFT)

@@ -20,6 +20,12 @@ public final class Unikernel {
   /** The start of the line that sums up its device page (noxs), printed after {@link #BOOTED}'s. */
   public static final String DEVICE_PAGE = "chaos unikernel: device page version ";
 
+  /** The start of the line it prints once its noxs control device is connected. */
+  public static final String CONTROL_CONNECTED = "chaos unikernel: control device connected";
+
+  /** The start of the line it prints before acting on a control request ("... poweroff"). */
+  public static final String CONTROL_REQUEST = "chaos unikernel: control: ";
+
   /** The least memory xl.cfg can give, and enough for it. */
   public static final int MEMORY_MIB = 1;
 
@@ -34,7 +40,9 @@ public final class Unikernel {
     /** Try to add an entry to its own device page, print Xen's answer and power off. */
     DEVCTL_ADD("chaos unikernel: devctl add to its own page: "),
     /** Try to map its device page writable, print Xen's answer and power off. */
-    MAP_WRITABLE("chaos unikernel: writable mapping of its device page: ");
+    MAP_WRITABLE("chaos unikernel: writable mapping of its device page: "),
+    /** Like {@link #NOOP}, but never answer a request of the noxs control device. */
+    IGNORE("chaos unikernel: ignoring control requests, blocking");
 
     /** The line it prints after {@link #BOOTED}'s. */
     public final String line;
