@@ -23,6 +23,9 @@ public final class ChaosJsonReader {
   /** One disk: the settings of xl's disk, as JSON. */
   record Vbd(String target, String format, String vdev, String access) {}
 
+  /** LightVM's Xen settings: the device mechanism ({@code "noxs"} or {@code "xenstore"}). */
+  record Xen(String dev_method) {}
+
   record Document(
       String name,
       String kernel,
@@ -32,7 +35,8 @@ public final class ChaosJsonReader {
       String cmdline,
       List<Vif> vifs,
       List<Vbd> vbds,
-      Boolean paused) {}
+      Boolean paused,
+      Xen xen) {}
 
   private static final ObjectMapper MAPPER =
       new ObjectMapper()
@@ -53,7 +57,7 @@ public final class ChaosJsonReader {
           e,
           "unknown key '"
               + e.getPropertyName()
-              + "': use name, kernel, memory, vcpus, ramdisk, cmdline, vifs, vbds, paused");
+              + "': use name, kernel, memory, vcpus, ramdisk, cmdline, vifs, vbds, paused, xen");
     } catch (JsonProcessingException e) {
       throw at(file, e, e.getOriginalMessage());
     }
@@ -122,7 +126,23 @@ public final class ChaosJsonReader {
         LifecycleAction.DESTROY,
         vifs,
         disks,
-        Boolean.TRUE.equals(doc.paused()));
+        Boolean.TRUE.equals(doc.paused()),
+        devices(file, doc.xen()));
+  }
+
+  private static Optional<DeviceMechanism> devices(Path file, Xen xen) throws ConfigException {
+    if (xen == null || xen.dev_method() == null) {
+      return Optional.empty();
+    }
+    Optional<DeviceMechanism> mechanism = DeviceMechanism.parse(xen.dev_method());
+    if (mechanism.isEmpty()) {
+      throw new ConfigException(
+          file,
+          0,
+          0,
+          "xen.dev_method \"" + xen.dev_method() + "\" is not \"xenstore\" or \"noxs\"");
+    }
+    return mechanism;
   }
 
   private static String join(String... keysAndValues) {

@@ -17,6 +17,7 @@ import java.util.UUID;
  * @param maxVcpus vCPUs the guest may ever have (at least {@code vcpus})
  * @param cpus the physical CPUs the vCPUs may run on; empty for all
  * @param paused whether to leave the guest paused once built
+ * @param devices the device mechanism the config asks for; empty for the daemon's default
  */
 public record GuestConfig(
     String name,
@@ -34,13 +35,15 @@ public record GuestConfig(
     LifecycleAction onCrash,
     List<VifSpec> vifs,
     List<DiskSpec> disks,
-    boolean paused) {
+    boolean paused,
+    Optional<DeviceMechanism> devices) {
   /** xl's default memory for a guest that does not say. */
   public static final int DEFAULT_MEMORY_MIB = 128;
 
   public GuestConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(kernel, "kernel");
+    Objects.requireNonNull(devices, "devices");
     vifs = List.copyOf(vifs);
     disks = List.copyOf(disks);
   }
@@ -63,6 +66,7 @@ public record GuestConfig(
         onCrash,
         vifs,
         disks,
-        paused);
+        paused,
+        devices);
   }
 }

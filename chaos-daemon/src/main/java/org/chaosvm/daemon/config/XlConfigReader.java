@@ -39,7 +39,8 @@ public final class XlConfigReader {
           "on_reboot",
           "on_crash",
           "vif",
-          "disk");
+          "disk",
+          "dev_method");
 
   private final Path file;
   private final Map<String, Setting> settings;
@@ -104,7 +105,23 @@ public final class XlConfigReader {
         action("on_crash", LifecycleAction.DESTROY),
         vifs(),
         disks(),
-        false);
+        false,
+        devices());
+  }
+
+  /** chaos's own key: {@code dev_method = "noxs"} or {@code "xenstore"} (xl has none). */
+  private Optional<DeviceMechanism> devices() throws ConfigException {
+    Optional<Setting> setting = setting("dev_method");
+    if (setting.isEmpty()) {
+      return Optional.empty();
+    }
+    String word = string(setting.get());
+    Optional<DeviceMechanism> mechanism = DeviceMechanism.parse(word);
+    if (mechanism.isEmpty()) {
+      throw error(
+          setting.get().value(), "dev_method \"" + word + "\" is not \"xenstore\" or \"noxs\"");
+    }
+    return mechanism;
   }
 
   /** As xl: {@code cmdline} when given, else "root=ROOT EXTRA". */

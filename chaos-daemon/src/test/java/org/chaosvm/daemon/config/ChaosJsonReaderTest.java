@@ -82,4 +82,18 @@ class ChaosJsonReaderTest {
         assertThrows(ConfigException.class, () -> GuestConfigs.read(dir.resolve("nope.cfg")));
     assertEquals(dir.resolve("nope.cfg") + ": no such file", e.getMessage());
   }
+
+  @Test
+  void xenDevMethodPicksTheDeviceMechanismAsLightVmsChaosWroteIt() throws Exception {
+    String base = "{\"name\": \"a\", \"kernel\": \"/k\"";
+    assertEquals(Optional.empty(), ChaosJsonReader.read(FILE, base + "}").devices());
+    assertEquals(
+        Optional.of(DeviceMechanism.NOXS),
+        ChaosJsonReader.read(FILE, base + ", \"xen\": {\"dev_method\": \"noxs\"}}").devices());
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> ChaosJsonReader.read(FILE, base + ", \"xen\": {\"dev_method\": \"x\"}}"));
+    assertEquals("xen.dev_method \"x\" is not \"xenstore\" or \"noxs\"", e.problem());
+  }
 }

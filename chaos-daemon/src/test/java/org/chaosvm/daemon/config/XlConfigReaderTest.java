@@ -267,4 +267,19 @@ class XlConfigReaderTest {
             .getMessage()
             .startsWith("block-attach: disk '/a.img': no vdev specified"));
   }
+
+  @Test
+  void devMethodPicksTheDeviceMechanismAndNothingElseIsAccepted() throws Exception {
+    String base = "name = \"n\"\nkernel = \"/k\"\n";
+    assertEquals(Optional.empty(), read(base).devices());
+    assertEquals(
+        Optional.of(DeviceMechanism.NOXS), read(base + "dev_method = \"noxs\"\n").devices());
+    assertEquals(
+        Optional.of(DeviceMechanism.XENSTORE),
+        read(base + "dev_method = \"xenstore\"\n").devices());
+
+    ConfigException e = failure(base + "dev_method = \"xs\"\n");
+    assertEquals(3, e.line());
+    assertEquals("dev_method \"xs\" is not \"xenstore\" or \"noxs\"", e.problem());
+  }
 }
