@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.engine.SizeClass;
 import org.chaosvm.daemon.engine.XenEngine;
 import org.chaosvm.daemon.server.SocketServer;
@@ -17,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * {@code chaos-daemon}: the long-running half of the split toolstack, run by systemd on Dom0.
  *
  * <pre>
- * chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS=COUNT]...
+ * chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS[:noxs]=COUNT]...
  *              [--max-connections N] [--idle-timeout SECONDS] [--worker-keepalive SECONDS]
+ *              [--dev-method xenstore|noxs] [--state-dir DIR]
  * </pre>
  *
  * Stops on SIGTERM (systemd's stop) or SIGINT: destroys its shells, leaves guests running.
@@ -32,12 +34,18 @@ public final class ChaosDaemon {
       Path socket,
       Optional<String> group,
       Map<SizeClass, Integer> pool,
-      SocketServer.Limits limits) {}
+      SocketServer.Limits limits,
+      DeviceMechanism devices,
+      Path stateDir) {}
+
+  private static final String POOL_FORM =
+      "--pool takes MEMORYxVCPUS[:noxs]=COUNT, e.g. 256x1=4 or 4x1:noxs=8";
 
   private static final String USAGE =
-      "usage: chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS=COUNT]...\n"
+      "usage: chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS[:noxs]=COUNT]...\n"
           + "                    [--max-connections N] [--idle-timeout SECONDS]"
-          + " [--worker-keepalive SECONDS]";
+          + " [--worker-keepalive SECONDS]\n"
+          + "                    [--dev-method xenstore|noxs] [--state-dir DIR]";
 
   public static void main(String[] args) throws Exception {
     Options options;
@@ -50,7 +58,7 @@ public final class ChaosDaemon {
       return;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    XenEngine engine = XenEngine.start(options.pool());
+    XenEngine engine = XenEngine.start(options.pool(), options.devices(), options.stateDir());
     SocketServer server;
     try {
       server = SocketServer.start(options.socket(), options.group(), engine, options.limits());
@@ -79,6 +87,8 @@ public final class ChaosDaemon {
     Optional<String> group = Optional.empty();
     Map<SizeClass, Integer> pool = new LinkedHashMap<>();
     SocketServer.Limits limits = SocketServer.Limits.DEFAULT;
+    DeviceMechanism devices = DeviceMechanism.XENSTORE;
+    Path stateDir = XenEngine.DEFAULT_STATE_DIR;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("--help") || arg.equals("-h")) {
@@ -94,14 +104,22 @@ public final class ChaosDaemon {
         case "--pool" -> {
           String[] parts = value.split("=");
           if (parts.length != 2) {
-            throw new IllegalArgumentException("--pool takes MEMORYxVCPUS=COUNT, e.g. 256x1=4");
+            throw new IllegalArgumentException(POOL_FORM);
           }
           try {
             pool.put(SizeClass.parse(parts[0]), Integer.parseInt(parts[1]));
           } catch (RuntimeException e) {
-            throw new IllegalArgumentException("--pool takes MEMORYxVCPUS=COUNT, e.g. 256x1=4");
+            throw new IllegalArgumentException(POOL_FORM);
           }
         }
+        case "--dev-method" ->
+            devices =
+                DeviceMechanism.parse(value)
+                    .orElseThrow(
+                        () ->
+                            new IllegalArgumentException(
+                                "--dev-method takes xenstore or noxs, not " + value));
+        case "--state-dir" -> stateDir = Path.of(value);
         case "--max-connections" ->
             limits =
                 new SocketServer.Limits(positive(arg, value), limits.idle(), limits.keepAlive());
@@ -118,7 +136,7 @@ public final class ChaosDaemon {
         default -> throw new IllegalArgumentException("unknown option " + arg);
       }
     }
-    return new Options(socket, group, pool, limits);
+    return new Options(socket, group, pool, limits, devices, stateDir);
   }
 
   private static int positive(String option, String value) {

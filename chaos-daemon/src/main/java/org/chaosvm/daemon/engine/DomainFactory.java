@@ -2,17 +2,17 @@ package org.chaosvm.daemon.engine;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.Errno;
 import org.chaosvm.libxc.KernelImage;
 import org.chaosvm.libxc.PvBuild;
-import org.chaosvm.libxc.PvGuestNodes;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenException;
-import org.chaosvm.libxc.XenStore;
 import org.chaosvm.protocol.ErrorCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,26 +27,30 @@ final class DomainFactory {
 
   private final XenHandles handles;
   private final KernelCache kernels = new KernelCache();
-  private final DeviceBackend devices;
+  private final Map<DeviceMechanism, Mechanism> mechanisms;
   private final BootWatch boots;
 
-  DomainFactory(XenHandles handles, BootWatch boots) {
+  DomainFactory(XenHandles handles, BootWatch boots, Map<DeviceMechanism, Mechanism> mechanisms) {
     this.handles = handles;
-    this.devices = new XenStoreDevices(handles);
     this.boots = boots;
+    this.mechanisms = Map.copyOf(mechanisms);
   }
 
-  DeviceBackend devices() {
-    return devices;
+  Mechanism mechanism(DeviceMechanism kind) {
+    Mechanism mechanism = mechanisms.get(kind);
+    if (mechanism == null) {
+      throw new IllegalStateException("no " + kind + " mechanism");
+    }
+    return mechanism;
   }
 
   /**
    * The prepare phase: creates a paused domain of {@code size}, sets its vCPUs, memory limits and
-   * CPU policy, allocates its console and XenStore event channels, marks it a shell in XenStore,
-   * and plugs a first vif (netback's interface made, to be configured for the guest).
+   * CPU policy, allocates its console and XenStore event channels, marks it a shell, and does its
+   * mechanism's share (XenStore: vif 0 plugged; noxs: the control device).
    */
   Shell prepare(SizeClass size) {
-    XenStore xs = handles.xs();
+    Mechanism mechanism = mechanism(size.devices());
     UUID uuid = DomainLayout.shellHandle();
     List<DomId> made = new ArrayList<>(1);
     try {
@@ -58,22 +62,22 @@ final class DomainFactory {
               size.memoryMib() * 1024L,
               domid -> {
                 made.add(domid);
-                DomainLayout.markShell(xs, domid); // a crash from here on leaves a marked shell
+                mechanism.markShell(domid); // a crash from here on leaves a marked shell
               });
-      devices.prepare(domain.domid());
+      mechanism.prepare(domain.domid());
       return new Shell(domain, size);
     } catch (RuntimeException e) {
-      made.forEach(domid -> destroyQuietly(domid, Optional.of(uuid), e));
+      made.forEach(domid -> destroyQuietly(domid, Optional.of(uuid), mechanism, e));
       throw e;
     }
   }
 
   /**
    * The execute phase: loads the guest's kernel and ramdisk into the shell, builds it, describes it
-   * in XenStore, introduces it (to xenstored and so to xenconsoled), attaches its devices, starts
-   * watching its console for its boot (of a create that began at {@code startNanos}) and, unless
-   * the config says paused, unpauses it. {@code uuid} replaces the shell's if it differs (the
-   * config's).
+   * to Dom0 the way of its mechanism (XenStore: its nodes and the introduction to xenstored and so
+   * to xenconsoled), attaches its devices, starts watching its console for its boot (of a create
+   * that began at {@code startNanos}) and, unless the config says paused, unpauses it. {@code uuid}
+   * replaces the shell's if it differs (the config's).
    */
   DomId execute(
       Shell shell,
@@ -84,10 +88,10 @@ final class DomainFactory {
       Phases phases,
       long startNanos) {
     XenCtrl xc = handles.xc();
-    XenStore xs = handles.xs();
     DomId domid = shell.domid();
+    Mechanism mechanism = mechanism(shell.size().devices());
     try {
-      DomainLayout.markBuilding(xs, domid, guest.name());
+      mechanism.markBuilding(domid, guest.name(), uuid);
       if (!uuid.equals(shell.uuid())) {
         xc.setHandle(domid, uuid); // the config's uuid; a shell is made before it is known
       }
@@ -115,25 +119,11 @@ final class DomainFactory {
       if (cached.isEmpty()) {
         kernels.put(guest.kernel(), built.kernel());
       }
-      PvGuestNodes nodes =
-          new PvGuestNodes(
-              domid,
-              uuid,
-              guest.name(),
-              guest.memoryMib() * 1024L,
-              guest.maxMemoryMib() * 1024L,
-              guest.vcpus(),
-              guest.maxVcpus(),
-              built.consoleMfn(),
-              shell.consolePort(),
-              built.storeMfn(),
-              shell.storePort());
-      PvBuild.finish(
-          xs, nodes, t -> DomainLayout.recordGuest(xs, t, nodes, guest, configText), phases::end);
-      devices.attachAll(domid, guest);
+      mechanism.describe(shell, guest, uuid, configText, built, phases);
+      mechanism.devices().attachAll(domid, guest);
       phases.end("devices");
       try {
-        boots.watch(domid, nodes.consoleMfn(), startNanos);
+        boots.watch(domid, built.consoleMfn(), startNanos);
       } catch (XenException e) {
         log.warn("cannot watch {}'s console for its boot: {}", guest.name(), e.getMessage());
       }
@@ -144,16 +134,16 @@ final class DomainFactory {
       phases.end("unpause");
       return domid;
     } catch (XenException e) {
-      destroyQuietly(domid, Optional.of(uuid), e);
+      destroyQuietly(domid, Optional.of(uuid), mechanism, e);
       throw translate(e, guest);
     } catch (RuntimeException e) {
-      destroyQuietly(domid, Optional.of(uuid), e);
+      destroyQuietly(domid, Optional.of(uuid), mechanism, e);
       throw e;
     }
   }
 
-  /** Destroys a domain, its devices' back ends and its XenStore nodes. */
-  void destroy(DomId domid, Optional<UUID> uuid) {
+  /** Destroys a domain, then what it leaves of its mechanism (back ends, records). */
+  void destroy(DomId domid, Optional<UUID> uuid, DeviceMechanism kind) {
     boots.forget(domid); // its mapped console page would keep the domain from being freed
     XenCtrl xc = handles.xc();
     try {
@@ -163,22 +153,22 @@ final class DomainFactory {
         throw e;
       }
     }
-    removeRemains(domid, uuid);
+    removeRemains(domid, uuid, kind);
   }
 
   /**
    * Removes what a domain that is gone leaves: its devices' back ends (and so its interfaces and
-   * loop devices in Dom0) and its XenStore nodes.
+   * loop devices in Dom0) and its mechanism's marks and records.
    */
-  void removeRemains(DomId domid, Optional<UUID> uuid) {
+  void removeRemains(DomId domid, Optional<UUID> uuid, DeviceMechanism kind) {
     boots.forget(domid);
-    devices.removeAll(domid);
-    DomainLayout.remove(handles.xs(), domid, uuid);
+    mechanism(kind).removeRemains(domid, uuid);
   }
 
-  private void destroyQuietly(DomId domid, Optional<UUID> uuid, Throwable failure) {
+  private void destroyQuietly(
+      DomId domid, Optional<UUID> uuid, Mechanism mechanism, Throwable failure) {
     try {
-      destroy(domid, uuid);
+      destroy(domid, uuid, mechanism.kind());
     } catch (RuntimeException cleanup) {
       failure.addSuppressed(cleanup);
     }

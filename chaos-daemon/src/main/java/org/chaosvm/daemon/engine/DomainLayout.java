@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.chaosvm.daemon.config.ConfigException;
+import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.GuestConfigs;
 import org.chaosvm.daemon.config.LifecycleAction;
@@ -157,7 +158,8 @@ final class DomainLayout {
         text,
         action(xs.read(XenStore.NO_TRANSACTION, chaos + "on_poweroff"), LifecycleAction.DESTROY),
         action(xs.read(XenStore.NO_TRANSACTION, chaos + "on_reboot"), LifecycleAction.RESTART),
-        action(xs.read(XenStore.NO_TRANSACTION, chaos + "on_crash"), LifecycleAction.DESTROY));
+        action(xs.read(XenStore.NO_TRANSACTION, chaos + "on_crash"), LifecycleAction.DESTROY),
+        DeviceMechanism.XENSTORE);
   }
 
   private static LifecycleAction action(Optional<String> name, LifecycleAction fallback) {

@@ -2,6 +2,7 @@ package org.chaosvm.daemon.engine;
 
 import java.util.Optional;
 import java.util.UUID;
+import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.libxc.DomId;
@@ -18,4 +19,5 @@ record Guest(
     String configText,
     LifecycleAction onPoweroff,
     LifecycleAction onReboot,
-    LifecycleAction onCrash) {}
+    LifecycleAction onCrash,
+    DeviceMechanism mechanism) {}

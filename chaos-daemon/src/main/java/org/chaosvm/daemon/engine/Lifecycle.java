@@ -109,9 +109,9 @@ final class Lifecycle {
     }
     try {
       if (destroy) {
-        factory.destroy(guest.domid(), Optional.of(guest.uuid()));
+        factory.destroy(guest.domid(), Optional.of(guest.uuid()), guest.mechanism());
       } else {
-        factory.removeRemains(guest.domid(), Optional.of(guest.uuid()));
+        factory.removeRemains(guest.domid(), Optional.of(guest.uuid()), guest.mechanism());
         log.info("{} (domain {}) is gone", guest.name(), guest.domid());
       }
     } finally {

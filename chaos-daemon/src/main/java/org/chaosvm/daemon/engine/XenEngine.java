@@ -10,8 +10,12 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import org.chaosvm.daemon.config.ConfigException;
+import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.DiskSpec;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.GuestConfigs;
@@ -55,27 +59,46 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private static final Set<State> LIVE = Lifecycle.LIVE;
   private static final Set<State> DESTROYABLE = Lifecycle.DESTROYABLE;
 
+  /** Where a daemon keeps what it keeps on disk (noxs guests' records) unless told otherwise. */
+  public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/chaos");
+
+  /**
+   * How often a daemon looks at its noxs guests' domains: xenstored, which holds VIRQ_DOM_EXC,
+   * tells of the domains it was introduced to only, and noxs guests are not.
+   */
+  private static final Duration NOXS_LOOK = Duration.ofMillis(500);
+
   private final boolean owner;
+  private final DeviceMechanism defaultDevices;
   private final Semaphore builds = new Semaphore(PARALLEL_BUILDS, true);
   private final XenHandles handles = new XenHandles();
   private final BootWatch boots = new BootWatch();
-  private final DomainFactory factory = new DomainFactory(handles, boots);
+  private final XenStoreMechanism xenstore;
+  private final NoxsMechanism noxs;
+  private final DomainFactory factory;
   private final GuestRegistry registry = new GuestRegistry();
-  private final GuestControl control = new XenStoreGuestControl(handles);
   private final DomainDiscovery discovery = new DomainDiscovery(handles, registry);
-  private final Lifecycle lifecycle =
-      new Lifecycle(
-          handles,
-          registry,
-          factory,
-          discovery,
-          (config, text) -> create(config, text, false, new Phases(), System.nanoTime()).domid());
+  private final Lifecycle lifecycle;
 
   private ShellPool pool;
   private DomainEvents events;
+  private ScheduledExecutorService noxsLook;
 
-  private XenEngine(boolean owner) {
+  private XenEngine(boolean owner, DeviceMechanism defaultDevices, Path stateDir) {
     this.owner = owner;
+    this.defaultDevices = defaultDevices;
+    this.xenstore = new XenStoreMechanism(handles);
+    this.noxs = new NoxsMechanism(stateDir);
+    this.factory =
+        new DomainFactory(
+            handles, boots, Map.of(DeviceMechanism.XENSTORE, xenstore, DeviceMechanism.NOXS, noxs));
+    this.lifecycle =
+        new Lifecycle(
+            handles,
+            registry,
+            factory,
+            discovery,
+            (config, text) -> create(config, text, false, new Phases(), System.nanoTime()).domid());
   }
 
   /**
@@ -84,12 +107,33 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * the background, and starts following domain events.
    */
   public static XenEngine start(Map<SizeClass, Integer> poolTargets) {
-    XenEngine engine = new XenEngine(true);
+    return start(poolTargets, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR);
+  }
+
+  /**
+   * {@link #start(Map)} with the device mechanism of guests whose config names none, and the folder
+   * of the daemon's own records.
+   */
+  public static XenEngine start(
+      Map<SizeClass, Integer> poolTargets, DeviceMechanism defaultDevices, Path stateDir) {
+    XenEngine engine = new XenEngine(true, defaultDevices, stateDir);
     try {
       engine.recover();
       engine.pool = new ShellPool(engine::prepareShell, engine::destroyShell, poolTargets);
       engine.events = new XenStoreDomainEvents(engine.handles);
-      engine.events.start(engine.lifecycle::onDomainEvent);
+      engine.events.start(engine::onDomainEvent);
+      engine.noxsLook =
+          Executors.newSingleThreadScheduledExecutor(
+              runnable -> {
+                Thread thread = new Thread(runnable, "noxs-look");
+                thread.setDaemon(true);
+                return thread;
+              });
+      engine.noxsLook.scheduleWithFixedDelay(
+          engine::lookAtNoxsGuests,
+          NOXS_LOOK.toMillis(),
+          NOXS_LOOK.toMillis(),
+          TimeUnit.MILLISECONDS);
       return engine;
     } catch (RuntimeException e) {
       engine.close();
@@ -103,7 +147,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * alone, shells and half-built domains included (a daemon may be running and own them).
    */
   public static XenEngine startDirect() {
-    XenEngine engine = new XenEngine(false);
+    XenEngine engine = new XenEngine(false, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR);
     engine.pool = new ShellPool(engine::prepareShell, engine::destroyShell, Map.of());
     return engine;
   }
@@ -137,7 +181,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       return shutdown(shutdown.guest(), shutdown.await());
     } else if (request instanceof Request.Reboot reboot) {
       Guest guest = resolve(reboot.guest(), LIVE, "reboot");
-      control.ask(guest.domid(), GuestControl.Request.REBOOT);
+      mechanismOf(guest).control().ask(guest.domid(), GuestControl.Request.REBOOT);
       return new Reply.Done("asked " + guest.name() + " to reboot");
     } else if (request instanceof Request.Pause pause) {
       return pause(pause.guest(), true);
@@ -154,11 +198,13 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     } else if (request instanceof Request.DetachDevice detach) {
       Guest guest = resolve(detach.guest(), LIVE, "detach a device from");
       String name =
-          factory.devices().detach(guest.domid(), detach.kind(), detach.device(), detach.force());
+          mechanismOf(guest)
+              .devices()
+              .detach(guest.domid(), detach.kind(), detach.device(), detach.force());
       return new Reply.Done("detached " + name + " from " + guest.name());
     } else if (request instanceof Request.ListDevices list) {
       Guest guest = resolve(list.guest(), DESTROYABLE, "list the devices of");
-      return new Reply.Devices(factory.devices().list(guest.domid(), list.kind()));
+      return new Reply.Devices(mechanismOf(guest).devices().list(guest.domid(), list.kind()));
     }
     throw new ChaosException(ErrorCode.BAD_REQUEST, "unknown request " + request);
   }
@@ -176,7 +222,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       guest = guest.withName(instanceName(guest.name(), request.instance()));
     }
     try {
-      DeviceChecks.check(guest);
+      factory.mechanism(guest.devices().orElse(defaultDevices)).check(guest);
     } catch (ChaosException e) {
       throw new ChaosException(e.code(), request.configPath() + ": " + e.getMessage(), e);
     }
@@ -218,7 +264,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       builds.acquireUninterruptibly();
       try {
         phases.end("build queue");
-        SizeClass size = SizeClass.of(guest);
+        DeviceMechanism kind = guest.devices().orElse(defaultDevices);
+        SizeClass size = SizeClass.of(guest, kind);
         Optional<Shell> pooled = pool.take(size);
         Shell shell;
         if (pooled.isPresent()) {
@@ -236,7 +283,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         UUID uuid = guest.uuid().orElse(shell.uuid());
         DomId domid = shell.domid();
         registry.register(
-            guestOf(domid, uuid, guest, configText), State.BUILDING, Optional.of(name));
+            guestOf(domid, uuid, guest, configText, kind), State.BUILDING, Optional.of(name));
         try {
           factory.execute(shell, guest, uuid, configText, paused, phases, startNanos);
         } catch (RuntimeException e) {
@@ -265,7 +312,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private Reply attach(Request.AttachDevice request) {
     Guest guest = resolve(request.guest(), LIVE, "attach a device to");
     String source = request.kind().command() + "-attach";
-    DeviceBackend devices = factory.devices();
+    DeviceBackend devices = mechanismOf(guest).devices();
     try {
       if (request.kind() == DeviceKind.NETWORK) {
         VifSpec vif = GuestConfigs.vif(source, request.spec());
@@ -280,7 +327,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     }
   }
 
-  private static Guest guestOf(DomId domid, UUID uuid, GuestConfig guest, String text) {
+  private static Guest guestOf(
+      DomId domid, UUID uuid, GuestConfig guest, String text, DeviceMechanism kind) {
     return new Guest(
         domid,
         uuid,
@@ -289,7 +337,30 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         text,
         guest.onPoweroff(),
         guest.onReboot(),
-        guest.onCrash());
+        guest.onCrash(),
+        kind);
+  }
+
+  /** One domain event at a time, whoever heard of it. */
+  private void onDomainEvent() {
+    synchronized (lifecycle) {
+      lifecycle.onDomainEvent();
+    }
+  }
+
+  private Mechanism mechanismOf(Guest guest) {
+    return factory.mechanism(guest.mechanism());
+  }
+
+  /** The noxs guests' domains, looked at as a domain event would (none: nothing is read). */
+  private void lookAtNoxsGuests() {
+    try {
+      if (registry.guests().stream().anyMatch(g -> g.mechanism() == DeviceMechanism.NOXS)) {
+        onDomainEvent();
+      }
+    } catch (RuntimeException e) {
+      log.warn("cannot look at the noxs guests: {}", e.getMessage());
+    }
   }
 
   private void requireCapacity(GuestConfig guest) {
@@ -317,7 +388,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
 
   private Reply shutdown(GuestRef ref, boolean await) {
     Guest guest = resolve(ref, LIVE, "shut down");
-    control.ask(guest.domid(), GuestControl.Request.POWEROFF);
+    mechanismOf(guest).control().ask(guest.domid(), GuestControl.Request.POWEROFF);
     if (!await) {
       return new Reply.Done("asked " + guest.name() + " to power off");
     }
@@ -335,10 +406,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     }
     throw new ChaosException(
         ErrorCode.WRONG_STATE,
-        guest.name()
-            + " did not power off within "
-            + SHUTDOWN_WAIT.toSeconds()
-            + " s (is its kernel listening on control/shutdown?)");
+        guest.name() + " did not power off within " + SHUTDOWN_WAIT.toSeconds() + " s");
   }
 
   private Reply pause(GuestRef ref, boolean pause) {
@@ -422,7 +490,15 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             ErrorCode.BAD_REQUEST, "pool target for " + target.getKey() + " must be 0 or more");
       }
     }
-    targets.forEach((size, target) -> pool.setTarget(SizeClass.parse(size), target));
+    Map<SizeClass, Integer> parsed = new LinkedHashMap<>();
+    targets.forEach((size, target) -> parsed.put(SizeClass.parse(size), target));
+    parsed.forEach(
+        (size, target) -> {
+          if (target > 0) {
+            factory.mechanism(size.devices()).requireAvailable();
+          }
+        });
+    parsed.forEach(pool::setTarget);
     return new Reply.Done("pool targets set: " + targets);
   }
 
@@ -446,11 +522,21 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private void recover() {
     List<DomainInfo> domains = handles.xc().domainInfos();
     Set<DomId> live = new java.util.HashSet<>();
-    domains.forEach(info -> live.add(info.domid()));
-    factory.devices().removeOrphans(live);
+    Map<DomId, DomainInfo> byDomid = new java.util.HashMap<>();
+    domains.forEach(
+        info -> {
+          live.add(info.domid());
+          byDomid.put(info.domid(), info);
+        });
+    xenstore.devices().removeOrphans(live);
+    Set<DomId> claimed =
+        noxs.recover(
+            byDomid,
+            guest -> registry.register(guest, State.RUNNING, Optional.empty()),
+            (domid, uuid) -> factory.destroy(domid, uuid, DeviceMechanism.NOXS));
     for (DomainInfo info : domains) {
       DomId domid = info.domid();
-      if (domid.equals(DomId.DOM0)) {
+      if (domid.equals(DomId.DOM0) || claimed.contains(domid)) {
         continue;
       }
       Optional<String> state = DomainLayout.state(handles.xs(), domid);
@@ -459,13 +545,15 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
           && DomainLayout.name(handles.xs(), domid).isEmpty()) {
         // Created by a daemon that died before it could mark it: a shell by its handle alone.
         log.info("destroying domain {}, a shell an earlier daemon left unmarked", domid);
-        factory.destroy(domid, Optional.of(info.handle()));
+        factory.destroy(domid, Optional.of(info.handle()), DeviceMechanism.XENSTORE);
         continue;
       }
       if (state.isPresent() && !state.get().equals(DomainLayout.STATE_RUNNING)) {
         log.info("destroying domain {} left {} by an earlier daemon", domid, state.get());
         factory.destroy(
-            domid, DomainLayout.uuid(handles.xs(), domid).or(() -> Optional.of(info.handle())));
+            domid,
+            DomainLayout.uuid(handles.xs(), domid).or(() -> Optional.of(info.handle())),
+            DeviceMechanism.XENSTORE);
         continue;
       }
       discovery.learn(domid, info.handle(), true, state);
@@ -473,7 +561,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   }
 
   private void destroyShell(Shell shell) {
-    factory.destroy(shell.domid(), Optional.of(shell.uuid()));
+    factory.destroy(shell.domid(), Optional.of(shell.uuid()), shell.size().devices());
   }
 
   /**
@@ -502,12 +590,17 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   /** Destroys the pool's shells; guests keep running (a restarted daemon adopts them). */
   @Override
   public void close() {
+    if (noxsLook != null) {
+      noxsLook.shutdownNow();
+    }
     if (events != null) {
       events.close();
     }
     if (pool != null) {
       pool.close();
     }
+    noxs.close();
+    xenstore.close();
     boots.close();
     handles.close();
   }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.daemon.engine.GuestRegistry.State;
 import org.chaosvm.libxc.DomId;
@@ -29,7 +30,8 @@ class GuestRegistryTest {
         "",
         LifecycleAction.DESTROY,
         LifecycleAction.RESTART,
-        LifecycleAction.DESTROY);
+        LifecycleAction.DESTROY,
+        DeviceMechanism.XENSTORE);
   }
 
   private static ErrorCode code(Runnable action) {

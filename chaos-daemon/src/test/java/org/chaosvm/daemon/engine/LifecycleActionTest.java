@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Optional;
 import java.util.UUID;
+import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.ShutdownReason;
@@ -19,7 +20,8 @@ class LifecycleActionTest {
           "",
           LifecycleAction.DESTROY,
           LifecycleAction.RESTART,
-          LifecycleAction.PRESERVE);
+          LifecycleAction.PRESERVE,
+          DeviceMechanism.XENSTORE);
 
   @Test
   void eachShutdownReasonTakesTheActionItsConfigGivesAsXlDoes() {
@@ -40,7 +42,8 @@ class LifecycleActionTest {
             "",
             LifecycleAction.DESTROY,
             LifecycleAction.DESTROY,
-            LifecycleAction.DESTROY);
+            LifecycleAction.DESTROY,
+            DeviceMechanism.XENSTORE);
     assertEquals(LifecycleAction.PRESERVE, Lifecycle.actionFor(destroyAll, ShutdownReason.SUSPEND));
     assertEquals(
         LifecycleAction.PRESERVE, Lifecycle.actionFor(destroyAll, ShutdownReason.SOFT_RESET));

@@ -1,0 +1,168 @@
+package org.chaosvm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.chaosvm.rig.Command;
+import org.chaosvm.rig.Unikernel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * noxs guests under chaos-daemon, XenStore untouched by their creates: the unikernel from a pool of
+ * noxs shells, powered off and rebooted through its control device, a guest that never answers
+ * refused after the time limit and then destroyed, and a daemon killed and restarted that adopts
+ * its noxs guest. Nothing is left: no domain, no record.
+ */
+@Tag("xen")
+class DaemonNoxsE2ETest extends DaemonTestBase {
+  private static final boolean PATCHED = !"stock".equals(System.getenv("RIG_XEN"));
+  private static Path state;
+
+  /** Hides the base's: a daemon with a pool of noxs shells and a state folder of the test's. */
+  @BeforeAll
+  static void startDaemon() throws Exception {
+    assumeTrue(PATCHED, "RIG_XEN=stock");
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    state = dir.resolve("state");
+    daemon = new DaemonProcess(dir).option("--state-dir", state.toString()).start("1x1:noxs=1");
+  }
+
+  /** Hides the base's: noxs guests have no name in XenStore, so xl's rows are counted. */
+  @AfterAll
+  static void stopDaemon() throws Exception {
+    if (daemon != null) {
+      System.out.println("--- chaos-daemon's log ---\n" + daemon.stop());
+      assertEquals(1, xlDomains(), "the daemon left domains behind");
+      assertEquals(List.of(), records(), "the daemon left noxs records behind");
+    }
+  }
+
+  private static Path config(String name, Unikernel.Mode mode, String... settings) {
+    String[] all = new String[settings.length + 1];
+    all[0] = "dev_method = \"noxs\"";
+    System.arraycopy(settings, 0, all, 1, settings.length);
+    return Unikernel.writeXlConfig(dir, name, mode, all);
+  }
+
+  @Test
+  void aNoxsGuestComesFromThePoolAndPowersOffThroughItsControlDevice() throws Exception {
+    DaemonProcess.Run created = chaos("create", config("nx-off", Unikernel.Mode.NOOP).toString());
+    assertEquals(0, created.code(), created.err());
+    assertTrue(created.out().contains("from the pool"), created.out());
+    awaitListed("nx-off", "\\d+\\s+1\\s+1\\s+.*");
+
+    DaemonProcess.Run off = awaitAnswered("shutdown", "-w", "nx-off");
+    assertEquals(0, off.code(), off.err());
+    assertEquals("nx-off powered off\n", off.out());
+    awaitGone("nx-off");
+  }
+
+  @Test
+  void rebootWithOnRebootRestartBringsItBackAsANewDomain() throws Exception {
+    DaemonProcess.Run created =
+        chaos(
+            "create", config("nx-boot", Unikernel.Mode.NOOP, "on_reboot = \"restart\"").toString());
+    assertEquals(0, created.code(), created.err());
+    int first = domidOf(created);
+
+    assertEquals(0, awaitAnswered("reboot", "nx-boot").code());
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    int now = first;
+    while (now == first && System.nanoTime() < deadline) {
+      Thread.sleep(250);
+      now = listedDomid("nx-boot");
+    }
+    assertNotEquals(first, now, "nx-boot was not restarted");
+    assertEquals(0, awaitAnswered("shutdown", "-w", "nx-boot").code(), "the restarted one answers");
+    awaitGone("nx-boot");
+  }
+
+  @Test
+  void aGuestThatNeverAnswersGetsAClearErrorAndIsThenDestroyed() throws Exception {
+    DaemonProcess.Run created =
+        chaos("create", config("nx-deaf", Unikernel.Mode.IGNORE).toString());
+    assertEquals(0, created.code(), created.err());
+    awaitListed("nx-deaf", "\\d+\\s+1\\s+1\\s+.*");
+    awaitControlConnected("nx-deaf");
+
+    DaemonProcess.Run off = chaos("shutdown", "-w", "nx-deaf");
+    assertEquals(ExitCodes.FAILURE, off.code(), off.out());
+    assertTrue(off.err().contains("did not answer the poweroff request within 5000 ms"), off.err());
+    assertEquals(0, chaos("destroy", "nx-deaf").code());
+    awaitGone("nx-deaf");
+  }
+
+  @Test
+  void aRestartedDaemonAdoptsItsNoxsGuestAndDestroysIt() throws Exception {
+    DaemonProcess.Run created = chaos("create", config("nx-kept", Unikernel.Mode.NOOP).toString());
+    assertEquals(0, created.code(), created.err());
+    int domid = domidOf(created);
+    daemon.kill();
+    daemon = new DaemonProcess(dir).option("--state-dir", state.toString()).start("1x1:noxs=1");
+
+    assertEquals(domid, listedDomid("nx-kept"));
+    assertTrue(daemon.logText().contains("adopted nx-kept (domain " + domid + ", noxs)"));
+    assertEquals(0, chaos("destroy", "nx-kept").code());
+    awaitGone("nx-kept");
+  }
+
+  /**
+   * A request the guest may not be ready for yet (it connects its control device a moment after its
+   * create returns): retried while the daemon says it has not connected.
+   */
+  private static DaemonProcess.Run awaitAnswered(String... args) throws InterruptedException {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    DaemonProcess.Run run = chaos(args);
+    while (run.code() != 0 && run.err().contains("has not connected its control device")) {
+      assertTrue(System.nanoTime() < deadline, run.err());
+      Thread.sleep(250);
+      run = chaos(args);
+    }
+    return run;
+  }
+
+  /** A guest that ignores requests still connects: wait until it has (the daemon says so). */
+  private static void awaitControlConnected(String name) throws InterruptedException {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (chaos("reboot", name).err().contains("has not connected its control device")) {
+      assertTrue(System.nanoTime() < deadline, name + " never connected its control device");
+      Thread.sleep(250);
+    }
+  }
+
+  private static int listedDomid(String name) throws Exception {
+    return Integer.parseInt(awaitListed(name, "\\d+\\s+.*").split("\\s+")[1]);
+  }
+
+  private static void awaitGone(String name) throws InterruptedException {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (chaos("list").out().lines().anyMatch(line -> line.startsWith(name + " "))) {
+      assertTrue(System.nanoTime() < deadline, name + " is still listed");
+      Thread.sleep(250);
+    }
+  }
+
+  /** How many domains Xen has (xl list counts its rows; noxs guests have no name in XenStore). */
+  private static int xlDomains() {
+    return (int) Command.run(LIMIT, "xl", "list").orThrow().output().lines().skip(1).count();
+  }
+
+  private static List<String> records() throws Exception {
+    Path noxs = state.resolve("noxs");
+    if (!Files.isDirectory(noxs)) {
+      return List.of();
+    }
+    try (var files = Files.list(noxs)) {
+      return files.map(p -> p.getFileName().toString()).toList();
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package org.chaosvm.daemon.engine;
+
+import java.util.Optional;
+import java.util.UUID;
+import org.chaosvm.daemon.config.DeviceMechanism;
+import org.chaosvm.daemon.config.GuestConfig;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.PvBuild;
+
+/**
+ * How Dom0 and a guest reach each other, one implementation per {@link DeviceMechanism}: where the
+ * toolstack marks and records the domain (for a restarted daemon), how the built guest is described
+ * to Dom0, its devices' back ends and requests to its kernel. The factory and the engine pick a
+ * guest's mechanism and never ask which it is.
+ */
+interface Mechanism extends AutoCloseable {
+  DeviceMechanism kind();
+
+  /** Refuses if this host cannot serve the mechanism at all (say why). */
+  void requireAvailable();
+
+  /** Refuses, before anything is made, a guest this mechanism cannot serve (say why). */
+  void check(GuestConfig guest);
+
+  /** A fresh domain is a shell from here on (called as soon as it exists). */
+  void markShell(DomId domid);
+
+  /** The prepare phase's share: what needs only the domid (vif 0's back end, a control device). */
+  void prepare(DomId domid);
+
+  /** The execute phase begins: the shell becomes the guest {@code name} (a restart destroys it). */
+  void markBuilding(DomId domid, String name, UUID uuid);
+
+  /** The execute phase, once the kernel is built in: the guest described to Dom0 and recorded. */
+  void describe(
+      Shell shell,
+      GuestConfig guest,
+      UUID uuid,
+      String configText,
+      PvBuild.Built built,
+      Phases phases);
+
+  DeviceBackend devices();
+
+  GuestControl control();
+
+  /** Removes what a gone (or destroyed) domain leaves of this mechanism: back ends, records. */
+  void removeRemains(DomId domid, Optional<UUID> uuid);
+
+  @Override
+  void close();
+}

@@ -1,0 +1,278 @@
+package org.chaosvm.daemon.engine;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import org.chaosvm.daemon.config.ConfigException;
+import org.chaosvm.daemon.config.DeviceMechanism;
+import org.chaosvm.daemon.config.GuestConfig;
+import org.chaosvm.daemon.config.GuestConfigs;
+import org.chaosvm.daemon.config.LifecycleAction;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.DomainInfo;
+import org.chaosvm.libxc.EventChannels;
+import org.chaosvm.libxc.GrantShare;
+import org.chaosvm.libxc.PvBuild;
+import org.chaosvm.libxc.XenException;
+import org.chaosvm.noxs.ControlDevice;
+import org.chaosvm.noxs.ControlRequest;
+import org.chaosvm.noxs.Devctl;
+import org.chaosvm.noxs.DeviceKey;
+import org.chaosvm.noxs.DeviceType;
+import org.chaosvm.noxs.GuestControlException;
+import org.chaosvm.protocol.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * noxs's way (docs/noxs.md): no XenStore at all. A shell gets its control device in the prepare
+ * phase (a page granted from the daemon and an event channel, announced in the domain's device page
+ * through devctl); the guest's record is a file of {@link NoxsRecords}; requests to the guest go
+ * through the control device, with a time limit. Networks and disks over noxs come later: a noxs
+ * guest with a vif or a disk is refused.
+ */
+final class NoxsMechanism implements Mechanism {
+  private static final Logger log = LoggerFactory.getLogger(NoxsMechanism.class);
+
+  /** How long a guest has to take a request from its control device. */
+  static final Duration ANSWER_LIMIT = Duration.ofSeconds(5);
+
+  private final NoxsRecords records;
+  private final Map<DomId, ControlDevice> controls = new ConcurrentHashMap<>();
+  private final DeviceBackend devices = new NoxsDevices();
+  private Devctl devctl;
+  private GrantShare grants;
+  private EventChannels events;
+  private boolean unsupported;
+
+  NoxsMechanism(Path stateDir) {
+    this.records = new NoxsRecords(stateDir.resolve("noxs"));
+  }
+
+  @Override
+  public DeviceMechanism kind() {
+    return DeviceMechanism.NOXS;
+  }
+
+  /**
+   * Opens the Xen handles noxs needs, once; refuses on a hypervisor without the devctl hypercall.
+   * Guests' own events on their control channels need no reading (requests wait for the answer in
+   * the page), so nothing reads {@code events}: the evtchn device queues each port once.
+   */
+  private synchronized void open() {
+    if (unsupported) {
+      throw new ChaosException(ErrorCode.XEN, Devctl.NO_SUPPORT);
+    }
+    if (devctl != null) {
+      return;
+    }
+    Devctl opened = Devctl.open();
+    if (!opened.supported()) {
+      opened.close();
+      unsupported = true;
+      throw new ChaosException(ErrorCode.XEN, Devctl.NO_SUPPORT);
+    }
+    devctl = opened;
+    grants = GrantShare.open();
+    events = EventChannels.open();
+  }
+
+  @Override
+  public void requireAvailable() {
+    open();
+  }
+
+  @Override
+  public void check(GuestConfig guest) {
+    open();
+    if (!guest.vifs().isEmpty() || !guest.disks().isEmpty()) {
+      throw new ChaosException(
+          ErrorCode.CONFIG,
+          "a noxs guest has no vif or disk yet (their back ends over the device page are to come:"
+              + " docs/noxs.md); give this guest dev_method = \"xenstore\"");
+    }
+  }
+
+  /** Nothing to write: a shell's handle says it is one ({@link DomainLayout#shellHandle}). */
+  @Override
+  public void markShell(DomId domid) {}
+
+  @Override
+  public void prepare(DomId domid) {
+    open();
+    ControlDevice device = ControlDevice.create(grants, events, domid);
+    try {
+      devctl.add(domid, device.entry());
+    } catch (RuntimeException e) {
+      device.close();
+      throw e;
+    }
+    controls.put(domid, device);
+  }
+
+  @Override
+  public void markBuilding(DomId domid, String name, UUID uuid) {
+    records.write(
+        new NoxsRecords.Entry(
+            domid.value(), uuid.toString(), name, NoxsRecords.STATE_BUILDING, "", "", "", "", 0));
+  }
+
+  @Override
+  public void describe(
+      Shell shell,
+      GuestConfig guest,
+      UUID uuid,
+      String configText,
+      PvBuild.Built built,
+      Phases phases) {
+    records.write(
+        new NoxsRecords.Entry(
+            shell.domid().value(),
+            uuid.toString(),
+            guest.name(),
+            NoxsRecords.STATE_RUNNING,
+            guest.onPoweroff().xlName(),
+            guest.onReboot().xlName(),
+            guest.onCrash().xlName(),
+            configText,
+            shell.consolePort()));
+    phases.end("record");
+  }
+
+  @Override
+  public DeviceBackend devices() {
+    return devices;
+  }
+
+  @Override
+  public GuestControl control() {
+    return this::ask;
+  }
+
+  private void ask(DomId domid, GuestControl.Request request) {
+    ControlDevice device = controls.get(domid);
+    if (device == null) {
+      throw new ChaosException(
+          ErrorCode.WRONG_STATE, "domain " + domid + " has no noxs control device");
+    }
+    try {
+      device.request(ControlRequest.valueOf(request.name()), ANSWER_LIMIT);
+    } catch (GuestControlException e) {
+      throw new ChaosException(ErrorCode.WRONG_STATE, e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void removeRemains(DomId domid, Optional<UUID> uuid) {
+    ControlDevice device = controls.remove(domid);
+    if (device != null) {
+      device.close();
+    }
+    records.remove(domid);
+  }
+
+  /**
+   * At a daemon's start, before XenStore's domains are looked at: adopts the noxs guests the
+   * records say are running (with a new control device, announced in place of the dead daemon's),
+   * destroys the domains a record says were being built, and drops the records of domains that are
+   * gone. Returns the domains it dealt with.
+   */
+  Set<DomId> recover(
+      Map<DomId, DomainInfo> domains,
+      Consumer<Guest> adopt,
+      BiConsumer<DomId, Optional<UUID>> destroy) {
+    Set<DomId> claimed = new HashSet<>();
+    List<NoxsRecords.Entry> entries;
+    try {
+      entries = records.readAll();
+    } catch (RuntimeException e) {
+      log.warn("cannot read the noxs records: {}", e.getMessage());
+      return claimed;
+    }
+    for (NoxsRecords.Entry entry : entries) {
+      DomId domid = DomId.of(entry.domid());
+      UUID uuid = UUID.fromString(entry.uuid());
+      DomainInfo info = domains.get(domid);
+      if (info == null || !info.handle().equals(uuid)) {
+        records.remove(domid); // the domain is gone; a new one may have its number
+        continue;
+      }
+      claimed.add(domid);
+      if (!entry.state().equals(NoxsRecords.STATE_RUNNING)) {
+        log.info("destroying domain {} left {} by an earlier daemon", domid, entry.state());
+        destroy.accept(domid, Optional.of(uuid));
+        continue;
+      }
+      try {
+        reconnect(domid);
+      } catch (ChaosException | XenException e) {
+        log.warn("{} (domain {}) keeps no control device: {}", entry.name(), domid, e.getMessage());
+      }
+      adopt.accept(guestOf(entry, domid, uuid));
+      log.info("adopted {} (domain {}, noxs)", entry.name(), domid);
+    }
+    return claimed;
+  }
+
+  /** A new control device for an adopted guest, in its device page in place of the old one. */
+  private void reconnect(DomId domid) {
+    open();
+    ControlDevice device = ControlDevice.create(grants, events, domid);
+    try {
+      try {
+        devctl.remove(domid, new DeviceKey(DeviceType.CONTROL, 0, DomId.DOM0));
+      } catch (XenException e) {
+        // none there: nothing to replace
+      }
+      devctl.add(domid, device.entry());
+    } catch (RuntimeException e) {
+      device.close();
+      throw e;
+    }
+    controls.put(domid, device);
+  }
+
+  private static Guest guestOf(NoxsRecords.Entry entry, DomId domid, UUID uuid) {
+    Optional<GuestConfig> config = Optional.empty();
+    if (!entry.config().isEmpty()) {
+      try {
+        config =
+            Optional.of(
+                GuestConfigs.parse(Path.of(entry.name()), entry.config()).withName(entry.name()));
+      } catch (ConfigException e) {
+        log.warn("cannot read back {}'s config: {}", entry.name(), e.getMessage());
+      }
+    }
+    return new Guest(
+        domid,
+        uuid,
+        entry.name(),
+        config,
+        entry.config(),
+        LifecycleAction.fromXlName(entry.onPoweroff()).orElse(LifecycleAction.DESTROY),
+        LifecycleAction.fromXlName(entry.onReboot()).orElse(LifecycleAction.RESTART),
+        LifecycleAction.fromXlName(entry.onCrash()).orElse(LifecycleAction.DESTROY),
+        DeviceMechanism.NOXS);
+  }
+
+  /** Guests keep running: their control devices end with this daemon (a restart makes new ones). */
+  @Override
+  public synchronized void close() {
+    controls.values().forEach(ControlDevice::close);
+    controls.clear();
+    if (devctl != null) {
+      events.close();
+      grants.close();
+      devctl.close();
+      devctl = null;
+    }
+  }
+}

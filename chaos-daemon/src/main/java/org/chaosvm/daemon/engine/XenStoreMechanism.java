@@ -1,0 +1,100 @@
+package org.chaosvm.daemon.engine;
+
+import java.util.Optional;
+import java.util.UUID;
+import org.chaosvm.daemon.config.DeviceMechanism;
+import org.chaosvm.daemon.config.GuestConfig;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.PvBuild;
+import org.chaosvm.libxc.PvGuestNodes;
+
+/**
+ * XenStore's way, what every Xen guest understands: chaos's marks and record under the domain's
+ * {@code chaos/} ({@link DomainLayout}), the PV nodes libxl writes and the introduction to
+ * xenstored (and so to xenconsoled), split-driver devices ({@link XenStoreDevices}) and {@code
+ * control/shutdown}.
+ */
+final class XenStoreMechanism implements Mechanism {
+  private final XenHandles handles;
+  private final XenStoreDevices devices;
+  private final GuestControl control;
+
+  XenStoreMechanism(XenHandles handles) {
+    this.handles = handles;
+    this.devices = new XenStoreDevices(handles);
+    this.control = new XenStoreGuestControl(handles);
+  }
+
+  @Override
+  public DeviceMechanism kind() {
+    return DeviceMechanism.XENSTORE;
+  }
+
+  @Override
+  public void requireAvailable() {}
+
+  @Override
+  public void check(GuestConfig guest) {
+    DeviceChecks.check(guest);
+  }
+
+  @Override
+  public void markShell(DomId domid) {
+    DomainLayout.markShell(handles.xs(), domid);
+  }
+
+  @Override
+  public void prepare(DomId domid) {
+    devices.prepare(domid);
+  }
+
+  @Override
+  public void markBuilding(DomId domid, String name, UUID uuid) {
+    DomainLayout.markBuilding(handles.xs(), domid, name);
+  }
+
+  @Override
+  public void describe(
+      Shell shell,
+      GuestConfig guest,
+      UUID uuid,
+      String configText,
+      PvBuild.Built built,
+      Phases phases) {
+    var xs = handles.xs();
+    PvGuestNodes nodes =
+        new PvGuestNodes(
+            shell.domid(),
+            uuid,
+            guest.name(),
+            guest.memoryMib() * 1024L,
+            guest.maxMemoryMib() * 1024L,
+            guest.vcpus(),
+            guest.maxVcpus(),
+            built.consoleMfn(),
+            shell.consolePort(),
+            built.storeMfn(),
+            shell.storePort());
+    PvBuild.finish(
+        xs, nodes, t -> DomainLayout.recordGuest(xs, t, nodes, guest, configText), phases::end);
+  }
+
+  @Override
+  public DeviceBackend devices() {
+    return devices;
+  }
+
+  @Override
+  public GuestControl control() {
+    return control;
+  }
+
+  @Override
+  public void removeRemains(DomId domid, Optional<UUID> uuid) {
+    devices.removeAll(domid);
+    DomainLayout.remove(handles.xs(), domid, uuid);
+  }
+
+  @Override
+  public void close() {}
+}
