@@ -48,6 +48,18 @@ public final class EventChannels implements AutoCloseable {
         remote);
   }
 
+  /**
+   * Binds a new local port to {@code remotePort} of {@code remote}, a port that domain holds
+   * unbound for Dom0 (a console's, say); returns the local port.
+   */
+  public int bindInterdomain(DomId remote, int remotePort) {
+    return NativeCall.checkNonNegative(
+        runtime,
+        "xenevtchn_bind_interdomain",
+        lib.xenevtchn_bind_interdomain(handle(), remote.value(), remotePort),
+        remote);
+  }
+
   public void unbind(int port) {
     NativeCall.checkNonNegative(
         runtime, "xenevtchn_unbind", lib.xenevtchn_unbind(handle(), port), null);

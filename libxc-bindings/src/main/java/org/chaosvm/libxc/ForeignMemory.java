@@ -35,7 +35,24 @@ public final class ForeignMemory implements AutoCloseable {
         lib.xenforeignmemory_map(
             handle(), domain.value(), LinuxAbi.PROT_READ, 1, new long[] {frame}, null);
     NativeCall.checkNotNull(runtime, "xenforeignmemory_map", page, domain);
-    return new ConsoleRing(this, page);
+    return new ConsoleRing(this, page, false);
+  }
+
+  /**
+   * Maps a domain's console ring read-write, for serving it as its back end: output taken, input
+   * given ({@link ConsoleRing#takeOutput}, {@link ConsoleRing#giveInput}).
+   */
+  public ConsoleRing mapConsoleRingForBackend(DomId domain, long frame) {
+    Pointer page =
+        lib.xenforeignmemory_map(
+            handle(),
+            domain.value(),
+            LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE,
+            1,
+            new long[] {frame},
+            null);
+    NativeCall.checkNotNull(runtime, "xenforeignmemory_map", page, domain);
+    return new ConsoleRing(this, page, true);
   }
 
   void unmap(Pointer page) {

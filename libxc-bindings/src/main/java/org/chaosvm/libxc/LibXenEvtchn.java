@@ -19,6 +19,9 @@ final class LibXenEvtchn {
     /** Allocates a port in Dom0, unbound for {@code domid} to bind to, and binds it here. */
     int xenevtchn_bind_unbound_port(Pointer xce, int domid);
 
+    /** Binds a local port to {@code remotePort}, a port of {@code domid} unbound for Dom0. */
+    int xenevtchn_bind_interdomain(Pointer xce, int domid, int remotePort);
+
     /** The next pending port; blocks unless the fd is non-blocking (then EAGAIN when none). */
     int xenevtchn_pending(Pointer xce);
 

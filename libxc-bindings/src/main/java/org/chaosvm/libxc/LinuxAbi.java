@@ -15,6 +15,7 @@ final class LinuxAbi {
 
   // sys/mman.h
   static final int PROT_READ = 1;
+  static final int PROT_WRITE = 2;
 
   // sys/socket.h
   static final int AF_UNIX = 1;
