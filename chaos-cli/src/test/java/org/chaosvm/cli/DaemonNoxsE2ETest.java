@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.chaosvm.rig.Command;
+import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.Unikernel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
 class DaemonNoxsE2ETest extends DaemonTestBase {
   private static final boolean PATCHED = !"stock".equals(System.getenv("RIG_XEN"));
   private static Path state;
+  private static Path logs;
 
   /** Hides the base's: a daemon with a pool of noxs shells and a state folder of the test's. */
   @BeforeAll
@@ -33,7 +35,19 @@ class DaemonNoxsE2ETest extends DaemonTestBase {
     assumeTrue(PATCHED, "RIG_XEN=stock");
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     state = dir.resolve("state");
-    daemon = new DaemonProcess(dir).option("--state-dir", state.toString()).start("1x1:noxs=1");
+    logs = dir.resolve("log");
+    daemon = noxsDaemon();
+  }
+
+  private static DaemonProcess noxsDaemon() throws Exception {
+    return new DaemonProcess(dir)
+        .option("--state-dir", state.toString(), "--log-dir", logs.toString())
+        .start("1x1:noxs=1");
+  }
+
+  /** The guest's console as the daemon logs it. */
+  private static ConsoleLog console(String name) {
+    return new ConsoleLog(logs.resolve("console").resolve(name + ".log"));
   }
 
   /** Hides the base's: noxs guests have no name in XenStore, so xl's rows are counted. */
@@ -59,10 +73,17 @@ class DaemonNoxsE2ETest extends DaemonTestBase {
     assertEquals(0, created.code(), created.err());
     assertTrue(created.out().contains("from the pool"), created.out());
     awaitListed("nx-off", "\\d+\\s+1\\s+1\\s+.*");
+    ConsoleLog console = console("nx-off");
+    assertTrue(console.awaitLineContaining(Unikernel.BOOTED, LIMIT).contains("(1024 KiB)"));
+    String page = console.awaitLineContaining(Unikernel.DEVICE_PAGE, LIMIT);
+    assertTrue(page.endsWith("1 devices"), page);
+    console.awaitLineContaining("chaos unikernel: device control 0: back end 0", LIMIT);
+    console.awaitLineContaining(Unikernel.CONTROL_CONNECTED, LIMIT);
 
     DaemonProcess.Run off = awaitAnswered("shutdown", "-w", "nx-off");
     assertEquals(0, off.code(), off.err());
     assertEquals("nx-off powered off\n", off.out());
+    console.awaitLineContaining(Unikernel.CONTROL_REQUEST + "poweroff", LIMIT);
     awaitGone("nx-off");
   }
 
@@ -102,17 +123,26 @@ class DaemonNoxsE2ETest extends DaemonTestBase {
   }
 
   @Test
-  void aRestartedDaemonAdoptsItsNoxsGuestAndDestroysIt() throws Exception {
+  void aRestartedDaemonAdoptsItsNoxsGuestWhichAnswersItsNewControlDevice() throws Exception {
     DaemonProcess.Run created = chaos("create", config("nx-kept", Unikernel.Mode.NOOP).toString());
     assertEquals(0, created.code(), created.err());
     int domid = domidOf(created);
+    console("nx-kept").awaitLineContaining(Unikernel.CONTROL_CONNECTED, LIMIT);
     daemon.kill();
-    daemon = new DaemonProcess(dir).option("--state-dir", state.toString()).start("1x1:noxs=1");
+    daemon = noxsDaemon();
 
     assertEquals(domid, listedDomid("nx-kept"));
     assertTrue(daemon.logText().contains("adopted nx-kept (domain " + domid + ", noxs)"));
-    assertEquals(0, chaos("destroy", "nx-kept").code());
+    // The new daemon's console signal wakes the guest, which connects to the new control device.
+    DaemonProcess.Run off = awaitAnswered("shutdown", "-w", "nx-kept");
+    assertEquals(0, off.code(), off.err());
     awaitGone("nx-kept");
+    assertEquals(
+        2,
+        console("nx-kept").lines().stream()
+            .filter(line -> line.contains(Unikernel.CONTROL_CONNECTED))
+            .count(),
+        "connected once to each daemon's control device");
   }
 
   /**

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS[:noxs]=COUNT]...
  *              [--max-connections N] [--idle-timeout SECONDS] [--worker-keepalive SECONDS]
- *              [--dev-method xenstore|noxs] [--state-dir DIR]
+ *              [--dev-method xenstore|noxs] [--state-dir DIR] [--log-dir DIR]
  * </pre>
  *
  * Stops on SIGTERM (systemd's stop) or SIGINT: destroys its shells, leaves guests running.
@@ -36,7 +36,8 @@ public final class ChaosDaemon {
       Map<SizeClass, Integer> pool,
       SocketServer.Limits limits,
       DeviceMechanism devices,
-      Path stateDir) {}
+      Path stateDir,
+      Path logDir) {}
 
   private static final String POOL_FORM =
       "--pool takes MEMORYxVCPUS[:noxs]=COUNT, e.g. 256x1=4 or 4x1:noxs=8";
@@ -45,7 +46,7 @@ public final class ChaosDaemon {
       "usage: chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS[:noxs]=COUNT]...\n"
           + "                    [--max-connections N] [--idle-timeout SECONDS]"
           + " [--worker-keepalive SECONDS]\n"
-          + "                    [--dev-method xenstore|noxs] [--state-dir DIR]";
+          + "                    [--dev-method xenstore|noxs] [--state-dir DIR] [--log-dir DIR]";
 
   public static void main(String[] args) throws Exception {
     Options options;
@@ -58,7 +59,8 @@ public final class ChaosDaemon {
       return;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    XenEngine engine = XenEngine.start(options.pool(), options.devices(), options.stateDir());
+    XenEngine engine =
+        XenEngine.start(options.pool(), options.devices(), options.stateDir(), options.logDir());
     SocketServer server;
     try {
       server = SocketServer.start(options.socket(), options.group(), engine, options.limits());
@@ -89,6 +91,7 @@ public final class ChaosDaemon {
     SocketServer.Limits limits = SocketServer.Limits.DEFAULT;
     DeviceMechanism devices = DeviceMechanism.XENSTORE;
     Path stateDir = XenEngine.DEFAULT_STATE_DIR;
+    Path logDir = XenEngine.DEFAULT_LOG_DIR;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("--help") || arg.equals("-h")) {
@@ -120,6 +123,7 @@ public final class ChaosDaemon {
                             new IllegalArgumentException(
                                 "--dev-method takes xenstore or noxs, not " + value));
         case "--state-dir" -> stateDir = Path.of(value);
+        case "--log-dir" -> logDir = Path.of(value);
         case "--max-connections" ->
             limits =
                 new SocketServer.Limits(positive(arg, value), limits.idle(), limits.keepAlive());
@@ -136,7 +140,7 @@ public final class ChaosDaemon {
         default -> throw new IllegalArgumentException("unknown option " + arg);
       }
     }
-    return new Options(socket, group, pool, limits, devices, stateDir);
+    return new Options(socket, group, pool, limits, devices, stateDir, logDir);
   }
 
   private static int positive(String option, String value) {

@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * noxs's way (docs/noxs.md): no XenStore at all. A shell gets its control device in the prepare
  * phase (a page granted from the daemon and an event channel, announced in the domain's device page
  * through devctl); the guest's record is a file of {@link NoxsRecords}; requests to the guest go
- * through the control device, with a time limit. Networks and disks over noxs come later: a noxs
- * guest with a vif or a disk is refused.
+ * through the control device, with a time limit; its console is served by {@link NoxsConsoles}.
+ * Networks and disks over noxs come later: a noxs guest with a vif or a disk is refused.
  */
 final class NoxsMechanism implements Mechanism {
   private static final Logger log = LoggerFactory.getLogger(NoxsMechanism.class);
@@ -46,6 +46,7 @@ final class NoxsMechanism implements Mechanism {
   static final Duration ANSWER_LIMIT = Duration.ofSeconds(5);
 
   private final NoxsRecords records;
+  private final NoxsConsoles consoles;
   private final Map<DomId, ControlDevice> controls = new ConcurrentHashMap<>();
   private final DeviceBackend devices = new NoxsDevices();
   private Devctl devctl;
@@ -53,8 +54,9 @@ final class NoxsMechanism implements Mechanism {
   private EventChannels events;
   private boolean unsupported;
 
-  NoxsMechanism(Path stateDir) {
+  NoxsMechanism(Path stateDir, Path logDir) {
     this.records = new NoxsRecords(stateDir.resolve("noxs"));
+    this.consoles = new NoxsConsoles(logDir.resolve("console"));
   }
 
   @Override
@@ -122,7 +124,16 @@ final class NoxsMechanism implements Mechanism {
   public void markBuilding(DomId domid, String name, UUID uuid) {
     records.write(
         new NoxsRecords.Entry(
-            domid.value(), uuid.toString(), name, NoxsRecords.STATE_BUILDING, "", "", "", "", 0));
+            domid.value(),
+            uuid.toString(),
+            name,
+            NoxsRecords.STATE_BUILDING,
+            "",
+            "",
+            "",
+            "",
+            0,
+            0));
   }
 
   @Override
@@ -143,8 +154,11 @@ final class NoxsMechanism implements Mechanism {
             guest.onReboot().xlName(),
             guest.onCrash().xlName(),
             configText,
-            shell.consolePort()));
+            shell.consolePort(),
+            built.consoleMfn()));
     phases.end("record");
+    consoles.attach(shell.domid(), guest.name(), built.consoleMfn(), shell.consolePort());
+    phases.end("console");
   }
 
   @Override
@@ -172,6 +186,7 @@ final class NoxsMechanism implements Mechanism {
 
   @Override
   public void removeRemains(DomId domid, Optional<UUID> uuid) {
+    consoles.detach(domid);
     ControlDevice device = controls.remove(domid);
     if (device != null) {
       device.close();
@@ -215,6 +230,12 @@ final class NoxsMechanism implements Mechanism {
         reconnect(domid);
       } catch (ChaosException | XenException e) {
         log.warn("{} (domain {}) keeps no control device: {}", entry.name(), domid, e.getMessage());
+      }
+      try {
+        // Its console served again, and the guest signalled: it wakes and finds the new device.
+        consoles.attach(domid, entry.name(), entry.consoleFrame(), entry.consolePort());
+      } catch (ChaosException | XenException e) {
+        log.warn("cannot serve {}'s console again: {}", entry.name(), e.getMessage());
       }
       adopt.accept(guestOf(entry, domid, uuid));
       log.info("adopted {} (domain {}, noxs)", entry.name(), domid);
@@ -266,6 +287,7 @@ final class NoxsMechanism implements Mechanism {
   /** Guests keep running: their control devices end with this daemon (a restart makes new ones). */
   @Override
   public synchronized void close() {
+    consoles.close();
     controls.values().forEach(ControlDevice::close);
     controls.clear();
     if (devctl != null) {

@@ -33,6 +33,7 @@ final class NoxsRecords {
    *
    * @param config the guest's config text, for on_reboot = restart (empty while building)
    * @param consolePort the guest's console event channel (its end), for the console's back end
+   * @param consoleFrame the machine frame of the guest's console ring
    */
   record Entry(
       int domid,
@@ -43,7 +44,8 @@ final class NoxsRecords {
       String onReboot,
       String onCrash,
       String config,
-      int consolePort) {}
+      int consolePort,
+      long consoleFrame) {}
 
   private static final ObjectMapper MAPPER =
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);

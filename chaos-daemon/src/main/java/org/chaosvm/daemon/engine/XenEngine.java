@@ -62,6 +62,9 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   /** Where a daemon keeps what it keeps on disk (noxs guests' records) unless told otherwise. */
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/chaos");
 
+  /** Where a daemon writes its logs of its own (noxs guests' consoles) unless told otherwise. */
+  public static final Path DEFAULT_LOG_DIR = Path.of("/var/log/chaos");
+
   /**
    * How often a daemon looks at its noxs guests' domains: xenstored, which holds VIRQ_DOM_EXC,
    * tells of the domains it was introduced to only, and noxs guests are not.
@@ -84,11 +87,11 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private DomainEvents events;
   private ScheduledExecutorService noxsLook;
 
-  private XenEngine(boolean owner, DeviceMechanism defaultDevices, Path stateDir) {
+  private XenEngine(boolean owner, DeviceMechanism defaultDevices, Path stateDir, Path logDir) {
     this.owner = owner;
     this.defaultDevices = defaultDevices;
     this.xenstore = new XenStoreMechanism(handles);
-    this.noxs = new NoxsMechanism(stateDir);
+    this.noxs = new NoxsMechanism(stateDir, logDir);
     this.factory =
         new DomainFactory(
             handles, boots, Map.of(DeviceMechanism.XENSTORE, xenstore, DeviceMechanism.NOXS, noxs));
@@ -107,16 +110,19 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * the background, and starts following domain events.
    */
   public static XenEngine start(Map<SizeClass, Integer> poolTargets) {
-    return start(poolTargets, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR);
+    return start(poolTargets, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR, DEFAULT_LOG_DIR);
   }
 
   /**
-   * {@link #start(Map)} with the device mechanism of guests whose config names none, and the folder
-   * of the daemon's own records.
+   * {@link #start(Map)} with the device mechanism of guests whose config names none, and the
+   * folders of the daemon's own records and logs.
    */
   public static XenEngine start(
-      Map<SizeClass, Integer> poolTargets, DeviceMechanism defaultDevices, Path stateDir) {
-    XenEngine engine = new XenEngine(true, defaultDevices, stateDir);
+      Map<SizeClass, Integer> poolTargets,
+      DeviceMechanism defaultDevices,
+      Path stateDir,
+      Path logDir) {
+    XenEngine engine = new XenEngine(true, defaultDevices, stateDir, logDir);
     try {
       engine.recover();
       engine.pool = new ShellPool(engine::prepareShell, engine::destroyShell, poolTargets);
@@ -147,7 +153,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * alone, shells and half-built domains included (a daemon may be running and own them).
    */
   public static XenEngine startDirect() {
-    XenEngine engine = new XenEngine(false, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR);
+    XenEngine engine =
+        new XenEngine(false, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR, DEFAULT_LOG_DIR);
     engine.pool = new ShellPool(engine::prepareShell, engine::destroyShell, Map.of());
     return engine;
   }
