@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.Set;
+import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.engine.BootWatch;
 import org.chaosvm.daemon.engine.SizeClass;
 import org.chaosvm.daemon.engine.XenEngine;
@@ -22,6 +23,7 @@ import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenStore;
+import org.chaosvm.noxs.Devctl;
 import org.chaosvm.protocol.GuestRef;
 import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
@@ -32,8 +34,10 @@ import org.chaosvm.rig.Xl;
 /**
  * Benchmark, not a test: LightVM's Figure 9 in the rig. The n-th noop unikernel (1 MiB) is created
  * while n-1 run, for n = 1..N, by {@code xl create}, by chaos without a pool (the {@code --direct}
- * path) and by chaos from its pool; each guest's create time and boot time are recorded. Run by
- * {@code xen-rig/rig bench [N] [--max M]}, which draws the PNG on the host afterwards:
+ * path), by chaos from its pool, and by chaos from its pool of noxs shells (the unikernel as a noxs
+ * guest: no XenStore in its create; on a hypervisor without noxs the curve is left empty); each
+ * guest's create time and boot time are recorded. Run by {@code xen-rig/rig bench [N] [--max M]},
+ * which draws the PNG on the host afterwards:
  *
  * <pre>xen-rig/dom0/java org.chaosvm.cli.DensityBenchmark [N] [--max M] [--out DIR]</pre>
  *
@@ -49,7 +53,8 @@ import org.chaosvm.rig.Xl;
  */
 public final class DensityBenchmark {
   private static final Duration BOOT_LIMIT = Duration.ofSeconds(60);
-  private static final String[] CURVES = {"xl", "chaos --direct", "chaos pooled"};
+  private static final String NOXS = "chaos pooled noxs";
+  private static final String[] CURVES = {"xl", "chaos --direct", "chaos pooled", NOXS};
 
   private final int guests;
   private final Path configs;
@@ -67,9 +72,16 @@ public final class DensityBenchmark {
     this.guests = guests;
     this.configs = configs;
     for (String curve : CURVES) {
-      create.put(curve, new double[guests + 1]);
-      boot.put(curve, new double[guests + 1]);
+      create.put(curve, missing(guests + 1));
+      boot.put(curve, missing(guests + 1));
     }
+  }
+
+  /** Values not measured (a curve skipped): NaN, "-" in the TSV. */
+  private static double[] missing(int length) {
+    double[] values = new double[length];
+    java.util.Arrays.fill(values, Double.NaN);
+    return values;
   }
 
   public static void main(String[] args) throws Exception {
@@ -82,7 +94,12 @@ public final class DensityBenchmark {
     long start = System.nanoTime();
     bench.xlCurve();
     bench.directCurve();
-    bench.pooledCurve();
+    bench.pooledCurve("chaos pooled", DeviceMechanism.XENSTORE);
+    if (noxsSupported()) {
+      bench.pooledCurve(NOXS, DeviceMechanism.NOXS);
+    } else {
+      System.err.println(NOXS + ": skipped: " + Devctl.NO_SUPPORT);
+    }
     String maxReport = max > 0 ? bench.maximum(max) : "";
     double minutes = (System.nanoTime() - start) / 60e9;
     bench.report(out, maxReport, minutes);
@@ -171,14 +188,22 @@ public final class DensityBenchmark {
     }
   }
 
-  private void pooledCurve() throws Exception {
-    String curve = "chaos pooled";
-    try (XenEngine pooled = XenEngine.start(Map.of(new SizeClass(Unikernel.MEMORY_MIB, 1), 1))) {
+  private static boolean noxsSupported() {
+    try (Devctl devctl = Devctl.open()) {
+      return devctl.supported();
+    }
+  }
+
+  private void pooledCurve(String curve, DeviceMechanism devices) throws Exception {
+    String prefix = devices == DeviceMechanism.NOXS ? "noxs-" : "pooled-";
+    Map<SizeClass, Integer> pool = Map.of(new SizeClass(Unikernel.MEMORY_MIB, 1, devices), 1);
+    try (XenEngine pooled =
+        XenEngine.start(pool, devices, XenEngine.DEFAULT_STATE_DIR, XenEngine.DEFAULT_LOG_DIR)) {
       pooled.awaitPoolFull(Duration.ofMinutes(2));
       long freeBefore = xc.physInfo().freePages();
       for (int n = 1; n <= guests; n++) {
         pooled.awaitPoolFull(Duration.ofMinutes(2)); // the prepare phase is done ahead
-        Request.Create request = createRequest("pooled-" + n);
+        Request.Create request = createRequest(prefix + n);
         long start = System.nanoTime();
         Reply.Created created = created(pooled.handle(request));
         create.get(curve)[n] = millisSince(start);
@@ -189,7 +214,7 @@ public final class DensityBenchmark {
       pooled.awaitPoolFull(Duration.ofMinutes(2));
       kibPerGuest.put(curve, kibPerGuest(freeBefore));
       for (int n = 1; n <= guests; n++) {
-        destroy(pooled, "pooled-" + n);
+        destroy(pooled, prefix + n);
       }
     }
   }
@@ -299,11 +324,11 @@ public final class DensityBenchmark {
     md.append(
         "\nchaos create phases: medians at the first and the last 10 guests (ms), and growth:\n\n"
             + "| phase |");
-    List<String> chaosCurves = List.of("chaos --direct", "chaos pooled");
+    List<String> chaosCurves = List.of("chaos --direct", "chaos pooled", NOXS);
     for (String curve : chaosCurves) {
       md.append(String.format(" %1$s first 10 | %1$s last 10 | %1$s growth |", curve));
     }
-    md.append("\n|---|---|---|---|---|---|---|\n");
+    md.append("\n|---|").append("---|---|---|".repeat(chaosCurves.size())).append('\n');
     Set<String> names = new java.util.LinkedHashSet<>();
     chaosCurves.forEach(c -> names.addAll(phases.getOrDefault(c, Map.of()).keySet()));
     StringBuilder phaseTsv = new StringBuilder("curve\tphase\tfirst 10 ms\tlast 10 ms\tgrowth\n");
