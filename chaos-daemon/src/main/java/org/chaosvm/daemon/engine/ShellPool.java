@@ -1,6 +1,7 @@
 package org.chaosvm.daemon.engine;
 
 import java.util.ArrayDeque;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -166,9 +167,11 @@ final class ShellPool implements AutoCloseable {
     }
   }
 
+  /** Smaller shells first; one size's mechanisms apart (a shell is of one mechanism only). */
   private static int compare(SizeClass a, SizeClass b) {
-    return a.memoryMib() != b.memoryMib()
-        ? Integer.compare(a.memoryMib(), b.memoryMib())
-        : Integer.compare(a.vcpus(), b.vcpus());
+    return Comparator.comparingInt(SizeClass::memoryMib)
+        .thenComparingInt(SizeClass::vcpus)
+        .thenComparing(SizeClass::devices)
+        .compare(a, b);
   }
 }

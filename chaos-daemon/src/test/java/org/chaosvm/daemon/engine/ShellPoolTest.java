@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.PvBuild;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,21 @@ class ShellPoolTest {
       assertEquals(SMALL, taken.orElseThrow().size());
       assertTrue(pool.awaitFull(10_000), "refilled after a take");
       assertEquals(4, domids.get(), "three shells prepared: two, then one for the take");
+    }
+  }
+
+  @Test
+  void oneSizesXenStoreAndNoxsShellsArePooledApart() throws Exception {
+    SizeClass noxs = new SizeClass(64, 1, DeviceMechanism.NOXS);
+    try (ShellPool pool = new ShellPool(this::prepare, destroyed::add, Map.of(SMALL, 1, noxs, 2))) {
+      assertTrue(pool.awaitFull(10_000));
+      assertArrayEquals(new int[] {1, 1}, pool.state().get(SMALL));
+      assertArrayEquals(new int[] {2, 2}, pool.state().get(noxs));
+      assertEquals(noxs, pool.take(noxs).orElseThrow().size());
+      assertEquals(SMALL, pool.take(SMALL).orElseThrow().size());
+      assertEquals("64x1:noxs", noxs.toString());
+      assertEquals(noxs, SizeClass.parse("64x1:noxs"));
+      assertEquals(SMALL, SizeClass.parse("64x1"));
     }
   }
 
