@@ -3,6 +3,7 @@ package org.chaosvm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
@@ -115,6 +116,18 @@ class DaemonUnikernelE2ETest extends DaemonTestBase {
     assertEquals(0, created.code(), created.err());
     Xl.awaitGone("uk-reaped", LIMIT); // on_crash = destroy
     Xl.awaitGone("uk-crash", LIMIT);
+  }
+
+  @Test
+  void aNoxsGuestIsRefusedByAHypervisorWithoutNoxs() {
+    assumeFalse(PATCHED, "the noxs-patched Xen");
+    DaemonProcess.Run created =
+        chaos("create", noxsConfig("nx-none", Unikernel.Mode.NOOP).toString());
+    assertEquals(ExitCodes.FAILURE, created.code(), created.out());
+    assertTrue(created.err().contains("this hypervisor has no noxs support"), created.err());
+    DaemonProcess.Run pool = chaos("pool", "1x1:noxs=1");
+    assertEquals(ExitCodes.FAILURE, pool.code(), pool.out());
+    assertTrue(pool.err().contains("this hypervisor has no noxs support"), pool.err());
   }
 
   @Test

@@ -1,6 +1,5 @@
 package org.chaosvm.noxs;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Field;
@@ -8,9 +7,7 @@ import java.lang.reflect.Modifier;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.chaosvm.rig.CProbe;
 import org.chaosvm.rig.Command;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 class NoxsAbiTest {
   private static final Path PATCHES = Path.of("..", "kernel-patches", "xen");
 
-  private static final Map<String, Long> expected = new LinkedHashMap<>();
-  private static final Map<String, Long> actual = new LinkedHashMap<>();
+  /** What gcc says otherwise than the Java side, one line each. */
+  private static final List<String> mismatches = new ArrayList<>();
 
   @BeforeAll
   static void compileAndRunProbe(@TempDir Path dir) throws Exception {
@@ -39,41 +36,27 @@ class NoxsAbiTest {
 
     CProbe probe = new CProbe("#include <stdint.h>\n#include <xen/devctl.h>\n");
     for (NoxsLayout.Struct struct : NoxsLayout.Struct.values()) {
-      expect(probe, "sizeof " + struct.cName, struct.size, "sizeof(struct " + struct.cName + ")");
+      probe.expect("sizeof " + struct.cName, struct.size, "sizeof(struct " + struct.cName + ")");
     }
     for (NoxsLayout.Member member : NoxsLayout.Member.values()) {
       String c = member.struct.cName;
       String key = c + "." + member.cName;
-      expect(
-          probe,
-          "offsetof " + key,
-          member.offset,
-          "offsetof(struct " + c + ", " + member.cName + ")");
-      expect(
-          probe,
-          "sizeof " + key,
-          member.size,
-          "sizeof(((struct " + c + " *)0)->" + member.cName + ")");
+      probe.expect(
+          "offsetof " + key, member.offset, "offsetof(struct " + c + ", " + member.cName + ")");
+      probe.expect(
+          "sizeof " + key, member.size, "sizeof(((struct " + c + " *)0)->" + member.cName + ")");
     }
     for (Field constant : NoxsAbi.class.getDeclaredFields()) {
       if (Modifier.isStatic(constant.getModifiers()) && constant.getType() == int.class) {
         constant.setAccessible(true);
-        expect(probe, "const " + constant.getName(), constant.getInt(null), constant.getName());
+        probe.expect("const " + constant.getName(), constant.getInt(null), constant.getName());
       }
     }
-    actual.putAll(probe.run(dir, "-Werror", "-I", include.toString()));
+    mismatches.addAll(probe.mismatches(dir, "-Werror", "-I", include.toString()));
   }
 
   @Test
   void everyStructMemberAndConstantMatchesThePatchedHeaders() {
-    List<String> mismatches = new ArrayList<>();
-    expected.forEach(
-        (key, value) -> {
-          if (!value.equals(actual.get(key))) {
-            mismatches.add(key + ": Java says " + value + ", the C headers say " + actual.get(key));
-          }
-        });
-    assertEquals(expected.keySet(), actual.keySet(), "the probe printed other keys than asked");
     assertTrue(mismatches.isEmpty(), "ABI mismatches:\n" + String.join("\n", mismatches));
   }
 
@@ -84,10 +67,5 @@ class NoxsAbiTest {
           member.offset + member.size <= member.struct.size,
           member + " ends past the end of " + member.struct.cName);
     }
-  }
-
-  private static void expect(CProbe probe, String key, long value, String cExpression) {
-    expected.put(key, value);
-    probe.print(key, cExpression);
   }
 }

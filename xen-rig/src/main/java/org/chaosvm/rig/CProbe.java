@@ -12,28 +12,42 @@ import java.util.Map;
 
 /**
  * A C program that prints the values of C expressions (sizes, offsets, constants), compiled with
- * gcc and run: how the ABI tests ask the real headers what the Java side assumes.
+ * gcc and run, against the values the Java side assumes: how the ABI tests ask the real headers.
  */
 public final class CProbe {
   private final String prelude;
   private final Map<String, String> expressions = new LinkedHashMap<>();
+  private final Map<String, Long> expected = new LinkedHashMap<>();
 
   /** {@code prelude}: the probe's first lines (includes, typedefs). */
   public CProbe(String prelude) {
     this.prelude = prelude;
   }
 
-  /** Asks for {@code cExpression}'s value (an integer) under {@code key}. */
-  public CProbe print(String key, String cExpression) {
+  /** Expects {@code cExpression} (an integer) to be {@code javaValue}, under {@code key}. */
+  public CProbe expect(String key, long javaValue, String cExpression) {
     expressions.put(key, cExpression);
+    expected.put(key, javaValue);
     return this;
   }
 
   /**
-   * Writes the probe to {@code dir}, compiles it with {@code gccOptions}, runs it, and returns each
-   * key's value as C computed it.
+   * Writes the probe to {@code dir}, compiles it with {@code gccOptions}, runs it, and returns one
+   * line per key whose value C computed otherwise than expected (none: the ABI holds).
    */
-  public Map<String, Long> run(Path dir, String... gccOptions) {
+  public List<String> mismatches(Path dir, String... gccOptions) {
+    Map<String, Long> actual = run(dir, gccOptions);
+    List<String> mismatches = new ArrayList<>();
+    expected.forEach(
+        (key, value) -> {
+          if (!value.equals(actual.get(key))) {
+            mismatches.add(key + ": Java says " + value + ", the C headers say " + actual.get(key));
+          }
+        });
+    return mismatches;
+  }
+
+  private Map<String, Long> run(Path dir, String... gccOptions) {
     StringBuilder source = new StringBuilder("#include <stdio.h>\n#include <stddef.h>\n");
     source.append(prelude).append("\nint main(void) {\n");
     expressions.forEach(
