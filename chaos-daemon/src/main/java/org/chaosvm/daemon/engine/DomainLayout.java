@@ -1,20 +1,14 @@
 package org.chaosvm.daemon.engine;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import org.chaosvm.daemon.config.ConfigException;
 import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.GuestConfig;
-import org.chaosvm.daemon.config.GuestConfigs;
-import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.PvGuestNodes;
 import org.chaosvm.libxc.XenStore;
 import org.chaosvm.libxc.XsPermission;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What chaos keeps in XenStore for its domains: the nodes a toolstack writes for a PV guest (as
@@ -22,7 +16,6 @@ import org.slf4j.LoggerFactory;
  * marks, by which a restarted daemon tells shells, half-built domains and guests apart.
  */
 final class DomainLayout {
-  private static final Logger log = LoggerFactory.getLogger(DomainLayout.class);
 
   /** A prepared shell, not yet a guest. */
   static final String STATE_SHELL = "shell";
@@ -141,28 +134,14 @@ final class DomainLayout {
   static Guest readGuest(XenStore xs, DomId domid, UUID handle) {
     String chaos = domainPath(domid) + "/chaos/";
     String name = name(xs, domid).orElse("domain-" + domid);
-    String text = xs.read(XenStore.NO_TRANSACTION, chaos + "config").orElse("");
-    Optional<GuestConfig> config = Optional.empty();
-    if (!text.isEmpty()) {
-      try {
-        config = Optional.of(GuestConfigs.parse(Path.of(name), text).withName(name));
-      } catch (ConfigException e) {
-        log.warn("cannot read back {}'s config: {}", name, e.getMessage());
-      }
-    }
-    return new Guest(
+    return Guest.adopted(
         domid,
         uuid(xs, domid).orElse(handle),
         name,
-        config,
-        text,
-        action(xs.read(XenStore.NO_TRANSACTION, chaos + "on_poweroff"), LifecycleAction.DESTROY),
-        action(xs.read(XenStore.NO_TRANSACTION, chaos + "on_reboot"), LifecycleAction.RESTART),
-        action(xs.read(XenStore.NO_TRANSACTION, chaos + "on_crash"), LifecycleAction.DESTROY),
+        xs.read(XenStore.NO_TRANSACTION, chaos + "config").orElse(""),
+        xs.read(XenStore.NO_TRANSACTION, chaos + "on_poweroff"),
+        xs.read(XenStore.NO_TRANSACTION, chaos + "on_reboot"),
+        xs.read(XenStore.NO_TRANSACTION, chaos + "on_crash"),
         DeviceMechanism.XENSTORE);
-  }
-
-  private static LifecycleAction action(Optional<String> name, LifecycleAction fallback) {
-    return name.flatMap(LifecycleAction::fromXlName).orElse(fallback);
   }
 }

@@ -11,11 +11,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import org.chaosvm.daemon.config.ConfigException;
 import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.GuestConfig;
-import org.chaosvm.daemon.config.GuestConfigs;
-import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.EventChannels;
@@ -237,7 +234,16 @@ final class NoxsMechanism implements Mechanism {
       } catch (ChaosException | XenException e) {
         log.warn("cannot serve {}'s console again: {}", entry.name(), e.getMessage());
       }
-      adopt.accept(guestOf(entry, domid, uuid));
+      adopt.accept(
+          Guest.adopted(
+              domid,
+              uuid,
+              entry.name(),
+              entry.config(),
+              Optional.of(entry.onPoweroff()),
+              Optional.of(entry.onReboot()),
+              Optional.of(entry.onCrash()),
+              DeviceMechanism.NOXS));
       log.info("adopted {} (domain {}, noxs)", entry.name(), domid);
     }
     return claimed;
@@ -246,42 +252,12 @@ final class NoxsMechanism implements Mechanism {
   /** A new control device for an adopted guest, in its device page in place of the old one. */
   private void reconnect(DomId domid) {
     open();
-    ControlDevice device = ControlDevice.create(grants, events, domid);
     try {
-      try {
-        devctl.remove(domid, new DeviceKey(DeviceType.CONTROL, 0, DomId.DOM0));
-      } catch (XenException e) {
-        // none there: nothing to replace
-      }
-      devctl.add(domid, device.entry());
-    } catch (RuntimeException e) {
-      device.close();
-      throw e;
+      devctl.remove(domid, new DeviceKey(DeviceType.CONTROL, 0, DomId.DOM0));
+    } catch (XenException e) {
+      // none there: nothing to replace
     }
-    controls.put(domid, device);
-  }
-
-  private static Guest guestOf(NoxsRecords.Entry entry, DomId domid, UUID uuid) {
-    Optional<GuestConfig> config = Optional.empty();
-    if (!entry.config().isEmpty()) {
-      try {
-        config =
-            Optional.of(
-                GuestConfigs.parse(Path.of(entry.name()), entry.config()).withName(entry.name()));
-      } catch (ConfigException e) {
-        log.warn("cannot read back {}'s config: {}", entry.name(), e.getMessage());
-      }
-    }
-    return new Guest(
-        domid,
-        uuid,
-        entry.name(),
-        config,
-        entry.config(),
-        LifecycleAction.fromXlName(entry.onPoweroff()).orElse(LifecycleAction.DESTROY),
-        LifecycleAction.fromXlName(entry.onReboot()).orElse(LifecycleAction.RESTART),
-        LifecycleAction.fromXlName(entry.onCrash()).orElse(LifecycleAction.DESTROY),
-        DeviceMechanism.NOXS);
+    prepare(domid);
   }
 
   /** Guests keep running: their control devices end with this daemon (a restart makes new ones). */

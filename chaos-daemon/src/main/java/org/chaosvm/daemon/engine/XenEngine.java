@@ -528,14 +528,9 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    */
   private void recover() {
     List<DomainInfo> domains = handles.xc().domainInfos();
-    Set<DomId> live = new java.util.HashSet<>();
     Map<DomId, DomainInfo> byDomid = new java.util.HashMap<>();
-    domains.forEach(
-        info -> {
-          live.add(info.domid());
-          byDomid.put(info.domid(), info);
-        });
-    xenstore.devices().removeOrphans(live);
+    domains.forEach(info -> byDomid.put(info.domid(), info));
+    xenstore.devices().removeOrphans(byDomid.keySet());
     Set<DomId> claimed =
         noxs.recover(
             byDomid,
