@@ -100,7 +100,8 @@ final class NoxsConsoles implements AutoCloseable {
     }
   }
 
-  private void start() {
+  /** Starts the service (its handles and thread), if it is not running; attach does too. */
+  synchronized void start() {
     if (thread != null) {
       return;
     }

@@ -82,6 +82,7 @@ final class NoxsMechanism implements Mechanism {
     devctl = opened;
     grants = GrantShare.open();
     events = EventChannels.open();
+    consoles.start(); // now, not at the first create
   }
 
   @Override
