@@ -26,6 +26,10 @@ final class Output {
       created.phasesMs().forEach((phase, ms) -> out.printf("  %-34s %9.1f ms%n", phase, ms));
     } else if (reply instanceof Reply.Done done) {
       out.println(done.message());
+    } else if (reply instanceof Reply.Console console) {
+      out.printf(
+          "%s (domid %d): console served by %s%n",
+          console.name(), console.domid(), console.streamed() ? "chaos-daemon" : "xenconsoled");
     } else if (reply instanceof Reply.Guests guests) {
       // Booted: ms from the create request to the guest's first console output (docs/protocol.md).
       out.printf(

@@ -92,6 +92,7 @@ public final class Codec {
           case "pause" -> new Request.Pause(version, fields.guest("guest"));
           case "unpause" -> new Request.Unpause(version, fields.guest("guest"));
           case "list" -> new Request.ListGuests(version);
+          case "console" -> new Request.Console(version, fields.guest("guest"));
           case "info" -> new Request.Info(version);
           case "pool-set" -> new Request.SetPool(version, intMap(fields.object("targets")));
           case "network-attach", "block-attach" ->
@@ -127,6 +128,9 @@ public final class Codec {
                 fields.integer("domid"), fields.string("name"), fields.bool("fromPool"), phasesMs);
           }
           case "done" -> new Reply.Done(fields.string("message"));
+          case "console" ->
+              new Reply.Console(
+                  fields.integer("domid"), fields.string("name"), fields.bool("streamed"));
           case "guests" -> {
             List<Reply.GuestInfo> guests = new ArrayList<>();
             for (Fields guest : fields.objects("guests")) {
@@ -235,6 +239,8 @@ public final class Codec {
       writeHead(out, "unpause", unpause, unpause.guest());
     } else if (request instanceof Request.ListGuests list) {
       writeHead(out, "list", list);
+    } else if (request instanceof Request.Console console) {
+      writeHead(out, "console", console, console.guest());
     } else if (request instanceof Request.Info info) {
       writeHead(out, "info", info);
     } else if (request instanceof Request.SetPool pool) {
@@ -290,6 +296,11 @@ public final class Codec {
     } else if (reply instanceof Reply.Done done) {
       out.writeStringField("reply", "done");
       out.writeStringField("message", done.message());
+    } else if (reply instanceof Reply.Console console) {
+      out.writeStringField("reply", "console");
+      out.writeNumberField("domid", console.domid());
+      out.writeStringField("name", console.name());
+      out.writeBooleanField("streamed", console.streamed());
     } else if (reply instanceof Reply.Guests guests) {
       out.writeStringField("reply", "guests");
       out.writeArrayFieldStart("guests");

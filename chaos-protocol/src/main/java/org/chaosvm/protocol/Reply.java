@@ -45,6 +45,16 @@ public sealed interface Reply {
   record Devices(List<DeviceInfo> devices) implements Reply {}
 
   /**
+   * Where a guest's console is served.
+   *
+   * @param streamed the daemon serves it (noxs guests): from the byte after this reply's newline
+   *     the connection is the console, raw both ways (the guest's output, its last lines first, to
+   *     the client; the client's bytes to the guest's input) until either side closes it. Otherwise
+   *     xenconsoled serves it: the client attaches to domain {@code domid}'s with xenconsole.
+   */
+  record Console(int domid, String name, boolean streamed) implements Reply {}
+
+  /**
    * One device of a guest.
    *
    * @param name how Dom0 and the guest name it: the vif's interface in Dom0, the disk's vdev

@@ -35,6 +35,12 @@ public sealed interface Request {
 
   record ListGuests(int version) implements Request {}
 
+  /**
+   * Attach to a guest's console. A {@link Reply.Console} that is {@code streamed} turns the rest of
+   * the connection into the console itself (docs/protocol.md).
+   */
+  record Console(int version, GuestRef guest) implements Request {}
+
   /** The host and the pool's state per size class. */
   record Info(int version) implements Request {}
 

@@ -1,5 +1,8 @@
 package org.chaosvm.daemon.engine;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import org.chaosvm.protocol.Reply;
 import org.chaosvm.protocol.Request;
 
@@ -15,4 +18,14 @@ public interface RequestHandler {
    * handler holds for it (Xen handles, say) can go.
    */
   default void threadDone() {}
+
+  /**
+   * Serves the console that {@code console} said is streamed, on the connection that reply went out
+   * on: the guest's output to {@code toClient}, {@code fromClient}'s bytes to the guest. Returns
+   * when the client leaves or the guest goes.
+   */
+  default void streamConsole(Reply.Console console, InputStream fromClient, OutputStream toClient)
+      throws IOException {
+    throw new UnsupportedOperationException("no console is streamed here");
+  }
 }

@@ -24,6 +24,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.chaosvm.daemon.engine.RequestHandler;
+import org.chaosvm.protocol.ChannelStreams;
 import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.ErrorCode;
 import org.chaosvm.protocol.Protocol;
@@ -228,8 +229,8 @@ public final class SocketServer implements AutoCloseable {
 
   private void serve(SocketChannel client) {
     try (client;
-        InputStream in = new BufferedInputStream(Channels.newInputStream(client));
-        OutputStream out = Channels.newOutputStream(client)) {
+        InputStream in = new BufferedInputStream(ChannelStreams.in(client));
+        OutputStream out = ChannelStreams.out(client)) {
       while (true) {
         Optional<byte[]> line;
         // A read that outlives the limit is ended by closing the channel under it.
@@ -255,6 +256,10 @@ public final class SocketServer implements AutoCloseable {
           reply = new Reply.Error(ErrorCode.BAD_REQUEST, e.getMessage());
         }
         Codec.write(out, reply);
+        if (reply instanceof Reply.Console console && console.streamed()) {
+          handler.streamConsole(console, in, out); // the rest of the connection is the console
+          return;
+        }
       }
     } catch (IOException e) {
       log.debug("connection ended: {}", e.getMessage());
