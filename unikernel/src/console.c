@@ -74,3 +74,35 @@ void console_drain(uint64_t timeout_ns) {
     }
   }
 }
+
+/* Input is gathered into a line; a line longer than this is cut. */
+static char line[80];
+static size_t line_length;
+
+void console_echo_input(void) {
+  XENCONS_RING_IDX cons = ring->in_cons;
+  XENCONS_RING_IDX prod = ring->in_prod;
+  rmb();
+  if (cons == prod) {
+    return; /* nothing came: no signal back (the back end signals after each read of ours) */
+  }
+  if (prod - cons > sizeof(ring->in)) {
+    cons = prod; /* indexes no back end of ours writes: drop what they claim */
+  }
+  while (cons != prod) {
+    char c = ring->in[MASK_XENCONS_IDX(cons++, ring->in)];
+    if (c == '\r' || c == '\n') {
+      if (line_length > 0) {
+        print("chaos unikernel: console input: ");
+        console_write(line, line_length);
+        print("\r\n");
+        line_length = 0;
+      }
+    } else if (line_length < sizeof(line)) {
+      line[line_length++] = c;
+    }
+  }
+  mb();
+  ring->in_cons = cons;
+  notify(port);
+}

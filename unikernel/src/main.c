@@ -1,7 +1,8 @@
 /*
  * chaos-unikernel: the smallest useful Xen PV guest. Its command line picks a mode:
  *   noop   print one line, then block forever (for density measurements), serving the noxs
- *          control device's requests (poweroff, reboot, crash) if it has one
+ *          control device's requests (poweroff, reboot, crash) if it has one, and echoing each
+ *          line typed on its console ("console input: LINE")
  *   ignore like noop, but never answer a control request (to test the back end's time limit)
  *   hello  print a greeting and power off
  *   crash  print a line and crash on purpose (to test on_crash)
@@ -92,6 +93,7 @@ _Noreturn void kernel_main(start_info_t *start) {
       print("chaos unikernel: noop, blocking\r\n");
       for (;;) {
         serve(noxs_control_poll());
+        console_echo_input();
         block();
       }
     case MODE_IGNORE:

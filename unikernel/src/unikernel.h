@@ -36,6 +36,9 @@ void print(const char *text);
 void print_dec(uint64_t value);
 void print_signed(int64_t value);
 
+/* Takes the console's input; prints each whole line it holds ("console input: LINE"). */
+void console_echo_input(void);
+
 /* Waits (at most timeout_ns) until the console's reader has taken everything written. */
 void console_drain(uint64_t timeout_ns);
 

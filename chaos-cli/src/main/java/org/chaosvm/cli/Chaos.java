@@ -1,5 +1,6 @@
 package org.chaosvm.cli;
 
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -90,6 +91,25 @@ public final class Chaos implements Runnable {
 
   /** Logback's property naming its config; the daemon's own config would log to stdout. */
   private static final String LOGBACK_CONFIG = "logback.configurationFile";
+
+  /** The input of the command running on each thread, when it is not System.in (tests). */
+  private static final ThreadLocal<InputStream> INPUT = new ThreadLocal<>();
+
+  /** What the running command reads its input from ({@code chaos console}). */
+  static InputStream input() {
+    InputStream in = INPUT.get();
+    return in == null ? System.in : in;
+  }
+
+  /** {@link #run(PrintWriter, PrintWriter, String...)} reading its input from {@code in}. */
+  static int run(InputStream in, PrintWriter out, PrintWriter err, String... args) {
+    INPUT.set(in);
+    try {
+      return run(out, err, args);
+    } finally {
+      INPUT.remove();
+    }
+  }
 
   /** Runs {@code chaos ARGS}, printing to {@code out} and {@code err}; returns the exit code. */
   public static int run(PrintWriter out, PrintWriter err, String... args) {

@@ -75,7 +75,7 @@ final class CreateCommand implements Callable<Integer> {
       Output.print(
           reply, connection.json, spec.commandLine().getOut(), spec.commandLine().getErr());
       if (console && reply instanceof Reply.Created created) {
-        return ConsoleCommand.attach(created.domid(), spec);
+        return ConsoleCommand.attach(connection, Integer.toString(created.domid()), spec);
       }
     }
     return ExitCodes.OK;

@@ -44,6 +44,8 @@ interface Mechanism extends AutoCloseable {
 
   GuestControl control();
 
+  GuestConsole console();
+
   /** Removes what a gone (or destroyed) domain leaves of this mechanism: back ends, records. */
   void removeRemains(DomId domid, Optional<UUID> uuid);
 

@@ -1,12 +1,21 @@
 package org.chaosvm.daemon.engine;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.chaosvm.libxc.ConsoleRing;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.EventChannels;
@@ -21,8 +30,13 @@ import org.slf4j.LoggerFactory;
  * mapped, its event channel bound, and its output appended to {@code LOG_DIR/NAME.log}. One thread
  * serves every console; it wakes on any console's event (or on a loopback channel of its own, to
  * stop). A guest can write any index of its ring: at most a ring's worth is taken per event.
+ *
+ * <p>Clients ({@code chaos console}) attach through the daemon's socket: each gets the log's last
+ * {@link #REPLAY_BYTES}, then the output as it comes, through a bounded queue of its own (a client
+ * that does not read loses output, never holds the guest or the other consoles up: the log keeps
+ * all), and its bytes go to the guest's input ring.
  */
-final class NoxsConsoles implements AutoCloseable {
+final class NoxsConsoles implements AutoCloseable, GuestConsole {
   private static final Logger log = LoggerFactory.getLogger(NoxsConsoles.class);
 
   private final Path logDir;
@@ -34,7 +48,38 @@ final class NoxsConsoles implements AutoCloseable {
   private int wakeSend;
   private volatile boolean closed;
 
-  private record Console(DomId domid, String name, ConsoleRing ring, int port, OutputStream log) {}
+  /** How much of its log a client is shown first: about a screenful or more. */
+  static final int REPLAY_BYTES = 16 * 1024;
+
+  /** Output chunks queued for a client, at most. */
+  private static final int CLIENT_QUEUE = 256;
+
+  /** How long a client's input may wait for room in the guest's input ring. */
+  private static final long INPUT_WAIT_MS = 2000;
+
+  private record Console(
+      DomId domid,
+      String name,
+      ConsoleRing ring,
+      int port,
+      OutputStream log,
+      List<Client> clients) {}
+
+  /** A client's queue of output; {@link #END} ends its stream. */
+  private static final class Client {
+    static final byte[] END = new byte[0];
+    final BlockingQueue<byte[]> output = new ArrayBlockingQueue<>(CLIENT_QUEUE);
+
+    void offer(byte[] chunk) {
+      output.offer(chunk); // a full queue: this client misses the chunk
+    }
+
+    void end() {
+      while (!output.offer(END)) {
+        output.poll();
+      }
+    }
+  }
 
   NoxsConsoles(Path logDir) {
     this.logDir = logDir;
@@ -74,7 +119,7 @@ final class NoxsConsoles implements AutoCloseable {
           "cannot open " + name + "'s console log in " + logDir + ": " + e.getMessage(),
           e);
     }
-    Console console = new Console(domid, name, ring, port, out);
+    Console console = new Console(domid, name, ring, port, out, new CopyOnWriteArrayList<>());
     byPort.put(port, console);
     byDomid.put(domid, console);
     drain(console);
@@ -87,6 +132,7 @@ final class NoxsConsoles implements AutoCloseable {
       return;
     }
     byPort.remove(console.port());
+    console.clients().forEach(Client::end);
     try {
       events.unbind(console.port());
     } catch (XenException e) {
@@ -154,10 +200,106 @@ final class NoxsConsoles implements AutoCloseable {
       if (taken > 0) {
         console.log().write(buffer, 0, taken);
         console.log().flush();
+        if (!console.clients().isEmpty()) {
+          byte[] chunk = Arrays.copyOf(buffer, taken);
+          console.clients().forEach(client -> client.offer(chunk));
+        }
       }
       events.notify(console.port());
     } catch (IOException | RuntimeException e) {
       log.debug("console of {}: {}", console.name(), e.getMessage());
+    }
+  }
+
+  @Override
+  public boolean streamed() {
+    return true;
+  }
+
+  @Override
+  public void stream(DomId domid, InputStream fromClient, OutputStream toClient)
+      throws IOException {
+    Console console = byDomid.get(domid);
+    if (console == null) {
+      return; // gone since the reply: closing the connection says so
+    }
+    Client client = new Client();
+    byte[] replay;
+    synchronized (console) {
+      replay = tail(logFile(console.name()), REPLAY_BYTES);
+      console.clients().add(client);
+    }
+    Thread input = new Thread(() -> feed(console, fromClient, client), "console-in-" + domid);
+    input.setDaemon(true);
+    input.start();
+    try {
+      toClient.write(replay);
+      toClient.flush();
+      while (true) {
+        byte[] chunk = client.output.take();
+        if (chunk == Client.END) {
+          return;
+        }
+        toClient.write(chunk);
+        toClient.flush();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      console.clients().remove(client);
+    }
+  }
+
+  /** A client's bytes to the guest's input ring, until the client's end of stream. */
+  private void feed(Console console, InputStream fromClient, Client client) {
+    byte[] buffer = new byte[1024];
+    try {
+      int read;
+      while ((read = fromClient.read(buffer)) > 0) {
+        byte[] left = Arrays.copyOf(buffer, read);
+        long deadline = System.nanoTime() + INPUT_WAIT_MS * 1_000_000;
+        while (left.length > 0 && byDomid.get(console.domid()) == console) {
+          int given = console.ring().giveInput(left);
+          events.notify(console.port());
+          left = Arrays.copyOfRange(left, given, left.length);
+          if (left.length > 0) {
+            if (System.nanoTime() > deadline) {
+              log.debug("{} takes no input: {} bytes dropped", console.name(), left.length);
+              break;
+            }
+            Thread.sleep(10); // the guest has not read its input ring yet
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("console client of {}: {}", console.name(), e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    client.end();
+  }
+
+  /** The last {@code limit} bytes of a file, from a line's start; none if it is missing. */
+  static byte[] tail(Path file, int limit) throws IOException {
+    try (SeekableByteChannel channel = Files.newByteChannel(file)) {
+      long size = channel.size();
+      long start = Math.max(0, size - limit);
+      ByteBuffer buffer = ByteBuffer.allocate((int) (size - start));
+      channel.position(start);
+      while (buffer.hasRemaining() && channel.read(buffer) > 0) {
+        // read on
+      }
+      byte[] bytes = Arrays.copyOf(buffer.array(), buffer.position());
+      if (start == 0) {
+        return bytes;
+      }
+      int newline = 0;
+      while (newline < bytes.length && bytes[newline] != '\n') {
+        newline++;
+      }
+      return Arrays.copyOfRange(bytes, Math.min(bytes.length, newline + 1), bytes.length);
+    } catch (NoSuchFileException e) {
+      return new byte[0];
     }
   }
 

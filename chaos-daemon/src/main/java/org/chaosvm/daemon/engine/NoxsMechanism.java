@@ -169,6 +169,11 @@ final class NoxsMechanism implements Mechanism {
     return this::ask;
   }
 
+  @Override
+  public GuestConsole console() {
+    return consoles;
+  }
+
   private void ask(DomId domid, GuestControl.Request request) {
     ControlDevice device = controls.get(domid);
     if (device == null) {

@@ -90,6 +90,11 @@ final class XenStoreMechanism implements Mechanism {
   }
 
   @Override
+  public GuestConsole console() {
+    return GuestConsole.XENCONSOLED;
+  }
+
+  @Override
   public void removeRemains(DomId domid, Optional<UUID> uuid) {
     devices.removeAll(domid);
     DomainLayout.remove(handles.xs(), domid, uuid);
