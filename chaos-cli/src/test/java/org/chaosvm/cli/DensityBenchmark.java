@@ -198,7 +198,9 @@ public final class DensityBenchmark {
     String prefix = devices == DeviceMechanism.NOXS ? "noxs-" : "pooled-";
     Map<SizeClass, Integer> pool = Map.of(new SizeClass(Unikernel.MEMORY_MIB, 1, devices), 1);
     try (XenEngine pooled =
-        XenEngine.start(pool, devices, XenEngine.DEFAULT_STATE_DIR, XenEngine.DEFAULT_LOG_DIR)) {
+        XenEngine.start(
+            new XenEngine.Settings(
+                pool, devices, XenEngine.DEFAULT_STATE_DIR, XenEngine.DEFAULT_LOG_DIR, true))) {
       pooled.awaitPoolFull(Duration.ofMinutes(2));
       long freeBefore = xc.physInfo().freePages();
       for (int n = 1; n <= guests; n++) {

@@ -7,9 +7,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.chaosvm.daemon.config.DeviceMechanism;
+import org.chaosvm.daemon.engine.ChaosException;
 import org.chaosvm.daemon.engine.SizeClass;
 import org.chaosvm.daemon.engine.XenEngine;
 import org.chaosvm.daemon.server.SocketServer;
+import org.chaosvm.libxc.XenException;
 import org.chaosvm.protocol.Protocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS[:noxs]=COUNT]...
  *              [--max-connections N] [--idle-timeout SECONDS] [--worker-keepalive SECONDS]
- *              [--dev-method xenstore|noxs] [--state-dir DIR] [--log-dir DIR]
+ *              [--dev-method xenstore|noxs] [--state-dir DIR] [--log-dir DIR] [--no-xenstore]
  * </pre>
  *
  * Stops on SIGTERM (systemd's stop) or SIGINT: destroys its shells, leaves guests running.
@@ -37,7 +39,12 @@ public final class ChaosDaemon {
       SocketServer.Limits limits,
       DeviceMechanism devices,
       Path stateDir,
-      Path logDir) {}
+      Path logDir,
+      boolean xenstore) {
+    XenEngine.Settings engine() {
+      return new XenEngine.Settings(pool, devices, stateDir, logDir, xenstore);
+    }
+  }
 
   private static final String POOL_FORM =
       "--pool takes MEMORYxVCPUS[:noxs]=COUNT, e.g. 256x1=4 or 4x1:noxs=8";
@@ -46,7 +53,8 @@ public final class ChaosDaemon {
       "usage: chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS[:noxs]=COUNT]...\n"
           + "                    [--max-connections N] [--idle-timeout SECONDS]"
           + " [--worker-keepalive SECONDS]\n"
-          + "                    [--dev-method xenstore|noxs] [--state-dir DIR] [--log-dir DIR]";
+          + "                    [--dev-method xenstore|noxs] [--state-dir DIR] [--log-dir DIR]"
+          + " [--no-xenstore]";
 
   public static void main(String[] args) throws Exception {
     Options options;
@@ -59,8 +67,14 @@ public final class ChaosDaemon {
       return;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    XenEngine engine =
-        XenEngine.start(options.pool(), options.devices(), options.stateDir(), options.logDir());
+    XenEngine engine;
+    try {
+      engine = XenEngine.start(options.engine());
+    } catch (ChaosException | XenException e) {
+      log.error("cannot start: {}", e.getMessage());
+      System.exit(1);
+      return;
+    }
     SocketServer server;
     try {
       server = SocketServer.start(options.socket(), options.group(), engine, options.limits());
@@ -89,13 +103,18 @@ public final class ChaosDaemon {
     Optional<String> group = Optional.empty();
     Map<SizeClass, Integer> pool = new LinkedHashMap<>();
     SocketServer.Limits limits = SocketServer.Limits.DEFAULT;
-    DeviceMechanism devices = DeviceMechanism.XENSTORE;
+    Optional<DeviceMechanism> devices = Optional.empty();
+    boolean xenstore = true;
     Path stateDir = XenEngine.DEFAULT_STATE_DIR;
     Path logDir = XenEngine.DEFAULT_LOG_DIR;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("--help") || arg.equals("-h")) {
         throw new IllegalArgumentException("options:");
+      }
+      if (arg.equals("--no-xenstore")) {
+        xenstore = false;
+        continue;
       }
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException("unknown option or missing value: " + arg);
@@ -117,11 +136,12 @@ public final class ChaosDaemon {
         }
         case "--dev-method" ->
             devices =
-                DeviceMechanism.parse(value)
-                    .orElseThrow(
-                        () ->
-                            new IllegalArgumentException(
-                                "--dev-method takes xenstore or noxs, not " + value));
+                Optional.of(
+                    DeviceMechanism.parse(value)
+                        .orElseThrow(
+                            () ->
+                                new IllegalArgumentException(
+                                    "--dev-method takes xenstore or noxs, not " + value)));
         case "--state-dir" -> stateDir = Path.of(value);
         case "--log-dir" -> logDir = Path.of(value);
         case "--max-connections" ->
@@ -140,7 +160,21 @@ public final class ChaosDaemon {
         default -> throw new IllegalArgumentException("unknown option " + arg);
       }
     }
-    return new Options(socket, group, pool, limits, devices, stateDir, logDir);
+    if (!xenstore) {
+      if (devices.filter(d -> d != DeviceMechanism.NOXS).isPresent()) {
+        throw new IllegalArgumentException(
+            "--no-xenstore serves noxs guests only: no --dev-method " + devices.get().word());
+      }
+      for (SizeClass size : pool.keySet()) {
+        if (size.devices() != DeviceMechanism.NOXS) {
+          throw new IllegalArgumentException(
+              "--no-xenstore serves noxs guests only: pool " + size + ":noxs, not " + size);
+        }
+      }
+    }
+    DeviceMechanism byDefault =
+        devices.orElse(xenstore ? DeviceMechanism.XENSTORE : DeviceMechanism.NOXS);
+    return new Options(socket, group, pool, limits, byDefault, stateDir, logDir, xenstore);
   }
 
   private static int positive(String option, String value) {

@@ -10,19 +10,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Learns the host's domains into the {@link GuestRegistry}, reading Xen and XenStore only for
+ * Learns the host's domains into the {@link GuestRegistry}, reading Xen and their marks only for
  * domains the registry does not know: a daemon at start and on each domain event, a {@code
  * --direct} engine for what its one request needs. What it reads of a domain is its name and
- * chaos's mark ({@link DomainLayout}); a chaos guest's record only when it is adopted.
+ * chaos's mark ({@link DomainMarks}); a chaos guest's record only when it is adopted.
  */
 final class DomainDiscovery {
   private static final Logger log = LoggerFactory.getLogger(DomainDiscovery.class);
 
   private final XenHandles handles;
+  private final DomainMarks marks;
   private final GuestRegistry registry;
 
-  DomainDiscovery(XenHandles handles, GuestRegistry registry) {
+  DomainDiscovery(XenHandles handles, DomainMarks marks, GuestRegistry registry) {
     this.handles = handles;
+    this.marks = marks;
     this.registry = registry;
   }
 
@@ -62,8 +64,7 @@ final class DomainDiscovery {
   void learnNames() {
     for (DomainInfo info : handles.xc().domainInfos()) {
       if (isNew(info)) {
-        registry.learnOther(
-            info.domid(), DomainLayout.name(handles.xs(), info.domid()).orElse(""), true);
+        registry.learnOther(info.domid(), marks.name(info.domid()).orElse(""), true);
       }
     }
   }
@@ -76,18 +77,17 @@ final class DomainDiscovery {
    * it may be a guest. False for such a domain, which is not to be listed.
    */
   boolean learn(DomId domid, UUID handle, boolean adopt) {
-    return learn(domid, handle, adopt, DomainLayout.state(handles.xs(), domid));
+    return learn(domid, handle, adopt, marks.state(domid));
   }
 
   /** {@link #learn(DomId, UUID, boolean)} given the domain's {@code chaos/state}, read already. */
   boolean learn(DomId domid, UUID handle, boolean adopt, Optional<String> state) {
-    var xs = handles.xs();
     boolean guest = state.filter(DomainLayout.STATE_RUNNING::equals).isPresent();
     if (state.isPresent() && !guest) {
       return false;
     }
     if (guest && adopt) {
-      Guest adopted = DomainLayout.readGuest(xs, domid, handle);
+      Guest adopted = marks.readGuest(domid, handle);
       try {
         registry.register(adopted, State.RUNNING, Optional.empty());
         log.info("adopted {} (domain {})", adopted.name(), domid);
@@ -96,7 +96,7 @@ final class DomainDiscovery {
         log.warn("cannot adopt domain {}: {}", domid, e.getMessage());
       }
     }
-    registry.learnOther(domid, DomainLayout.name(xs, domid).orElse(""), true);
+    registry.learnOther(domid, marks.name(domid).orElse(""), true);
     return true;
   }
 }

@@ -39,7 +39,11 @@ final class DomainFactory {
   Mechanism mechanism(DeviceMechanism kind) {
     Mechanism mechanism = mechanisms.get(kind);
     if (mechanism == null) {
-      throw new IllegalStateException("no " + kind + " mechanism");
+      // XenStore's, on a Dom0 without xenstored
+      throw new ChaosException(
+          ErrorCode.CONFIG,
+          "this daemon serves noxs guests only (it runs without XenStore: chaos-daemon"
+              + " --no-xenstore); give the guest dev_method = \"noxs\"");
     }
     return mechanism;
   }

@@ -1,5 +1,11 @@
 package org.chaosvm.daemon.engine;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,25 +82,42 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private final Semaphore builds = new Semaphore(PARALLEL_BUILDS, true);
   private final XenHandles handles = new XenHandles();
   private final BootWatch boots = new BootWatch();
+
+  /** XenStore's mechanism; null on a Dom0 without xenstored. */
   private final XenStoreMechanism xenstore;
+
   private final NoxsMechanism noxs;
+  private final DomainMarks marks;
   private final DomainFactory factory;
   private final GuestRegistry registry = new GuestRegistry();
-  private final DomainDiscovery discovery = new DomainDiscovery(handles, registry);
+  private final DomainDiscovery discovery;
   private final Lifecycle lifecycle;
 
   private ShellPool pool;
   private DomainEvents events;
   private ScheduledExecutorService noxsLook;
 
-  private XenEngine(boolean owner, DeviceMechanism defaultDevices, Path stateDir, Path logDir) {
+  private XenEngine(
+      boolean owner,
+      DeviceMechanism defaultDevices,
+      Path stateDir,
+      Path logDir,
+      boolean withXenStore) {
     this.owner = owner;
     this.defaultDevices = defaultDevices;
-    this.xenstore = new XenStoreMechanism(handles);
     this.noxs = new NoxsMechanism(stateDir, logDir);
-    this.factory =
-        new DomainFactory(
-            handles, boots, Map.of(DeviceMechanism.XENSTORE, xenstore, DeviceMechanism.NOXS, noxs));
+    Map<DeviceMechanism, Mechanism> mechanisms = new java.util.EnumMap<>(DeviceMechanism.class);
+    mechanisms.put(DeviceMechanism.NOXS, noxs);
+    if (withXenStore) {
+      this.xenstore = new XenStoreMechanism(handles);
+      this.marks = DomainMarks.inXenStore(handles);
+      mechanisms.put(DeviceMechanism.XENSTORE, xenstore);
+    } else {
+      this.xenstore = null;
+      this.marks = DomainMarks.NONE;
+    }
+    this.factory = new DomainFactory(handles, boots, mechanisms);
+    this.discovery = new DomainDiscovery(handles, marks, registry);
     this.lifecycle =
         new Lifecycle(
             handles,
@@ -110,36 +133,86 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * the background, and starts following domain events.
    */
   public static XenEngine start(Map<SizeClass, Integer> poolTargets) {
-    return start(poolTargets, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR, DEFAULT_LOG_DIR);
+    return start(new Settings(poolTargets));
   }
 
   /**
-   * {@link #start(Map)} with the device mechanism of guests whose config names none, and the
-   * folders of the daemon's own records and logs.
+   * What a daemon's engine is started with.
+   *
+   * @param poolTargets shells to keep ready per size class
+   * @param defaultDevices the device mechanism of guests whose config names none
+   * @param stateDir where the daemon keeps its own records (noxs guests')
+   * @param logDir where it writes logs of its own (noxs guests' consoles)
+   * @param xenstore false on a Dom0 without xenstored: noxs guests only, and the daemon binds
+   *     VIRQ_DOM_EXC itself
    */
-  public static XenEngine start(
+  public record Settings(
       Map<SizeClass, Integer> poolTargets,
       DeviceMechanism defaultDevices,
       Path stateDir,
-      Path logDir) {
-    XenEngine engine = new XenEngine(true, defaultDevices, stateDir, logDir);
+      Path logDir,
+      boolean xenstore) {
+    /** XenStore guests by default, the usual folders, xenstored running. */
+    public Settings(Map<SizeClass, Integer> poolTargets) {
+      this(poolTargets, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR, DEFAULT_LOG_DIR, true);
+    }
+  }
+
+  /** Where xenstored listens when it runs (its default, in Debian's packages too). */
+  static final Path XENSTORED_SOCKET = Path.of("/run/xenstored/socket");
+
+  private static boolean xenstoredListens() {
+    try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      probe.connect(UnixDomainSocketAddress.of(XENSTORED_SOCKET));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** {@link #start(Map)} with its settings. */
+  public static XenEngine start(Settings settings) {
+    if (settings.xenstore() && !xenstoredListens()) {
+      // libxenstore would fall back to the kernel's xenbus device, where every request hangs.
+      throw new ChaosException(
+          ErrorCode.XEN,
+          "xenstored is not running (nothing listens on "
+              + XENSTORED_SOCKET
+              + "): start it, or run chaos-daemon --no-xenstore to serve noxs guests only");
+    }
+    if (!settings.xenstore() && settings.defaultDevices() != DeviceMechanism.NOXS) {
+      throw new IllegalArgumentException("without XenStore, guests are noxs guests by default");
+    }
+    XenEngine engine =
+        new XenEngine(
+            true,
+            settings.defaultDevices(),
+            settings.stateDir(),
+            settings.logDir(),
+            settings.xenstore());
     try {
+      settings.poolTargets().keySet().forEach(size -> engine.factory.mechanism(size.devices()));
       engine.recover();
-      engine.pool = new ShellPool(engine::prepareShell, engine::destroyShell, poolTargets);
-      engine.events = new XenStoreDomainEvents(engine.handles);
+      engine.pool =
+          new ShellPool(engine::prepareShell, engine::destroyShell, settings.poolTargets());
+      if (settings.xenstore()) {
+        engine.events = new XenStoreDomainEvents(engine.handles);
+        engine.noxsLook =
+            Executors.newSingleThreadScheduledExecutor(
+                runnable -> {
+                  Thread thread = new Thread(runnable, "noxs-look");
+                  thread.setDaemon(true);
+                  return thread;
+                });
+        engine.noxsLook.scheduleWithFixedDelay(
+            engine::lookAtNoxsGuests,
+            NOXS_LOOK.toMillis(),
+            NOXS_LOOK.toMillis(),
+            TimeUnit.MILLISECONDS);
+      } else {
+        engine.events = new VirqDomainEvents();
+      }
       engine.events.start(engine::onDomainEvent);
-      engine.noxsLook =
-          Executors.newSingleThreadScheduledExecutor(
-              runnable -> {
-                Thread thread = new Thread(runnable, "noxs-look");
-                thread.setDaemon(true);
-                return thread;
-              });
-      engine.noxsLook.scheduleWithFixedDelay(
-          engine::lookAtNoxsGuests,
-          NOXS_LOOK.toMillis(),
-          NOXS_LOOK.toMillis(),
-          TimeUnit.MILLISECONDS);
       return engine;
     } catch (RuntimeException e) {
       engine.close();
@@ -154,7 +227,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    */
   public static XenEngine startDirect() {
     XenEngine engine =
-        new XenEngine(false, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR, DEFAULT_LOG_DIR);
+        new XenEngine(false, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR, DEFAULT_LOG_DIR, true);
     engine.pool = new ShellPool(engine::prepareShell, engine::destroyShell, Map.of());
     return engine;
   }
@@ -196,6 +269,10 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       return pause(unpause.guest(), false);
     } else if (request instanceof Request.ListGuests) {
       return list();
+    } else if (request instanceof Request.Console console) {
+      Guest guest = resolve(console.guest(), DESTROYABLE, "attach to the console of");
+      return new Reply.Console(
+          guest.domid().value(), guest.name(), mechanismOf(guest).console().streamed());
     } else if (request instanceof Request.Info) {
       return info();
     } else if (request instanceof Request.SetPool setPool) {
@@ -214,6 +291,16 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       return new Reply.Devices(mechanismOf(guest).devices().list(guest.domid(), list.kind()));
     }
     throw new ChaosException(ErrorCode.BAD_REQUEST, "unknown request " + request);
+  }
+
+  @Override
+  public void streamConsole(Reply.Console console, InputStream fromClient, OutputStream toClient)
+      throws IOException {
+    DomId domid = DomId.of(console.domid());
+    Optional<Guest> guest = registry.find(new GuestRef(Integer.toString(console.domid())));
+    if (guest.isPresent()) {
+      mechanismOf(guest.get()).console().stream(domid, fromClient, toClient);
+    }
   }
 
   private Reply create(Request.Create request) {
@@ -530,7 +617,12 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     List<DomainInfo> domains = handles.xc().domainInfos();
     Map<DomId, DomainInfo> byDomid = new java.util.HashMap<>();
     domains.forEach(info -> byDomid.put(info.domid(), info));
-    xenstore.devices().removeOrphans(byDomid.keySet());
+    if (xenstore != null) {
+      xenstore.devices().removeOrphans(byDomid.keySet());
+    }
+    // What a dead daemon left unmarked (a shell is known by its handle alone) is the host's
+    // mechanism's to clean: XenStore's, or noxs's on a Dom0 without xenstored.
+    DeviceMechanism unmarked = xenstore != null ? DeviceMechanism.XENSTORE : DeviceMechanism.NOXS;
     Set<DomId> claimed =
         noxs.recover(
             byDomid,
@@ -541,20 +633,20 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       if (domid.equals(DomId.DOM0) || claimed.contains(domid)) {
         continue;
       }
-      Optional<String> state = DomainLayout.state(handles.xs(), domid);
+      Optional<String> state = marks.state(domid);
       if (state.isEmpty()
           && DomainLayout.isShellHandle(info.handle())
-          && DomainLayout.name(handles.xs(), domid).isEmpty()) {
+          && marks.name(domid).isEmpty()) {
         // Created by a daemon that died before it could mark it: a shell by its handle alone.
         log.info("destroying domain {}, a shell an earlier daemon left unmarked", domid);
-        factory.destroy(domid, Optional.of(info.handle()), DeviceMechanism.XENSTORE);
+        factory.destroy(domid, Optional.of(info.handle()), unmarked);
         continue;
       }
       if (state.isPresent() && !state.get().equals(DomainLayout.STATE_RUNNING)) {
         log.info("destroying domain {} left {} by an earlier daemon", domid, state.get());
         factory.destroy(
             domid,
-            DomainLayout.uuid(handles.xs(), domid).or(() -> Optional.of(info.handle())),
+            marks.uuid(domid).or(() -> Optional.of(info.handle())),
             DeviceMechanism.XENSTORE);
         continue;
       }
@@ -602,7 +694,9 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       pool.close();
     }
     noxs.close();
-    xenstore.close();
+    if (xenstore != null) {
+      xenstore.close();
+    }
     boots.close();
     handles.close();
   }

@@ -8,26 +8,33 @@ import org.chaosvm.libxc.XenStore;
 /**
  * libxenctrl and libxenstore handles per thread: neither is safe to share between threads, and the
  * pool's refill must not wait for a create (nor a create for the refill). A thread that ends closes
- * its own ({@link #closeThisThread}): the socket server's workers come and go.
+ * its own ({@link #closeThisThread}): the socket server's workers come and go. A thread's XenStore
+ * handle is opened at its first use: a daemon without xenstored never opens one.
  */
 final class XenHandles implements AutoCloseable {
-  record Pair(XenCtrl xc, XenStore xs) {}
+  private static final class Pair {
+    final XenCtrl xc;
+    XenStore xs;
+
+    Pair(XenCtrl xc) {
+      this.xc = xc;
+    }
+
+    void close() {
+      if (xs != null) {
+        xs.close();
+      }
+      xc.close();
+    }
+  }
 
   private final ThreadLocal<Pair> perThread = new ThreadLocal<>();
   private final List<Pair> opened = new ArrayList<>();
 
-  Pair get() {
+  private Pair get() {
     Pair pair = perThread.get();
     if (pair == null) {
-      XenCtrl xc = XenCtrl.open();
-      XenStore xs;
-      try {
-        xs = XenStore.open();
-      } catch (RuntimeException e) {
-        xc.close();
-        throw e;
-      }
-      pair = new Pair(xc, xs);
+      pair = new Pair(XenCtrl.open());
       perThread.set(pair);
       synchronized (opened) {
         opened.add(pair);
@@ -37,11 +44,15 @@ final class XenHandles implements AutoCloseable {
   }
 
   XenCtrl xc() {
-    return get().xc();
+    return get().xc;
   }
 
   XenStore xs() {
-    return get().xs();
+    Pair pair = get();
+    if (pair.xs == null) {
+      pair.xs = XenStore.open();
+    }
+    return pair.xs;
   }
 
   /** Closes the calling thread's handles, if it opened any (a worker that ends). */
@@ -54,17 +65,13 @@ final class XenHandles implements AutoCloseable {
     synchronized (opened) {
       opened.remove(pair);
     }
-    pair.xs().close();
-    pair.xc().close();
+    pair.close();
   }
 
   @Override
   public void close() {
     synchronized (opened) {
-      for (Pair pair : opened) {
-        pair.xs().close();
-        pair.xc().close();
-      }
+      opened.forEach(Pair::close);
       opened.clear();
     }
   }
