@@ -26,6 +26,9 @@ public final class Unikernel {
   /** The start of the line it prints before acting on a control request ("... poweroff"). */
   public static final String CONTROL_REQUEST = "chaos unikernel: control: ";
 
+  /** The start of the line noop prints for each line typed on its console ("... LINE"). */
+  public static final String CONSOLE_INPUT = "chaos unikernel: console input: ";
+
   /** The least memory xl.cfg can give, and enough for it. */
   public static final int MEMORY_MIB = 1;
 

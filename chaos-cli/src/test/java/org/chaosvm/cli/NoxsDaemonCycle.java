@@ -1,0 +1,376 @@
+package org.chaosvm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.chaosvm.libxc.DomainInfo;
+import org.chaosvm.libxc.XenCtrl;
+import org.chaosvm.rig.ConsoleLog;
+import org.chaosvm.rig.TestGuest;
+import org.chaosvm.rig.Unikernel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * noxs guests under chaos-daemon, the same cycle for a Dom0 with xenstored ({@link
+ * DaemonNoxsE2ETest}) and one without ({@link DaemonNoXenstoreE2ETest}): the unikernel from a pool
+ * of noxs shells, its device page in its console, which {@code chaos console} shows and types into
+ * through the daemon; powered off and rebooted through its control device; a guest that never
+ * answers refused after the time limit, then destroyed; a daemon killed in the middle of a create
+ * and started again, which adopts its running guest (it answers the new control device) and
+ * destroys the half-built domain and the old shell. Domains are read from Xen (libxenctrl), never
+ * through xl, which needs xenstored. Nothing is left: no domain, no record, no console log open.
+ */
+abstract class NoxsDaemonCycle {
+  static final Duration LIMIT = DaemonProcess.LIMIT;
+  static final boolean PATCHED = !"stock".equals(System.getenv("RIG_XEN"));
+
+  @TempDir static Path dir;
+  static DaemonProcess daemon;
+  static Path state;
+  static Path logs;
+  static List<String> daemonOptions = List.of();
+
+  /** The class's daemon: pools of 1 MiB noxs shells, its records and logs in the test's folder. */
+  static void startDaemon(String... options) throws Exception {
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    state = dir.resolve("state");
+    logs = dir.resolve("log");
+    daemonOptions = List.of(options);
+    daemon = newDaemon();
+  }
+
+  private static DaemonProcess newDaemon() throws Exception {
+    List<String> options = new ArrayList<>(daemonOptions);
+    options.addAll(List.of("--state-dir", state.toString(), "--log-dir", logs.toString()));
+    return new DaemonProcess(dir).option(options.toArray(String[]::new)).start("1x1:noxs=1");
+  }
+
+  /** Stops the daemon; only Domain-0 may be left, and no record. */
+  static void stopDaemon() throws Exception {
+    if (daemon == null) {
+      return;
+    }
+    System.out.println("--- chaos-daemon's log ---\n" + daemon.stop());
+    awaitDomains(Set.of(0));
+    assertEquals(List.of(), records(), "the daemon left noxs records behind");
+  }
+
+  static DaemonProcess.Run chaos(String... args) {
+    return daemon.chaos(args);
+  }
+
+  /** The unikernel as a noxs guest: {@code dev_method = "noxs"}. */
+  static Path noxsConfig(String name, Unikernel.Mode mode, String... settings) {
+    String[] all = new String[settings.length + 1];
+    all[0] = "dev_method = \"noxs\"";
+    System.arraycopy(settings, 0, all, 1, settings.length);
+    return Unikernel.writeXlConfig(dir, name, mode, all);
+  }
+
+  /** A noxs guest's console as the daemon logs it. */
+  static ConsoleLog console(String name) {
+    return new ConsoleLog(logs.resolve("console").resolve(name + ".log"));
+  }
+
+  @Test
+  void aPooledGuestShowsItsDevicePageOnChaosConsoleAndPowersOffThroughItsControlDevice()
+      throws Exception {
+    daemon.awaitPool("1x1:noxs", 1);
+    DaemonProcess.Run created =
+        chaos("create", noxsConfig("nx-off", Unikernel.Mode.NOOP).toString());
+    assertEquals(0, created.code(), created.err());
+    assertTrue(created.out().contains("from the pool"), created.out());
+    int domid = DaemonTestBase.domidOf(created);
+    ConsoleLog log = console("nx-off");
+    assertTrue(log.awaitLineContaining(Unikernel.BOOTED, LIMIT).contains("(1024 KiB)"));
+    String page = log.awaitLineContaining(Unikernel.DEVICE_PAGE, LIMIT);
+    assertTrue(page.endsWith("1 devices"), page);
+    log.awaitLineContaining("chaos unikernel: device control 0: back end 0", LIMIT);
+    log.awaitLineContaining(Unikernel.CONTROL_CONNECTED, LIMIT);
+
+    // chaos console, through the daemon: the output so far, then a line typed and echoed.
+    PipedInputStream keyboard = new PipedInputStream();
+    OutputStream keys = new PipedOutputStream(keyboard);
+    StringWriter shown = new StringWriter();
+    StringWriter err = new StringWriter();
+    CompletableFuture<Integer> attached =
+        CompletableFuture.supplyAsync(
+            () ->
+                Chaos.run(
+                    keyboard,
+                    new PrintWriter(shown),
+                    new PrintWriter(err),
+                    "console",
+                    "nx-off",
+                    "--socket=" + daemon.socket));
+    awaitText(shown, Unikernel.DEVICE_PAGE);
+    keys.write("hello from chaos console\r".getBytes(StandardCharsets.UTF_8));
+    keys.flush();
+    awaitText(shown, Unikernel.CONSOLE_INPUT + "hello from chaos console");
+    keys.write(ConsoleCommand.DETACH);
+    keys.flush();
+    assertEquals(ExitCodes.OK, attached.get(60, TimeUnit.SECONDS), err.toString());
+
+    DaemonProcess.Run off = awaitAnswered("shutdown", "-w", "nx-off");
+    assertEquals(0, off.code(), off.err());
+    assertEquals("nx-off powered off\n", off.out());
+    log.awaitLineContaining(Unikernel.CONTROL_REQUEST + "poweroff", LIMIT);
+    awaitGone("nx-off");
+    assertNothingLeftOf(domid, "nx-off");
+  }
+
+  @Test
+  void rebootWithOnRebootRestartBringsItBackAsANewDomain() throws Exception {
+    DaemonProcess.Run created =
+        chaos(
+            "create",
+            noxsConfig("nx-boot", Unikernel.Mode.NOOP, "on_reboot = \"restart\"").toString());
+    assertEquals(0, created.code(), created.err());
+    int first = DaemonTestBase.domidOf(created);
+
+    assertEquals(0, awaitAnswered("reboot", "nx-boot").code());
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    int now = first;
+    while (now == first && System.nanoTime() < deadline) {
+      Thread.sleep(250);
+      now = listedDomid("nx-boot");
+    }
+    assertNotEquals(first, now, "nx-boot was not restarted");
+    assertEquals(0, awaitAnswered("shutdown", "-w", "nx-boot").code(), "the restarted one answers");
+    awaitGone("nx-boot");
+    assertNothingLeftOf(now, "nx-boot");
+  }
+
+  @Test
+  void aGuestThatNeverAnswersGetsAClearErrorAndIsThenDestroyed() throws Exception {
+    DaemonProcess.Run created =
+        chaos("create", noxsConfig("nx-deaf", Unikernel.Mode.IGNORE).toString());
+    assertEquals(0, created.code(), created.err());
+    int domid = DaemonTestBase.domidOf(created);
+    awaitControlConnected("nx-deaf");
+
+    DaemonProcess.Run off = chaos("shutdown", "-w", "nx-deaf");
+    assertEquals(ExitCodes.FAILURE, off.code(), off.out());
+    assertTrue(off.err().contains("did not answer the poweroff request within 5000 ms"), off.err());
+    assertEquals(0, chaos("destroy", "nx-deaf").code());
+    awaitGone("nx-deaf");
+    assertNothingLeftOf(domid, "nx-deaf");
+  }
+
+  @Test
+  void aDaemonKilledMidCreateAdoptsItsGuestAndDestroysTheHalfBuiltOneAndItsShells()
+      throws Exception {
+    DaemonProcess.Run created =
+        chaos("create", noxsConfig("nx-kept", Unikernel.Mode.NOOP).toString());
+    assertEquals(0, created.code(), created.err());
+    int kept = DaemonTestBase.domidOf(created);
+    console("nx-kept").awaitLineContaining(Unikernel.CONTROL_CONNECTED, LIMIT);
+    daemon.awaitPool("1x1:noxs", 1);
+    Set<Integer> before = domids();
+
+    // The victim: a kernel the daemon has not cached, whose build (it decompresses it) leaves
+    // seconds to kill the daemon in. It is never unpaused, so it need not be a noxs guest's kernel.
+    Path kernel = Files.copy(TestGuest.kernel(), dir.resolve("vmlinuz-uncached"));
+    Path victim =
+        Files.writeString(
+            dir.resolve("nx-victim.cfg"),
+            String.join(
+                "\n",
+                "name = \"nx-victim\"",
+                "kernel = \"" + kernel + "\"",
+                "memory = 256",
+                "dev_method = \"noxs\"",
+                ""));
+    DaemonProcess first = daemon;
+    CompletableFuture<DaemonProcess.Run> interrupted =
+        CompletableFuture.supplyAsync(() -> first.chaos("create", victim.toString()));
+    int building = awaitRecordBuilding();
+    first.kill(); // SIGKILL while the victim is being built
+    DaemonProcess.Run reply = interrupted.get(60, TimeUnit.SECONDS);
+    assertEquals(ExitCodes.DAEMON_UNREACHABLE, reply.code(), reply.err());
+    Set<Integer> oldShells =
+        before.stream().filter(d -> d != 0 && d != kept).collect(Collectors.toSet());
+    assertFalse(oldShells.isEmpty(), "the first daemon's pool had a shell: " + before);
+
+    daemon = newDaemon();
+    String log = daemon.logText();
+    assertTrue(log.contains("adopted nx-kept (domain " + kept + ", noxs)"), log);
+    assertTrue(log.contains("destroying domain " + building + " left building"), log);
+    assertTrue(log.contains("a shell an earlier daemon left unmarked"), log);
+    assertEquals(kept, listedDomid("nx-kept"));
+    assertFalse(chaos("list").out().contains("nx-victim"));
+    awaitDomainsGone(Set.of(building));
+    awaitDomainsGone(oldShells);
+
+    // The new daemon's console signal wakes the guest, which connects to the new control device.
+    DaemonProcess.Run off = awaitAnswered("shutdown", "-w", "nx-kept");
+    assertEquals(0, off.code(), off.err());
+    awaitGone("nx-kept");
+    assertEquals(
+        2,
+        console("nx-kept").lines().stream()
+            .filter(line -> line.contains(Unikernel.CONTROL_CONNECTED))
+            .count(),
+        "connected once to each daemon's control device");
+    assertNothingLeftOf(kept, "nx-kept");
+  }
+
+  /** The domid of the record that says "building", once there is one. */
+  private static int awaitRecordBuilding() throws Exception {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (String file : records()) {
+        Path record = state.resolve("noxs").resolve(file);
+        try {
+          if (file.endsWith(".json") && Files.readString(record).contains("\"building\"")) {
+            return Integer.parseInt(file.substring(0, file.indexOf('.')));
+          }
+        } catch (IOException e) {
+          // replaced meanwhile: look again
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no noxs record ever said building: " + records());
+  }
+
+  /**
+   * A request the guest may not be ready for yet (it connects its control device a moment after its
+   * create returns): retried while the daemon says it has not connected.
+   */
+  static DaemonProcess.Run awaitAnswered(String... args) throws InterruptedException {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    DaemonProcess.Run run = chaos(args);
+    while (run.code() != 0 && run.err().contains("has not connected its control device")) {
+      assertTrue(System.nanoTime() < deadline, run.err());
+      Thread.sleep(250);
+      run = chaos(args);
+    }
+    return run;
+  }
+
+  /** A guest that ignores requests still connects: wait until it has (the daemon says so). */
+  private static void awaitControlConnected(String name) throws InterruptedException {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (chaos("reboot", name).err().contains("has not connected its control device")) {
+      assertTrue(System.nanoTime() < deadline, name + " never connected its control device");
+      Thread.sleep(250);
+    }
+  }
+
+  private static int listedDomid(String name) throws Exception {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (true) {
+      Optional<String> row =
+          chaos("list").out().lines().filter(line -> line.startsWith(name + " ")).findFirst();
+      if (row.isPresent()) {
+        return Integer.parseInt(row.get().trim().split("\\s+")[1]);
+      }
+      assertTrue(System.nanoTime() < deadline, name + " is not listed");
+      Thread.sleep(250);
+    }
+  }
+
+  private static void awaitGone(String name) throws InterruptedException {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (chaos("list").out().lines().anyMatch(line -> line.startsWith(name + " "))) {
+      assertTrue(System.nanoTime() < deadline, name + " is still listed");
+      Thread.sleep(250);
+    }
+  }
+
+  /**
+   * A destroyed guest's domain is gone from Xen, dying ones included (Dom0 holding one of its pages
+   * or grants would keep it dying), its record is removed and the daemon keeps no console log open.
+   */
+  private static void assertNothingLeftOf(int domid, String name) throws Exception {
+    awaitDomainsGone(Set.of(domid));
+    assertFalse(records().contains(domid + ".json"), name + "'s record is left");
+    Path fds = Path.of("/proc", Long.toString(daemon.pid()), "fd");
+    Path logFile = console(name).file().toAbsolutePath();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (openBy(fds, logFile)) {
+      assertTrue(System.nanoTime() < deadline, "the daemon keeps " + logFile + " open");
+      Thread.sleep(100);
+    }
+  }
+
+  private static boolean openBy(Path fds, Path file) throws IOException {
+    try (var links = Files.list(fds)) {
+      return links.anyMatch(
+          link -> {
+            try {
+              return Files.readSymbolicLink(link).equals(file);
+            } catch (IOException e) {
+              return false; // closed meanwhile
+            }
+          });
+    }
+  }
+
+  /** The domids Xen has, dying ones included. */
+  static Set<Integer> domids() {
+    try (XenCtrl xc = XenCtrl.open()) {
+      return xc.domainInfos().stream()
+          .map(DomainInfo::domid)
+          .map(d -> d.value())
+          .collect(Collectors.toSet());
+    }
+  }
+
+  static void awaitDomainsGone(Set<Integer> gone) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (domids().stream().anyMatch(gone::contains)) {
+      assertTrue(System.nanoTime() < deadline, "domains " + gone + " are still there: " + domids());
+      Thread.sleep(250);
+    }
+  }
+
+  static void awaitDomains(Set<Integer> expected) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!domids().equals(expected)) {
+      assertTrue(System.nanoTime() < deadline, "domains " + domids() + ", not " + expected);
+      Thread.sleep(250);
+    }
+  }
+
+  static List<String> records() throws IOException {
+    Path noxs = state.resolve("noxs");
+    if (!Files.isDirectory(noxs)) {
+      return List.of();
+    }
+    try (var files = Files.list(noxs)) {
+      return files.map(p -> p.getFileName().toString()).toList();
+    }
+  }
+
+  private static void awaitText(StringWriter out, String text) throws InterruptedException {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (!out.toString().contains(text)) {
+      assertTrue(
+          System.nanoTime() < deadline, "chaos console never showed '" + text + "':\n" + out);
+      Thread.sleep(100);
+    }
+  }
+}
