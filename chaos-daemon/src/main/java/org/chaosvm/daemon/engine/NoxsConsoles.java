@@ -16,6 +16,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.chaosvm.libxc.ConsoleRing;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.EventChannels;
@@ -63,7 +64,8 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
       ConsoleRing ring,
       int port,
       OutputStream log,
-      List<Client> clients) {}
+      List<Client> clients,
+      AtomicBoolean gone) {}
 
   /** A client's queue of output; {@link #END} ends its stream. */
   private static final class Client {
@@ -119,7 +121,9 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
           "cannot open " + name + "'s console log in " + logDir + ": " + e.getMessage(),
           e);
     }
-    Console console = new Console(domid, name, ring, port, out, new CopyOnWriteArrayList<>());
+    Console console =
+        new Console(
+            domid, name, ring, port, out, new CopyOnWriteArrayList<>(), new AtomicBoolean());
     byPort.put(port, console);
     byDomid.put(domid, console);
     drain(console);
@@ -132,7 +136,10 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
       return;
     }
     byPort.remove(console.port());
-    console.clients().forEach(Client::end);
+    synchronized (console) {
+      console.gone().set(true);
+      console.clients().forEach(Client::end);
+    }
     try {
       events.unbind(console.port());
     } catch (XenException e) {
@@ -226,6 +233,9 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
     Client client = new Client();
     byte[] replay;
     synchronized (console) {
+      if (console.gone().get()) {
+        return;
+      }
       replay = tail(logFile(console.name()), REPLAY_BYTES);
       console.clients().add(client);
     }
@@ -258,7 +268,7 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
       while ((read = fromClient.read(buffer)) > 0) {
         byte[] left = Arrays.copyOf(buffer, read);
         long deadline = System.nanoTime() + INPUT_WAIT_MS * 1_000_000;
-        while (left.length > 0 && byDomid.get(console.domid()) == console) {
+        while (left.length > 0 && !console.gone().get()) {
           int given = console.ring().giveInput(left);
           events.notify(console.port());
           left = Arrays.copyOfRange(left, given, left.length);
