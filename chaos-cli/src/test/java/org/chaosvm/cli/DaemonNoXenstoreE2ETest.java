@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import org.chaosvm.rig.Command;
 import org.chaosvm.rig.Unikernel;
+import org.chaosvm.rig.XenStored;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
@@ -24,30 +21,11 @@ import org.junit.jupiter.api.Test;
 @Tag("xen")
 @Order(Integer.MAX_VALUE)
 class DaemonNoXenstoreE2ETest extends NoxsDaemonCycle {
-  private static final Path XENSTORED_PID = Path.of("/run/xen/xenstored.pid");
-  private static final Path XENCONSOLED_PID = Path.of("/run/xen/xenconsoled.pid");
-
   @BeforeAll
   static void start() throws Exception {
     assumeTrue(PATCHED, "RIG_XEN=stock: no noxs");
-    stop(XENCONSOLED_PID);
-    stop(XENSTORED_PID);
+    XenStored.stop();
     startDaemon("--no-xenstore");
-  }
-
-  /** Stops a daemon of Xen's tools by its pid file, and waits until it is gone. */
-  private static void stop(Path pidFile) throws Exception {
-    if (!Files.exists(pidFile)) {
-      return;
-    }
-    String pid = Files.readString(pidFile).strip();
-    Command.run(DaemonProcess.LIMIT, "kill", pid);
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (Files.exists(Path.of("/proc", pid))) {
-      assertTrue(System.nanoTime() < deadline, pidFile + ": process " + pid + " did not stop");
-      Thread.sleep(100);
-    }
-    Files.deleteIfExists(pidFile);
   }
 
   @AfterAll

@@ -29,17 +29,21 @@ import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
 import org.chaosvm.protocol.Request;
 import org.chaosvm.rig.Unikernel;
+import org.chaosvm.rig.XenStored;
 import org.chaosvm.rig.Xl;
 
 /**
  * Benchmark, not a test: LightVM's Figure 9 in the rig. The n-th noop unikernel (1 MiB) is created
  * while n-1 run, for n = 1..N, by {@code xl create}, by chaos without a pool (the {@code --direct}
- * path), by chaos from its pool, and by chaos from its pool of noxs shells (the unikernel as a noxs
- * guest: no XenStore in its create; on a hypervisor without noxs the curve is left empty); each
- * guest's create time and boot time are recorded. Run by {@code xen-rig/rig bench [N] [--max M]},
- * which draws the PNG on the host afterwards:
+ * path), by chaos from its pool, by chaos from its pool of noxs shells (the unikernel as a noxs
+ * guest: no XenStore in its create), and last the same on a Dom0 whose xenstored was stopped (the
+ * engine as {@code chaos-daemon --no-xenstore} runs it); on a hypervisor without noxs the noxs
+ * curves are left empty. Each guest's create time and boot time are recorded. {@code --noxs-only}
+ * runs the noxs curves alone (for N = 1000). Run by {@code xen-rig/rig bench [N] [--max M]
+ * [--noxs-only]}, which draws the PNG on the host afterwards:
  *
- * <pre>xen-rig/dom0/java org.chaosvm.cli.DensityBenchmark [N] [--max M] [--out DIR]</pre>
+ * <pre>xen-rig/dom0/java org.chaosvm.cli.DensityBenchmark [N] [--max M] [--noxs-only] [--out DIR]
+ * </pre>
  *
  * <p>Create time: from the toolstack's start on the request to its answer; xl's process from spawn
  * to exit, chaos's request from send to reply in this JVM ({@code --direct}: a fresh engine per
@@ -54,7 +58,8 @@ import org.chaosvm.rig.Xl;
 public final class DensityBenchmark {
   private static final Duration BOOT_LIMIT = Duration.ofSeconds(60);
   private static final String NOXS = "chaos pooled noxs";
-  private static final String[] CURVES = {"xl", "chaos --direct", "chaos pooled", NOXS};
+  private static final String NOXS_ALONE = "chaos pooled noxs no-xenstored";
+  private static final String[] CURVES = {"xl", "chaos --direct", "chaos pooled", NOXS, NOXS_ALONE};
 
   private final int guests;
   private final Path configs;
@@ -87,20 +92,30 @@ public final class DensityBenchmark {
   public static void main(String[] args) throws Exception {
     List<String> arguments = new ArrayList<>(List.of(args));
     int max = intOption(arguments, "--max", 0);
+    boolean noxsOnly = arguments.remove("--noxs-only");
     Path out = Path.of(stringOption(arguments, "--out", "target/bench"));
     int guests = arguments.isEmpty() ? 200 : Integer.parseInt(arguments.get(0));
     Files.createDirectories(out);
     DensityBenchmark bench = new DensityBenchmark(guests, Files.createTempDirectory("density"));
     long start = System.nanoTime();
-    bench.xlCurve();
-    bench.directCurve();
-    bench.pooledCurve("chaos pooled", DeviceMechanism.XENSTORE);
-    if (noxsSupported()) {
-      bench.pooledCurve(NOXS, DeviceMechanism.NOXS);
+    if (!noxsOnly) {
+      bench.xlCurve();
+      bench.directCurve();
+      bench.pooledCurve("chaos pooled", DeviceMechanism.XENSTORE, true);
+    }
+    boolean noxs = noxsSupported();
+    if (noxs) {
+      bench.pooledCurve(NOXS, DeviceMechanism.NOXS, true);
     } else {
       System.err.println(NOXS + ": skipped: " + Devctl.NO_SUPPORT);
     }
     String maxReport = max > 0 ? bench.maximum(max) : "";
+    if (noxs) {
+      // Last: xenstored is not started again (org.chaosvm.rig.XenStored).
+      bench.xs.close();
+      XenStored.stop();
+      bench.pooledCurve(NOXS_ALONE, DeviceMechanism.NOXS, false);
+    }
     double minutes = (System.nanoTime() - start) / 60e9;
     bench.report(out, maxReport, minutes);
   }
@@ -194,13 +209,15 @@ public final class DensityBenchmark {
     }
   }
 
-  private void pooledCurve(String curve, DeviceMechanism devices) throws Exception {
-    String prefix = devices == DeviceMechanism.NOXS ? "noxs-" : "pooled-";
+  /** Pooled creates of {@code devices} guests; {@code xenstore} false on a Dom0 without it. */
+  private void pooledCurve(String curve, DeviceMechanism devices, boolean xenstore)
+      throws Exception {
+    String prefix = devices == DeviceMechanism.XENSTORE ? "pooled-" : xenstore ? "noxs-" : "alone-";
     Map<SizeClass, Integer> pool = Map.of(new SizeClass(Unikernel.MEMORY_MIB, 1, devices), 1);
     try (XenEngine pooled =
         XenEngine.start(
             new XenEngine.Settings(
-                pool, devices, XenEngine.DEFAULT_STATE_DIR, XenEngine.DEFAULT_LOG_DIR, true))) {
+                pool, devices, XenEngine.DEFAULT_STATE_DIR, XenEngine.DEFAULT_LOG_DIR, xenstore))) {
       pooled.awaitPoolFull(Duration.ofMinutes(2));
       long freeBefore = xc.physInfo().freePages();
       for (int n = 1; n <= guests; n++) {
@@ -326,7 +343,7 @@ public final class DensityBenchmark {
     md.append(
         "\nchaos create phases: medians at the first and the last 10 guests (ms), and growth:\n\n"
             + "| phase |");
-    List<String> chaosCurves = List.of("chaos --direct", "chaos pooled", NOXS);
+    List<String> chaosCurves = List.of("chaos --direct", "chaos pooled", NOXS, NOXS_ALONE);
     for (String curve : chaosCurves) {
       md.append(String.format(" %1$s first 10 | %1$s last 10 | %1$s growth |", curve));
     }

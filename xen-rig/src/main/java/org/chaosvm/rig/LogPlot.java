@@ -37,7 +37,11 @@ public final class LogPlot {
   private static final int TOP = 50;
   private static final int BOTTOM = 70;
   private static final Color[] PALETTE = {
-    new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728)
+    new Color(0x1f77b4),
+    new Color(0xff7f0e),
+    new Color(0x2ca02c),
+    new Color(0xd62728),
+    new Color(0x9467bd)
   };
 
   private LogPlot() {}
