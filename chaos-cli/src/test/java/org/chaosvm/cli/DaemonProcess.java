@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.chaosvm.rig.Xl;
 
 /** chaos-daemon run as its own process for an e2e test, and the chaos command pointed at it. */
@@ -94,6 +96,22 @@ final class DaemonProcess {
     argv.add("--socket=" + socket);
     int code = Chaos.run(new PrintWriter(out), new PrintWriter(err), argv.toArray(String[]::new));
     return new Run(code, out.toString(), err.toString());
+  }
+
+  /** Waits until {@code chaos list} has a line for {@code name} that matches {@code line}. */
+  String awaitListed(String name, String line) throws InterruptedException {
+    Pattern pattern = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\s+" + line + "$");
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    String list = "";
+    while (System.nanoTime() < deadline) {
+      list = chaos("list").out();
+      Matcher m = pattern.matcher(list);
+      if (m.find()) {
+        return m.group();
+      }
+      Thread.sleep(500);
+    }
+    throw new AssertionError("chaos list never showed " + name + " as /" + line + "/:\n" + list);
   }
 
   /** Waits until {@code chaos info} shows the size class with {@code ready} shells. */

@@ -55,18 +55,7 @@ abstract class DaemonTestBase {
 
   /** Waits until {@code chaos list} has a line for {@code name} that matches {@code line}. */
   static String awaitListed(String name, String line) throws Exception {
-    Pattern pattern = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\s+" + line + "$");
-    long deadline = System.nanoTime() + LIMIT.toNanos();
-    String list = "";
-    while (System.nanoTime() < deadline) {
-      list = chaos("list").out();
-      Matcher m = pattern.matcher(list);
-      if (m.find()) {
-        return m.group();
-      }
-      Thread.sleep(500);
-    }
-    throw new AssertionError("chaos list never showed " + name + " as /" + line + "/:\n" + list);
+    return daemon.awaitListed(name, line);
   }
 
   @AfterAll

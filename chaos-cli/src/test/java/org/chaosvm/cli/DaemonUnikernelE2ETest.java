@@ -4,49 +4,36 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.Unikernel;
 import org.chaosvm.rig.Xl;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * chaos's unikernel under chaos-daemon, in 1 MiB, as a XenStore guest in each of its modes, pooled
- * and not; on RIG_XEN=stock, a noxs guest refused with the reason. (noxs guests under the daemon:
- * {@link NoxsDaemonCycle}.)
+ * chaos's unikernel under chaos-daemon, in 1 MiB: as a XenStore guest in each of its modes, pooled
+ * and not; as a noxs guest, XenStore untouched by its create, through {@link NoxsDaemonCycle}'s
+ * cycle (one daemon serves both); on RIG_XEN=stock, a noxs guest refused with the reason.
  */
 @Tag("xen")
-class DaemonUnikernelE2ETest extends DaemonTestBase {
-  private static final boolean PATCHED = !"stock".equals(System.getenv("RIG_XEN"));
-
-  /** Hides the base's: a pool of one 1 MiB shell, records and logs in the test's folder. */
+class DaemonUnikernelE2ETest extends NoxsDaemonCycle {
+  /** Pools of one 1 MiB XenStore shell and (on noxs's Xen) one noxs shell. */
   @BeforeAll
-  static void startDaemon() throws Exception {
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    daemon =
-        new DaemonProcess(dir)
-            .option(
-                "--state-dir",
-                dir.resolve("state").toString(),
-                "--log-dir",
-                dir.resolve("log").toString())
-            .start("1x1=1");
+  static void start() throws Exception {
+    startDaemon(List.of(), "1x1=1");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    stopDaemon();
   }
 
   private static Path config(String name, Unikernel.Mode mode, String... settings) {
     return Unikernel.writeXlConfig(dir, name, mode, settings);
-  }
-
-  /** The unikernel as a noxs guest: {@code dev_method = "noxs"}. */
-  private static Path noxsConfig(String name, Unikernel.Mode mode, String... settings) {
-    String[] all = new String[settings.length + 1];
-    all[0] = "dev_method = \"noxs\"";
-    System.arraycopy(settings, 0, all, 1, settings.length);
-    return config(name, mode, all);
   }
 
   @Test

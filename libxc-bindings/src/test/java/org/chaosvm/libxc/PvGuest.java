@@ -16,6 +16,7 @@ import java.util.UUID;
  * the exception goes on. Each phase's time is recorded, for the benchmark.
  */
 final class PvGuest {
+  /** A guest to boot; {@code ramdisk} null for none. */
   record Spec(String name, Path kernel, Path ramdisk, String cmdline, int memoryMib, int vcpus) {}
 
   final Spec spec;
@@ -57,7 +58,7 @@ final class PvGuest {
             new PvBuild.Image(
                 spec.kernel(),
                 Optional.empty(),
-                Optional.of(spec.ramdisk()),
+                Optional.ofNullable(spec.ramdisk()),
                 spec.cmdline(),
                 spec.memoryMib(),
                 spec.vcpus()),
