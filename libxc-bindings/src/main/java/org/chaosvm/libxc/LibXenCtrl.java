@@ -73,6 +73,9 @@ final class LibXenCtrl {
 
     /** 0, or -1 and errno. */
     int xc_physinfo(Pointer xch, @Out Pointer info);
+
+    /** 0, or -1 and errno (EINVAL: a port beyond the domain's). */
+    int xc_evtchn_status(Pointer xch, @In @Out Pointer status);
   }
 
   private static final class Holder {

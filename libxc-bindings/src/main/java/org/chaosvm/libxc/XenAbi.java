@@ -8,6 +8,15 @@ final class XenAbi {
   private XenAbi() {}
 
   // xen/domctl.h: struct xen_domctl_createdomain.flags
+  /** evtchn_status.status (xen/event_channel.h): EventChannelStatus.State's order. */
+  static final int EVTCHNSTAT_closed = 0;
+
+  static final int EVTCHNSTAT_unbound = 1;
+  static final int EVTCHNSTAT_interdomain = 2;
+  static final int EVTCHNSTAT_pirq = 3;
+  static final int EVTCHNSTAT_virq = 4;
+  static final int EVTCHNSTAT_ipi = 5;
+
   static final int XEN_DOMCTL_CDF_hvm = 1 << 0;
   static final int XEN_DOMCTL_CDF_hap = 1 << 1;
   static final int XEN_DOMCTL_CDF_s3_integrity = 1 << 2;

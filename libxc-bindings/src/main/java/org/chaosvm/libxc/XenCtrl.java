@@ -188,6 +188,36 @@ public final class XenCtrl implements AutoCloseable {
         domid);
   }
 
+  /**
+   * The event channel ports of {@code domid} that are in use, port 1 on, until the first port Xen
+   * does not hold for it.
+   */
+  public List<EventChannelStatus> eventChannels(DomId domid) {
+    List<EventChannelStatus> ports = new ArrayList<>();
+    EvtchnStatus status = allocate(new EvtchnStatus(runtime));
+    for (int port = 1; ; port++) {
+      status.dom.set(domid.value());
+      status.port.set(port);
+      try {
+        check("xc_evtchn_status", lib.xc_evtchn_status(handle(), Struct.getMemory(status)), domid);
+      } catch (XenException e) {
+        if (e.errno() == Errno.EINVAL) {
+          return ports; // past the last port Xen holds for it
+        }
+        throw e;
+      }
+      int state = (int) status.status.get();
+      if (state == XenAbi.EVTCHNSTAT_closed) {
+        continue;
+      }
+      Optional<DomId> remote =
+          state == XenAbi.EVTCHNSTAT_unbound || state == XenAbi.EVTCHNSTAT_interdomain
+              ? Optional.of(DomId.of(status.u.dom.get()))
+              : Optional.empty();
+      ports.add(new EventChannelStatus(port, EventChannelStatus.State.values()[state], remote));
+    }
+  }
+
   public PhysInfo physInfo() {
     XenSysctlPhysinfo info = allocate(new XenSysctlPhysinfo(runtime));
     check("xc_physinfo", lib.xc_physinfo(handle(), Struct.getMemory(info)), null);

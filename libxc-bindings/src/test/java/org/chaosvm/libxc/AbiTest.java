@@ -36,7 +36,8 @@ class AbiTest {
           Ifreq.class,
           LoopInfo64.class,
           LoopConfig.class,
-          XenconsInterface.class);
+          XenconsInterface.class,
+          EvtchnStatus.class);
 
   private static final String HEADERS =
       String.join(
