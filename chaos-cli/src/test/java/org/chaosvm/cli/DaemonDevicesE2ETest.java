@@ -1,16 +1,24 @@
 package org.chaosvm.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.chaosvm.libxc.DomainInfo;
+import org.chaosvm.libxc.XenCtrl;
+import org.chaosvm.libxc.XenStore;
 import org.chaosvm.rig.Command;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.Dom0Devices;
 import org.chaosvm.rig.TestGuest;
+import org.chaosvm.rig.Unikernel;
 import org.chaosvm.rig.Xl;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -201,19 +209,24 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
     }
   }
 
+  /**
+   * Restart safety with devices: a guest that crashes, one that outlives a kill -9 of its daemon
+   * (the next daemon adopts it), one that crashes while no daemon runs (the next one applies its
+   * on_crash), and one whose create the kill interrupts (the next daemon destroys it): none leaves
+   * a back end, an interface or a loop device behind.
+   */
   @Test
   @Order(4)
   void crashedGuestAndKilledDaemonLeaveNoDeviceBehind() throws Exception {
     Path crashImage = image("e2e-crash", "crash");
+    // The unikernel: its devices' back ends are made all the same, and it crashes at once.
     Path crash =
-        writeConfig(
+        Unikernel.writeXlConfig(
+            dir,
             "e2e-crash",
-            TestGuest.xlConfig(
-                "e2e-crash",
-                TestGuest.Mode.CRASH,
-                "",
-                "vif = [ 'bridge=xenbr0' ]",
-                "disk = [ '" + crashImage + ",raw,xvdb,rw' ]"));
+            Unikernel.Mode.CRASH,
+            "vif = [ 'bridge=xenbr0' ]",
+            "disk = [ '" + crashImage + ",raw,xvdb,rw' ]");
     DaemonProcess.Run crashed = chaos("create", crash.toString());
     assertEquals(0, crashed.code(), crashed.err());
     Xl.awaitGone("e2e-crash", BOOT);
@@ -222,14 +235,8 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
     // A guest that outlives a kill -9 of its daemon, destroyed by the next daemon.
     Path keptImage = image("e2e-kept", "kept");
     Path kept =
-        writeConfig(
-            "e2e-kept",
-            TestGuest.xlConfig(
-                "e2e-kept",
-                TestGuest.Mode.WAIT,
-                "",
-                "vif = [ 'bridge=xenbr0' ]",
-                "disk = [ '" + keptImage + ",raw,xvdb,rw' ]"));
+        idleGuest(
+            "e2e-kept", "vif = [ 'bridge=xenbr0' ]", "disk = [ '" + keptImage + ",raw,xvdb,rw' ]");
     DaemonProcess.Run created = chaos("create", kept.toString());
     assertEquals(0, created.code(), created.err());
     // And one that crashes while no daemon runs: the next one applies its on_crash.
@@ -245,14 +252,56 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
                 "disk = [ '" + lateImage + ",raw,xvdb,rw' ]"));
     DaemonProcess.Run lateCreated = chaos("create", late.toString());
     assertEquals(0, lateCreated.code(), lateCreated.err());
-    daemon.kill();
+    // The kill comes in the middle of a create: the victim's kernel is a copy the daemon has not
+    // cached, so its build decompresses it, which leaves seconds to kill the daemon in.
+    Path kernel = Files.copy(TestGuest.kernel(), dir.resolve("vmlinuz-uncached"));
+    Path victim =
+        writeConfig(
+            "e2e-victim",
+            TestGuest.xlConfig("e2e-victim", TestGuest.Mode.WAIT)
+                .replace(TestGuest.kernel().toString(), kernel.toString()));
+    DaemonProcess first = daemon;
+    CompletableFuture<DaemonProcess.Run> interrupted =
+        CompletableFuture.supplyAsync(() -> first.chaos("create", victim.toString()));
+    awaitDomainInState("building");
+    daemon.kill(); // SIGKILL while the victim is being built
+    DaemonProcess.Run reply = interrupted.get(60, TimeUnit.SECONDS);
+    assertEquals(ExitCodes.DAEMON_UNREACHABLE, reply.code(), reply.err());
+    assertTrue(domainInState("building").isPresent(), "the kill left no half-built domain");
     ConsoleLog.of("e2e-late").awaitLineContaining("mode crash", BOOT);
     Thread.sleep(3000); // the crash itself, after the greeting
 
     daemon = new DaemonProcess(dir).option("--group", GROUP).start("256x1=1");
+    String log = daemon.logText();
+    assertTrue(log.contains("adopted e2e-kept"), log);
+    assertTrue(log.contains("left building by an earlier daemon"), log);
+    assertEquals(Optional.empty(), domainInState("building"));
+    assertFalse(chaos("list").out().contains("e2e-victim"));
     Xl.awaitGone("e2e-late", BOOT);
     assertNothingLeft(domidOf(lateCreated), lateImage);
     assertEquals(0, chaos("destroy", "e2e-kept").code());
     assertNothingLeft(domidOf(created), keptImage);
+  }
+
+  private static void awaitDomainInState(String state) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (domainInState(state).isEmpty()) {
+      assertTrue(System.nanoTime() < deadline, "no domain reached chaos/state = " + state);
+      Thread.sleep(50);
+    }
+  }
+
+  /** A domain whose chaos/state node reads {@code state}, if any. */
+  private static Optional<Integer> domainInState(String state) {
+    try (XenCtrl xc = XenCtrl.open();
+        XenStore xs = XenStore.open()) {
+      for (DomainInfo info : xc.domainInfos()) {
+        String path = "/local/domain/" + info.domid().value() + "/chaos/state";
+        if (xs.read(XenStore.NO_TRANSACTION, path).filter(state::equals).isPresent()) {
+          return Optional.of(info.domid().value());
+        }
+      }
+      return Optional.empty();
+    }
   }
 }

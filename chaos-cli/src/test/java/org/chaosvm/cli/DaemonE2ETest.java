@@ -52,7 +52,7 @@ class DaemonE2ETest extends DaemonTestBase {
   @Test
   @Order(2)
   void destroyEndsARunningGuestAndThePoolRefills() throws Exception {
-    DaemonProcess.Run created = chaos("create", config("e2e-db", TestGuest.Mode.WAIT).toString());
+    DaemonProcess.Run created = chaos("create", idleGuest("e2e-db").toString());
     assertEquals(0, created.code(), created.err());
 
     DaemonProcess.Run destroyed = chaos("destroy", "e2e-db");
@@ -65,11 +65,7 @@ class DaemonE2ETest extends DaemonTestBase {
   @Test
   @Order(3)
   void createWithNoFittingShellBuildsOne() throws Exception {
-    Path config =
-        Files.writeString(
-            dir.resolve("big.cfg"),
-            TestGuest.xlConfig("e2e-big", TestGuest.Mode.WAIT)
-                .replace("memory = 256", "memory = 320"));
+    Path config = idleGuest("e2e-big", "memory = 320");
 
     DaemonProcess.Run created = chaos("create", config.toString());
 
@@ -99,16 +95,12 @@ class DaemonE2ETest extends DaemonTestBase {
     assertEquals(ExitCodes.NOT_FOUND, unknown.code());
     assertTrue(unknown.err().contains("no chaos guest named no-such-guest"), unknown.err());
 
-    Path huge =
-        Files.writeString(
-            dir.resolve("huge.cfg"),
-            TestGuest.xlConfig("e2e-huge", TestGuest.Mode.WAIT)
-                .replace("memory = 256", "memory = 65536"));
+    Path huge = idleGuest("e2e-huge", "memory = 65536");
     DaemonProcess.Run tooBig = chaos("create", huge.toString());
     assertEquals(ExitCodes.NO_CAPACITY, tooBig.code(), tooBig.err());
 
-    assertEquals(0, chaos("create", config("e2e-twice", TestGuest.Mode.WAIT).toString()).code());
-    DaemonProcess.Run twice = chaos("create", config("e2e-twice", TestGuest.Mode.WAIT).toString());
+    assertEquals(0, chaos("create", idleGuest("e2e-twice").toString()).code());
+    DaemonProcess.Run twice = chaos("create", idleGuest("e2e-twice").toString());
     assertEquals(ExitCodes.EXISTS, twice.code(), twice.err());
     assertEquals(0, chaos("destroy", "e2e-twice").code());
 

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -14,6 +13,7 @@ import org.chaosvm.rig.Command;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.PtySession;
 import org.chaosvm.rig.TestGuest;
+import org.chaosvm.rig.Unikernel;
 import org.chaosvm.rig.Xl;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -66,17 +66,16 @@ class DaemonGuestsE2ETest extends DaemonTestBase {
     assertFalse(listed.matches("e2e-boot\\s+" + domidOf(created) + " .*"), listed);
     assertEquals(0, chaos("destroy", "e2e-boot").code());
 
+    // The crashes are the unikernel's (a Linux guest's boot costs some 20 s of the rig's time).
     Path preserve =
-        Files.writeString(
-            dir.resolve("preserve.cfg"),
-            TestGuest.xlConfig("e2e-crash", TestGuest.Mode.CRASH)
-                .replace("on_crash = \"destroy\"", "on_crash = \"preserve\""));
+        Unikernel.writeXlConfig(dir, "e2e-crash", Unikernel.Mode.CRASH, "on_crash = \"preserve\"");
     assertEquals(0, chaos("create", preserve.toString()).code());
     awaitListed("e2e-crash", ".*shutdown \\(crash\\)");
     assertTrue(Xl.domainNames().contains("e2e-crash"), "a preserved guest stays for inspection");
     assertEquals(0, chaos("destroy", "e2e-crash").code());
 
-    assertEquals(0, chaos("create", config("e2e-reaped", TestGuest.Mode.CRASH).toString()).code());
+    Path reaped = Unikernel.writeXlConfig(dir, "e2e-reaped", Unikernel.Mode.CRASH);
+    assertEquals(0, chaos("create", reaped.toString()).code());
     Xl.awaitGone("e2e-reaped", LIMIT); // on_crash = destroy
     Xl.awaitGone("e2e-boot", LIMIT);
     Xl.awaitGone("e2e-crash", LIMIT);
@@ -85,8 +84,7 @@ class DaemonGuestsE2ETest extends DaemonTestBase {
   @Test
   @Order(7)
   void createCountMakesNumberedGuestsAndThePoolRefillsAfterTheBurst() throws Exception {
-    DaemonProcess.Run created =
-        chaos("create", "-n", "3", config("e2e-many", TestGuest.Mode.WAIT).toString());
+    DaemonProcess.Run created = chaos("create", "-n", "3", idleGuest("e2e-many").toString());
 
     assertEquals(0, created.code(), created.err());
     List<String> names = List.of("e2e-many-1", "e2e-many-2", "e2e-many-3");
@@ -105,19 +103,13 @@ class DaemonGuestsE2ETest extends DaemonTestBase {
   @Order(8)
   void theConfigsUuidIsTheDomainsAndTwoGuestsCannotShareIt() throws Exception {
     String uuid = "5a1b7e0c-7c2f-4b8e-9d3a-0c0ffee0cafe";
-    Path first =
-        Files.writeString(
-            dir.resolve("uuid-1.cfg"),
-            TestGuest.xlConfig("e2e-uuid", TestGuest.Mode.WAIT) + "uuid = \"" + uuid + "\"\n");
+    Path first = idleGuest("e2e-uuid", "uuid = \"" + uuid + "\"");
     DaemonProcess.Run created = chaos("create", first.toString());
     assertEquals(0, created.code(), created.err());
     String verbose = Command.run(LIMIT, "xl", "list", "-v", "e2e-uuid").orThrow().output();
     assertTrue(verbose.contains(uuid), verbose);
 
-    Path second =
-        Files.writeString(
-            dir.resolve("uuid-2.cfg"),
-            TestGuest.xlConfig("e2e-uuid-2", TestGuest.Mode.WAIT) + "uuid = \"" + uuid + "\"\n");
+    Path second = idleGuest("e2e-uuid-2", "uuid = \"" + uuid + "\"");
     DaemonProcess.Run clash = chaos("create", second.toString());
     assertEquals(ExitCodes.EXISTS, clash.code(), clash.out());
     assertTrue(clash.err().contains("uuid " + uuid + " is e2e-uuid's already"), clash.err());
@@ -128,15 +120,14 @@ class DaemonGuestsE2ETest extends DaemonTestBase {
   @Test
   @Order(9)
   void directCreatesAndDestroysWithoutTheDaemonAndLeavesItsPoolAlone() throws Exception {
-    DaemonProcess.Run created =
-        chaos("create", "--direct", config("e2e-direct", TestGuest.Mode.WAIT).toString());
+    DaemonProcess.Run created = chaos("create", "--direct", idleGuest("e2e-direct").toString());
 
     assertEquals(0, created.code(), created.err());
     assertTrue(created.out().contains("from a new shell"), created.out());
     assertTrue(Xl.domainNames().contains("e2e-direct"));
     assertTrue(chaos("list", "--direct").out().contains("e2e-direct"));
     awaitListed("e2e-direct", ".*"); // the daemon heard of it, and adopted it
-    DaemonProcess.Run twice = chaos("create", config("e2e-direct", TestGuest.Mode.WAIT).toString());
+    DaemonProcess.Run twice = chaos("create", idleGuest("e2e-direct").toString());
     assertEquals(ExitCodes.EXISTS, twice.code(), twice.out());
 
     DaemonProcess.Run destroyed = chaos("destroy", "--direct", "e2e-direct");
@@ -149,7 +140,7 @@ class DaemonGuestsE2ETest extends DaemonTestBase {
   @Test
   @Order(10)
   void aNameAnXlGuestHoldsIsRefusedAndTheGuestIsNotChaossToDestroy() throws Exception {
-    Path xlGuest = config("e2e-xl", TestGuest.Mode.WAIT);
+    Path xlGuest = idleGuest("e2e-xl");
     Xl.create(xlGuest);
     try {
       awaitListed("e2e-xl", ".*");

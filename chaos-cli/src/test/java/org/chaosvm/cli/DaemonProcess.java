@@ -44,6 +44,7 @@ final class DaemonProcess {
 
   /** Starts the daemon with these pool targets ("256x1=1") and waits until the pool is full. */
   DaemonProcess start(String... pool) throws Exception {
+    long start = System.nanoTime();
     List<String> argv = java("org.chaosvm.daemon.ChaosDaemon");
     argv.addAll(List.of("--socket", socket.toString()));
     argv.addAll(options);
@@ -62,6 +63,7 @@ final class DaemonProcess {
       assertTrue(System.nanoTime() < deadline, "chaos-daemon not ready:\n" + logText());
       Thread.sleep(250);
     }
+    System.out.printf("chaos-daemon ready in %.1f s%n", (System.nanoTime() - start) / 1e9);
     return this;
   }
 

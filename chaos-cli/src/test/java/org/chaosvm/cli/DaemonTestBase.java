@@ -12,6 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chaosvm.rig.Command;
 import org.chaosvm.rig.TestGuest;
+import org.chaosvm.rig.Unikernel;
 import org.chaosvm.rig.Xl;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,6 +35,18 @@ abstract class DaemonTestBase {
 
   static Path config(String name, TestGuest.Mode mode) {
     return TestGuest.writeXlConfig(dir, name, mode);
+  }
+
+  /**
+   * The unikernel, idle, at the pool's size (256 MiB) unless {@code settings} say otherwise: a
+   * guest for tests of the daemon that need one to exist, not Linux's boot (some 10 to 25 s of the
+   * rig's time each).
+   */
+  static Path idleGuest(String name, String... settings) {
+    String[] all = new String[settings.length + 1];
+    all[0] = "memory = " + TestGuest.MEMORY_MIB;
+    System.arraycopy(settings, 0, all, 1, settings.length);
+    return Unikernel.writeXlConfig(dir, name, Unikernel.Mode.NOOP, all);
   }
 
   /** The group the daemon gives its socket to; created in Dom0 for the test. */

@@ -24,7 +24,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
+import org.chaosvm.libxc.EventChannelStatus;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.Unikernel;
@@ -127,6 +129,8 @@ abstract class NoxsDaemonCycle {
     assertTrue(page.endsWith("1 devices"), page);
     log.awaitLineContaining("chaos unikernel: device control 0: back end 0", LIMIT);
     log.awaitLineContaining(Unikernel.CONTROL_CONNECTED, LIMIT);
+    assertEquals(
+        2, dom0ChannelsTo(domid).size(), "Dom0's ends of its console and its control device");
 
     // chaos console, through the daemon: the output so far, then a line typed and echoed.
     PipedInputStream keyboard = new PipedInputStream();
@@ -244,10 +248,14 @@ abstract class NoxsDaemonCycle {
 
   /**
    * A destroyed guest's domain is gone from Xen, dying ones included (Dom0 holding one of its pages
-   * or grants would keep it dying), its record is removed and the daemon keeps no console log open.
+   * or grants would keep it dying), Dom0 keeps no event channel to it (a port of a channel whose
+   * other end died stays, unbound, until Dom0 closes it), its record is removed and the daemon
+   * keeps no console log open.
    */
   static void assertNothingLeftOf(int domid, String name) throws Exception {
     awaitDomainsGone(Set.of(domid));
+    assertEquals(
+        List.of(), dom0ChannelsTo(domid), "Dom0's event channels to " + name + "'s domain");
     assertFalse(records().contains(domid + ".json"), name + "'s record is left");
     Path fds = Path.of("/proc", Long.toString(daemon.pid()), "fd");
     Path logFile = console(name).file().toAbsolutePath();
@@ -268,6 +276,14 @@ abstract class NoxsDaemonCycle {
               return false; // closed meanwhile
             }
           });
+    }
+  }
+
+  /** Dom0's event channel ports whose other end is (or was) {@code domid}. */
+  static List<EventChannelStatus> dom0ChannelsTo(int domid) {
+    Optional<DomId> guest = Optional.of(DomId.of(domid));
+    try (XenCtrl xc = XenCtrl.open()) {
+      return xc.eventChannels(DomId.DOM0).stream().filter(c -> c.remote().equals(guest)).toList();
     }
   }
 
