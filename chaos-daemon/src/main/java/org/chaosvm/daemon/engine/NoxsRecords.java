@@ -1,8 +1,11 @@
 package org.chaosvm.daemon.engine;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -11,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.chaosvm.libxc.DomId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,8 +52,11 @@ final class NoxsRecords {
       int consolePort,
       long consoleFrame) {}
 
-  private static final ObjectMapper MAPPER =
-      new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  /**
+   * jackson-core's streaming API, not data binding: data binding's start (some 300 classes) was
+   * seconds of every daemon's start under the rig's emulation.
+   */
+  private static final JsonFactory JSON = new JsonFactory();
 
   private final Path dir;
 
@@ -65,7 +73,7 @@ final class NoxsRecords {
       Files.createDirectories(dir);
       Path file = file(entry.domid());
       Path aside = dir.resolve(entry.domid() + ".json.tmp");
-      Files.write(aside, MAPPER.writeValueAsBytes(entry));
+      Files.write(aside, encode(entry));
       try {
         Files.move(
             aside, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -86,9 +94,9 @@ final class NoxsRecords {
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
       for (Path file : files) {
         try {
-          entries.add(MAPPER.readValue(file.toFile(), Entry.class));
-        } catch (JsonProcessingException e) {
-          log.warn("removing {}, an unreadable noxs record: {}", file, e.getOriginalMessage());
+          entries.add(decode(Files.readAllBytes(file)));
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+          log.warn("removing {}, an unreadable noxs record: {}", file, e.getMessage());
           Files.deleteIfExists(file);
         }
       }
@@ -104,6 +112,71 @@ final class NoxsRecords {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot remove domain " + domid + "'s record in " + dir, e);
     }
+  }
+
+  static byte[] encode(Entry entry) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (JsonGenerator out = JSON.createGenerator(bytes)) {
+      out.writeStartObject();
+      out.writeNumberField("domid", entry.domid());
+      out.writeStringField("uuid", entry.uuid());
+      out.writeStringField("name", entry.name());
+      out.writeStringField("state", entry.state());
+      out.writeStringField("onPoweroff", entry.onPoweroff());
+      out.writeStringField("onReboot", entry.onReboot());
+      out.writeStringField("onCrash", entry.onCrash());
+      out.writeStringField("config", entry.config());
+      out.writeNumberField("consolePort", entry.consolePort());
+      out.writeNumberField("consoleFrame", entry.consoleFrame());
+      out.writeEndObject();
+    }
+    return bytes.toByteArray();
+  }
+
+  /** A record read back; unknown fields are skipped (a later version's), missing ones refused. */
+  static Entry decode(byte[] json) throws IOException {
+    Map<String, Object> fields = new HashMap<>();
+    try (JsonParser in = JSON.createParser(json)) {
+      if (in.nextToken() != JsonToken.START_OBJECT) {
+        throw new IllegalArgumentException("not a JSON object");
+      }
+      while (in.nextToken() == JsonToken.FIELD_NAME) {
+        String name = in.getCurrentName();
+        JsonToken value = in.nextToken();
+        if (value == JsonToken.VALUE_NUMBER_INT) {
+          fields.put(name, in.getLongValue());
+        } else if (value == JsonToken.VALUE_STRING) {
+          fields.put(name, in.getText());
+        } else {
+          in.skipChildren();
+        }
+      }
+    }
+    return new Entry(
+        (int) number(fields, "domid"),
+        text(fields, "uuid"),
+        text(fields, "name"),
+        text(fields, "state"),
+        text(fields, "onPoweroff"),
+        text(fields, "onReboot"),
+        text(fields, "onCrash"),
+        text(fields, "config"),
+        (int) number(fields, "consolePort"),
+        number(fields, "consoleFrame"));
+  }
+
+  private static long number(Map<String, Object> fields, String name) {
+    if (fields.get(name) instanceof Long value) {
+      return value;
+    }
+    throw new IllegalArgumentException("no number " + name);
+  }
+
+  private static String text(Map<String, Object> fields, String name) {
+    if (fields.get(name) instanceof String value) {
+      return value;
+    }
+    throw new IllegalArgumentException("no text " + name);
   }
 
   private Path file(int domid) {

@@ -1,0 +1,42 @@
+package org.chaosvm.daemon;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.Configurator;
+import ch.qos.logback.classic.spi.ConfiguratorRank;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.spi.ContextAwareBase;
+
+/**
+ * The daemon's logging, set up in code (found by Logback through its service file) rather than from
+ * an XML file: Logback's XML configuration loads some 400 classes (its Joran and the JDK's XML
+ * parser), which cost a daemon's start seconds under the rig's emulation. To stdout (under systemd
+ * the journal keeps it, with its own timestamps), at CHAOS_LOG_LEVEL (INFO by default). A JVM given
+ * {@code -Dlogback.configurationFile} (the chaos command's) is left to that file.
+ */
+@ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
+public final class LogSetup extends ContextAwareBase implements Configurator {
+  static final String PATTERN = "%-5level [%thread] %logger{0}: %msg%n";
+
+  @Override
+  public ExecutionStatus configure(LoggerContext context) {
+    if (System.getProperty("logback.configurationFile") != null) {
+      return ExecutionStatus.INVOKE_NEXT_IF_ANY;
+    }
+    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    encoder.setContext(context);
+    encoder.setPattern(PATTERN);
+    encoder.start();
+    ConsoleAppender<ILoggingEvent> stdout = new ConsoleAppender<>();
+    stdout.setContext(context);
+    stdout.setName("STDOUT");
+    stdout.setEncoder(encoder);
+    stdout.start();
+    ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.setLevel(Level.toLevel(System.getenv("CHAOS_LOG_LEVEL"), Level.INFO));
+    root.addAppender(stdout);
+    return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+  }
+}

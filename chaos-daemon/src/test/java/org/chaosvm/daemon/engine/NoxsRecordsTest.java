@@ -1,0 +1,49 @@
+package org.chaosvm.daemon.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.chaosvm.libxc.DomId;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** noxs guests' records on disk (no Xen). */
+class NoxsRecordsTest {
+  @TempDir Path dir;
+
+  private static final NoxsRecords.Entry RUNNING =
+      new NoxsRecords.Entry(
+          7,
+          "5a1b7e0c-7c2f-4b8e-9d3a-0c0ffee0cafe",
+          "web1",
+          NoxsRecords.STATE_RUNNING,
+          "destroy",
+          "restart",
+          "preserve",
+          "name = \"web1\"\nkernel = \"/k\" # \u00e9\n",
+          17,
+          123456789012L);
+
+  @Test
+  void aRecordIsReadBackAsWrittenAndRemoved() {
+    NoxsRecords records = new NoxsRecords(dir);
+    records.write(RUNNING);
+    assertEquals(List.of(RUNNING), records.readAll());
+    records.remove(DomId.of(7));
+    assertEquals(List.of(), records.readAll());
+  }
+
+  @Test
+  void unknownFieldsAreSkippedAndAnUnreadableRecordIsRemoved() throws Exception {
+    Files.writeString(
+        dir.resolve("8.json"),
+        new String(NoxsRecords.encode(RUNNING)).replace("{", "{\"later\":{\"x\":[1,2]},"));
+    Files.writeString(dir.resolve("9.json"), "{\"domid\": 9, \"name\": ");
+    Files.writeString(dir.resolve("10.json"), "{\"domid\": 10}");
+    List<NoxsRecords.Entry> read = new NoxsRecords(dir).readAll();
+    assertEquals(List.of(RUNNING), read);
+    assertEquals(List.of("8.json"), List.of(dir.toFile().list()));
+  }
+}
