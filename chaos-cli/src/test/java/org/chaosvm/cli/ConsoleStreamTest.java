@@ -6,14 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.chaosvm.daemon.engine.RequestHandler;
 import org.chaosvm.daemon.server.SocketServer;
@@ -32,6 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(60)
 class ConsoleStreamTest {
+  private static final Duration LIMIT = Duration.ofSeconds(20);
+
   @TempDir Path dir;
   private SocketServer server;
 
@@ -72,34 +70,9 @@ class ConsoleStreamTest {
     }
   }
 
-  private record Session(
-      CompletableFuture<Integer> code, StringWriter out, StringWriter err, OutputStream keys) {}
-
-  private Session attach(RequestHandler handler, String guest) throws IOException {
+  private ConsoleClient attach(RequestHandler handler, String guest) throws IOException {
     server = SocketServer.start(dir.resolve("chaos.sock"), Optional.empty(), handler);
-    PipedInputStream keyboard = new PipedInputStream();
-    OutputStream keys = new PipedOutputStream(keyboard);
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CompletableFuture<Integer> code =
-        CompletableFuture.supplyAsync(
-            () ->
-                Chaos.run(
-                    keyboard,
-                    new PrintWriter(out),
-                    new PrintWriter(err),
-                    "console",
-                    guest,
-                    "--socket=" + dir.resolve("chaos.sock")));
-    return new Session(code, out, err, keys);
-  }
-
-  private static void awaitText(StringWriter out, String text) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!out.toString().contains(text)) {
-      assertTrue(System.nanoTime() < deadline, "no '" + text + "' in:\n" + out);
-      Thread.sleep(20);
-    }
+    return ConsoleClient.attach(dir.resolve("chaos.sock"), guest);
   }
 
   @AfterEach
@@ -111,33 +84,29 @@ class ConsoleStreamTest {
 
   @Test
   void theConsoleIsStreamedBothWaysAndCtrlBracketLeavesIt() throws Exception {
-    Session session = attach(new EchoingConsole(Integer.MAX_VALUE), "web1");
-    awaitText(session.out(), "web1 booted");
-    session.keys().write("hello\r".getBytes(StandardCharsets.UTF_8));
-    session.keys().flush();
-    awaitText(session.out(), "echo: hello");
-    session.keys().write(new byte[] {'x', ConsoleCommand.DETACH, 'y'});
-    session.keys().flush();
-    assertEquals(ExitCodes.OK, session.code().get(20, TimeUnit.SECONDS));
-    assertEquals("", session.err().toString());
+    ConsoleClient session = attach(new EchoingConsole(Integer.MAX_VALUE), "web1");
+    session.awaitShown("web1 booted", LIMIT);
+    session.type("hello\r");
+    session.awaitShown("echo: hello", LIMIT);
+    session.type((byte) 'x', (byte) ConsoleCommand.DETACH, (byte) 'y');
+    assertEquals(ExitCodes.OK, session.code.get(20, TimeUnit.SECONDS));
+    assertEquals("", session.err.toString());
   }
 
   @Test
   void aConsoleTheDaemonClosesEndsTheCommandAndSaysSo() throws Exception {
-    Session session = attach(new EchoingConsole(1), "web1");
-    awaitText(session.out(), "web1 booted");
-    session.keys().write("bye\r".getBytes(StandardCharsets.UTF_8));
-    session.keys().flush();
-    assertEquals(ExitCodes.OK, session.code().get(20, TimeUnit.SECONDS));
-    assertTrue(session.out().toString().contains("echo: bye"), session.out().toString());
-    assertTrue(
-        session.err().toString().contains("web1's console closed"), session.err().toString());
+    ConsoleClient session = attach(new EchoingConsole(1), "web1");
+    session.awaitShown("web1 booted", LIMIT);
+    session.type("bye\r");
+    assertEquals(ExitCodes.OK, session.code.get(20, TimeUnit.SECONDS));
+    assertTrue(session.out.toString().contains("echo: bye"), session.out.toString());
+    assertTrue(session.err.toString().contains("web1's console closed"), session.err.toString());
   }
 
   @Test
   void anUnknownGuestIsNotFound() throws Exception {
-    Session session = attach(new EchoingConsole(1), "web9");
-    assertEquals(ExitCodes.NOT_FOUND, session.code().get(20, TimeUnit.SECONDS));
-    assertTrue(session.err().toString().contains("no guest named"), session.err().toString());
+    ConsoleClient session = attach(new EchoingConsole(1), "web9");
+    assertEquals(ExitCodes.NOT_FOUND, session.code.get(20, TimeUnit.SECONDS));
+    assertTrue(session.err.toString().contains("no guest named"), session.err.toString());
   }
 }

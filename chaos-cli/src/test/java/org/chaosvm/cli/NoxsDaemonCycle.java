@@ -7,12 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -21,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.chaosvm.libxc.DomId;
@@ -133,27 +126,12 @@ abstract class NoxsDaemonCycle {
         2, dom0ChannelsTo(domid).size(), "Dom0's ends of its console and its control device");
 
     // chaos console, through the daemon: the output so far, then a line typed and echoed.
-    PipedInputStream keyboard = new PipedInputStream();
-    OutputStream keys = new PipedOutputStream(keyboard);
-    StringWriter shown = new StringWriter();
-    StringWriter err = new StringWriter();
-    CompletableFuture<Integer> attached =
-        CompletableFuture.supplyAsync(
-            () ->
-                Chaos.run(
-                    keyboard,
-                    new PrintWriter(shown),
-                    new PrintWriter(err),
-                    "console",
-                    "nx-off",
-                    "--socket=" + daemon.socket));
-    awaitText(shown, Unikernel.DEVICE_PAGE);
-    keys.write("hello from chaos console\r".getBytes(StandardCharsets.UTF_8));
-    keys.flush();
-    awaitText(shown, Unikernel.CONSOLE_INPUT + "hello from chaos console");
-    keys.write(ConsoleCommand.DETACH);
-    keys.flush();
-    assertEquals(ExitCodes.OK, attached.get(60, TimeUnit.SECONDS), err.toString());
+    ConsoleClient attached = ConsoleClient.attach(daemon.socket, "nx-off");
+    attached.awaitShown(Unikernel.DEVICE_PAGE, LIMIT);
+    attached.type("hello from chaos console\r");
+    attached.awaitShown(Unikernel.CONSOLE_INPUT + "hello from chaos console", LIMIT);
+    attached.type((byte) ConsoleCommand.DETACH);
+    assertEquals(ExitCodes.OK, attached.code.get(60, TimeUnit.SECONDS), attached.err.toString());
 
     DaemonProcess.Run off = awaitAnswered("shutdown", "-w", "nx-off");
     assertEquals(0, off.code(), off.err());
@@ -320,15 +298,6 @@ abstract class NoxsDaemonCycle {
     }
     try (var files = Files.list(noxs)) {
       return files.map(p -> p.getFileName().toString()).toList();
-    }
-  }
-
-  private static void awaitText(StringWriter out, String text) throws InterruptedException {
-    long deadline = System.nanoTime() + LIMIT.toNanos();
-    while (!out.toString().contains(text)) {
-      assertTrue(
-          System.nanoTime() < deadline, "chaos console never showed '" + text + "':\n" + out);
-      Thread.sleep(100);
     }
   }
 }
