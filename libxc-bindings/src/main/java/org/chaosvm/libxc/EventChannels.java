@@ -49,6 +49,15 @@ public final class EventChannels implements AutoCloseable {
   }
 
   /**
+   * A channel from Dom0 to itself, both ends bound to this handle; returns the end to {@link
+   * #notify}, which makes {@link #awaitPending} here return: how a thread waiting on this handle is
+   * woken to stop.
+   */
+  public int bindLoopback() {
+    return bindInterdomain(DomId.DOM0, bindUnboundPort(DomId.DOM0));
+  }
+
+  /**
    * Binds a new local port to {@code remotePort} of {@code remote}, a port that domain holds
    * unbound for Dom0 (a console's, say); returns the local port.
    */

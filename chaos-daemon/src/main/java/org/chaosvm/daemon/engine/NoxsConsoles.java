@@ -160,8 +160,7 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
     }
     events = EventChannels.open();
     memory = ForeignMemory.open();
-    int wakeReceive = events.bindUnboundPort(DomId.DOM0);
-    wakeSend = events.bindInterdomain(DomId.DOM0, wakeReceive);
+    wakeSend = events.bindLoopback();
     thread = new Thread(this::serve, "noxs-consoles");
     thread.setDaemon(true);
     thread.start();

@@ -1,6 +1,5 @@
 package org.chaosvm.daemon.engine;
 
-import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.Errno;
 import org.chaosvm.libxc.EventChannels;
 import org.chaosvm.libxc.XenException;
@@ -40,8 +39,7 @@ final class VirqDomainEvents implements DomainEvents {
       }
       throw e;
     }
-    int wakeReceive = events.bindUnboundPort(DomId.DOM0);
-    wakeSend = events.bindInterdomain(DomId.DOM0, wakeReceive);
+    wakeSend = events.bindLoopback();
   }
 
   @Override
