@@ -16,7 +16,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.chaosvm.libxc.ConsoleRing;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.EventChannels;
@@ -64,8 +63,7 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
       ConsoleRing ring,
       int port,
       OutputStream log,
-      List<Client> clients,
-      AtomicBoolean gone) {}
+      List<Client> clients) {}
 
   /** A client's queue of output; {@link #END} ends its stream. */
   private static final class Client {
@@ -121,9 +119,7 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
           "cannot open " + name + "'s console log in " + logDir + ": " + e.getMessage(),
           e);
     }
-    Console console =
-        new Console(
-            domid, name, ring, port, out, new CopyOnWriteArrayList<>(), new AtomicBoolean());
+    Console console = new Console(domid, name, ring, port, out, new CopyOnWriteArrayList<>());
     byPort.put(port, console);
     byDomid.put(domid, console);
     drain(console);
@@ -136,8 +132,7 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
       return;
     }
     byPort.remove(console.port());
-    synchronized (console) {
-      console.gone().set(true);
+    synchronized (console) { // once out of byDomid, it takes no client: see stream
       console.clients().forEach(Client::end);
     }
     try {
@@ -232,8 +227,8 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
     Client client = new Client();
     byte[] replay;
     synchronized (console) {
-      if (console.gone().get()) {
-        return;
+      if (!serving(console)) {
+        return; // detached meanwhile
       }
       replay = tail(logFile(console.name()), REPLAY_BYTES);
       console.clients().add(client);
@@ -259,6 +254,11 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
     }
   }
 
+  /** Whether the console is still served (detach takes it out of {@code byDomid} first). */
+  private boolean serving(Console console) {
+    return byDomid.get(console.domid()) == console;
+  }
+
   /** A client's bytes to the guest's input ring, until the client's end of stream. */
   private void feed(Console console, InputStream fromClient, Client client) {
     byte[] buffer = new byte[1024];
@@ -267,7 +267,7 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
       while ((read = fromClient.read(buffer)) > 0) {
         byte[] left = Arrays.copyOf(buffer, read);
         long deadline = System.nanoTime() + INPUT_WAIT_MS * 1_000_000;
-        while (left.length > 0 && !console.gone().get()) {
+        while (left.length > 0 && serving(console)) {
           int given = console.ring().giveInput(left);
           events.notify(console.port());
           left = Arrays.copyOfRange(left, given, left.length);
