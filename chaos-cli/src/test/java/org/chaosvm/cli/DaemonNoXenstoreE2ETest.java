@@ -73,7 +73,7 @@ class DaemonNoXenstoreE2ETest extends NoxsDaemonCycle {
     assertEquals(0, created.code(), created.err());
     int kept = DaemonTestBase.domidOf(created);
     console("nx-kept").awaitLineContaining(Unikernel.CONTROL_CONNECTED, LIMIT);
-    daemon.awaitPool("1x1:noxs", 1);
+    daemon.awaitPool(NOXS_SHELLS, 1);
     Set<Integer> before = domids();
 
     // The victim: a kernel the daemon has not cached, whose build (it decompresses it) leaves

@@ -58,7 +58,7 @@ abstract class NoxsDaemonCycle {
     daemonOptions = options;
     List<String> targets = new ArrayList<>(List.of(pool));
     if (PATCHED) {
-      targets.add("1x1:noxs=1");
+      targets.add(NOXS_SHELLS + "=1");
     }
     daemonPool = targets.toArray(String[]::new);
     daemon = newDaemon();
@@ -110,7 +110,8 @@ abstract class NoxsDaemonCycle {
   @Test
   void aPooledGuestShowsItsDevicePageOnChaosConsoleAndPowersOffThroughItsControlDevice()
       throws Exception {
-    daemon.awaitPool("1x1:noxs", 1);
+    daemon.awaitPool(NOXS_SHELLS, 1);
+    assertEquals(1, grantedPages(), "pages the daemon grants, with one noxs shell and no guest");
     DaemonProcess.Run created =
         chaos("create", noxsConfig("nx-off", Unikernel.Mode.NOOP).toString());
     assertEquals(0, created.code(), created.err());
@@ -130,6 +131,16 @@ abstract class NoxsDaemonCycle {
     attached.awaitShown(Unikernel.DEVICE_PAGE, LIMIT);
     attached.type("hello from chaos console\r");
     attached.awaitShown(Unikernel.CONSOLE_INPUT + "hello from chaos console", LIMIT);
+
+    // Paused, it takes what is typed into its input ring and answers once unpaused.
+    DaemonProcess.Run paused = chaos("pause", "nx-off");
+    assertEquals(0, paused.code(), paused.err());
+    awaitListed("nx-off", "\\d+ .* paused");
+    assertEquals(ExitCodes.FAILURE, chaos("pause", "nx-off").code(), "paused already");
+    attached.type("typed while paused\r");
+    assertEquals(0, chaos("unpause", "nx-off").code());
+    awaitListed("nx-off", "\\d+ .* (running|blocked)");
+    attached.awaitShown(Unikernel.CONSOLE_INPUT + "typed while paused", LIMIT);
     attached.type((byte) ConsoleCommand.DETACH);
     assertEquals(ExitCodes.OK, attached.code.get(60, TimeUnit.SECONDS), attached.err.toString());
 
@@ -227,8 +238,11 @@ abstract class NoxsDaemonCycle {
   /**
    * A destroyed guest's domain is gone from Xen, dying ones included (Dom0 holding one of its pages
    * or grants would keep it dying), Dom0 keeps no event channel to it (a port of a channel whose
-   * other end died stays, unbound, until Dom0 closes it), its record is removed and the daemon
-   * keeps no console log open.
+   * other end died stays, unbound, until Dom0 closes it), its record is removed, the daemon keeps
+   * no console log open and no page granted to it: Dom0's grants are the pages the daemon shares
+   * through gntalloc, each mapped in its address space until the share ends, and a granted page
+   * does not keep the domain it was granted to from dying, so they are counted there: once the pool
+   * is full again, one control page per noxs shell and none else.
    */
   static void assertNothingLeftOf(int domid, String name) throws Exception {
     awaitDomainsGone(Set.of(domid));
@@ -241,6 +255,18 @@ abstract class NoxsDaemonCycle {
     while (openBy(fds, logFile)) {
       assertTrue(System.nanoTime() < deadline, "the daemon keeps " + logFile + " open");
       Thread.sleep(100);
+    }
+    daemon.awaitPool(NOXS_SHELLS, 1);
+    assertEquals(1, grantedPages(), "pages the daemon grants, with one noxs shell and no guest");
+  }
+
+  /** The pool's noxs size class (one shell of it). */
+  static final String NOXS_SHELLS = "1x1:noxs";
+
+  /** Pages the daemon shares with guests now: its mappings of Dom0's gntalloc device. */
+  static long grantedPages() throws IOException {
+    try (var maps = Files.lines(Path.of("/proc", Long.toString(daemon.pid()), "maps"))) {
+      return maps.filter(line -> line.endsWith("/dev/xen/gntalloc")).count();
     }
   }
 
