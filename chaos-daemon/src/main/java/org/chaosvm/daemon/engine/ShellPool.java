@@ -16,6 +16,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Prepared VM shells, per size class, kept at their targets by a background thread: a take never
  * waits for a refill, and every take wakes the refill. The original LightVM daemon never refilled.
+ *
+ * <p>The refill is the daemon's idle work: it starts no prepare while a create is running ({@link
+ * #executing}), so that a create does not share Dom0's CPUs with the making of the shell that
+ * replaces the one it took (on a Dom0 of one vCPU, that doubled a pooled create's time). A prepare
+ * under way when a create begins runs to its end.
  */
 final class ShellPool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ShellPool.class);
@@ -28,6 +33,7 @@ final class ShellPool implements AutoCloseable {
   private final Map<SizeClass, Integer> targets = new TreeMap<>(ShellPool::compare);
   private final Map<SizeClass, Deque<Shell>> ready = new HashMap<>();
   private final Thread refill;
+  private int executing;
   private boolean closed;
 
   ShellPool(
@@ -48,6 +54,33 @@ final class ShellPool implements AutoCloseable {
     Shell shell = shells == null ? null : shells.pollFirst();
     notifyAll();
     return Optional.ofNullable(shell);
+  }
+
+  /**
+   * Holds the refill back until the returned handle is closed: the caller is running a create's
+   * execute phase. Any number may be held at once.
+   */
+  synchronized Execution executing() {
+    executing++;
+    return new Execution();
+  }
+
+  /** A create's execute phase, during which the refill starts no prepare. */
+  final class Execution implements AutoCloseable {
+    private boolean ended;
+
+    private Execution() {}
+
+    @Override
+    public void close() {
+      synchronized (ShellPool.this) {
+        if (!ended) {
+          ended = true;
+          executing--;
+          ShellPool.this.notifyAll();
+        }
+      }
+    }
   }
 
   synchronized void setTarget(SizeClass size, int target) {
@@ -96,7 +129,7 @@ final class ShellPool implements AutoCloseable {
     while (true) {
       SizeClass wanted = null;
       synchronized (this) {
-        while (!closed && (wanted = short_()) == null) {
+        while (!closed && (executing > 0 || (wanted = short_()) == null)) {
           try {
             wait();
           } catch (InterruptedException e) {

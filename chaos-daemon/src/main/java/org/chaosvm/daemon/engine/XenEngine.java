@@ -356,7 +356,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       }
       phases.end("name check");
       builds.acquireUninterruptibly();
-      try {
+      try (ShellPool.Execution execution = pool.executing()) {
         phases.end("build queue");
         DeviceMechanism kind = guest.devices().orElse(defaultDevices);
         SizeClass size = SizeClass.of(guest, kind);

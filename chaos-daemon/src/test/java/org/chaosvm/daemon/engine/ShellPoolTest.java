@@ -48,6 +48,23 @@ class ShellPoolTest {
   }
 
   @Test
+  void noPrepareStartsWhileACreateIsExecutingAndTheRefillFollowsItsEnd() throws Exception {
+    try (ShellPool pool = new ShellPool(this::prepare, destroyed::add, Map.of(SMALL, 1))) {
+      assertTrue(pool.awaitFull(10_000));
+      ShellPool.Execution first = pool.executing();
+      ShellPool.Execution second = pool.executing();
+      assertTrue(pool.take(SMALL).isPresent());
+      assertFalse(pool.awaitFull(300), "refilled during a create");
+      first.close();
+      first.close(); // once only
+      assertFalse(pool.awaitFull(300), "refilled while a second create runs");
+      second.close();
+      assertTrue(pool.awaitFull(10_000), "refilled once the creates ended");
+      assertEquals(3, domids.get(), "two shells prepared");
+    }
+  }
+
+  @Test
   void oneSizesXenStoreAndNoxsShellsArePooledApart() throws Exception {
     SizeClass noxs = new SizeClass(64, 1, DeviceMechanism.NOXS);
     try (ShellPool pool = new ShellPool(this::prepare, destroyed::add, Map.of(SMALL, 1, noxs, 2))) {
