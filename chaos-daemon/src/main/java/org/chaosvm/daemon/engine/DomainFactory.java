@@ -96,6 +96,7 @@ final class DomainFactory {
     Mechanism mechanism = mechanism(shell.size().devices());
     try {
       mechanism.markBuilding(domid, guest.name(), uuid);
+      phases.end("record"); // with the record's final write, in describe
       if (!uuid.equals(shell.uuid())) {
         xc.setHandle(domid, uuid); // the config's uuid; a shell is made before it is known
       }
