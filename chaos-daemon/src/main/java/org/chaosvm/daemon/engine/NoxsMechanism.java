@@ -79,6 +79,12 @@ final class NoxsMechanism implements Mechanism {
       unsupported = true;
       throw new ChaosException(ErrorCode.XEN, Devctl.NO_SUPPORT);
     }
+    try {
+      records.check();
+    } catch (RuntimeException e) {
+      opened.close();
+      throw e;
+    }
     devctl = opened;
     grants = GrantShare.open();
     events = EventChannels.open();

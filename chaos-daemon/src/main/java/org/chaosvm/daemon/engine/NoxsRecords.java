@@ -70,18 +70,37 @@ final class NoxsRecords {
 
   void write(Entry entry) {
     try {
-      Files.createDirectories(dir);
-      Path file = file(entry.domid());
-      Path aside = dir.resolve(entry.domid() + ".json.tmp");
-      Files.write(aside, encode(entry));
-      try {
-        Files.move(
-            aside, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(aside, file, StandardCopyOption.REPLACE_EXISTING);
-      }
+      replace(file(entry.domid()), encode(entry));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot record domain " + entry.domid() + " in " + dir, e);
+    }
+  }
+
+  /**
+   * Checks, at the daemon's start rather than at its first noxs create, that records can be kept: a
+   * record is written and removed the way a guest's is (its folder made, a file written aside and
+   * renamed). That also loads what writing one needs, which the first create would otherwise wait
+   * for (most of a second under the rig's emulation).
+   */
+  void check() {
+    Path probe = dir.resolve("check.probe");
+    try {
+      replace(probe, encode(new Entry(0, "", "", STATE_BUILDING, "", "", "", "", 0, 0)));
+      Files.delete(probe);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot keep noxs records in " + dir, e);
+    }
+  }
+
+  /** Replaces {@code file} whole: written aside, then renamed over it. */
+  private void replace(Path file, byte[] bytes) throws IOException {
+    Files.createDirectories(dir);
+    Path aside = dir.resolve(file.getFileName() + ".tmp");
+    Files.write(aside, bytes);
+    try {
+      Files.move(aside, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(aside, file, StandardCopyOption.REPLACE_EXISTING);
     }
   }
 

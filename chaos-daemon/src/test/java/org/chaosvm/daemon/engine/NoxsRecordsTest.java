@@ -1,7 +1,10 @@
 package org.chaosvm.daemon.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,6 +36,19 @@ class NoxsRecordsTest {
     assertEquals(List.of(RUNNING), records.readAll());
     records.remove(DomId.of(7));
     assertEquals(List.of(), records.readAll());
+  }
+
+  @Test
+  void theStartCheckMakesTheFolderAndLeavesNothingInItOrSaysWhyItCannot() throws Exception {
+    Path records = dir.resolve("state").resolve("noxs");
+    new NoxsRecords(records).check();
+    assertEquals(List.of(), List.of(records.toFile().list()));
+
+    Path file = Files.writeString(dir.resolve("a-file"), "");
+    UncheckedIOException e =
+        assertThrows(
+            UncheckedIOException.class, () -> new NoxsRecords(file.resolve("noxs")).check());
+    assertTrue(e.getMessage().startsWith("cannot keep noxs records in " + file), e.getMessage());
   }
 
   @Test
