@@ -50,3 +50,8 @@ rig_test_roots() {
 # JVM options for short-lived commands under QEMU's TCG: the C2 compiler costs more than it
 # gives a run of a few seconds.
 RIG_SHORT_JVM_OPTS=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
+
+# The daemon's JVM options, as an installed chaos-daemon runs with them (a java @argument file of
+# the checkout, relative to /host, where the rig's commands run): the daemon and the benchmarks,
+# whose JVM runs the daemon's engine.
+RIG_DAEMON_JVM_OPTS=(@chaos-cli/src/main/dist/lib/chaos-daemon.jvm)

@@ -46,6 +46,7 @@ final class DaemonProcess {
   DaemonProcess start(String... pool) throws Exception {
     long start = System.nanoTime();
     List<String> argv = java("org.chaosvm.daemon.ChaosDaemon");
+    argv.add(1, "@" + DAEMON_JVM_OPTIONS.toAbsolutePath()); // the installed daemon's options
     argv.addAll(List.of("--socket", socket.toString()));
     argv.addAll(options);
     for (String target : pool) {
@@ -66,6 +67,9 @@ final class DaemonProcess {
     System.out.printf("chaos-daemon ready in %.1f s%n", (System.nanoTime() - start) / 1e9);
     return this;
   }
+
+  /** The installed daemon's JVM options (a java @argument file), from the checkout. */
+  static final Path DAEMON_JVM_OPTIONS = Path.of("chaos-cli/src/main/dist/lib/chaos-daemon.jvm");
 
   /**
    * A command line that runs {@code mainClass} of this build in a JVM of its own. Its code is
