@@ -4,8 +4,12 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,12 +42,23 @@ public final class ChaosJsonReader {
       Boolean paused,
       Xen xen) {}
 
+  /** Strict types: {@code "memory": "128"}, {@code 1.9} or {@code "name": 5} are errors. */
   private static final ObjectMapper MAPPER =
-      new ObjectMapper()
+      JsonMapper.builder()
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
           .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+          .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+          .withCoercionConfigDefaults(
+              config -> {
+                config.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+                config.setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+                config.setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+                config.setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+              })
+          .build();
 
   private ChaosJsonReader() {}
 
@@ -72,7 +87,7 @@ public final class ChaosJsonReader {
     int memory = positive(file, doc.memory(), "memory", GuestConfig.DEFAULT_MEMORY_MIB);
     int vcpus = positive(file, doc.vcpus(), "vcpus", 1);
     List<VifSpec> vifs = new ArrayList<>();
-    for (Vif vif : Optional.ofNullable(doc.vifs()).orElse(List.of())) {
+    for (Vif vif : items(file, doc.vifs(), "vifs")) {
       vifs.add(
           DeviceSpecs.vif(
               file,
@@ -93,7 +108,7 @@ public final class ChaosJsonReader {
                   vif.mtu() == null ? null : vif.mtu().toString())));
     }
     List<DiskSpec> disks = new ArrayList<>();
-    for (Vbd vbd : Optional.ofNullable(doc.vbds()).orElse(List.of())) {
+    for (Vbd vbd : items(file, doc.vbds(), "vbds")) {
       disks.add(
           DeviceSpecs.disk(
               file,
@@ -112,8 +127,10 @@ public final class ChaosJsonReader {
     }
     return new GuestConfig(
         name,
-        Path.of(require(file, doc.kernel(), "kernel")),
-        Optional.ofNullable(doc.ramdisk()).map(Path::of),
+        ConfigPaths.of(file, 0, 0, "kernel", require(file, doc.kernel(), "kernel")),
+        doc.ramdisk() == null
+            ? Optional.empty()
+            : Optional.of(ConfigPaths.of(file, 0, 0, "ramdisk", doc.ramdisk())),
         Optional.ofNullable(doc.cmdline()).orElse(""),
         memory,
         memory,
@@ -143,6 +160,19 @@ public final class ChaosJsonReader {
           "xen.dev_method \"" + xen.dev_method() + "\" is not \"xenstore\" or \"noxs\"");
     }
     return mechanism;
+  }
+
+  /** A list's items, none of them null ({@code "vifs": [null]}); none when it is missing. */
+  private static <T> List<T> items(Path file, List<T> list, String key) throws ConfigException {
+    if (list == null) {
+      return List.of();
+    }
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i) == null) {
+        throw new ConfigException(file, 0, 0, key + "[" + i + "] is null, not an object");
+      }
+    }
+    return list;
   }
 
   private static String join(String... keysAndValues) {

@@ -39,6 +39,7 @@ final class DeviceSpecs {
    * takes and chaos does not support is refused, naming the setting.
    */
   static VifSpec vif(Path file, int line, int column, String spec) throws ConfigException {
+    refuseNul(file, line, column, "vif", spec);
     Map<String, String> settings = new LinkedHashMap<>();
     boolean trusted = true;
     for (String item : spec.split(",")) {
@@ -167,6 +168,14 @@ final class DeviceSpecs {
   }
 
   /** Two disks of one guest on one vdev, or two interfaces with one MAC, are refused. */
+  /** A NUL reaches no path, XenStore node or interface name: refused before it is parsed. */
+  private static void refuseNul(Path file, int line, int column, String kind, String spec)
+      throws ConfigException {
+    if (spec.indexOf('\0') >= 0) {
+      throw new ConfigException(file, line, column, kind + " spec holds a NUL character");
+    }
+  }
+
   static void checkUnique(Path file, List<VifSpec> vifs, List<DiskSpec> disks)
       throws ConfigException {
     Set<String> vdevs = new HashSet<>();
@@ -192,6 +201,7 @@ final class DeviceSpecs {
    * the setting.
    */
   static DiskSpec disk(Path file, int line, int column, String spec) throws ConfigException {
+    refuseNul(file, line, column, "disk", spec);
     DiskSpecScanner.Parsed disk;
     try {
       disk = DiskSpecScanner.scan(spec);

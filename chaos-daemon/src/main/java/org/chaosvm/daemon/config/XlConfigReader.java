@@ -2,6 +2,7 @@ package org.chaosvm.daemon.config;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
@@ -71,8 +72,11 @@ public final class XlConfigReader {
     }
     String name = string(required("name"));
     validateName(required("name"), name);
-    Path kernel = Path.of(string(required("kernel")));
-    Optional<Path> ramdisk = optionalString("ramdisk").map(Path::of);
+    Path kernel = path(required("kernel"));
+    Optional<Path> ramdisk =
+        setting("ramdisk").isEmpty()
+            ? Optional.empty()
+            : Optional.of(path(setting("ramdisk").get()));
 
     int memory = positiveInt("memory").orElse(GuestConfig.DEFAULT_MEMORY_MIB);
     int maxMemory = positiveInt("maxmem").orElse(memory);
@@ -142,6 +146,17 @@ public final class XlConfigReader {
     return line.toString();
   }
 
+  private Path path(Setting setting) throws ConfigException {
+    return ConfigPaths.of(
+        file, setting.value().line(), setting.value().column(), setting.key(), string(setting));
+  }
+
+  /**
+   * CPU numbers go up to Xen 4.17's most CPUs (NR_CPUS is at most 4095), checked before a set is
+   * made: a range's size is the set's.
+   */
+  static final int MAX_CPUS = 4095;
+
   private Optional<BitSet> cpus() throws ConfigException {
     Optional<Setting> setting = setting("cpus");
     if (setting.isEmpty()) {
@@ -156,8 +171,10 @@ public final class XlConfigReader {
       parseCpuRanges(s, set);
     } else if (value instanceof Lst list) {
       for (Value item : list.items()) {
-        if (item instanceof Num n && n.number() >= 0) {
+        if (item instanceof Num n && n.number() >= 0 && n.number() < MAX_CPUS) {
           set.set((int) n.number());
+        } else if (item instanceof Num n) {
+          throw error(item, "CPU " + n.text() + " is not between 0 and " + (MAX_CPUS - 1));
         } else if (item instanceof Str s) {
           parseCpuRanges(s, set);
         } else {
@@ -172,18 +189,21 @@ public final class XlConfigReader {
 
   private void parseCpuRanges(Str spec, BitSet set) throws ConfigException {
     for (String part : spec.text().split(",")) {
-      String[] range = part.trim().split("-", -1);
-      try {
-        int from = Integer.parseInt(range[0].trim());
-        int to = range.length == 2 ? Integer.parseInt(range[1].trim()) : from;
-        if (range.length > 2 || from < 0 || to < from) {
-          throw new NumberFormatException();
-        }
-        set.set(from, to + 1);
-      } catch (NumberFormatException e) {
+      String[] range = part.trim().split("\\s*-\\s*", -1);
+      // ASCII digits only (parseLong takes any script's), at most 18 of them (no overflow).
+      if (range.length > 2 || !Arrays.stream(range).allMatch(n -> n.matches("[0-9]{1,18}"))) {
         throw error(
             spec, "'" + part.trim() + "' in cpus is not a CPU number or a range such as 0-3");
       }
+      long from = Long.parseLong(range[0]);
+      long to = range.length == 2 ? Long.parseLong(range[1]) : from;
+      if (to < from) {
+        throw error(spec, "'" + part.trim() + "' in cpus is a range that ends before it starts");
+      }
+      if (to >= MAX_CPUS) {
+        throw error(spec, "'" + part.trim() + "' in cpus goes beyond CPU " + (MAX_CPUS - 1));
+      }
+      set.set((int) from, (int) to + 1);
     }
   }
 

@@ -2,6 +2,7 @@ package org.chaosvm.daemon.config;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,8 +13,18 @@ import java.util.Map;
  * hex) or lists ({@code [v, v, ...]}, which may span lines and end with a comma), {@code #}
  * comments, and {@code KEY += LIST} to extend a list. Only the syntax: what keys mean is {@link
  * XlConfigReader}'s.
+ *
+ * <p>Bounded for a daemon that reads configs from its socket's group: lists nest at most {@link
+ * #MAX_DEPTH} deep and hold at most {@link #MAX_ITEMS} items, digits and names are ASCII (as xl's
+ * lexer reads them), and {@code +=} costs the items it adds, whatever came before.
  */
 final class XlSyntax {
+  /** How deep lists may nest (xl's own keys use two levels at most). */
+  static final int MAX_DEPTH = 16;
+
+  /** How many items a list may hold, {@code +=} included. */
+  static final int MAX_ITEMS = 4096;
+
   /** A value, where it starts in the file. */
   sealed interface Value permits Str, Num, Lst {
     int line();
@@ -46,6 +57,7 @@ final class XlSyntax {
 
   private final Path file;
   private final String text;
+  private int depth;
   private int pos;
   private int line = 1;
   private int lineStart;
@@ -62,6 +74,7 @@ final class XlSyntax {
 
   private Map<String, Setting> settings() throws ConfigException {
     Map<String, Setting> settings = new LinkedHashMap<>();
+    Map<String, List<Value>> extended = new HashMap<>(); // the lists += grows, in place
     while (true) {
       skipBlankAndComments(true);
       if (pos >= text.length()) {
@@ -85,10 +98,19 @@ final class XlSyntax {
         if (previous == null) {
           settings.put(key, new Setting(key, keyLine, keyColumn, value));
         } else if (previous.value() instanceof Lst old && value instanceof Lst more) {
-          List<Value> items = new ArrayList<>(old.items());
+          List<Value> items = extended.get(key);
+          if (items == null) {
+            items = new ArrayList<>(old.items());
+            extended.put(key, items);
+            settings.put(
+                key,
+                new Setting(key, keyLine, keyColumn, new Lst(items, old.line(), old.column())));
+          }
+          if (items.size() + more.items().size() > MAX_ITEMS) {
+            throw error(
+                keyLine, keyColumn, "'" + key + "' would hold more than " + MAX_ITEMS + " items");
+          }
           items.addAll(more.items());
-          settings.put(
-              key, new Setting(key, keyLine, keyColumn, new Lst(items, old.line(), old.column())));
         } else {
           throw error(keyLine, keyColumn, "'+=' needs lists on both sides for '" + key + "'");
         }
@@ -125,7 +147,7 @@ final class XlSyntax {
     if (c == '[') {
       return list();
     }
-    if (Character.isDigit(c) || c == '-') {
+    if (isDigit(c) || c == '-') {
       return number();
     }
     throw error(
@@ -137,13 +159,21 @@ final class XlSyntax {
   private Lst list() throws ConfigException {
     int listLine = line;
     int listColumn = column();
+    if (depth == MAX_DEPTH) {
+      throw error(listLine, listColumn, "lists nest more than " + MAX_DEPTH + " deep here");
+    }
+    depth++;
     pos++; // [
     List<Value> items = new ArrayList<>();
     while (true) {
       skipBlankAndComments(true);
       if (peek() == ']') {
         pos++;
+        depth--;
         return new Lst(items, listLine, listColumn);
+      }
+      if (items.size() == MAX_ITEMS) {
+        throw error(listLine, listColumn, "this list holds more than " + MAX_ITEMS + " items");
       }
       if (pos >= text.length()) {
         throw error(listLine, listColumn, "this list is not closed with ']'");
@@ -168,12 +198,14 @@ final class XlSyntax {
     if (peek() == '-') {
       pos++;
     }
-    while (pos < text.length()
-        && (Character.isLetterOrDigit(text.charAt(pos)) || text.charAt(pos) == '.')) {
+    while (pos < text.length() && (isIdentifierPart(text.charAt(pos)) || text.charAt(pos) == '.')) {
       pos++;
     }
     String literal = text.substring(start, pos);
     try {
+      if (!literal.chars().skip(literal.startsWith("-") ? 1 : 0).allMatch(XlSyntax::isAsciiWord)) {
+        throw new NumberFormatException(); // Long.parseLong takes any script's digits
+      }
       long value =
           literal.startsWith("0x") || literal.startsWith("0X")
               ? Long.parseLong(literal.substring(2), 16)
@@ -245,6 +277,7 @@ final class XlSyntax {
     int start = pos;
     while (pos < text.length()
         && pos - start < max
+        && text.charAt(pos) < 128
         && Character.digit(text.charAt(pos), radix) >= 0) {
       pos++;
     }
@@ -321,11 +354,19 @@ final class XlSyntax {
     return new ConfigException(file, atLine, atColumn, problem);
   }
 
+  private static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
+  }
+
   private static boolean isIdentifierStart(char c) {
-    return Character.isLetter(c) || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
   }
 
   private static boolean isIdentifierPart(char c) {
-    return Character.isLetterOrDigit(c) || c == '_';
+    return isIdentifierStart(c) || isDigit(c);
+  }
+
+  private static boolean isAsciiWord(int c) {
+    return c < 128 && isIdentifierPart((char) c);
   }
 }

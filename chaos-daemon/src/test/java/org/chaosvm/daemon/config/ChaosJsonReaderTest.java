@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,5 +96,49 @@ class ChaosJsonReaderTest {
             ConfigException.class,
             () -> ChaosJsonReader.read(FILE, base + ", \"xen\": {\"dev_method\": \"x\"}}"));
     assertEquals("xen.dev_method \"x\" is not \"xenstore\" or \"noxs\"", e.problem());
+  }
+
+  @Test
+  void typesAreStrictAndNullItemsAreConfigErrors() {
+    String head = "{\"name\":\"a\",\"kernel\":\"/k\",";
+    for (String body :
+        List.of(
+            "\"memory\":\"128\"}",
+            "\"memory\":1.9}",
+            "\"paused\":\"true\"}",
+            "\"cmdline\":5}",
+            "\"vcpus\":true}")) {
+      ConfigException e =
+          assertThrows(ConfigException.class, () -> ChaosJsonReader.read(FILE, head + body));
+      assertTrue(e.problem().startsWith("Cannot "), body + ": " + e.problem());
+    }
+    assertEquals(
+        "vifs[0] is null, not an object",
+        assertThrows(
+                ConfigException.class, () -> ChaosJsonReader.read(FILE, head + "\"vifs\":[null]}"))
+            .problem());
+    assertEquals(
+        "vbds[1] is null, not an object",
+        assertThrows(
+                ConfigException.class,
+                () ->
+                    ChaosJsonReader.read(
+                        FILE, head + "\"vbds\":[{\"target\":\"/d\",\"vdev\":\"xvda\"},null]}"))
+            .problem());
+    assertEquals(
+        "kernel 'k' is a relative path, which chaos-daemon would read from its own working"
+            + " directory: give an absolute path",
+        assertThrows(
+                ConfigException.class,
+                () -> ChaosJsonReader.read(FILE, "{\"name\":\"a\",\"kernel\":\"k\"}"))
+            .problem());
+    assertTrue(
+        assertThrows(
+                ConfigException.class,
+                () ->
+                    ChaosJsonReader.read(
+                        FILE, head + "\"x\":" + "[".repeat(5000) + "]".repeat(5000) + "}"))
+            .problem()
+            .contains("nesting depth"));
   }
 }

@@ -282,4 +282,104 @@ class XlConfigReaderTest {
     assertEquals(3, e.line());
     assertEquals("dev_method \"xs\" is not \"xenstore\" or \"noxs\"", e.problem());
   }
+
+  // Hostile input from a member of the socket's group: config errors with their place, never an
+  // internal error, a stack overflow or an allocation sized by the input (issue 19's findings).
+
+  @Test
+  void listsNestedDeeperThanTheLimitAreAConfigErrorNotAStackOverflow() throws Exception {
+    String base = "name = \"a\"\nkernel = \"/k\"\n";
+    ConfigException e = failure(base + "vif = " + "[".repeat(5000) + "]".repeat(5000) + "\n");
+    assertEquals(3, e.line());
+    assertEquals("lists nest more than 16 deep here", e.problem());
+    ConfigException inner = failure(base + "vif = [ [ 'a' ] ]\n");
+    assertEquals("vif lists strings, not a list", inner.problem());
+  }
+
+  @Test
+  void aListIsBoundedAndPlusEqualsCostsWhatItAdds() throws Exception {
+    String base = "name = \"a\"\nkernel = \"/k\"\n";
+    String many = "vif = [" + "'',".repeat(XlSyntax.MAX_ITEMS + 1) + "]\n";
+    assertEquals("this list holds more than 4096 items", failure(base + many).problem());
+
+    StringBuilder appended = new StringBuilder(base + "extra = []\n");
+    appended.append("extra += ['x']\n".repeat(XlSyntax.MAX_ITEMS));
+    long start = System.nanoTime();
+    assertEquals(
+        4096,
+        XlSyntax.parse(FILE, appended.toString()).get("extra").value() instanceof XlSyntax.Lst l
+            ? l.items().size()
+            : -1);
+    assertTrue(System.nanoTime() - start < 5_000_000_000L, "4096 += in seconds: not linear");
+    appended.append("extra += ['x']\n");
+    assertEquals("'extra' would hold more than 4096 items", failure(appended.toString()).problem());
+  }
+
+  @Test
+  void numbersAndNamesAreAsciiAsXlReadsThem() {
+    String base = "name = \"a\"\nkernel = \"/k\"\n";
+    // Arabic-Indic digits, which Long.parseLong would take as 128.
+    assertTrue(
+        failure(base + "memory = \u0661\u0662\u0668\n").problem().startsWith("expected a value"));
+    assertEquals(
+        "expected the end of the line after the value of 'memory', found '\u0662'",
+        failure(base + "memory = 1\u0662\n").problem());
+    assertTrue(failure(base + "m\u00e9moire = 1\n").problem().startsWith("expected"));
+  }
+
+  @Test
+  void cpuNumbersAreCheckedBeforeAnySetIsMade() throws Exception {
+    String base = "name = \"a\"\nkernel = \"/k\"\n";
+    assertEquals(
+        "'0-2147483646' in cpus goes beyond CPU 4094",
+        failure(base + "cpus = \"0-2147483646\"\n").problem());
+    assertEquals(
+        "CPU 2147483648 is not between 0 and 4094",
+        failure(base + "cpus = [2147483648]\n").problem());
+    assertEquals(
+        "CPU 4294967296 is not between 0 and 4094", // not wrapped to CPU 0
+        failure(base + "cpus = [4294967296]\n").problem());
+    assertEquals(
+        "'99999999999999999999' in cpus is not a CPU number or a range such as 0-3",
+        failure(base + "cpus = \"99999999999999999999\"\n").problem());
+    assertEquals(
+        "'3-1' in cpus is a range that ends before it starts",
+        failure(base + "cpus = \"3-1\"\n").problem());
+    BitSet set = new BitSet();
+    set.set(0, 4);
+    set.set(4094);
+    assertEquals(Optional.of(set), read(base + "cpus = \"0-3, 4094\"\n").cpus());
+  }
+
+  @Test
+  void kernelAndRamdiskAreAbsolutePathsWithoutNul() {
+    assertEquals(
+        "kernel holds a NUL character: not a path",
+        failure("name = \"a\"\nkernel = \"/k\\0x\"\n").problem());
+    assertEquals(
+        "ramdisk holds a NUL character: not a path",
+        failure("name = \"a\"\nkernel = \"/k\"\nramdisk = \"/r\u0000\"\n").problem());
+    ConfigException relative = failure("name = \"a\"\nkernel = \"vmlinuz\"\n");
+    assertEquals(2, relative.line());
+    assertEquals(
+        "kernel 'vmlinuz' is a relative path, which chaos-daemon would read from its own working"
+            + " directory: give an absolute path",
+        relative.problem());
+    assertEquals(
+        "kernel is empty: give the file's path", failure("name=\"a\"\nkernel=\"\"").problem());
+  }
+
+  @Test
+  void aNulInADeviceSpecIsAConfigError() {
+    String base = "name = \"a\"\nkernel = \"/k\"\n";
+    assertEquals(
+        "disk spec holds a NUL character",
+        failure(base + "disk = ['/d\u0000,raw,xvda,rw']\n").problem());
+    assertEquals(
+        "vif spec holds a NUL character", failure(base + "vif = ['bridge=br\u00000']\n").problem());
+    assertTrue(
+        failure(base + "disk = ['/d,raw,xvda99999999999,rw']\n")
+            .problem()
+            .endsWith("vdev 'xvda99999999999' is not a disk name such as xvda or hda"));
+  }
 }
