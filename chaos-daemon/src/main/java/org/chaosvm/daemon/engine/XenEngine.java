@@ -308,7 +308,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     Phases phases = new Phases();
     GuestConfig guest;
     try {
-      guest = GuestConfigs.parse(Path.of(request.configPath()), request.configText());
+      guest = GuestConfigs.parse(configPath(request.configPath()), request.configText());
     } catch (ConfigException e) {
       throw new ChaosException(ErrorCode.CONFIG, e.getMessage(), e);
     }
@@ -323,6 +323,16 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     phases.end("config parse");
     return create(
         guest, request.configText(), request.paused() || guest.paused(), phases, startNanos);
+  }
+
+  /** The path a create request names its config by (for messages), refused if it is none. */
+  static Path configPath(String path) {
+    try {
+      return Path.of(path);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new ChaosException(
+          ErrorCode.BAD_REQUEST, "the config's path is not a path: " + e.getReason());
+    }
   }
 
   /** The name of the n-th guest of {@code chaos create -n}: NAME-n. */
