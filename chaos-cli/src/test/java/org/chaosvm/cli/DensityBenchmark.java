@@ -454,6 +454,15 @@ public final class DensityBenchmark {
           "%s: guest %d: create %.1f ms, boot %.1f ms%n",
           curve, n, create.get(curve)[n], boot.get(curve)[n]);
     }
+    if (n <= 3 && phases.containsKey(curve)) { // the first creates, cold: where their time goes
+      StringBuilder line = new StringBuilder();
+      phases
+          .get(curve)
+          .forEach(
+              (phase, samples) ->
+                  line.append(String.format(" %s %.1f;", phase, samples.getOrDefault(n, 0.0))));
+      System.err.printf("%s: guest %d: phases (ms):%s%n", curve, n, line);
+    }
   }
 
   private static String cell(double value) {
