@@ -4,6 +4,7 @@ import static org.chaosvm.cli.CreateBenchmark.median;
 import static org.chaosvm.cli.CreateBenchmark.millisSince;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,7 +43,7 @@ import org.chaosvm.rig.Xl;
  * runs the noxs curves alone (for N = 1000). Run by {@code xen-rig/rig bench [N] [--max M]
  * [--noxs-only]}, which draws the PNG on the host afterwards:
  *
- * <pre>xen-rig/dom0/java org.chaosvm.cli.DensityBenchmark [N] [--max M] [--noxs-only] [--out DIR]
+ * <pre>xen-rig/dom0/java org.chaosvm.cli.DensityBenchmark [N] [--max M] [--noxs-only] [--trace] [--out DIR]
  * </pre>
  *
  * <p>Create time: from the toolstack's start on the request to its answer; xl's process from spawn
@@ -60,6 +61,13 @@ public final class DensityBenchmark {
   private static final String NOXS = "chaos pooled noxs";
   private static final String NOXS_ALONE = "chaos pooled noxs no-xenstored";
   private static final String[] CURVES = {"xl", "chaos --direct", "chaos pooled", NOXS, NOXS_ALONE};
+
+  /**
+   * {@code --trace}: each pooled create's start, as the JVM's uptime, and its time, on stderr
+   * ("trace: CURVE N UPTIME_MS CREATE_MS"), to set beside a log of the JVM's own pauses
+   * ({@code -Xlog:gc:file=F:uptime}).
+   */
+  private static boolean trace;
 
   private final int guests;
   private final Path configs;
@@ -93,6 +101,7 @@ public final class DensityBenchmark {
     List<String> arguments = new ArrayList<>(List.of(args));
     int max = intOption(arguments, "--max", 0);
     boolean noxsOnly = arguments.remove("--noxs-only");
+    trace = arguments.remove("--trace");
     Path out = Path.of(stringOption(arguments, "--out", "target/bench"));
     int guests = arguments.isEmpty() ? 200 : Integer.parseInt(arguments.get(0));
     Files.createDirectories(out);
@@ -223,9 +232,13 @@ public final class DensityBenchmark {
       for (int n = 1; n <= guests; n++) {
         pooled.awaitPoolFull(Duration.ofMinutes(2)); // the prepare phase is done ahead
         Request.Create request = createRequest(prefix + n);
+        long uptime = trace ? ManagementFactory.getRuntimeMXBean().getUptime() : 0;
         long start = System.nanoTime();
         Reply.Created created = created(pooled.handle(request));
         create.get(curve)[n] = millisSince(start);
+        if (trace) {
+          System.err.printf("trace: %s %d %d %.1f%n", curve, n, uptime, create.get(curve)[n]);
+        }
         boot.get(curve)[n] = pooled.awaitBoot(created.domid(), BOOT_LIMIT).orElse(Double.NaN);
         record(curve, n, created);
         progress(curve, n);
