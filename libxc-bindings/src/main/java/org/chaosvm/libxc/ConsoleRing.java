@@ -11,31 +11,51 @@ import jnr.ffi.Pointer;
  * guest can write every index: each is read once and only bytes within the ring are ever copied.
  */
 public final class ConsoleRing implements AutoCloseable {
+  /**
+   * Where {@link XenconsInterface}'s fields lie, read once: a struct instance per ring would hold
+   * one object per byte of the ring (3072 of them, some 100 KiB of heap per guest).
+   */
+  private static final class Layout {
+    static final int IN;
+    static final int OUT;
+    static final int IN_SIZE;
+    static final int OUT_SIZE;
+    static final int IN_CONS;
+    static final int IN_PROD;
+    static final int OUT_CONS;
+    static final int OUT_PROD;
+
+    static {
+      XenconsInterface ring = new XenconsInterface(jnr.ffi.Runtime.getSystemRuntime());
+      IN = (int) ring.in[0].offset();
+      OUT = (int) ring.out[0].offset();
+      IN_SIZE = ring.in.length;
+      OUT_SIZE = ring.out.length;
+      IN_CONS = (int) ring.in_cons.offset();
+      IN_PROD = (int) ring.in_prod.offset();
+      OUT_CONS = (int) ring.out_cons.offset();
+      OUT_PROD = (int) ring.out_prod.offset();
+    }
+  }
+
   private final ForeignMemory memory;
-  private final XenconsInterface ring;
   private final boolean backend;
-  private final int inOffset;
-  private final int outOffset;
-  private final int inSize;
-  private final int outSize;
   private Pointer page;
 
   ConsoleRing(ForeignMemory memory, Pointer page, boolean backend) {
     this.memory = memory;
     this.page = page;
     this.backend = backend;
-    this.ring = new XenconsInterface(memory.runtime());
-    ring.useMemory(page);
-    this.inOffset = (int) ring.in[0].offset();
-    this.outOffset = (int) ring.out[0].offset();
-    this.inSize = ring.in.length;
-    this.outSize = ring.out.length;
   }
 
   /** How many bytes the guest has written to its console since the ring was set up (mod 2^32). */
   public synchronized long outputProduced() {
     check();
-    return ring.out_prod.get();
+    return index(Layout.OUT_PROD);
+  }
+
+  private long index(int offset) {
+    return Integer.toUnsignedLong(page.getInt(offset));
   }
 
   /**
@@ -45,38 +65,38 @@ public final class ConsoleRing implements AutoCloseable {
    */
   public synchronized int takeOutput(byte[] into) {
     checkBackend();
-    int cons = (int) ring.out_cons.get();
-    int prod = (int) ring.out_prod.get();
+    int cons = (int) index(Layout.OUT_CONS);
+    int prod = (int) index(Layout.OUT_PROD);
     VarHandle.acquireFence();
-    int available = Math.min(prod - cons, outSize);
+    int available = Math.min(prod - cons, Layout.OUT_SIZE);
     if (available <= 0) {
       return 0;
     }
     int count = Math.min(available, into.length);
     for (int i = 0; i < count; i++) {
-      into[i] = page.getByte(outOffset + ((cons + i) & (outSize - 1)));
+      into[i] = page.getByte(Layout.OUT + ((cons + i) & (Layout.OUT_SIZE - 1)));
     }
     VarHandle.fullFence();
-    ring.out_cons.set(Integer.toUnsignedLong(cons + count));
+    page.putInt(Layout.OUT_CONS, cons + count);
     return count;
   }
 
   /** Gives input to the guest: as much of {@code data} as the ring has room for; how much. */
   public synchronized int giveInput(byte[] data) {
     checkBackend();
-    int cons = (int) ring.in_cons.get();
-    int prod = (int) ring.in_prod.get();
+    int cons = (int) index(Layout.IN_CONS);
+    int prod = (int) index(Layout.IN_PROD);
     VarHandle.acquireFence();
     int used = prod - cons;
-    if (used < 0 || used > inSize) {
+    if (used < 0 || used > Layout.IN_SIZE) {
       return 0; // indexes no guest of ours writes: give nothing
     }
-    int count = Math.min(inSize - used, data.length);
+    int count = Math.min(Layout.IN_SIZE - used, data.length);
     for (int i = 0; i < count; i++) {
-      page.putByte(inOffset + ((prod + i) & (inSize - 1)), data[i]);
+      page.putByte(Layout.IN + ((prod + i) & (Layout.IN_SIZE - 1)), data[i]);
     }
     VarHandle.fullFence();
-    ring.in_prod.set(Integer.toUnsignedLong(prod + count));
+    page.putInt(Layout.IN_PROD, prod + count);
     return count;
   }
 

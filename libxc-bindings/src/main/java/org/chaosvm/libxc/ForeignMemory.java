@@ -62,10 +62,6 @@ public final class ForeignMemory implements AutoCloseable {
     }
   }
 
-  Runtime runtime() {
-    return runtime;
-  }
-
   private Pointer handle() {
     Pointer current = handle;
     if (current == null) {
