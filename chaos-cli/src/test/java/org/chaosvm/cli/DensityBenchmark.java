@@ -43,7 +43,8 @@ import org.chaosvm.rig.Xl;
  * runs the noxs curves alone (for N = 1000). Run by {@code xen-rig/rig bench [N] [--max M]
  * [--noxs-only]}, which draws the PNG on the host afterwards:
  *
- * <pre>xen-rig/dom0/java org.chaosvm.cli.DensityBenchmark [N] [--max M] [--noxs-only] [--trace] [--out DIR]
+ * <pre>
+ * xen-rig/dom0/java org.chaosvm.cli.DensityBenchmark [N] [--max M] [--noxs-only] [--trace] [--out DIR]
  * </pre>
  *
  * <p>Create time: from the toolstack's start on the request to its answer; xl's process from spawn
@@ -64,8 +65,8 @@ public final class DensityBenchmark {
 
   /**
    * {@code --trace}: each pooled create's start, as the JVM's uptime, and its time, on stderr
-   * ("trace: CURVE N UPTIME_MS CREATE_MS"), to set beside a log of the JVM's own pauses
-   * ({@code -Xlog:gc:file=F:uptime}).
+   * ("trace: CURVE N UPTIME_MS CREATE_MS"), to set beside a log of the JVM's own pauses ({@code
+   * -Xlog:gc:file=F:uptime}).
    */
   private static boolean trace;
 
