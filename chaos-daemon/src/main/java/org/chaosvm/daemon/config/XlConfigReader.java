@@ -73,10 +73,9 @@ public final class XlConfigReader {
     String name = string(required("name"));
     validateName(required("name"), name);
     Path kernel = path(required("kernel"));
+    Optional<Setting> ramdiskSetting = setting("ramdisk");
     Optional<Path> ramdisk =
-        setting("ramdisk").isEmpty()
-            ? Optional.empty()
-            : Optional.of(path(setting("ramdisk").get()));
+        ramdiskSetting.isEmpty() ? Optional.empty() : Optional.of(path(ramdiskSetting.get()));
 
     int memory = positiveInt("memory").orElse(GuestConfig.DEFAULT_MEMORY_MIB);
     int maxMemory = positiveInt("maxmem").orElse(memory);

@@ -203,9 +203,6 @@ final class XlSyntax {
     }
     String literal = text.substring(start, pos);
     try {
-      if (!literal.chars().skip(literal.startsWith("-") ? 1 : 0).allMatch(XlSyntax::isAsciiWord)) {
-        throw new NumberFormatException(); // Long.parseLong takes any script's digits
-      }
       long value =
           literal.startsWith("0x") || literal.startsWith("0X")
               ? Long.parseLong(literal.substring(2), 16)
@@ -364,9 +361,5 @@ final class XlSyntax {
 
   private static boolean isIdentifierPart(char c) {
     return isIdentifierStart(c) || isDigit(c);
-  }
-
-  private static boolean isAsciiWord(int c) {
-    return c < 128 && isIdentifierPart((char) c);
   }
 }
