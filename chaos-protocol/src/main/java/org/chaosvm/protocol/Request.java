@@ -20,6 +20,25 @@ public sealed interface Request {
     public Create(int version, String configPath, String configText, boolean paused) {
       this(version, configPath, configText, paused, null);
     }
+
+    /**
+     * Without the config's text, which may be large or hostile, and has no place in a log line: its
+     * path and size say which config it was.
+     */
+    @Override
+    public String toString() {
+      return "Create[version="
+          + version
+          + ", configPath="
+          + configPath
+          + ", configText="
+          + (configText == null ? "null" : configText.length() + " chars")
+          + ", paused="
+          + paused
+          + ", instance="
+          + instance
+          + "]";
+    }
   }
 
   record Destroy(int version, GuestRef guest) implements Request {}

@@ -1,6 +1,7 @@
 package org.chaosvm.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -190,5 +191,15 @@ class CodecTest {
         assertThrows(
             Codec.MalformedMessage.class, () -> Codec.readLine(new ByteArrayInputStream(huge)));
     assertTrue(e.getMessage().contains("longer than"), e.getMessage());
+  }
+
+  @Test
+  void aCreateSaysItsConfigsPathAndSizeNotItsTextWhenLogged() {
+    String text = "name = \"web1\"\nkernel = \"/boot/secret\"\n";
+    String logged =
+        new Request.Create(Protocol.VERSION, "/etc/xen/web1.cfg", text, false).toString();
+    assertTrue(logged.contains("/etc/xen/web1.cfg"), logged);
+    assertTrue(logged.contains(text.length() + " chars"), logged);
+    assertFalse(logged.contains("secret"), logged);
   }
 }

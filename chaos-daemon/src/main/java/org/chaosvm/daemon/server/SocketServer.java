@@ -21,6 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.chaosvm.daemon.engine.RequestHandler;
@@ -40,8 +41,13 @@ import org.slf4j.LoggerFactory;
  * <p>Bounded: each connection has a worker thread, at most {@link Limits#connections} at once; one
  * more is answered {@code BUSY} and closed at once, never left waiting. A connection that sends no
  * whole request within {@link Limits#idle} (silent, or stopped halfway through a message) is
- * closed. A worker idle for {@link Limits#keepAlive} ends, and what the handler held for it goes
- * with it ({@link RequestHandler#threadDone}).
+ * closed, as is one that does not take what the daemon writes to it within that time. A worker idle
+ * for {@link Limits#keepAlive} ends, and what the handler held for it goes with it ({@link
+ * RequestHandler#threadDone}).
+ *
+ * <p>Always answering: the accept loop outlives any failure (a thread that cannot be started
+ * included: that connection is told the daemon is busy), and every request gets a reply, an {@code
+ * INTERNAL} error when the handler failed in a way it did not foresee.
  */
 public final class SocketServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SocketServer.class);
@@ -71,6 +77,7 @@ public final class SocketServer implements AutoCloseable {
   private final Limits limits;
   private final Semaphore slots;
   private final ThreadPoolExecutor workers;
+  private final ThreadFactory threads;
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -81,8 +88,13 @@ public final class SocketServer implements AutoCloseable {
   private final Thread acceptor;
 
   private SocketServer(
-      Path path, RequestHandler handler, ServerSocketChannel server, Limits limits) {
+      Path path,
+      RequestHandler handler,
+      ServerSocketChannel server,
+      Limits limits,
+      ThreadFactory threads) {
     this.path = path;
+    this.threads = threads;
     this.handler = handler;
     this.server = server;
     this.limits = limits;
@@ -104,15 +116,15 @@ public final class SocketServer implements AutoCloseable {
   /** A worker thread: when it ends, the handler lets go of what it held for it. */
   private Thread worker(Runnable work) {
     Thread thread =
-        new Thread(
+        threads.newThread(
             () -> {
               try {
                 work.run();
               } finally {
                 handler.threadDone();
               }
-            },
-            "connection");
+            });
+    thread.setName("connection");
     thread.setDaemon(true);
     return thread;
   }
@@ -128,6 +140,17 @@ public final class SocketServer implements AutoCloseable {
    */
   public static SocketServer start(
       Path path, Optional<String> group, RequestHandler handler, Limits limits) throws IOException {
+    return start(path, group, handler, limits, Thread::new);
+  }
+
+  /** As above; {@code threads} makes the workers' threads (a test's may fail to). */
+  static SocketServer start(
+      Path path,
+      Optional<String> group,
+      RequestHandler handler,
+      Limits limits,
+      ThreadFactory threads)
+      throws IOException {
     Files.createDirectories(path.toAbsolutePath().getParent());
     if (Files.exists(path)) {
       if (answers(path)) {
@@ -145,7 +168,7 @@ public final class SocketServer implements AutoCloseable {
               .lookupPrincipalByGroupName(group.get());
       Files.setAttribute(path, "posix:group", principal);
     }
-    SocketServer socketServer = new SocketServer(path, handler, server, limits);
+    SocketServer socketServer = new SocketServer(path, handler, server, limits, threads);
     socketServer.acceptor.start();
     log.info("listening on {} (limits {})", path, limits);
     return socketServer;
@@ -160,33 +183,53 @@ public final class SocketServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Accepts connections until the server closes. Nothing ends this loop but the close: a daemon
+   * whose acceptor died would stay up, deaf, and never be restarted.
+   */
   private void accept() {
     while (server.isOpen()) {
-      SocketChannel client;
       try {
-        client = server.accept();
-      } catch (IOException e) {
+        acceptOne();
+      } catch (Throwable e) {
         if (server.isOpen()) {
-          log.warn("accept failed: {}", e.getMessage());
+          log.error("accepting a connection failed: {}", e.toString());
+          breathe(); // a failure that lasts (no memory, no threads) must not spin
         }
-        continue;
       }
-      if (!slots.tryAcquire()) {
-        refuse(client);
-        continue;
-      }
-      Runnable work =
-          () -> {
-            try {
-              serve(client);
-            } finally {
-              slots.release();
-            }
-          };
-      if (!hand(work)) {
+    }
+  }
+
+  private void acceptOne() throws IOException {
+    SocketChannel client = server.accept();
+    if (!slots.tryAcquire()) {
+      refuse(client, "serves " + limits.connections() + " connections at once already");
+      return;
+    }
+    boolean handed = false;
+    try {
+      handed =
+          hand(
+              () -> {
+                try {
+                  serve(client);
+                } finally {
+                  slots.release();
+                }
+              });
+    } finally {
+      if (!handed) { // the server is closing, or no thread could be started for it
         slots.release();
-        refuse(client);
+        refuse(client, "cannot serve this connection now");
       }
+    }
+  }
+
+  private static void breathe() {
+    try {
+      Thread.sleep(100);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -212,25 +255,21 @@ public final class SocketServer implements AutoCloseable {
   /**
    * Answers BUSY and closes, from the acceptor: the reply is small and the socket's buffer empty.
    */
-  private void refuse(SocketChannel client) {
+  private static void refuse(SocketChannel client, String why) {
     try (client) {
       Codec.write(
           Channels.newOutputStream(client),
-          new Reply.Error(
-              ErrorCode.BUSY,
-              "chaos-daemon serves "
-                  + limits.connections()
-                  + " connections at once already; try again"));
-    } catch (IOException e) {
-      log.debug("cannot refuse a connection: {}", e.getMessage());
+          new Reply.Error(ErrorCode.BUSY, "chaos-daemon " + why + "; try again"));
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot refuse a connection: {}", e.toString());
     }
-    log.warn("refused a connection: {} served at once already", limits.connections());
+    log.warn("refused a connection: {}", why);
   }
 
   private void serve(SocketChannel client) {
     try (client;
         InputStream in = new BufferedInputStream(ChannelStreams.in(client));
-        OutputStream out = ChannelStreams.out(client)) {
+        OutputStream out = new LimitedWrites(client)) {
       while (true) {
         Optional<byte[]> line;
         // A read that outlives the limit is ended by closing the channel under it.
@@ -248,13 +287,7 @@ public final class SocketServer implements AutoCloseable {
         if (line.isEmpty()) {
           return;
         }
-        Reply reply;
-        try {
-          Request request = Codec.decodeRequest(line.get());
-          reply = handler.handle(request);
-        } catch (Codec.MalformedMessage e) {
-          reply = new Reply.Error(ErrorCode.BAD_REQUEST, e.getMessage());
-        }
+        Reply reply = answer(line.get());
         Codec.write(out, reply);
         if (reply instanceof Reply.Console console && console.streamed()) {
           handler.streamConsole(console, in, out); // the rest of the connection is the console
@@ -263,8 +296,75 @@ public final class SocketServer implements AutoCloseable {
       }
     } catch (IOException e) {
       log.debug("connection ended: {}", e.getMessage());
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       log.error("connection failed", e);
+    }
+  }
+
+  /**
+   * The reply to one request line, whatever happens in the handler: a stack overflow or a bug there
+   * is logged once (the request without its config text: {@link Request.Create#toString}) and
+   * answered INTERNAL, never a silently closed connection.
+   */
+  private Reply answer(byte[] line) {
+    Request request;
+    try {
+      request = Codec.decodeRequest(line);
+    } catch (Codec.MalformedMessage e) {
+      return new Reply.Error(ErrorCode.BAD_REQUEST, e.getMessage());
+    }
+    try {
+      return handler.handle(request);
+    } catch (RuntimeException | Error e) {
+      log.error("request {} failed", request, e);
+      return new Reply.Error(
+          ErrorCode.INTERNAL, "internal error: " + e + " (the daemon's log has the details)");
+    }
+  }
+
+  /**
+   * The connection's writes, each ended by closing the connection if the client has not taken it
+   * within the idle limit: a client that stops reading (a reply, a console's output) cannot keep a
+   * worker waiting forever on a full socket.
+   */
+  private final class LimitedWrites extends OutputStream {
+    private final SocketChannel client;
+    private final OutputStream out;
+
+    LimitedWrites(SocketChannel client) {
+      this.client = client;
+      this.out = ChannelStreams.out(client);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) throws IOException {
+      ScheduledFuture<?> deadline =
+          timer.schedule(
+              () -> closeStalled(client), limits.idle().toMillis(), TimeUnit.MILLISECONDS);
+      try {
+        out.write(bytes, offset, length);
+      } finally {
+        deadline.cancel(false);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      out.close();
+    }
+  }
+
+  private void closeStalled(SocketChannel client) {
+    log.info("closing a connection that took nothing written to it within {}", limits.idle());
+    try {
+      client.close();
+    } catch (IOException e) {
+      log.debug("cannot close a stalled connection: {}", e.getMessage());
     }
   }
 

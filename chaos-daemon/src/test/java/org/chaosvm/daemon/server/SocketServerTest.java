@@ -16,14 +16,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.chaosvm.daemon.engine.RequestHandler;
 import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.ErrorCode;
+import org.chaosvm.protocol.GuestRef;
 import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
 import org.chaosvm.protocol.Request;
@@ -41,11 +45,21 @@ class SocketServerTest {
   private final AtomicInteger threadsDone = new AtomicInteger();
   private final CountDownLatch release = new CountDownLatch(1);
 
-  /** Answers list at once; holds every info until released. */
+  /**
+   * Answers list at once; holds every info until released; fails a pause as no handler should (a
+   * stack overflow); answers an unpause with a reply far larger than a socket's buffer.
+   */
   private final RequestHandler handler =
       new RequestHandler() {
         @Override
         public Reply handle(Request request) {
+          if (request instanceof Request.Pause) {
+            throw new StackOverflowError();
+          }
+          if (request instanceof Request.Unpause) {
+            return new Reply.Guests(
+                Collections.nCopies(100_000, new Reply.GuestInfo(1, "guest", 128, 1, "running")));
+          }
           if (request instanceof Request.Info) {
             try {
               release.await(20, TimeUnit.SECONDS);
@@ -185,13 +199,21 @@ class SocketServerTest {
 
   @Test
   void sequentialClientsAreServedByOneWorker() throws Exception {
-    serve(new SocketServer.Limits(8, Duration.ofSeconds(5), Duration.ofMillis(200)));
+    AtomicInteger made = new AtomicInteger();
+    server =
+        SocketServer.start(
+            socket,
+            Optional.empty(),
+            handler,
+            new SocketServer.Limits(8, Duration.ofSeconds(5), Duration.ofSeconds(10)),
+            work -> {
+              made.incrementAndGet();
+              return new Thread(work);
+            });
     listOneByOne(50);
-    awaitAWorkerDone();
-    Thread.sleep(300);
     // Each client left before the next came: an idle worker took each (a new one only now and
-    // then, when the last had not yet gone back for more).
-    assertTrue(threadsDone.get() <= 3, threadsDone.get() + " workers for 50 clients one by one");
+    // then, when the last had not yet gone back for more; it stays for the next such moment).
+    assertTrue(made.get() <= 4, made.get() + " workers for 50 clients one by one");
   }
 
   @Test
@@ -212,5 +234,56 @@ class SocketServerTest {
     awaitAWorkerDone();
     assertTrue(threadsDone.get() >= 1, "no worker ended");
     assertTrue(threadsDone.get() <= 4, "more workers than connections: " + threadsDone.get());
+  }
+
+  @Test
+  void aWorkerThatCannotBeStartedCostsOneConnectionNotTheAcceptor() throws Exception {
+    AtomicBoolean failed = new AtomicBoolean();
+    ThreadFactory failingOnce =
+        work -> {
+          if (failed.compareAndSet(false, true)) {
+            throw new OutOfMemoryError("unable to create native thread: possibly out of memory");
+          }
+          return new Thread(work);
+        };
+    server =
+        SocketServer.start(
+            socket,
+            Optional.empty(),
+            handler,
+            new SocketServer.Limits(4, Duration.ofSeconds(5), Duration.ofSeconds(5)),
+            failingOnce);
+    try (SocketChannel first = connect()) {
+      Reply.Error error =
+          assertInstanceOf(Reply.Error.class, ask(first, new Request.ListGuests(Protocol.VERSION)));
+      assertEquals(ErrorCode.BUSY, error.code());
+    }
+    // The acceptor lives on: the next client is served.
+    listOneByOne(3);
+  }
+
+  @Test
+  void aHandlerFailingUnforeseenStillGetsTheRequestAnAnswer() throws Exception {
+    serve(new SocketServer.Limits(1, Duration.ofSeconds(5), Duration.ofSeconds(5)));
+    try (SocketChannel channel = connect()) {
+      Reply reply = ask(channel, new Request.Pause(Protocol.VERSION, new GuestRef("web1")));
+      Reply.Error error = assertInstanceOf(Reply.Error.class, reply);
+      assertEquals(ErrorCode.INTERNAL, error.code());
+      assertTrue(error.message().contains("StackOverflowError"), error.message());
+      // and the connection still serves
+      assertInstanceOf(Reply.Guests.class, ask(channel, new Request.ListGuests(Protocol.VERSION)));
+    }
+  }
+
+  @Test
+  void aClientThatStopsReadingIsDisconnected() throws Exception {
+    serve(new SocketServer.Limits(1, Duration.ofMillis(300), Duration.ofSeconds(5)));
+    try (SocketChannel stuck = connect()) {
+      Codec.write(
+          Channels.newOutputStream(stuck),
+          new Request.Unpause(Protocol.VERSION, new GuestRef("web1")));
+      // It never reads the reply: its worker gives up on it, and the only slot serves the next.
+      assertInstanceOf(Reply.Guests.class, listOnceASlotIsFree());
+    }
   }
 }
