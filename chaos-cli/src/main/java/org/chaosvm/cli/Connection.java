@@ -1,6 +1,7 @@
 package org.chaosvm.cli;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
 import org.chaosvm.protocol.Request;
@@ -22,10 +23,27 @@ final class Connection {
   @Option(names = "--json", description = "print the reply as JSON, for scripts")
   boolean json;
 
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      description =
+          "how long to wait for the daemon's reply (default: ${DEFAULT-VALUE}; shutdown --wait"
+              + " waits as long as the daemon waits for the guest, beyond this)")
+  int timeoutSeconds = 60;
+
   Reply send(Request request) throws DaemonClient.Unreachable {
     if (direct) {
       return Direct.handle(request);
     }
-    return DaemonClient.send(socket, request);
+    return DaemonClient.send(socket, request, limit(request));
+  }
+
+  /** How long to wait for {@code request}'s reply. */
+  Duration limit(Request request) {
+    Duration limit = Duration.ofSeconds(Math.max(1, timeoutSeconds));
+    if (request instanceof Request.Shutdown shutdown && shutdown.await()) {
+      limit = limit.plusSeconds(Protocol.SHUTDOWN_WAIT_SECONDS);
+    }
+    return limit;
   }
 }

@@ -65,7 +65,7 @@ final class ConsoleCommand implements Callable<Integer> {
       return xenconsole(reply, spec);
     }
     try (DaemonClient.Session session = DaemonClient.connect(connection.socket)) {
-      Reply reply = session.exchange(request);
+      Reply reply = session.exchange(request, connection.limit(request));
       if (reply instanceof Reply.Console console && console.streamed()) {
         return stream(console, session, spec);
       }

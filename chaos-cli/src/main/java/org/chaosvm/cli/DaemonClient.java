@@ -9,7 +9,13 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.chaosvm.protocol.ChannelStreams;
 import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.Reply;
@@ -38,11 +44,38 @@ final class DaemonClient {
     }
   }
 
+  /**
+   * No reply came within the time limit: the daemon is stuck, or the request is taking long; it may
+   * still take effect.
+   */
+  static final class TimedOut extends Unreachable {
+    private static final long serialVersionUID = 1L;
+
+    TimedOut(Path socket, Duration limit) {
+      super(
+          "no reply from chaos-daemon at "
+              + socket
+              + " within "
+              + limit.toSeconds()
+              + " s (--timeout); the request may still take effect: see `chaos list` and the"
+              + " daemon's log");
+    }
+  }
+
+  /** Ends the exchanges that outlive their limit, by closing their connection. */
+  private static final ScheduledExecutorService DEADLINES =
+      Executors.newSingleThreadScheduledExecutor(
+          work -> {
+            Thread thread = new Thread(work, "chaos-deadline");
+            thread.setDaemon(true);
+            return thread;
+          });
+
   private DaemonClient() {}
 
-  static Reply send(Path socket, Request request) throws Unreachable {
+  static Reply send(Path socket, Request request, Duration limit) throws Unreachable {
     try (Session session = connect(socket)) {
-      return session.exchange(request);
+      return session.exchange(request, limit);
     }
   }
 
@@ -85,8 +118,30 @@ final class DaemonClient {
       this.out = ChannelStreams.out(channel);
     }
 
-    /** Sends a request and reads its reply. */
-    Reply exchange(Request request) throws Unreachable {
+    /**
+     * Sends a request and reads its reply, within {@code limit} (then the connection is closed and
+     * {@link TimedOut} thrown).
+     */
+    Reply exchange(Request request, Duration limit) throws Unreachable {
+      AtomicBoolean expired = new AtomicBoolean();
+      ScheduledFuture<?> deadline =
+          DEADLINES.schedule(
+              () -> {
+                expired.set(true);
+                close();
+              },
+              limit.toMillis(),
+              TimeUnit.MILLISECONDS);
+      try {
+        return exchange(request);
+      } catch (Unreachable e) {
+        throw expired.get() ? new TimedOut(socket, limit) : e;
+      } finally {
+        deadline.cancel(false);
+      }
+    }
+
+    private Reply exchange(Request request) throws Unreachable {
       // A daemon serving all it may answers BUSY and closes without reading the request: the
       // write may then fail (EPIPE) with the reply already waiting to be read.
       IOException writeFailure = null;

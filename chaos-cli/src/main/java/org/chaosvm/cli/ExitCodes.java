@@ -18,6 +18,7 @@ public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper {
   public static final int EXISTS = 7;
   public static final int PERMISSION_DENIED = 8;
   public static final int BUSY = 9;
+  public static final int TIMED_OUT = 10;
 
   /** The help's list, in the same words as the README's. */
   static final String[] HELP = {
@@ -30,7 +31,8 @@ public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper {
     "6:no capacity",
     "7:name exists",
     "8:permission denied on the daemon's socket",
-    "9:daemon busy (as many connections as it serves)"
+    "9:daemon busy (as many connections as it serves)",
+    "10:no reply within --timeout (the request may still take effect)"
   };
 
   /**
@@ -57,6 +59,9 @@ public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper {
     }
     if (failure instanceof DaemonClient.PermissionDenied) {
       return PERMISSION_DENIED;
+    }
+    if (failure instanceof DaemonClient.TimedOut) {
+      return TIMED_OUT;
     }
     if (failure instanceof DaemonClient.Unreachable) {
       return DAEMON_UNREACHABLE;

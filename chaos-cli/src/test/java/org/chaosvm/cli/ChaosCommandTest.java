@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.chaosvm.protocol.ErrorCode;
 import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
@@ -108,6 +110,30 @@ class ChaosCommandTest {
     Run run = chaos("list");
     assertEquals(ExitCodes.DAEMON_UNREACHABLE, run.code());
     assertTrue(run.err().contains("is it running? (or use --direct)"), run.err());
+  }
+
+  @Test
+  void aDaemonThatNeverRepliesIsGivenUpOnAfterTheTimeout() throws Exception {
+    CountDownLatch stuck = new CountDownLatch(1);
+    daemon.answer(
+        request -> {
+          try {
+            stuck.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return new Reply.Done("too late");
+        });
+    try {
+      long start = System.nanoTime();
+      Run run = chaos("destroy", "web1", "--timeout", "1");
+      assertEquals(ExitCodes.TIMED_OUT, run.code(), run.err());
+      assertTrue(run.err().contains("no reply from chaos-daemon"), run.err());
+      assertTrue(run.err().contains("within 1 s"), run.err());
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20));
+    } finally {
+      stuck.countDown();
+    }
   }
 
   @Test

@@ -33,6 +33,12 @@ public final class Protocol {
    */
   public static final int IDLE_SECONDS = 60;
 
+  /**
+   * How long a daemon waits for a guest to power off before it answers a {@code shutdown} that
+   * awaits it (seconds); a client waits this long beyond its own limit for that reply.
+   */
+  public static final int SHUTDOWN_WAIT_SECONDS = 120;
+
   /** Where the daemon listens unless told otherwise. */
   public static final Path DEFAULT_SOCKET = Path.of("/run/chaos/chaos.sock");
 

@@ -35,6 +35,7 @@ import org.chaosvm.libxc.XenException;
 import org.chaosvm.protocol.DeviceKind;
 import org.chaosvm.protocol.ErrorCode;
 import org.chaosvm.protocol.GuestRef;
+import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
 import org.chaosvm.protocol.Request;
 import org.slf4j.Logger;
@@ -50,7 +51,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(XenEngine.class);
 
   /** How long {@code shutdown --wait} waits for the guest to go. */
-  static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(120);
+  static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(Protocol.SHUTDOWN_WAIT_SECONDS);
 
   /** Free memory a new domain needs beyond its own, for Xen's bookkeeping (MiB). */
   private static final int HEADROOM_MIB = 4;
