@@ -136,7 +136,7 @@ public final class SocketServer implements AutoCloseable {
 
   /**
    * Listens on {@code path}; a stale socket file left there by a dead daemon is replaced, a live
-   * daemon's is not.
+   * daemon's is not, nor anything that is not a socket ({@link SocketFile}).
    */
   public static SocketServer start(
       Path path, Optional<String> group, RequestHandler handler, Limits limits) throws IOException {
@@ -151,13 +151,7 @@ public final class SocketServer implements AutoCloseable {
       Limits limits,
       ThreadFactory threads)
       throws IOException {
-    Files.createDirectories(path.toAbsolutePath().getParent());
-    if (Files.exists(path)) {
-      if (answers(path)) {
-        throw new IOException("another daemon is listening on " + path);
-      }
-      Files.delete(path);
-    }
+    SocketFile.clear(path);
     ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     server.bind(UnixDomainSocketAddress.of(path));
     Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw----"));
@@ -172,15 +166,6 @@ public final class SocketServer implements AutoCloseable {
     socketServer.acceptor.start();
     log.info("listening on {} (limits {})", path, limits);
     return socketServer;
-  }
-
-  private static boolean answers(Path path) {
-    try {
-      SocketChannel.open(UnixDomainSocketAddress.of(path)).close();
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   /**
