@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * What to build.
@@ -49,13 +50,43 @@ public record Spec(
     Optional<String> bootDir,
     Optional<Path> base) {
 
+  /**
+   * A Debian package name (Debian Policy 5.6.1: lower-case letters, digits, {@code + - .}, starting
+   * with a letter or digit), with an architecture if given: never an option for apt.
+   */
+  private static final Pattern PACKAGE = Pattern.compile("[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?");
+
+  /** A character that would break a line in vm.cfg or a script: no name or path holds one. */
+  private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
+
   public Spec {
+    if (CONTROL.matcher(app).find()) {
+      throw new IllegalArgumentException(
+          "APP " + app.replaceAll("\\p{Cntrl}", "?") + " has a control character (a line break?)");
+    }
+    if (!app.contains("/")) {
+      requirePackage(app, "APP");
+    }
+    packages.forEach(p -> requirePackage(p, "--package"));
+    excludes.forEach(p -> requirePackage(p, "--exclude"));
+    kernelPackage.ifPresent(p -> requirePackage(p, "--kernel-package"));
     command = List.copyOf(command);
     packages = List.copyOf(packages);
     files = List.copyOf(files);
     env = Map.copyOf(env);
     modules = List.copyOf(modules);
     excludes = List.copyOf(excludes);
+  }
+
+  private static void requirePackage(String name, String what) {
+    if (!PACKAGE.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          what
+              + " "
+              + name.replaceAll("\\p{Cntrl}", "?")
+              + " is not a Debian package name (lower-case letters, digits, + - . and a letter or"
+              + " digit first), nor a path (an executable's has a /)");
+    }
   }
 
   /** An extra file or folder: {@code host} is copied to {@code image}. */

@@ -29,6 +29,8 @@ import picocli.CommandLine.Parameters;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:built (or up to date)", "1:the build failed", "2:usage"})
 public final class Tinyx implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec commandLine;
+
   @Parameters(index = "0", paramLabel = "APP", description = "Debian package or executable")
   String app;
 
@@ -143,35 +145,43 @@ public final class Tinyx implements Callable<Integer> {
     String vmName = name != null ? name : defaultName(app);
     if (!vmName.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
       throw new CommandLine.ParameterException(
-          new CommandLine(this), "'" + vmName + "' is not a VM name (letters, digits, _ . -)");
+          commandLine.commandLine(), "'" + vmName + "' is not a VM name (letters, digits, _ . -)");
     }
     if (ip != null && !ip.equals("dhcp") && !ip.matches("[0-9.]+/[0-9]{1,2}")) {
       throw new CommandLine.ParameterException(
-          new CommandLine(this), "--ip " + ip + " is not ADDRESS/PREFIX or dhcp");
+          commandLine.commandLine(), "--ip " + ip + " is not ADDRESS/PREFIX or dhcp");
     }
-    Spec spec =
-        new Spec(
-            app,
-            command,
-            vmName,
-            packages,
-            files.stream().map(Spec.FileSpec::parse).toList(),
-            env,
-            workdir,
-            memory,
-            vcpus,
-            modules,
-            excludes,
-            Optional.ofNullable(kernelPackage),
-            !noNetwork,
-            bridge,
-            Optional.ofNullable(ip),
-            Optional.ofNullable(gateway),
-            out != null ? out : Path.of(vmName),
-            Optional.ofNullable(bootDir),
-            Optional.ofNullable(base));
+    Spec spec;
+    try {
+      spec = spec(vmName);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(commandLine.commandLine(), e.getMessage());
+    }
     new Builder(spec, cache != null ? cache : defaultCache(), progress).build();
     return 0;
+  }
+
+  private Spec spec(String vmName) {
+    return new Spec(
+        app,
+        command,
+        vmName,
+        packages,
+        files.stream().map(Spec.FileSpec::parse).toList(),
+        env,
+        workdir,
+        memory,
+        vcpus,
+        modules,
+        excludes,
+        Optional.ofNullable(kernelPackage),
+        !noNetwork,
+        bridge,
+        Optional.ofNullable(ip),
+        Optional.ofNullable(gateway),
+        out != null ? out : Path.of(vmName),
+        Optional.ofNullable(bootDir),
+        Optional.ofNullable(base));
   }
 
   /** A VM name from the application: the package's name, or the executable's file name. */
