@@ -28,6 +28,20 @@ final class LibC {
 
     /** An ioctl whose argument is a number (or unused). */
     int ioctl(int fd, long request, long arg);
+
+    /** NULL when there is no such user (errno then may or may not be set). */
+    @IgnoreError
+    Pointer getpwnam(String name);
+
+    /** -1 when {@code groups} is too small, {@code count} then set to the number needed. */
+    @IgnoreError
+    int getgrouplist(String user, int group, int[] groups, int[] count);
+
+    /** A system call with one number: setfsuid and setfsgid (which answer the previous id). */
+    long syscall(long number, int arg);
+
+    /** A system call with a count and an array of ids: getgroups and setgroups (per thread). */
+    long syscall(long number, int count, int[] ids);
   }
 
   private static final class Holder {

@@ -8,9 +8,16 @@ package org.chaosvm.libxc;
 final class LinuxAbi {
   private LinuxAbi() {}
 
+  // sys/syscall.h (x86-64)
+  static final int SYS_getgroups = 115;
+  static final int SYS_setgroups = 116;
+  static final int SYS_setfsuid = 122;
+  static final int SYS_setfsgid = 123;
+
   // fcntl.h
   static final int O_RDONLY = 0;
   static final int O_RDWR = 2;
+  static final int O_NONBLOCK = 04000;
   static final int O_CLOEXEC = 0x80000;
 
   // sys/mman.h

@@ -45,7 +45,8 @@ public final class LoopDevice implements AutoCloseable {
           config.fd.set(backing);
           config.info.lo_flags.set(
               LinuxAbi.LO_FLAGS_AUTOCLEAR | (writable ? 0 : LinuxAbi.LO_FLAGS_READ_ONLY));
-          String name = file.toString();
+          // the file's own path, not a /proc/self/fd/N it was reached by (UserFile)
+          String name = realPath(file);
           config.info.lo_file_name.set(
               name.length() < LinuxAbi.LO_NAME_SIZE
                   ? name
@@ -92,5 +93,13 @@ public final class LoopDevice implements AutoCloseable {
   public void close() {
     LibC.closeQuietly(fd);
     fd = -1;
+  }
+
+  private static String realPath(Path file) {
+    try {
+      return file.toRealPath().toString();
+    } catch (IOException e) {
+      return file.toString();
+    }
   }
 }

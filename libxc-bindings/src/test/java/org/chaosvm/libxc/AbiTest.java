@@ -37,7 +37,8 @@ class AbiTest {
           LoopInfo64.class,
           LoopConfig.class,
           XenconsInterface.class,
-          EvtchnStatus.class);
+          EvtchnStatus.class,
+          Passwd.class);
 
   private static final String HEADERS =
       String.join(
@@ -57,6 +58,8 @@ class AbiTest {
           "#include <net/if.h>",
           "#include <linux/sockios.h>",
           "#include <linux/loop.h>",
+          "#include <pwd.h>",
+          "#include <sys/syscall.h>",
           "");
 
   /** What gcc says otherwise than the Java side, one line each. */

@@ -1,0 +1,100 @@
+package org.chaosvm.libxc;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A file opened with a user's rights rather than the caller's (a root daemon's, whose rights are
+ * all): the open runs on the calling thread with that thread's file-system ids and groups set to
+ * the user's ({@code setfsuid}, {@code setfsgid}, {@code setgroups}, which Linux keeps per thread;
+ * the raw system calls, as glibc's wrappers of setgroups change every thread). So the kernel
+ * resolves the path, links included, and checks each folder and the file as it would for the user
+ * itself. The file stays open until {@link #close}; {@link #path} names this very open file ({@code
+ * /proc/self/fd/N}) whatever becomes of the path it was opened by, so that code which takes paths
+ * (loop devices, Xen's image loader) uses the file the user could open and no other.
+ */
+public final class UserFile implements AutoCloseable {
+  private final int fd;
+  private final Path opened;
+
+  private UserFile(int fd, Path opened) {
+    this.fd = fd;
+    this.opened = opened;
+  }
+
+  /**
+   * Opens {@code path} as {@code user} would, read-only unless {@code writable}.
+   *
+   * @throws XenException naming {@code open(PATH)} and the errno (EACCES, ENOENT...)
+   */
+  public static UserFile open(UnixUser user, Path path, boolean writable) {
+    // O_NONBLOCK: a FIFO put where a file was expected must not hold the thread (as the user) in
+    // its open; on files and block devices it changes nothing.
+    int flags = (writable ? LinuxAbi.O_RDWR : LinuxAbi.O_RDONLY) | LinuxAbi.O_NONBLOCK;
+    Ids saved = Ids.become(user);
+    int fd;
+    try {
+      fd = LibC.open(path.toString(), flags);
+    } finally {
+      saved.restore();
+    }
+    return new UserFile(fd, path);
+  }
+
+  /** The open file, as a path any code in this process may open (again) while this is open. */
+  public Path path() {
+    return Path.of("/proc/self/fd/" + fd);
+  }
+
+  /** The path it was opened by. */
+  public Path opened() {
+    return opened;
+  }
+
+  @Override
+  public void close() {
+    LibC.closeQuietly(fd);
+  }
+
+  /** The calling thread's file-system ids and groups, to be put back. */
+  private record Ids(int fsuid, int fsgid, int[] groups) {
+    static Ids become(UnixUser user) {
+      LibC.Native lib = LibC.lib();
+      int[] groups = new int[65536];
+      int count =
+          check("getgroups", (int) lib.syscall(LinuxAbi.SYS_getgroups, groups.length, groups));
+      int[] target = user.groups().stream().mapToInt(Integer::intValue).toArray();
+      check("setgroups", (int) lib.syscall(LinuxAbi.SYS_setgroups, target.length, target));
+      // setfsuid and setfsgid answer the previous id and cannot report a failure: a second call
+      // with -1 (no change) answers the id now in force.
+      int fsgid = (int) lib.syscall(LinuxAbi.SYS_setfsgid, user.gid());
+      int fsuid = (int) lib.syscall(LinuxAbi.SYS_setfsuid, user.uid());
+      Ids saved = new Ids(fsuid, fsgid, java.util.Arrays.copyOf(groups, count));
+      if ((int) lib.syscall(LinuxAbi.SYS_setfsuid, -1) != user.uid()
+          || (int) lib.syscall(LinuxAbi.SYS_setfsgid, -1) != user.gid()) {
+        saved.restore();
+        throw new XenException(
+            "setfsuid(" + user.uid() + ")", Errno.EPERM, null, "cannot act as " + user.name());
+      }
+      return saved;
+    }
+
+    void restore() {
+      LibC.Native lib = LibC.lib();
+      lib.syscall(LinuxAbi.SYS_setfsuid, fsuid);
+      lib.syscall(LinuxAbi.SYS_setfsgid, fsgid);
+      check("setgroups", (int) lib.syscall(LinuxAbi.SYS_setgroups, groups.length, groups));
+    }
+
+    private static int check(String function, int rc) {
+      return NativeCall.checkNonNegative(LibC.runtime(), function, rc, null);
+    }
+  }
+
+  /** For tests: the groups a thread has now. */
+  static List<Integer> threadGroups() {
+    int[] groups = new int[65536];
+    int count = (int) LibC.lib().syscall(LinuxAbi.SYS_getgroups, groups.length, groups);
+    return java.util.Arrays.stream(groups, 0, Math.max(0, count)).boxed().toList();
+  }
+}

@@ -1,0 +1,81 @@
+package org.chaosvm.libxc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Opening files with another user's rights, on the host (as root, which the daemon is: skipped for
+ * anyone else).
+ */
+class UserFileTest {
+  @TempDir Path dir;
+
+  private static UnixUser nobody() {
+    return UnixUser.named("nobody").orElseThrow();
+  }
+
+  private static void assumeRoot() {
+    assumeTrue(UnixUser.named(System.getProperty("user.name")).orElseThrow().isRoot(), "not root");
+  }
+
+  @Test
+  void usersAreKnownByNameAndRootIsRoot() {
+    assertEquals(0, UnixUser.named("root").orElseThrow().uid());
+    UnixUser nobody = nobody();
+    assertEquals(65534, nobody.uid());
+    assertEquals(true, nobody.groups().contains(nobody.gid()));
+    assertEquals(4242, UnixUser.named("4242").orElseThrow().uid()); // a uid without an entry
+    assertEquals(true, UnixUser.named("no-such-user-here").isEmpty());
+  }
+
+  @Test
+  void aFileTheUserCannotReadIsNotOpenedForThem() throws Exception {
+    assumeRoot();
+    Path secret = Files.writeString(dir.resolve("secret"), "root's\n");
+    Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+    List<Integer> groupsBefore = UserFile.threadGroups();
+    XenException refused =
+        assertThrows(XenException.class, () -> UserFile.open(nobody(), secret, false));
+    assertEquals(Errno.EACCES, refused.errno());
+    // and the thread is itself again: root reads it
+    assertEquals(groupsBefore, UserFile.threadGroups());
+    try (UserFile root = UserFile.open(UnixUser.named("root").orElseThrow(), secret, false)) {
+      assertEquals("root's\n", Files.readString(root.path()));
+    }
+  }
+
+  @Test
+  void aLinkIsFollowedWithTheUsersRights() throws Exception {
+    assumeRoot();
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path hidden = Files.createDirectory(dir.resolve("hidden"));
+    Files.setPosixFilePermissions(hidden, PosixFilePermissions.fromString("rwx------"));
+    Path readable = Files.writeString(hidden.resolve("kernel"), "a kernel\n");
+    Files.setPosixFilePermissions(readable, PosixFilePermissions.fromString("rw-r--r--"));
+    Path link = Files.createSymbolicLink(dir.resolve("link"), readable);
+    XenException refused =
+        assertThrows(XenException.class, () -> UserFile.open(nobody(), link, false));
+    assertEquals(Errno.EACCES, refused.errno());
+  }
+
+  @Test
+  void theOpenFileIsReachedWhateverBecomesOfItsPath() throws Exception {
+    assumeRoot();
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path image = Files.writeString(dir.resolve("image"), "the user's\n");
+    Files.setPosixFilePermissions(image, PosixFilePermissions.fromString("rw-rw-rw-"));
+    try (UserFile file = UserFile.open(nobody(), image, true)) {
+      Files.delete(image);
+      Files.createSymbolicLink(image, Path.of("/etc/shadow")); // swapped after the check
+      assertEquals("the user's\n", Files.readString(file.path()));
+    }
+  }
+}
