@@ -3,6 +3,7 @@ package org.chaosvm.libxc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 
 /** Dom0's block devices as blkback names them. */
@@ -15,19 +16,23 @@ public final class BlockDevices {
    * device.
    */
   public static Optional<String> physicalDevice(Path device) {
+    // The kernel's word on the file itself (links followed), not its name: a regular file called
+    // vda (in /dev/shm, say) is not Dom0's vda.
     try {
-      Path real = device.toRealPath();
-      Path dev = Path.of("/sys/class/block").resolve(real.getFileName().toString()).resolve("dev");
-      if (!real.startsWith("/dev") || !Files.exists(dev)) {
+      Map<String, Object> attributes = Files.readAttributes(device, "unix:mode,rdev");
+      if (((int) attributes.get("mode") & S_IFMT) != S_IFBLK) {
         return Optional.empty();
       }
-      String[] numbers = Files.readString(dev).strip().split(":");
-      return Optional.of(
-          Integer.toHexString(Integer.parseInt(numbers[0]))
-              + ":"
-              + Integer.toHexString(Integer.parseInt(numbers[1])));
+      long rdev = (long) attributes.get("rdev");
+      // glibc's gnu_dev_major and gnu_dev_minor
+      long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
+      long minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xffL);
+      return Optional.of(Long.toHexString(major) + ":" + Long.toHexString(minor));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }
   }
+
+  private static final int S_IFMT = 0170000;
+  private static final int S_IFBLK = 0060000;
 }
