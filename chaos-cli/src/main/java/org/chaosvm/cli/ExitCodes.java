@@ -30,7 +30,7 @@ public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper {
     "5:daemon unreachable",
     "6:no capacity",
     "7:name exists",
-    "8:permission denied on the daemon's socket",
+    "8:permission denied (on the daemon's socket, or by the daemon)",
     "9:daemon busy (as many connections as it serves)",
     "10:no reply within --timeout (the request may still take effect)"
   };
@@ -80,6 +80,7 @@ public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper {
       case EXISTS -> EXISTS;
       case BAD_REQUEST -> USAGE;
       case BUSY -> BUSY;
+      case DENIED -> PERMISSION_DENIED;
       case WRONG_STATE, XEN, INTERNAL -> FAILURE;
     };
   }

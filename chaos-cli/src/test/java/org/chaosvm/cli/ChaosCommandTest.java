@@ -93,7 +93,8 @@ class ChaosCommandTest {
             ErrorCode.WRONG_STATE, 1,
             ErrorCode.XEN, 1,
             ErrorCode.INTERNAL, 1,
-            ErrorCode.BUSY, 9);
+            ErrorCode.BUSY, 9,
+            ErrorCode.DENIED, 8);
     assertEquals(ErrorCode.values().length, expected.size(), "every code has its exit code");
     expected.forEach(
         (code, exit) -> {

@@ -19,5 +19,10 @@ public enum ErrorCode {
   /** A fault of the daemon itself. */
   INTERNAL,
   /** The daemon serves as many connections as it takes at once; try again later. */
-  BUSY
+  BUSY,
+  /**
+   * The caller may not do this: another user's guest, a file the caller cannot open, a Dom0 block
+   * device not allowed to members, a pool target beyond the members' cap (docs/security.md).
+   */
+  DENIED
 }

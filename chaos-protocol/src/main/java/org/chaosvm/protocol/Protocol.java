@@ -11,7 +11,7 @@ import java.nio.file.Path;
  */
 public final class Protocol {
   /** The version of this protocol; bumped on any incompatible change. */
-  public static final int VERSION = 2;
+  public static final int VERSION = 3;
 
   /**
    * A message longer than this (in bytes, newline excluded) is refused and the connection closed.
@@ -26,6 +26,12 @@ public final class Protocol {
    * closed.
    */
   public static final int MAX_CONNECTIONS = 64;
+
+  /**
+   * Connections one user other than root may hold at once by default, so that one member's flood
+   * leaves the others served; one more is answered {@link ErrorCode#BUSY} and closed.
+   */
+  public static final int MAX_CONNECTIONS_PER_USER = 16;
 
   /**
    * How long a daemon waits for a request, whole, on an open connection (by default, in seconds): a

@@ -21,11 +21,11 @@ class CodecTest {
   void requestsRoundTripAsOneLineOfJsonEach() throws Exception {
     List<Request> requests =
         List.of(
-            new Request.Create(2, "vm.cfg", "name = \"a\"\n", true),
-            new Request.Destroy(2, new GuestRef("web1")),
-            new Request.Shutdown(2, new GuestRef("7"), true),
-            new Request.ListGuests(2),
-            new Request.SetPool(2, Map.of("256x1", 2)));
+            new Request.Create(Protocol.VERSION, "vm.cfg", "name = \"a\"\n", true),
+            new Request.Destroy(Protocol.VERSION, new GuestRef("web1")),
+            new Request.Shutdown(Protocol.VERSION, new GuestRef("7"), true),
+            new Request.ListGuests(Protocol.VERSION),
+            new Request.SetPool(Protocol.VERSION, Map.of("256x1", 2)));
     for (Request request : requests) {
       byte[] line = Codec.encode(request);
       assertEquals('\n', line[line.length - 1]);
@@ -39,20 +39,22 @@ class CodecTest {
   @Test
   void deviceOpsAreNamedAsXlsCommands() {
     assertEquals(
-        "{\"op\":\"block-detach\",\"version\":2,\"guest\":\"a\",\"device\":\"xvdc\","
+        "{\"op\":\"block-detach\",\"version\":3,\"guest\":\"a\",\"device\":\"xvdc\","
             + "\"force\":false}\n",
         new String(
             Codec.encode(
-                new Request.DetachDevice(2, new GuestRef("a"), DeviceKind.BLOCK, "xvdc", false)),
+                new Request.DetachDevice(
+                    Protocol.VERSION, new GuestRef("a"), DeviceKind.BLOCK, "xvdc", false)),
             StandardCharsets.UTF_8));
   }
 
   @Test
   void wireFormatNamesTheOperation() {
     assertEquals(
-        "{\"op\":\"destroy\",\"version\":2,\"guest\":\"web1\"}\n",
+        "{\"op\":\"destroy\",\"version\":3,\"guest\":\"web1\"}\n",
         new String(
-            Codec.encode(new Request.Destroy(2, new GuestRef("web1"))), StandardCharsets.UTF_8));
+            Codec.encode(new Request.Destroy(Protocol.VERSION, new GuestRef("web1"))),
+            StandardCharsets.UTF_8));
   }
 
   @Test
@@ -83,26 +85,31 @@ class CodecTest {
   void everyRequestRoundTripsAndACreateWithoutANameSendsNone() throws Exception {
     List<Request> requests =
         List.of(
-            new Request.Create(2, "vm.cfg", "name = \"a\"\n", false, 2),
-            new Request.Reboot(2, new GuestRef("a")),
-            new Request.Pause(2, new GuestRef("a")),
-            new Request.Unpause(2, new GuestRef("3")),
-            new Request.Info(2),
-            new Request.AttachDevice(2, new GuestRef("a"), DeviceKind.NETWORK, "bridge=xenbr0"),
-            new Request.AttachDevice(2, new GuestRef("a"), DeviceKind.BLOCK, "/a.img,raw,xvdc"),
-            new Request.DetachDevice(2, new GuestRef("a"), DeviceKind.NETWORK, "1", false),
-            new Request.DetachDevice(2, new GuestRef("a"), DeviceKind.BLOCK, "xvdc", true),
-            new Request.ListDevices(2, new GuestRef("a"), DeviceKind.NETWORK),
-            new Request.ListDevices(2, new GuestRef("a"), DeviceKind.BLOCK));
+            new Request.Create(Protocol.VERSION, "vm.cfg", "name = \"a\"\n", false, 2),
+            new Request.Reboot(Protocol.VERSION, new GuestRef("a")),
+            new Request.Pause(Protocol.VERSION, new GuestRef("a")),
+            new Request.Unpause(Protocol.VERSION, new GuestRef("3")),
+            new Request.Info(Protocol.VERSION),
+            new Request.AttachDevice(
+                Protocol.VERSION, new GuestRef("a"), DeviceKind.NETWORK, "bridge=xenbr0"),
+            new Request.AttachDevice(
+                Protocol.VERSION, new GuestRef("a"), DeviceKind.BLOCK, "/a.img,raw,xvdc"),
+            new Request.DetachDevice(
+                Protocol.VERSION, new GuestRef("a"), DeviceKind.NETWORK, "1", false),
+            new Request.DetachDevice(
+                Protocol.VERSION, new GuestRef("a"), DeviceKind.BLOCK, "xvdc", true),
+            new Request.ListDevices(Protocol.VERSION, new GuestRef("a"), DeviceKind.NETWORK),
+            new Request.ListDevices(Protocol.VERSION, new GuestRef("a"), DeviceKind.BLOCK));
     for (Request request : requests) {
       byte[] line = Codec.encode(request);
       assertEquals(request, Codec.decodeRequest(java.util.Arrays.copyOf(line, line.length - 1)));
     }
     String create =
         new String(
-            Codec.encode(new Request.Create(2, "vm.cfg", "x", true)), StandardCharsets.UTF_8);
+            Codec.encode(new Request.Create(Protocol.VERSION, "vm.cfg", "x", true)),
+            StandardCharsets.UTF_8);
     assertEquals(
-        "{\"op\":\"create\",\"version\":2,\"configPath\":\"vm.cfg\",\"configText\":\"x\",\"paused\":true}\n",
+        "{\"op\":\"create\",\"version\":3,\"configPath\":\"vm.cfg\",\"configText\":\"x\",\"paused\":true}\n",
         create);
   }
 
@@ -111,7 +118,7 @@ class CodecTest {
     Codec.MalformedMessage type =
         assertThrows(
             Codec.MalformedMessage.class,
-            () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":2,\"guest\":7}")));
+            () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":3,\"guest\":7}")));
     assertEquals("field 'guest' must be a string", type.getMessage());
 
     Codec.MalformedMessage nested =
@@ -127,7 +134,7 @@ class CodecTest {
     Codec.MalformedMessage duplicate =
         assertThrows(
             Codec.MalformedMessage.class,
-            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"op\":\"info\",\"version\":2}")));
+            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"op\":\"info\",\"version\":3}")));
     assertTrue(duplicate.getMessage().contains("Duplicate field 'op'"), duplicate.getMessage());
 
     assertThrows(
@@ -135,7 +142,7 @@ class CodecTest {
         () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":2.5}")));
     assertThrows(
         Codec.MalformedMessage.class,
-        () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":2,\"guest\":\" \"}")));
+        () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":3,\"guest\":\" \"}")));
     assertThrows(Codec.MalformedMessage.class, () -> Codec.decodeRequest(bytes("[1]")));
   }
 
@@ -144,7 +151,7 @@ class CodecTest {
     Codec.MalformedMessage e =
         assertThrows(
             Codec.MalformedMessage.class,
-            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":2,\"verbose\":true}")));
+            () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":3,\"verbose\":true}")));
     assertEquals("unknown field 'verbose'", e.getMessage());
   }
 
@@ -153,7 +160,7 @@ class CodecTest {
     Codec.MalformedMessage e =
         assertThrows(
             Codec.MalformedMessage.class,
-            () -> Codec.decodeRequest(bytes("{\"op\":\"migrate\",\"version\":2}")));
+            () -> Codec.decodeRequest(bytes("{\"op\":\"migrate\",\"version\":3}")));
     assertTrue(e.getMessage().contains("migrate"), e.getMessage());
   }
 
@@ -170,11 +177,11 @@ class CodecTest {
   void missingFieldsAndGarbageAreRefused() {
     assertThrows(
         Codec.MalformedMessage.class,
-        () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":2}")));
+        () -> Codec.decodeRequest(bytes("{\"op\":\"destroy\",\"version\":3}")));
     assertThrows(Codec.MalformedMessage.class, () -> Codec.decodeRequest(bytes("not json")));
     assertThrows(
         Codec.MalformedMessage.class,
-        () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":2} {}")));
+        () -> Codec.decodeRequest(bytes("{\"op\":\"list\",\"version\":3} {}")));
     assertThrows(Codec.MalformedMessage.class, () -> Codec.decodeRequest(bytes("")));
   }
 
