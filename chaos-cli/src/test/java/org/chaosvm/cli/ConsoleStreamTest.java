@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.chaosvm.daemon.engine.Caller;
 import org.chaosvm.daemon.engine.RequestHandler;
 import org.chaosvm.daemon.server.SocketServer;
 import org.chaosvm.protocol.ErrorCode;
@@ -42,7 +43,7 @@ class ConsoleStreamTest {
     }
 
     @Override
-    public Reply handle(Request request) {
+    public Reply handle(Caller caller, Request request) {
       if (request instanceof Request.Console console && console.guest().text().equals("web1")) {
         return new Reply.Console(7, "web1", true);
       }

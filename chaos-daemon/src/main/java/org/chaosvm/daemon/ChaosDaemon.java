@@ -2,12 +2,15 @@ package org.chaosvm.daemon;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.engine.ChaosException;
+import org.chaosvm.daemon.engine.MemberPolicy;
 import org.chaosvm.daemon.engine.SizeClass;
 import org.chaosvm.daemon.engine.XenEngine;
 import org.chaosvm.daemon.server.SocketServer;
@@ -21,8 +24,10 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS[:noxs]=COUNT]...
- *              [--max-connections N] [--idle-timeout SECONDS] [--worker-keepalive SECONDS]
+ *              [--max-connections N] [--max-connections-per-user N] [--idle-timeout SECONDS]
+ *              [--worker-keepalive SECONDS]
  *              [--dev-method xenstore|noxs] [--state-dir DIR] [--log-dir DIR] [--no-xenstore]
+ *              [--member-pool-cap N] [--member-block-device GLOB]...
  * </pre>
  *
  * Stops on SIGTERM (systemd's stop) or SIGINT: destroys its shells, leaves guests running.
@@ -40,9 +45,10 @@ public final class ChaosDaemon {
       DeviceMechanism devices,
       Path stateDir,
       Path logDir,
-      boolean xenstore) {
+      boolean xenstore,
+      MemberPolicy members) {
     XenEngine.Settings engine() {
-      return new XenEngine.Settings(pool, devices, stateDir, logDir, xenstore);
+      return new XenEngine.Settings(pool, devices, stateDir, logDir, xenstore, members);
     }
   }
 
@@ -51,10 +57,12 @@ public final class ChaosDaemon {
 
   private static final String USAGE =
       "usage: chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS[:noxs]=COUNT]...\n"
-          + "                    [--max-connections N] [--idle-timeout SECONDS]"
-          + " [--worker-keepalive SECONDS]\n"
+          + "                    [--max-connections N] [--max-connections-per-user N]"
+          + " [--idle-timeout SECONDS]\n"
+          + "                    [--worker-keepalive SECONDS]\n"
           + "                    [--dev-method xenstore|noxs] [--state-dir DIR] [--log-dir DIR]"
-          + " [--no-xenstore]";
+          + " [--no-xenstore]\n"
+          + "                    [--member-pool-cap N] [--member-block-device GLOB]...";
 
   public static void main(String[] args) throws Exception {
     Options options;
@@ -107,6 +115,8 @@ public final class ChaosDaemon {
     boolean xenstore = true;
     Path stateDir = XenEngine.DEFAULT_STATE_DIR;
     Path logDir = XenEngine.DEFAULT_LOG_DIR;
+    int memberPoolCap = MemberPolicy.DEFAULT.memberPoolCap();
+    List<String> memberBlockDevices = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("--help") || arg.equals("-h")) {
@@ -143,20 +153,37 @@ public final class ChaosDaemon {
                                 new IllegalArgumentException(
                                     "--dev-method takes xenstore or noxs, not " + value)));
         case "--state-dir" -> stateDir = Path.of(value);
+        case "--member-pool-cap" -> memberPoolCap = atLeastZero(arg, value);
+        case "--member-block-device" -> {
+          if (!value.startsWith("/dev/")) {
+            throw new IllegalArgumentException(
+                "--member-block-device takes a glob of paths under /dev, not " + value);
+          }
+          memberBlockDevices.add(value);
+        }
         case "--log-dir" -> logDir = Path.of(value);
         case "--max-connections" ->
             limits =
-                new SocketServer.Limits(positive(arg, value), limits.idle(), limits.keepAlive());
+                new SocketServer.Limits(
+                    positive(arg, value), limits.perUser(), limits.idle(), limits.keepAlive());
+        case "--max-connections-per-user" ->
+            limits =
+                new SocketServer.Limits(
+                    limits.connections(), positive(arg, value), limits.idle(), limits.keepAlive());
         case "--idle-timeout" ->
             limits =
                 new SocketServer.Limits(
                     limits.connections(),
+                    limits.perUser(),
                     Duration.ofSeconds(positive(arg, value)),
                     limits.keepAlive());
         case "--worker-keepalive" ->
             limits =
                 new SocketServer.Limits(
-                    limits.connections(), limits.idle(), Duration.ofSeconds(positive(arg, value)));
+                    limits.connections(),
+                    limits.perUser(),
+                    limits.idle(),
+                    Duration.ofSeconds(positive(arg, value)));
         default -> throw new IllegalArgumentException("unknown option " + arg);
       }
     }
@@ -174,7 +201,25 @@ public final class ChaosDaemon {
     }
     DeviceMechanism byDefault =
         devices.orElse(xenstore ? DeviceMechanism.XENSTORE : DeviceMechanism.NOXS);
-    return new Options(socket, group, pool, limits, byDefault, stateDir, logDir, xenstore);
+    MemberPolicy members;
+    try {
+      members = new MemberPolicy(memberPoolCap, memberBlockDevices);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("--member-block-device: " + e.getMessage());
+    }
+    return new Options(socket, group, pool, limits, byDefault, stateDir, logDir, xenstore, members);
+  }
+
+  private static int atLeastZero(String option, String value) {
+    try {
+      int number = Integer.parseInt(value);
+      if (number >= 0) {
+        return number;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(option + " takes a whole number, 0 or more, not " + value);
   }
 
   private static int positive(String option, String value) {

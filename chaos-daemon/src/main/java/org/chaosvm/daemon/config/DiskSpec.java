@@ -24,4 +24,9 @@ public record DiskSpec(
   public static DiskSpec of(String target, String vdev, boolean writable) {
     return new DiskSpec(target, vdev, writable, writable, true, false);
   }
+
+  /** The same disk, backed by the file or device at {@code newTarget}. */
+  public DiskSpec withTarget(String newTarget) {
+    return new DiskSpec(newTarget, vdev, writable, discard, trusted, directIoSafe);
+  }
 }

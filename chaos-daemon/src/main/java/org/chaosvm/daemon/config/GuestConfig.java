@@ -69,4 +69,26 @@ public record GuestConfig(
         paused,
         devices);
   }
+
+  /** The same guest with its kernel, ramdisk and disks reached by other paths. */
+  public GuestConfig withFiles(Path newKernel, Optional<Path> newRamdisk, List<DiskSpec> newDisks) {
+    return new GuestConfig(
+        name,
+        newKernel,
+        newRamdisk,
+        cmdline,
+        memoryMib,
+        maxMemoryMib,
+        vcpus,
+        maxVcpus,
+        cpus,
+        uuid,
+        onPoweroff,
+        onReboot,
+        onCrash,
+        vifs,
+        newDisks,
+        paused,
+        devices);
+  }
 }

@@ -26,6 +26,14 @@ final class DiskPlumbing {
       Path path = Path.of(disk.target());
       return new Target(path, BlockDevices.physicalDevice(path).isPresent());
     }
+
+    /**
+     * The path to show for it (in XenStore's {@code params}): the file's own for one a member's
+     * rights opened ({@code /proc/self/fd/N}, {@link CallerFiles}), else the path as given.
+     */
+    String shown() {
+      return path.startsWith("/proc/self/fd") ? realPath(path).toString() : path.toString();
+    }
   }
 
   /**

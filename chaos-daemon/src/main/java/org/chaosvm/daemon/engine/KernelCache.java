@@ -12,13 +12,14 @@ import org.chaosvm.libxc.KernelImage;
 /**
  * Kernels as the domain builder holds them after parsing: a bzImage decompressed once, not on every
  * create (under TCG that is 6 of the 6.2 s a Debian kernel's create takes). Keyed by the file's
- * path, size and modification time, so a replaced kernel is read again; the least recently used is
- * dropped beyond {@link #CAPACITY} kernels.
+ * identity (device and inode, whatever path reached it: a member's kernel comes as {@code
+ * /proc/self/fd/N}, {@link CallerFiles}), size and modification time, so a replaced kernel is read
+ * again; the least recently used is dropped beyond {@link #CAPACITY} kernels.
  */
 final class KernelCache {
   static final int CAPACITY = 4;
 
-  private record Key(Path path, long size, long modified) {}
+  private record Key(Object file, long size, long modified) {}
 
   private final Map<Key, KernelImage> images =
       new LinkedHashMap<>(CAPACITY, 0.75f, true) {
@@ -41,7 +42,9 @@ final class KernelCache {
       BasicFileAttributes attributes = Files.readAttributes(kernel, BasicFileAttributes.class);
       return Optional.of(
           new Key(
-              kernel.toAbsolutePath().normalize(),
+              attributes.fileKey() != null
+                  ? attributes.fileKey()
+                  : kernel.toAbsolutePath().normalize(),
               attributes.size(),
               attributes.lastModifiedTime().toMillis()));
     } catch (IOException e) {

@@ -28,15 +28,19 @@ final class Lifecycle {
   static final Set<State> DESTROYABLE =
       EnumSet.of(State.RUNNING, State.PRESERVED, State.SUSPENDING, State.MIGRATING);
 
-  /** Creates a guest again from its config (on_reboot = restart); its new domid. */
+  /**
+   * Creates a guest again from its config (on_reboot = restart), as {@code owner} created it; its
+   * new domid.
+   */
   interface Restart {
-    int create(GuestConfig config, String configText);
+    int create(GuestConfig config, String configText, String owner);
   }
 
   private final XenHandles handles;
   private final GuestRegistry registry;
   private final DomainFactory factory;
   private final DomainDiscovery discovery;
+  private final GuestOwners owners;
   private final Restart restart;
 
   Lifecycle(
@@ -44,8 +48,10 @@ final class Lifecycle {
       GuestRegistry registry,
       DomainFactory factory,
       DomainDiscovery discovery,
+      GuestOwners owners,
       Restart restart) {
     this.handles = handles;
+    this.owners = owners;
     this.registry = registry;
     this.factory = factory;
     this.discovery = discovery;
@@ -116,6 +122,7 @@ final class Lifecycle {
       }
     } finally {
       registry.forget(guest.domid());
+      owners.forget(guest.domid());
     }
     return true;
   }
@@ -130,6 +137,7 @@ final class Lifecycle {
       case PRESERVE -> registry.transition(guest.domid(), State.RUNNING, State.PRESERVED);
       case DESTROY -> end(guest, true, LIVE);
       case RESTART -> {
+        String owner = owners.ownerOf(guest); // its record goes with the old domain
         if (!end(guest, true, LIVE)) {
           return;
         }
@@ -138,7 +146,7 @@ final class Lifecycle {
           return;
         }
         try {
-          int domid = restart.create(guest.config().get(), guest.configText());
+          int domid = restart.create(guest.config().get(), guest.configText(), owner);
           log.info("restarted {} as domain {}", guest.name(), domid);
         } catch (ChaosException | XenException e) {
           log.warn("cannot restart {}: {}", guest.name(), e.getMessage());

@@ -11,7 +11,13 @@ import org.chaosvm.protocol.Request;
  * to it. It answers every request with a reply, errors included; it does not throw.
  */
 public interface RequestHandler {
-  Reply handle(Request request);
+  /** Answers {@code caller}'s request, as far as {@code caller} may make it. */
+  Reply handle(Caller caller, Request request);
+
+  /** A request of this process's own (tests, benchmarks, {@code --direct}): as root. */
+  default Reply handle(Request request) {
+    return handle(Caller.ROOT, request);
+  }
 
   /**
    * The calling thread sends no more requests (a worker of the socket server that ends): what the

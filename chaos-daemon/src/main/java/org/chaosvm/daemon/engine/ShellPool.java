@@ -95,6 +95,17 @@ final class ShellPool implements AutoCloseable {
     notifyAll();
   }
 
+  /** Sets several targets at once: the refill sees all of them changed, or none. */
+  synchronized void setTargets(Map<SizeClass, Integer> newTargets) {
+    newTargets.forEach(
+        (size, target) -> {
+          if (target < 0) {
+            throw new IllegalArgumentException("a pool target is 0 or more");
+          }
+        });
+    newTargets.forEach(this::setTarget);
+  }
+
   /** Per size class: shells ready, and the target. */
   synchronized Map<SizeClass, int[]> state() {
     Map<SizeClass, int[]> state = new TreeMap<>(ShellPool::compare);

@@ -93,6 +93,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private final GuestRegistry registry = new GuestRegistry();
   private final DomainDiscovery discovery;
   private final Lifecycle lifecycle;
+  private final GuestOwners owners;
+  private final Access access;
 
   private ShellPool pool;
   private DomainEvents events;
@@ -103,8 +105,11 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       DeviceMechanism defaultDevices,
       Path stateDir,
       Path logDir,
-      boolean withXenStore) {
+      boolean withXenStore,
+      MemberPolicy members) {
     this.owner = owner;
+    this.owners = new GuestOwners(stateDir);
+    this.access = new Access(members, owners);
     this.defaultDevices = defaultDevices;
     this.noxs = new NoxsMechanism(stateDir, logDir);
     Map<DeviceMechanism, Mechanism> mechanisms = new java.util.EnumMap<>(DeviceMechanism.class);
@@ -125,7 +130,20 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             registry,
             factory,
             discovery,
-            (config, text) -> create(config, text, false, new Phases(), System.nanoTime()).domid());
+            owners,
+            (config, text, creator) ->
+                create(
+                        Caller.named(creator)
+                            .orElseThrow(
+                                () ->
+                                    new ChaosException(
+                                        ErrorCode.DENIED, "its creator " + creator + " is gone")),
+                        config,
+                        text,
+                        false,
+                        new Phases(),
+                        System.nanoTime())
+                    .domid());
   }
 
   /**
@@ -146,16 +164,28 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * @param logDir where it writes logs of its own (noxs guests' consoles)
    * @param xenstore false on a Dom0 without xenstored: noxs guests only, and the daemon binds
    *     VIRQ_DOM_EXC itself
+   * @param members what members of the socket's group may do beyond their own guests
    */
   public record Settings(
       Map<SizeClass, Integer> poolTargets,
       DeviceMechanism defaultDevices,
       Path stateDir,
       Path logDir,
-      boolean xenstore) {
+      boolean xenstore,
+      MemberPolicy members) {
     /** XenStore guests by default, the usual folders, xenstored running. */
     public Settings(Map<SizeClass, Integer> poolTargets) {
       this(poolTargets, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR, DEFAULT_LOG_DIR, true);
+    }
+
+    /** The default member policy. */
+    public Settings(
+        Map<SizeClass, Integer> poolTargets,
+        DeviceMechanism defaultDevices,
+        Path stateDir,
+        Path logDir,
+        boolean xenstore) {
+      this(poolTargets, defaultDevices, stateDir, logDir, xenstore, MemberPolicy.DEFAULT);
     }
   }
 
@@ -190,7 +220,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             settings.defaultDevices(),
             settings.stateDir(),
             settings.logDir(),
-            settings.xenstore());
+            settings.xenstore(),
+            settings.members());
     try {
       settings.poolTargets().keySet().forEach(size -> engine.factory.mechanism(size.devices()));
       engine.recover();
@@ -228,15 +259,21 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    */
   public static XenEngine startDirect() {
     XenEngine engine =
-        new XenEngine(false, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR, DEFAULT_LOG_DIR, true);
+        new XenEngine(
+            false,
+            DeviceMechanism.XENSTORE,
+            DEFAULT_STATE_DIR,
+            DEFAULT_LOG_DIR,
+            true,
+            MemberPolicy.DEFAULT);
     engine.pool = new ShellPool(engine::prepareShell, engine::destroyShell, Map.of());
     return engine;
   }
 
   @Override
-  public Reply handle(Request request) {
+  public Reply handle(Caller caller, Request request) {
     try {
-      return dispatch(request);
+      return dispatch(caller, request);
     } catch (ChaosException e) {
       return new Reply.Error(e.code(), e.getMessage());
     } catch (XenException e) {
@@ -253,42 +290,42 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     handles.closeThisThread();
   }
 
-  private Reply dispatch(Request request) {
+  private Reply dispatch(Caller caller, Request request) {
     if (request instanceof Request.Create create) {
-      return create(create);
+      return create(caller, create);
     } else if (request instanceof Request.Destroy destroy) {
-      return destroy(destroy.guest());
+      return destroy(resolve(caller, destroy.guest(), DESTROYABLE, "destroy"));
     } else if (request instanceof Request.Shutdown shutdown) {
-      return shutdown(shutdown.guest(), shutdown.await());
+      return shutdown(resolve(caller, shutdown.guest(), LIVE, "shut down"), shutdown.await());
     } else if (request instanceof Request.Reboot reboot) {
-      Guest guest = resolve(reboot.guest(), LIVE, "reboot");
+      Guest guest = resolve(caller, reboot.guest(), LIVE, "reboot");
       mechanismOf(guest).control().ask(guest.domid(), GuestControl.Request.REBOOT);
       return new Reply.Done("asked " + guest.name() + " to reboot");
     } else if (request instanceof Request.Pause pause) {
-      return pause(pause.guest(), true);
+      return pause(resolve(caller, pause.guest(), LIVE, "pause"), pause.guest(), true);
     } else if (request instanceof Request.Unpause unpause) {
-      return pause(unpause.guest(), false);
+      return pause(resolve(caller, unpause.guest(), LIVE, "unpause"), unpause.guest(), false);
     } else if (request instanceof Request.ListGuests) {
-      return list();
+      return list(caller);
     } else if (request instanceof Request.Console console) {
-      Guest guest = resolve(console.guest(), DESTROYABLE, "attach to the console of");
+      Guest guest = resolve(caller, console.guest(), DESTROYABLE, "attach to the console of");
       return new Reply.Console(
           guest.domid().value(), guest.name(), mechanismOf(guest).console().streamed());
     } else if (request instanceof Request.Info) {
       return info();
     } else if (request instanceof Request.SetPool setPool) {
-      return setPool(setPool.targets());
+      return setPool(caller, setPool.targets());
     } else if (request instanceof Request.AttachDevice attach) {
-      return attach(attach);
+      return attach(caller, attach);
     } else if (request instanceof Request.DetachDevice detach) {
-      Guest guest = resolve(detach.guest(), LIVE, "detach a device from");
+      Guest guest = resolve(caller, detach.guest(), LIVE, "detach a device from");
       String name =
           mechanismOf(guest)
               .devices()
               .detach(guest.domid(), detach.kind(), detach.device(), detach.force());
       return new Reply.Done("detached " + name + " from " + guest.name());
     } else if (request instanceof Request.ListDevices list) {
-      Guest guest = resolve(list.guest(), DESTROYABLE, "list the devices of");
+      Guest guest = resolve(caller, list.guest(), DESTROYABLE, "list the devices of");
       return new Reply.Devices(mechanismOf(guest).devices().list(guest.domid(), list.kind()));
     }
     throw new ChaosException(ErrorCode.BAD_REQUEST, "unknown request " + request);
@@ -304,7 +341,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     }
   }
 
-  private Reply create(Request.Create request) {
+  private Reply create(Caller caller, Request.Create request) {
     long startNanos = System.nanoTime();
     Phases phases = new Phases();
     GuestConfig guest;
@@ -323,7 +360,12 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     }
     phases.end("config parse");
     return create(
-        guest, request.configText(), request.paused() || guest.paused(), phases, startNanos);
+        caller,
+        guest,
+        request.configText(),
+        request.paused() || guest.paused(),
+        phases,
+        startNanos);
   }
 
   /** The path a create request names its config by (for messages), refused if it is none. */
@@ -349,8 +391,31 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     return instanceName;
   }
 
+  /**
+   * Creates {@code guest} for {@code caller}: from the files as the caller may open them ({@link
+   * CallerFiles}), the guest then the caller's ({@link GuestOwners}).
+   */
   private Reply.Created create(
-      GuestConfig guest, String configText, boolean paused, Phases phases, long startNanos) {
+      Caller caller,
+      GuestConfig guest,
+      String configText,
+      boolean paused,
+      Phases phases,
+      long startNanos) {
+    try (CallerFiles files = new CallerFiles(caller, access.policy())) {
+      return create(caller, guest, files.open(guest), configText, paused, phases, startNanos);
+    }
+  }
+
+  /** {@code build} is {@code guest} with its files reached as the caller may reach them. */
+  private Reply.Created create(
+      Caller caller,
+      GuestConfig guest,
+      GuestConfig build,
+      String configText,
+      boolean paused,
+      Phases phases,
+      long startNanos) {
     if (!owner) {
       discovery.learnNames(); // every name on the host, and nothing more
     }
@@ -390,9 +455,11 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         registry.register(
             guestOf(domid, uuid, guest, configText, kind), State.BUILDING, Optional.of(name));
         try {
-          factory.execute(shell, guest, uuid, configText, paused, phases, startNanos);
+          owners.record(domid, uuid, caller.name());
+          factory.execute(shell, build, uuid, configText, paused, phases, startNanos);
         } catch (RuntimeException e) {
           registry.forget(domid);
+          owners.forget(domid);
           throw e;
         }
         registry.transition(domid, State.BUILDING, State.RUNNING);
@@ -414,8 +481,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     return shell;
   }
 
-  private Reply attach(Request.AttachDevice request) {
-    Guest guest = resolve(request.guest(), LIVE, "attach a device to");
+  private Reply attach(Caller caller, Request.AttachDevice request) {
+    Guest guest = resolve(caller, request.guest(), LIVE, "attach a device to");
     String source = request.kind().command() + "-attach";
     DeviceBackend devices = mechanismOf(guest).devices();
     try {
@@ -425,7 +492,9 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         return new Reply.Done("attached " + which + " to " + guest.name());
       }
       DiskSpec disk = GuestConfigs.disk(source, request.spec());
-      devices.attachDisk(guest.domid(), disk);
+      try (CallerFiles files = new CallerFiles(caller, access.policy())) {
+        devices.attachDisk(guest.domid(), files.open(disk));
+      }
       return new Reply.Done("attached " + disk.vdev() + " to " + guest.name());
     } catch (ConfigException e) {
       throw new ChaosException(ErrorCode.CONFIG, e.getMessage(), e);
@@ -482,8 +551,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     }
   }
 
-  private Reply destroy(GuestRef ref) {
-    Guest guest = resolve(ref, DESTROYABLE, "destroy");
+  private Reply destroy(Guest guest) {
     if (!lifecycle.end(guest, true, DESTROYABLE)) {
       registry.require(guest, DESTROYABLE, "destroy"); // it changed state meanwhile: say which
     }
@@ -491,8 +559,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     return new Reply.Done("destroyed " + guest.name() + " (domain " + guest.domid() + ")");
   }
 
-  private Reply shutdown(GuestRef ref, boolean await) {
-    Guest guest = resolve(ref, LIVE, "shut down");
+  private Reply shutdown(Guest guest, boolean await) {
     mechanismOf(guest).control().ask(guest.domid(), GuestControl.Request.POWEROFF);
     if (!await) {
       return new Reply.Done("asked " + guest.name() + " to power off");
@@ -514,8 +581,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         guest.name() + " did not power off within " + SHUTDOWN_WAIT.toSeconds() + " s");
   }
 
-  private Reply pause(GuestRef ref, boolean pause) {
-    Guest guest = resolve(ref, LIVE, pause ? "pause" : "unpause");
+  private Reply pause(Guest guest, GuestRef ref, boolean pause) {
     DomainInfo info =
         handles.xc().domainInfo(guest.domid()).orElseThrow(() -> GuestRegistry.notFound(ref));
     if (info.paused() == pause) {
@@ -531,12 +597,16 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     return new Reply.Done((pause ? "paused " : "unpaused ") + guest.name());
   }
 
-  private Reply list() {
+  /** The domains {@code caller} may see: root all, anyone else the guests it created. */
+  private Reply list(Caller caller) {
     List<Reply.GuestInfo> list = new ArrayList<>();
     for (DomainInfo info : handles.xc().domainInfos()) {
       DomId domid = info.domid();
       String name;
       if (domid.equals(DomId.DOM0)) {
+        if (!caller.isRoot()) {
+          continue;
+        }
         name = "Domain-0";
       } else {
         // A domain not heard of yet (news still on its way, or a --direct engine) is read now.
@@ -546,6 +616,9 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         Optional<GuestRegistry.Listing> listing = registry.listing(domid);
         if (listing.isPresent() && !listing.get().listed()) {
           continue; // shells and half-built domains are the pool's, not guests
+        }
+        if (!caller.isRoot() && !mayUse(caller, domid)) {
+          continue;
         }
         name =
             listing.map(GuestRegistry.Listing::name).filter(n -> !n.isEmpty()).orElse("(unnamed)");
@@ -588,7 +661,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     return new Reply.HostInfo(host.totalMib(), host.freeMib(), host.nrCpus(), classes);
   }
 
-  private Reply setPool(Map<String, Integer> targets) {
+  private Reply setPool(Caller caller, Map<String, Integer> targets) {
     for (Map.Entry<String, Integer> target : targets.entrySet()) {
       if (target.getValue() == null || target.getValue() < 0) {
         throw new ChaosException(
@@ -603,7 +676,10 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             factory.mechanism(size.devices()).requireAvailable();
           }
         });
-    parsed.forEach(pool::setTarget);
+    Map<SizeClass, Integer> current = new LinkedHashMap<>();
+    pool.state().forEach((size, counts) -> current.put(size, counts[1]));
+    access.requirePoolTargets(caller, current, parsed);
+    pool.setTargets(parsed); // all or nothing
     return new Reply.Done("pool targets set: " + targets);
   }
 
@@ -611,13 +687,20 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * The guest a request names, if it is in one of {@code allowed} (else WRONG_STATE, naming what
    * {@code operation} needs). A {@code --direct} engine first reads what it needs to find it.
    */
-  private Guest resolve(GuestRef ref, Set<State> allowed, String operation) {
+  private Guest resolve(Caller caller, GuestRef ref, Set<State> allowed, String operation) {
     if (!owner && registry.find(ref).isEmpty()) {
       discovery.learnFor(ref);
     }
     Guest guest = registry.resolve(ref);
+    access.requireOwner(caller, guest, operation);
     registry.require(guest, allowed, operation);
     return guest;
+  }
+
+  /** Whether the domain is a guest {@code caller} may see. */
+  private boolean mayUse(Caller caller, DomId domid) {
+    return registry.guests().stream()
+        .anyMatch(guest -> guest.domid().equals(domid) && access.mayUse(caller, guest));
   }
 
   /**
@@ -631,6 +714,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     if (xenstore != null) {
       xenstore.devices().removeOrphans(byDomid.keySet());
     }
+    owners.load(byDomid.keySet());
     // What a dead daemon left unmarked (a shell is known by its handle alone) is the host's
     // mechanism's to clean: XenStore's, or noxs's on a Dom0 without xenstored.
     DeviceMechanism unmarked = xenstore != null ? DeviceMechanism.XENSTORE : DeviceMechanism.NOXS;

@@ -201,7 +201,7 @@ final class XenStoreDevices implements DeviceBackend {
       DiskPlumbing.Bound bound = disks.bind(device.backendPath(), disk);
       try {
         Map<String, String> backend = new LinkedHashMap<>();
-        backend.put("params", bound.target().path().toString());
+        backend.put("params", bound.target().shown());
         backend.put("type", "phy");
         backend.put("mode", disk.writable() ? "w" : "r");
         backend.put("dev", disk.vdev());

@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -24,6 +26,9 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+import org.chaosvm.daemon.engine.Caller;
 import org.chaosvm.daemon.engine.RequestHandler;
 import org.chaosvm.protocol.ChannelStreams;
 import org.chaosvm.protocol.Codec;
@@ -38,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * Serves the protocol on a Unix domain socket: mode 0660, owned by root and, when given, a group
  * whose members may use chaos. A bad message gets an error reply, never a crash.
  *
- * <p>Bounded: each connection has a worker thread, at most {@link Limits#connections} at once; one
+ * <p>Bounded: each connection has a worker thread, at most {@link Limits#connections} at once, and
+ * at most {@link Limits#perUser} of one user other than root (known from {@code SO_PEERCRED}); one
  * more is answered {@code BUSY} and closed at once, never left waiting. A connection that sends no
  * whole request within {@link Limits#idle} (silent, or stopped halfway through a message) is
  * closed, as is one that does not take what the daemon writes to it within that time. A worker idle
@@ -54,20 +60,32 @@ public final class SocketServer implements AutoCloseable {
 
   /**
    * @param connections connections served at once
+   * @param perUser connections served at once for one user other than root
    * @param idle how long a connection may take to send a whole request
    * @param keepAlive how long an idle worker thread stays for the next connection
    */
-  public record Limits(int connections, Duration idle, Duration keepAlive) {
+  public record Limits(int connections, int perUser, Duration idle, Duration keepAlive) {
     public static final Limits DEFAULT =
         new Limits(
             Protocol.MAX_CONNECTIONS,
+            Protocol.MAX_CONNECTIONS_PER_USER,
             Duration.ofSeconds(Protocol.IDLE_SECONDS),
             Duration.ofSeconds(30));
 
     public Limits {
-      if (connections < 1 || idle.isNegative() || idle.isZero() || keepAlive.isNegative()) {
-        throw new IllegalArgumentException("limits must be positive: " + connections + ", " + idle);
+      if (connections < 1
+          || perUser < 1
+          || idle.isNegative()
+          || idle.isZero()
+          || keepAlive.isNegative()) {
+        throw new IllegalArgumentException(
+            "limits must be positive: " + connections + ", " + perUser + ", " + idle);
       }
+    }
+
+    /** As many per user as in all. */
+    public Limits(int connections, Duration idle, Duration keepAlive) {
+      this(connections, connections, idle, keepAlive);
     }
   }
 
@@ -76,6 +94,10 @@ public final class SocketServer implements AutoCloseable {
   private final ServerSocketChannel server;
   private final Limits limits;
   private final Semaphore slots;
+
+  /** Connections being served per user other than root. */
+  private final Map<String, Integer> perUser = new HashMap<>();
+
   private final ThreadPoolExecutor workers;
   private final ThreadFactory threads;
   private final ScheduledExecutorService timer =
@@ -187,8 +209,27 @@ public final class SocketServer implements AutoCloseable {
 
   private void acceptOne() throws IOException {
     SocketChannel client = server.accept();
+    Optional<Caller> caller = callerOf(client);
+    if (caller.isEmpty()) {
+      refuse(
+          client,
+          new Reply.Error(
+              ErrorCode.DENIED, "chaos-daemon cannot tell which user is calling; refused"));
+      return;
+    }
     if (!slots.tryAcquire()) {
       refuse(client, "serves " + limits.connections() + " connections at once already");
+      return;
+    }
+    if (!enter(caller.get())) {
+      slots.release();
+      refuse(
+          client,
+          "serves "
+              + limits.perUser()
+              + " connections of "
+              + caller.get().name()
+              + " at once already (its limit)");
       return;
     }
     boolean handed = false;
@@ -197,16 +238,42 @@ public final class SocketServer implements AutoCloseable {
           hand(
               () -> {
                 try {
-                  serve(client);
+                  serve(client, caller.get());
                 } finally {
+                  leave(caller.get());
                   slots.release();
                 }
               });
     } finally {
       if (!handed) { // the server is closing, or no thread could be started for it
+        leave(caller.get());
         slots.release();
         refuse(client, "cannot serve this connection now");
       }
+    }
+  }
+
+  /** Counts a connection of {@code caller}'s, if under its limit (root has the server's). */
+  private boolean enter(Caller caller) {
+    if (caller.isRoot()) {
+      return true;
+    }
+    synchronized (perUser) {
+      int held = perUser.getOrDefault(caller.name(), 0);
+      if (held >= limits.perUser()) {
+        return false;
+      }
+      perUser.put(caller.name(), held + 1);
+      return true;
+    }
+  }
+
+  private void leave(Caller caller) {
+    if (caller.isRoot()) {
+      return;
+    }
+    synchronized (perUser) {
+      perUser.computeIfPresent(caller.name(), (name, held) -> held > 1 ? held - 1 : null);
     }
   }
 
@@ -240,18 +307,41 @@ public final class SocketServer implements AutoCloseable {
   /**
    * Answers BUSY and closes, from the acceptor: the reply is small and the socket's buffer empty.
    */
-  private static void refuse(SocketChannel client, String why) {
+  private void refuse(SocketChannel client, String why) {
+    refuse(client, new Reply.Error(ErrorCode.BUSY, "chaos-daemon " + why + "; try again"));
+  }
+
+  private void refuse(SocketChannel client, Reply.Error reply) {
     try (client) {
-      Codec.write(
-          Channels.newOutputStream(client),
-          new Reply.Error(ErrorCode.BUSY, "chaos-daemon " + why + "; try again"));
+      Codec.write(Channels.newOutputStream(client), reply);
     } catch (IOException | RuntimeException e) {
       log.debug("cannot refuse a connection: {}", e.toString());
     }
-    log.warn("refused a connection: {}", why);
+    logRefusal(reply.message());
   }
 
-  private void serve(SocketChannel client) {
+  private long lastRefusalLogged;
+  private int refusalsNotLogged;
+
+  /**
+   * Logs a refusal, at most one a second (a flood of connections must not flood the journal too):
+   * the next line counts the ones left out. From the acceptor alone.
+   */
+  private void logRefusal(String message) {
+    long now = System.nanoTime();
+    if (lastRefusalLogged != 0 && now - lastRefusalLogged < TimeUnit.SECONDS.toNanos(1)) {
+      refusalsNotLogged++;
+      return;
+    }
+    log.warn(
+        "refused a connection: {}{}",
+        message,
+        refusalsNotLogged > 0 ? " (and " + refusalsNotLogged + " more since the last line)" : "");
+    lastRefusalLogged = now;
+    refusalsNotLogged = 0;
+  }
+
+  private void serve(SocketChannel client, Caller caller) {
     try (client;
         InputStream in = new BufferedInputStream(ChannelStreams.in(client));
         OutputStream out = new LimitedWrites(client)) {
@@ -272,7 +362,7 @@ public final class SocketServer implements AutoCloseable {
         if (line.isEmpty()) {
           return;
         }
-        Reply reply = answer(line.get());
+        Reply reply = answer(caller, line.get());
         Codec.write(out, reply);
         if (reply instanceof Reply.Console console && console.streamed()) {
           handler.streamConsole(console, in, out); // the rest of the connection is the console
@@ -287,11 +377,25 @@ public final class SocketServer implements AutoCloseable {
   }
 
   /**
+   * The user at the other end ({@code SO_PEERCRED}: the kernel's word, not the client's), empty if
+   * the host cannot say who that is.
+   */
+  private static Optional<Caller> callerOf(SocketChannel client) {
+    try {
+      UnixDomainPrincipal peer = client.getOption(ExtendedSocketOptions.SO_PEERCRED);
+      return Caller.named(peer.user().getName());
+    } catch (IOException | RuntimeException e) {
+      log.warn("cannot tell who is calling: {}", e.toString());
+      return Optional.empty();
+    }
+  }
+
+  /**
    * The reply to one request line, whatever happens in the handler: a stack overflow or a bug there
    * is logged once (the request without its config text: {@link Request.Create#toString}) and
    * answered INTERNAL, never a silently closed connection.
    */
-  private Reply answer(byte[] line) {
+  private Reply answer(Caller caller, byte[] line) {
     Request request;
     try {
       request = Codec.decodeRequest(line);
@@ -299,7 +403,7 @@ public final class SocketServer implements AutoCloseable {
       return new Reply.Error(ErrorCode.BAD_REQUEST, e.getMessage());
     }
     try {
-      return handler.handle(request);
+      return handler.handle(caller, request);
     } catch (RuntimeException | Error e) {
       log.error("request {} failed", request, e);
       return new Reply.Error(

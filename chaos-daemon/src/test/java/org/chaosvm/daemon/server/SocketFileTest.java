@@ -24,7 +24,8 @@ class SocketFileTest {
   @TempDir Path dir;
 
   private SocketServer start(Path socket) throws IOException {
-    return SocketServer.start(socket, Optional.empty(), request -> new Reply.Guests(List.of()));
+    return SocketServer.start(
+        socket, Optional.empty(), (caller, request) -> new Reply.Guests(List.of()));
   }
 
   @Test

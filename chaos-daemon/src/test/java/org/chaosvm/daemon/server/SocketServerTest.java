@@ -24,6 +24,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.chaosvm.daemon.engine.Caller;
 import org.chaosvm.daemon.engine.RequestHandler;
 import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.ErrorCode;
@@ -44,6 +45,7 @@ class SocketServerTest {
   private SocketServer server;
   private final AtomicInteger threadsDone = new AtomicInteger();
   private final CountDownLatch release = new CountDownLatch(1);
+  private final List<Caller> callers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /**
    * Answers list at once; holds every info until released; fails a pause as no handler should (a
@@ -52,7 +54,8 @@ class SocketServerTest {
   private final RequestHandler handler =
       new RequestHandler() {
         @Override
-        public Reply handle(Request request) {
+        public Reply handle(Caller caller, Request request) {
+          callers.add(caller);
           if (request instanceof Request.Pause) {
             throw new StackOverflowError();
           }
@@ -284,6 +287,36 @@ class SocketServerTest {
           new Request.Unpause(Protocol.VERSION, new GuestRef("web1")));
       // It never reads the reply: its worker gives up on it, and the only slot serves the next.
       assertInstanceOf(Reply.Guests.class, listOnceASlotIsFree());
+    }
+  }
+
+  @Test
+  void theCallerIsTheUserTheKernelSaysIsAtTheOtherEnd() throws Exception {
+    serve(new SocketServer.Limits(1, Duration.ofSeconds(5), Duration.ofSeconds(5)));
+    listOneByOne(1);
+    assertEquals(1, callers.size());
+    assertEquals(System.getProperty("user.name"), callers.get(0).name());
+    assertEquals(
+        System.getProperty("user.name").equals("root"), callers.get(0).isRoot(), "root is root");
+  }
+
+  @Test
+  void oneUsersConnectionsAreCappedRootsAreNot() throws Exception {
+    // the test runs as root, whose connections count against the server's limit alone
+    serve(new SocketServer.Limits(3, 1, Duration.ofSeconds(20), Duration.ofSeconds(5)));
+    List<SocketChannel> held = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      SocketChannel channel = connect();
+      Codec.write(Channels.newOutputStream(channel), new Request.Info(Protocol.VERSION));
+      held.add(channel);
+    }
+    Thread.sleep(200);
+    try (SocketChannel third = connect()) {
+      assertInstanceOf(Reply.Guests.class, ask(third, new Request.ListGuests(Protocol.VERSION)));
+    }
+    release.countDown();
+    for (SocketChannel channel : held) {
+      channel.close();
     }
   }
 }
