@@ -29,7 +29,7 @@ final class Connection {
       description =
           "how long to wait for the daemon's reply (default: ${DEFAULT-VALUE}; shutdown --wait"
               + " waits as long as the daemon waits for the guest, beyond this)")
-  int timeoutSeconds = 60;
+  int timeoutSeconds = 300;
 
   Reply send(Request request) throws DaemonClient.Unreachable {
     if (direct) {
