@@ -74,6 +74,10 @@ public final class ChaosDaemon {
       System.exit(2);
       return;
     }
+    log.info(
+        "chaos-daemon starting (pid {}, Java {})",
+        ProcessHandle.current().pid(),
+        Runtime.version());
     CountDownLatch stopped = new CountDownLatch(1);
     XenEngine engine;
     try {

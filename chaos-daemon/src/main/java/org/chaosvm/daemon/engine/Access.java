@@ -46,7 +46,7 @@ final class Access {
 
   /**
    * Refuses a member's pool targets that, applied to {@code current}, would add up to more shells
-   * than the cap.
+   * than the cap, and more than now (lowering targets is always allowed).
    */
   void requirePoolTargets(
       Caller caller, Map<SizeClass, Integer> current, Map<SizeClass, Integer> requested) {
@@ -56,7 +56,8 @@ final class Access {
     Map<SizeClass, Integer> after = new java.util.HashMap<>(current);
     after.putAll(requested);
     long shells = after.values().stream().mapToLong(Integer::longValue).sum();
-    if (shells > policy.memberPoolCap()) {
+    long now = current.values().stream().mapToLong(Integer::longValue).sum();
+    if (shells > policy.memberPoolCap() && shells > now) {
       throw new ChaosException(
           ErrorCode.DENIED,
           caller.name()

@@ -132,7 +132,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             discovery,
             owners,
             (config, text, creator) ->
-                create(
+                createAgain(
                         Caller.named(creator)
                             .orElseThrow(
                                 () ->
@@ -214,6 +214,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     if (!settings.xenstore() && settings.defaultDevices() != DeviceMechanism.NOXS) {
       throw new IllegalArgumentException("without XenStore, guests are noxs guests by default");
     }
+    Phases phases = new Phases();
     XenEngine engine =
         new XenEngine(
             true,
@@ -223,8 +224,11 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             settings.xenstore(),
             settings.members());
     try {
+      phases.end("handles");
       settings.poolTargets().keySet().forEach(size -> engine.factory.mechanism(size.devices()));
+      phases.end("mechanisms");
       engine.recover();
+      phases.end("recover");
       engine.pool =
           new ShellPool(engine::prepareShell, engine::destroyShell, settings.poolTargets());
       if (settings.xenstore()) {
@@ -245,6 +249,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         engine.events = new VirqDomainEvents();
       }
       engine.events.start(engine::onDomainEvent);
+      phases.end("pool and events");
+      log.info("engine started (ms: {})", phases.millis());
       return engine;
     } catch (RuntimeException e) {
       engine.close();
@@ -353,19 +359,24 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     if (request.instance() != null) {
       guest = guest.withName(instanceName(guest.name(), request.instance()));
     }
-    try {
-      factory.mechanism(guest.devices().orElse(defaultDevices)).check(guest);
-    } catch (ChaosException e) {
-      throw new ChaosException(e.code(), request.configPath() + ": " + e.getMessage(), e);
+    // A member's files are opened first, so that the checks see only what the member may.
+    try (CallerFiles files = new CallerFiles(caller, access.policy())) {
+      GuestConfig build = files.open(guest);
+      try {
+        factory.mechanism(guest.devices().orElse(defaultDevices)).check(build);
+      } catch (ChaosException e) {
+        throw new ChaosException(e.code(), request.configPath() + ": " + e.getMessage(), e);
+      }
+      phases.end("config parse");
+      return create(
+          caller,
+          guest,
+          build,
+          request.configText(),
+          request.paused() || guest.paused(),
+          phases,
+          startNanos);
     }
-    phases.end("config parse");
-    return create(
-        caller,
-        guest,
-        request.configText(),
-        request.paused() || guest.paused(),
-        phases,
-        startNanos);
   }
 
   /** The path a create request names its config by (for messages), refused if it is none. */
@@ -392,10 +403,10 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   }
 
   /**
-   * Creates {@code guest} for {@code caller}: from the files as the caller may open them ({@link
-   * CallerFiles}), the guest then the caller's ({@link GuestOwners}).
+   * Creates {@code guest} again for {@code caller} (a restart): from the files as the caller may
+   * open them ({@link CallerFiles}), the guest then the caller's ({@link GuestOwners}).
    */
-  private Reply.Created create(
+  private Reply.Created createAgain(
       Caller caller,
       GuestConfig guest,
       String configText,
@@ -407,7 +418,10 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     }
   }
 
-  /** {@code build} is {@code guest} with its files reached as the caller may reach them. */
+  /**
+   * Creates {@code guest} for {@code caller}, the guest then the caller's ({@link GuestOwners});
+   * {@code build} is {@code guest} with its files reached as the caller may reach them.
+   */
   private Reply.Created create(
       Caller caller,
       GuestConfig guest,

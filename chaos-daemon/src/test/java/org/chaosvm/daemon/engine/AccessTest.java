@@ -95,6 +95,12 @@ class AccessTest {
     assertEquals(ErrorCode.DENIED, denied.code());
     assertTrue(denied.getMessage().contains("adding up to 5 shells"), denied.getMessage());
     access.requirePoolTargets(Caller.ROOT, current, Map.of(new SizeClass(64, 1), 100_000));
+    // Over the cap already (root's doing): a member may lower it, not raise it.
+    Map<SizeClass, Integer> high = Map.of(new SizeClass(256, 1), 20);
+    access.requirePoolTargets(alice, high, Map.of(new SizeClass(256, 1), 10));
+    assertThrows(
+        ChaosException.class,
+        () -> access.requirePoolTargets(alice, high, Map.of(new SizeClass(64, 1), 1)));
   }
 
   private GuestConfig config(String text) throws Exception {
