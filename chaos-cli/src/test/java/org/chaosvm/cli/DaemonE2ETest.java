@@ -4,14 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.chaosvm.protocol.Protocol;
 import org.chaosvm.rig.Command;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.TestGuest;
+import org.chaosvm.rig.Unikernel;
 import org.chaosvm.rig.Xl;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -126,22 +134,205 @@ class DaemonE2ETest extends DaemonTestBase {
 
   @Test
   @Order(8)
-  void theSocketServesTheDaemonsGroupAndRefusesOtherUsers() throws Exception {
-    String gid = Command.run(LIMIT, "getent", "group", GROUP).orThrow().output().split(":")[2];
-    List<String> member =
-        new ArrayList<>(
-            List.of("setpriv", "--reuid=60001", "--regid=60001", "--groups=" + gid.trim()));
-    member.addAll(daemon.chaosCommand("list"));
+  void theSocketRefusesUsersOutsideTheDaemonsGroup() throws Exception {
+    // (a member is served: aMemberUsesItsOwnGuestsAndFilesOnlyAndRootAnything)
     List<String> outsider =
         new ArrayList<>(List.of("setpriv", "--reuid=60001", "--regid=60001", "--clear-groups"));
     outsider.addAll(daemon.chaosCommand("list"));
-
-    Command.Result in = Command.run(LIMIT, member.toArray(String[]::new));
     Command.Result out = Command.run(LIMIT, outsider.toArray(String[]::new));
-
-    assertEquals(0, in.exitCode(), in.output());
-    assertTrue(in.output().contains("Domain-0"), in.output());
     assertEquals(ExitCodes.PERMISSION_DENIED, out.exitCode(), out.output());
     assertTrue(out.output().contains("permission denied on " + daemon.socket), out.output());
+  }
+
+  /** The group's gid in Dom0. */
+  private static String gid() {
+    return Command.run(LIMIT, "getent", "group", GROUP).orThrow().output().split(":")[2].trim();
+  }
+
+  /** One command's result in a batch: its exit code and its output (standard out and error). */
+  private record Result(int code, String output) {}
+
+  /**
+   * Commands of a member of the socket's group (uid 60001, no passwd entry), in a process of its
+   * own (the daemon knows it through SO_PEERCRED), one JVM for them all.
+   */
+  private static List<Result> asMember(List<List<String>> commands) throws Exception {
+    List<String> argv =
+        new ArrayList<>(List.of("setpriv", "--reuid=60001", "--regid=60001", "--groups=" + gid()));
+    argv.addAll(DaemonProcess.java(ChaosBatch.class.getName()));
+    Process member = new ProcessBuilder(argv).redirectErrorStream(true).start();
+    try (var in = member.getOutputStream()) {
+      for (List<String> command : commands) {
+        List<String> words = new ArrayList<>(command);
+        words.add("--socket=" + daemon.socket);
+        in.write((String.join("\t", words) + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    String output = new String(member.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(member.waitFor(5, TimeUnit.MINUTES), "the member's commands did not end");
+    List<Result> results = new ArrayList<>();
+    StringBuilder text = new StringBuilder();
+    for (String line : output.split("\n")) {
+      if (line.startsWith(ChaosBatch.END)) {
+        results.add(
+            new Result(Integer.parseInt(line.substring(ChaosBatch.END.length())), text.toString()));
+        text.setLength(0);
+      } else {
+        text.append(line).append('\n');
+      }
+    }
+    assertEquals(commands.size(), results.size(), output);
+    return results;
+  }
+
+  private static void assertDenied(Result result, String expected) {
+    assertEquals(ExitCodes.PERMISSION_DENIED, result.code(), result.output());
+    assertTrue(result.output().contains(expected), result.output());
+  }
+
+  /** A block device of Dom0's: its first disk, or a loop device made for the test. */
+  private static String dom0BlockDevice() throws Exception {
+    String disks = Command.run(LIMIT, "lsblk", "-dnpo", "NAME,TYPE").orThrow().output();
+    for (String line : disks.lines().toList()) {
+      String[] words = line.trim().split("\\s+");
+      if (words.length == 2 && words[1].equals("disk")) {
+        return words[0];
+      }
+    }
+    Path backing = dir.resolve("dom0-disk.img");
+    try (var file = new java.io.RandomAccessFile(backing.toFile(), "rw")) {
+      file.setLength(1 << 20);
+    }
+    return Command.run(LIMIT, "losetup", "-f", "--show", backing.toString())
+        .orThrow()
+        .output()
+        .strip();
+  }
+
+  @Test
+  @Order(9)
+  void aMemberUsesItsOwnGuestsAndFilesOnlyAndRootAnything() throws Exception {
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    assertEquals(0, chaos("create", idleGuest("e2e-roots").toString()).code());
+    Path memberConfig = idleGuest("e2e-members");
+    Path secret = dir.resolve("secret-kernel");
+    Files.copy(Unikernel.image(), secret);
+    Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+    String secretText =
+        Files.readString(idleGuest("e2e-secret"))
+            .replace(Unikernel.image().toString(), secret.toString());
+    assertTrue(secretText.contains(secret.toString()), secretText);
+    Path secretConfig = Files.writeString(dir.resolve("e2e-secret.cfg"), secretText);
+    String disk = dom0BlockDevice();
+
+    // The member: its own guest, made from files it can read, seen by it alone; nothing else.
+    List<Result> member =
+        asMember(
+            List.of(
+                List.of("create", memberConfig.toString()),
+                List.of("list"),
+                List.of("destroy", "e2e-roots"),
+                List.of("create", secretConfig.toString()),
+                List.of("block-attach", "e2e-members", "phy:" + disk + ",xvdb,r"),
+                List.of("pool", "4x1=100000")));
+    assertEquals(0, member.get(0).code(), member.get(0).output());
+    String listed = member.get(1).output();
+    assertTrue(listed.contains("e2e-members"), listed);
+    assertFalse(listed.contains("e2e-roots"), listed);
+    assertFalse(listed.contains("Domain-0"), listed);
+    assertDenied(member.get(2), "may not destroy e2e-roots: it is root's guest");
+    assertDenied(member.get(3), "may not read " + secret + " (the kernel): permission denied");
+    assertDenied(member.get(4), "may not read " + disk + " (the disk xvdb)");
+    assertDenied(member.get(5), "members may have at most 8");
+
+    // Root: all of it, the member's guest included.
+    DaemonProcess.Run rootsSecret = chaos("create", secretConfig.toString());
+    assertEquals(0, rootsSecret.code(), rootsSecret.err());
+    DaemonProcess.Run attached = chaos("block-attach", "e2e-roots", "phy:" + disk + ",xvdb,r");
+    assertEquals(0, attached.code(), attached.err());
+    assertEquals(0, chaos("block-detach", "e2e-roots", "xvdb", "--force").code());
+    assertEquals(0, chaos("pool", "4x1=9").code());
+    assertEquals(0, chaos("pool", "4x1=0").code());
+    for (String guest : List.of("e2e-members", "e2e-roots", "e2e-secret")) {
+      DaemonProcess.Run destroyed = chaos("destroy", guest);
+      assertEquals(0, destroyed.code(), guest + ": " + destroyed.err());
+    }
+    if (disk.startsWith("/dev/loop")) {
+      Command.run(LIMIT, "losetup", "-d", disk);
+    }
+    DaemonProcess.awaitOnly(List.of("Domain-0"));
+  }
+
+  /**
+   * 2000 idle connections of one member: the daemon serves 16 of them at once (its limit per user),
+   * answers the rest BUSY, keeps serving root, and is back near where it started once they close.
+   * Threads, descriptors and RSS printed.
+   */
+  @Test
+  @Order(10)
+  void twoThousandIdleConnectionsOfOneMemberLeaveTheOthersServed() throws Exception {
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    assertEquals(0, chaos("list").code());
+    Thread.sleep(KEEPALIVE_SECONDS * 2000L); // the list's worker has ended
+    DaemonStatus before = DaemonStatus.of(daemon);
+    List<String> argv =
+        new ArrayList<>(List.of("setpriv", "--reuid=60001", "--regid=60001", "--groups=" + gid()));
+    argv.addAll(DaemonProcess.java(ConnectionFlood.class.getName()));
+    argv.addAll(List.of(daemon.socket.toString(), "2000"));
+    Process flood = new ProcessBuilder(argv).redirectErrorStream(true).start();
+    try {
+      BufferedReader floodOut =
+          new BufferedReader(new InputStreamReader(flood.getInputStream(), StandardCharsets.UTF_8));
+      assertEquals("opened 2000", floodOut.readLine());
+      Thread.sleep(1000); // the acceptor has seen them all
+      DaemonStatus during = DaemonStatus.of(daemon);
+      for (int i = 0; i < 3; i++) {
+        DaemonProcess.Run list = chaos("list"); // root is served all the while
+        assertEquals(0, list.code(), list.err());
+      }
+      flood.getOutputStream().close(); // the flood lets go
+      assertTrue(flood.waitFor(60, TimeUnit.SECONDS), "the flood did not end");
+      Thread.sleep(KEEPALIVE_SECONDS * 3000L); // its workers end
+      DaemonStatus after = DaemonStatus.of(daemon);
+      System.out.printf(
+          "2000 idle connections of a member: threads %d before, %d during, %d after;"
+              + " descriptors %d, %d, %d; RSS %d, %d, %d KiB%n",
+          before.threads(),
+          during.threads(),
+          after.threads(),
+          before.fds(),
+          during.fds(),
+          after.fds(),
+          before.rssKib(),
+          during.rssKib(),
+          after.rssKib());
+      assertTrue(
+          during.threads() <= before.threads() + Protocol.MAX_CONNECTIONS_PER_USER + 2,
+          during.threads() + " threads during the flood, " + before.threads() + " before");
+      assertTrue(during.rssKib() - before.rssKib() < 64 * 1024, "RSS grew by over 64 MiB");
+      assertTrue(after.threads() <= before.threads() + 1, after.threads() + " threads after");
+      assertTrue(after.fds() <= before.fds(), after.fds() + " descriptors after, " + before.fds());
+    } finally {
+      flood.destroyForcibly();
+    }
+  }
+
+  /** The daemon's threads, descriptors and resident memory, from /proc. */
+  private record DaemonStatus(long threads, long fds, long rssKib) {
+    static DaemonStatus of(DaemonProcess daemon) throws IOException {
+      Path proc = Path.of("/proc", Long.toString(daemon.pid()));
+      long threads = 0;
+      long rss = 0;
+      for (String line : Files.readAllLines(proc.resolve("status"))) {
+        if (line.startsWith("Threads:")) {
+          threads = Long.parseLong(line.substring(8).trim());
+        } else if (line.startsWith("VmRSS:")) {
+          rss = Long.parseLong(line.substring(6).replace("kB", "").trim());
+        }
+      }
+      try (Stream<Path> fds = Files.list(proc.resolve("fd"))) {
+        return new DaemonStatus(threads, fds.count(), rss);
+      }
+    }
   }
 }

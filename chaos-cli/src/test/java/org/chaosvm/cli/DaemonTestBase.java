@@ -49,6 +49,9 @@ abstract class DaemonTestBase {
     return Unikernel.writeXlConfig(dir, name, Unikernel.Mode.NOOP, all);
   }
 
+  /** How long the daemon's idle workers stay (short: a test sees them end). */
+  static final int KEEPALIVE_SECONDS = 2;
+
   /** The group the daemon gives its socket to; created in Dom0 for the test. */
   static final String GROUP = "chaos-e2e";
 
@@ -56,7 +59,11 @@ abstract class DaemonTestBase {
   static void startDaemon() throws Exception {
     Command.run(LIMIT, "groupadd", "--force", GROUP).orThrow();
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    daemon = new DaemonProcess(dir).option("--group", GROUP).start("256x1=1");
+    daemon =
+        new DaemonProcess(dir)
+            .option("--group", GROUP)
+            .option("--worker-keepalive", Integer.toString(KEEPALIVE_SECONDS))
+            .start("256x1=1");
   }
 
   /** The domid in a create's output ("created NAME (domid N) ..."). */

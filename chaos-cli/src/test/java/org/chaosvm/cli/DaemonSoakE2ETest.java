@@ -1,0 +1,226 @@
+package org.chaosvm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.chaosvm.rig.Command;
+import org.chaosvm.rig.Unikernel;
+import org.chaosvm.rig.Xl;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Soak and faults: clients create noop unikernels with a disk, attach and detach a second one and
+ * destroy them, for a bounded time, while the daemon is killed (SIGKILL) and started again at
+ * random points. Then: every guest a reply said exists does (the last daemon adopted it); once they
+ * are destroyed and the daemon stopped, nothing is left (no domain, vif, loop device of the test's
+ * images, guest node in XenStore, owner record); the last daemon's threads and descriptors are back
+ * near their start. Prints the counts (operations, kills, leaks).
+ *
+ * <p>The suite's version runs 75 s with one kill; {@code xen-rig/rig e2e --tag xen-stress
+ * DaemonSoak} runs 10 minutes.
+ */
+@Timeout(1800)
+class DaemonSoakE2ETest {
+  private static final int CLIENTS = 3;
+
+  @TempDir Path dir;
+
+  private volatile DaemonProcess daemon;
+  private final Set<String> live = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger operations = new AtomicInteger();
+  private final AtomicInteger refused = new AtomicInteger();
+
+  @Test
+  @Tag("xen")
+  void clientsAndKillsForSeventyFiveSecondsLeaveNothingBehind() throws Exception {
+    soak(Duration.ofSeconds(75), Duration.ofSeconds(30));
+  }
+
+  @Test
+  @Tag("xen-stress")
+  void clientsAndKillsForTenMinutesLeaveNothingBehind() throws Exception {
+    soak(Duration.ofMinutes(10), Duration.ofSeconds(60));
+  }
+
+  private void soak(Duration length, Duration killEvery) throws Exception {
+    Path first = image("first.img");
+    Path second = image("second.img");
+    daemon = new DaemonProcess(dir).start("1x1=2");
+    long deadline = System.nanoTime() + length.toNanos();
+    ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+    List<Future<?>> running = new ArrayList<>();
+    for (int c = 0; c < CLIENTS; c++) {
+      int client = c;
+      running.add(clients.submit(() -> client(client, first, second, deadline)));
+    }
+    Random random = new Random(42);
+    int kills = 0;
+    while (System.nanoTime() < deadline) {
+      long wait = killEvery.toMillis() / 2 + random.nextInt((int) killEvery.toMillis());
+      Thread.sleep(Math.min(wait, Math.max(0, (deadline - System.nanoTime()) / 1_000_000)));
+      if (System.nanoTime() >= deadline) {
+        break;
+      }
+      daemon.kill();
+      kills++;
+      daemon = new DaemonProcess(dir).start("1x1=2");
+    }
+    clients.shutdown();
+    assertTrue(clients.awaitTermination(10, TimeUnit.MINUTES), "clients did not finish");
+    for (Future<?> client : running) {
+      client.get();
+    }
+
+    // Every guest a reply said exists does, adopted by the last daemon.
+    String listed = daemon.chaos("list").out();
+    for (String name : live) {
+      assertTrue(listed.contains("\n" + name + " "), name + " is gone:\n" + listed);
+    }
+    DaemonStatus start = DaemonStatus.of(daemon);
+    List<String> left = listed.lines().skip(1).map(l -> l.split("\\s+")[0]).toList(); // a header
+    for (String name : left) {
+      if (!name.equals("Domain-0")) {
+        DaemonProcess.Run destroyed = daemon.chaos("destroy", name);
+        assertEquals(0, destroyed.code(), name + ": " + destroyed.err());
+      }
+    }
+    DaemonStatus end = DaemonStatus.of(daemon);
+    System.out.println("--- the last chaos-daemon's log ---\n" + daemon.stop());
+    List<String> leaks = leaks(first, second);
+    System.out.printf(
+        "soak: %d operations (%d refused or unanswered) by %d clients in %d s, %d daemon kills,"
+            + " %d guests left running and destroyed at the end; the last daemon: threads %d"
+            + " then %d, descriptors %d then %d; leaks found: %d %s%n",
+        operations.get(),
+        refused.get(),
+        CLIENTS,
+        length.toSeconds(),
+        kills,
+        left.size() - 1,
+        start.threads(),
+        end.threads(),
+        start.fds(),
+        end.fds(),
+        leaks.size(),
+        leaks);
+    assertEquals(List.of(), leaks);
+    assertTrue(end.threads() <= start.threads() + 4, end.threads() + " threads, " + start);
+    assertTrue(end.fds() <= start.fds() + 4, end.fds() + " descriptors, " + start);
+  }
+
+  /** One client's loop: create with a disk, attach and detach another, destroy. */
+  private void client(int client, Path first, Path second, long deadline) {
+    int round = 0;
+    while (System.nanoTime() < deadline) {
+      String name = "s" + client + "-" + round++;
+      Path config =
+          Unikernel.writeXlConfig(
+              dir,
+              name,
+              Unikernel.Mode.NOOP,
+              "disk = [ \"" + first + ",raw,xvda,r\" ]",
+              "on_poweroff = \"destroy\"");
+      if (ask("create", config.toString()).code() != 0) {
+        continue; // refused, or the daemon died under it: the end's list says whether it exists
+      }
+      live.add(name);
+      ask("block-attach", name, second + ",raw,xvdb,r");
+      ask("block-detach", name, "xvdb", "--force");
+      int destroyed = ask("destroy", name).code();
+      if (destroyed == 0
+          || destroyed == ExitCodes.DAEMON_UNREACHABLE
+          || destroyed == ExitCodes.TIMED_OUT) {
+        live.remove(name); // gone, or maybe gone: only a clean refusal says it still exists
+      }
+    }
+  }
+
+  /** A request to whichever daemon runs now; a dead one's is retried once it is back. */
+  private DaemonProcess.Run ask(String... args) {
+    operations.incrementAndGet();
+    DaemonProcess.Run run = daemon.chaos(args);
+    if (run.code() == ExitCodes.DAEMON_UNREACHABLE || run.code() == ExitCodes.TIMED_OUT) {
+      refused.incrementAndGet();
+      sleep(2000);
+    } else if (run.code() != 0) {
+      refused.incrementAndGet();
+    }
+    return run;
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private Path image(String name) throws IOException {
+    Path image = dir.resolve(name);
+    try (var file = new java.io.RandomAccessFile(image.toFile(), "rw")) {
+      file.setLength(1 << 20);
+    }
+    return image;
+  }
+
+  /** What a guest or the daemon left on Dom0, one line each. */
+  private static List<String> leaks(Path... images) throws Exception {
+    List<String> leaks = new ArrayList<>();
+    for (String domain : Xl.domainNames()) {
+      if (!domain.equals("Domain-0")) {
+        leaks.add("domain " + domain);
+      }
+    }
+    String links = Command.run(DaemonProcess.LIMIT, "ip", "-o", "link").orThrow().output();
+    links.lines().filter(l -> l.matches("\\d+: vif\\d+\\.\\d+.*")).forEach(l -> leaks.add(l));
+    String loops = Command.run(DaemonProcess.LIMIT, "losetup", "-a").orThrow().output();
+    for (Path image : images) {
+      loops.lines().filter(l -> l.contains(image.toString())).forEach(l -> leaks.add(l));
+    }
+    String domains =
+        Command.run(DaemonProcess.LIMIT, "xenstore-list", "/local/domain").orThrow().output();
+    domains.lines().filter(d -> !d.strip().equals("0")).forEach(d -> leaks.add("xenstore " + d));
+    Path owners = Path.of("/var/lib/chaos/owners");
+    if (Files.isDirectory(owners)) {
+      try (Stream<Path> files = Files.list(owners)) {
+        files.forEach(f -> leaks.add("owner record " + f));
+      }
+    }
+    return leaks;
+  }
+
+  /** A daemon's threads and descriptors, from /proc. */
+  private record DaemonStatus(long threads, long fds) {
+    static DaemonStatus of(DaemonProcess daemon) throws IOException {
+      Path proc = Path.of("/proc", Long.toString(daemon.pid()));
+      long threads =
+          Files.readAllLines(proc.resolve("status")).stream()
+              .filter(l -> l.startsWith("Threads:"))
+              .mapToLong(l -> Long.parseLong(l.substring(8).trim()))
+              .findFirst()
+              .orElse(0);
+      try (Stream<Path> fds = Files.list(proc.resolve("fd"))) {
+        return new DaemonStatus(threads, fds.count());
+      }
+    }
+  }
+}
