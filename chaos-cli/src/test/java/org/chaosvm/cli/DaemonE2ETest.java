@@ -14,7 +14,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.chaosvm.protocol.Protocol;
 import org.chaosvm.rig.Command;
 import org.chaosvm.rig.ConsoleLog;
@@ -274,7 +273,7 @@ class DaemonE2ETest extends DaemonTestBase {
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     assertEquals(0, chaos("list").code());
     Thread.sleep(KEEPALIVE_SECONDS * 2000L); // the list's worker has ended
-    DaemonStatus before = DaemonStatus.of(daemon);
+    DaemonProcess.Status before = daemon.status();
     List<String> argv =
         new ArrayList<>(List.of("setpriv", "--reuid=60001", "--regid=60001", "--groups=" + gid()));
     argv.addAll(DaemonProcess.java(ConnectionFlood.class.getName()));
@@ -285,7 +284,7 @@ class DaemonE2ETest extends DaemonTestBase {
           new BufferedReader(new InputStreamReader(flood.getInputStream(), StandardCharsets.UTF_8));
       assertEquals("opened 2000", floodOut.readLine());
       Thread.sleep(1000); // the acceptor has seen them all
-      DaemonStatus during = DaemonStatus.of(daemon);
+      DaemonProcess.Status during = daemon.status();
       for (int i = 0; i < 3; i++) {
         DaemonProcess.Run list = chaos("list"); // root is served all the while
         assertEquals(0, list.code(), list.err());
@@ -293,7 +292,7 @@ class DaemonE2ETest extends DaemonTestBase {
       flood.getOutputStream().close(); // the flood lets go
       assertTrue(flood.waitFor(60, TimeUnit.SECONDS), "the flood did not end");
       Thread.sleep(KEEPALIVE_SECONDS * 3000L); // its workers end
-      DaemonStatus after = DaemonStatus.of(daemon);
+      DaemonProcess.Status after = daemon.status();
       System.out.printf(
           "2000 idle connections of a member: threads %d before, %d during, %d after;"
               + " descriptors %d, %d, %d; RSS %d, %d, %d KiB%n",
@@ -314,25 +313,6 @@ class DaemonE2ETest extends DaemonTestBase {
       assertTrue(after.fds() <= before.fds(), after.fds() + " descriptors after, " + before.fds());
     } finally {
       flood.destroyForcibly();
-    }
-  }
-
-  /** The daemon's threads, descriptors and resident memory, from /proc. */
-  private record DaemonStatus(long threads, long fds, long rssKib) {
-    static DaemonStatus of(DaemonProcess daemon) throws IOException {
-      Path proc = Path.of("/proc", Long.toString(daemon.pid()));
-      long threads = 0;
-      long rss = 0;
-      for (String line : Files.readAllLines(proc.resolve("status"))) {
-        if (line.startsWith("Threads:")) {
-          threads = Long.parseLong(line.substring(8).trim());
-        } else if (line.startsWith("VmRSS:")) {
-          rss = Long.parseLong(line.substring(6).replace("kB", "").trim());
-        }
-      }
-      try (Stream<Path> fds = Files.list(proc.resolve("fd"))) {
-        return new DaemonStatus(threads, fds.count(), rss);
-      }
     }
   }
 }

@@ -165,6 +165,26 @@ final class DaemonProcess {
     return process.pid();
   }
 
+  /** A daemon's threads, open descriptors and resident memory. */
+  record Status(long threads, long fds, long rssKib) {}
+
+  /** The daemon's {@link Status} now, from /proc. */
+  Status status() throws java.io.IOException {
+    Path proc = Path.of("/proc", Long.toString(pid()));
+    long threads = 0;
+    long rss = 0;
+    for (String line : java.nio.file.Files.readAllLines(proc.resolve("status"))) {
+      if (line.startsWith("Threads:")) {
+        threads = Long.parseLong(line.substring(8).trim());
+      } else if (line.startsWith("VmRSS:")) {
+        rss = Long.parseLong(line.substring(6).replace("kB", "").trim());
+      }
+    }
+    try (java.util.stream.Stream<Path> fds = java.nio.file.Files.list(proc.resolve("fd"))) {
+      return new Status(threads, fds.count(), rss);
+    }
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }

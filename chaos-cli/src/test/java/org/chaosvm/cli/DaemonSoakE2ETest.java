@@ -94,7 +94,7 @@ class DaemonSoakE2ETest {
     for (String name : live) {
       assertTrue(listed.contains("\n" + name + " "), name + " is gone:\n" + listed);
     }
-    DaemonStatus start = DaemonStatus.of(daemon);
+    DaemonProcess.Status start = daemon.status();
     List<String> left = listed.lines().skip(1).map(l -> l.split("\\s+")[0]).toList(); // a header
     for (String name : left) {
       if (!name.equals("Domain-0")) {
@@ -102,7 +102,7 @@ class DaemonSoakE2ETest {
         assertEquals(0, destroyed.code(), name + ": " + destroyed.err());
       }
     }
-    DaemonStatus end = DaemonStatus.of(daemon);
+    DaemonProcess.Status end = daemon.status();
     System.out.println("--- the last chaos-daemon's log ---\n" + daemon.stop());
     List<String> leaks = leaks(first, second);
     System.out.printf(
@@ -206,21 +206,5 @@ class DaemonSoakE2ETest {
       }
     }
     return leaks;
-  }
-
-  /** A daemon's threads and descriptors, from /proc. */
-  private record DaemonStatus(long threads, long fds) {
-    static DaemonStatus of(DaemonProcess daemon) throws IOException {
-      Path proc = Path.of("/proc", Long.toString(daemon.pid()));
-      long threads =
-          Files.readAllLines(proc.resolve("status")).stream()
-              .filter(l -> l.startsWith("Threads:"))
-              .mapToLong(l -> Long.parseLong(l.substring(8).trim()))
-              .findFirst()
-              .orElse(0);
-      try (Stream<Path> fds = Files.list(proc.resolve("fd"))) {
-        return new DaemonStatus(threads, fds.count());
-      }
-    }
   }
 }

@@ -50,30 +50,18 @@ public record GuestConfig(
 
   /** This config under another name (check it with {@link GuestNames#problem} first). */
   public GuestConfig withName(String newName) {
-    return new GuestConfig(
-        newName,
-        kernel,
-        ramdisk,
-        cmdline,
-        memoryMib,
-        maxMemoryMib,
-        vcpus,
-        maxVcpus,
-        cpus,
-        uuid,
-        onPoweroff,
-        onReboot,
-        onCrash,
-        vifs,
-        disks,
-        paused,
-        devices);
+    return with(newName, kernel, ramdisk, disks);
   }
 
   /** The same guest with its kernel, ramdisk and disks reached by other paths. */
   public GuestConfig withFiles(Path newKernel, Optional<Path> newRamdisk, List<DiskSpec> newDisks) {
+    return with(name, newKernel, newRamdisk, newDisks);
+  }
+
+  private GuestConfig with(
+      String newName, Path newKernel, Optional<Path> newRamdisk, List<DiskSpec> newDisks) {
     return new GuestConfig(
-        name,
+        newName,
         newKernel,
         newRamdisk,
         cmdline,

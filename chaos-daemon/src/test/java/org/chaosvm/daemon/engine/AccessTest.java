@@ -11,13 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
-import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.DiskSpec;
 import org.chaosvm.daemon.config.GuestConfig;
-import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.daemon.config.XlConfigReader;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.protocol.ErrorCode;
@@ -33,19 +29,6 @@ class AccessTest {
 
   private final Caller alice = Caller.named("nobody").orElseThrow(); // any user but root
 
-  private static Guest guest(int domid, String name) {
-    return new Guest(
-        DomId.of(domid),
-        UUID.nameUUIDFromBytes(name.getBytes()),
-        name,
-        Optional.empty(),
-        "",
-        LifecycleAction.DESTROY,
-        LifecycleAction.RESTART,
-        LifecycleAction.DESTROY,
-        DeviceMechanism.XENSTORE);
-  }
-
   private static void assumeRoot() {
     assumeTrue(Caller.named(System.getProperty("user.name")).orElseThrow().isRoot(), "not root");
   }
@@ -54,8 +37,8 @@ class AccessTest {
   void aMemberActsOnItsOwnGuestsOnlyAndRootOnAll() {
     GuestOwners owners = new GuestOwners(dir);
     Access access = new Access(MemberPolicy.DEFAULT, owners);
-    Guest mine = guest(5, "mine");
-    Guest roots = guest(6, "roots");
+    Guest mine = GuestRegistryTest.guest(5, "mine");
+    Guest roots = GuestRegistryTest.guest(6, "roots");
     owners.record(mine.domid(), mine.uuid(), alice.name());
     assertTrue(access.mayUse(alice, mine));
     assertFalse(access.mayUse(alice, roots));
@@ -69,14 +52,15 @@ class AccessTest {
   @Test
   void ownersAreReadBackByARestartedDaemonForTheirOwnDomainOnly() {
     GuestOwners before = new GuestOwners(dir);
-    Guest mine = guest(5, "mine");
-    Guest gone = guest(7, "gone");
+    Guest mine = GuestRegistryTest.guest(5, "mine");
+    Guest gone = GuestRegistryTest.guest(7, "gone");
     before.record(mine.domid(), mine.uuid(), alice.name());
     before.record(gone.domid(), gone.uuid(), alice.name());
     GuestOwners after = new GuestOwners(dir);
     after.load(Set.of(DomId.of(5)));
     assertEquals("nobody", after.ownerOf(mine));
-    assertEquals("root", after.ownerOf(guest(5, "another guest on a reused domid")));
+    assertEquals(
+        "root", after.ownerOf(GuestRegistryTest.guest(5, "another guest on a reused domid")));
     assertFalse(Files.exists(dir.resolve("owners").resolve("7")), "a gone domain's record stays");
     after.forget(mine.domid());
     assertEquals("root", after.ownerOf(mine));

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 class GuestRegistryTest {
   private final GuestRegistry registry = new GuestRegistry();
 
-  private static Guest guest(int domid, String name) {
+  /** A XenStore guest with xl's default actions (for the engine's tests of this package). */
+  static Guest guest(int domid, String name) {
     return new Guest(
         DomId.of(domid),
         UUID.nameUUIDFromBytes(name.getBytes()),
