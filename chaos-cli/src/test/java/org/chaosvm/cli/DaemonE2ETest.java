@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -314,5 +315,23 @@ class DaemonE2ETest extends DaemonTestBase {
     } finally {
       flood.destroyForcibly();
     }
+  }
+
+  /** The descriptor rounds of {@link DaemonFdE2ETest}, on this class's daemon. */
+  @Test
+  @Order(7)
+  void twoHundredConnectionsWithIdleGapsLeaveNoDescriptorBehind() throws Exception {
+    DaemonFdE2ETest.connectionsLeaveNoDescriptorBehind(daemon, KEEPALIVE_SECONDS, 4, 50);
+  }
+
+  /**
+   * The soak of {@link DaemonSoakE2ETest}, 45 s with one kill, on this class's daemon (last: it
+   * kills it, and leaves the last one stopped).
+   */
+  @Test
+  @Order(11)
+  void soakWithKillsLeavesNothingBehind() throws Exception {
+    DaemonSoak soak = new DaemonSoak(dir, daemon, DaemonTestBase::newDaemon);
+    daemon = soak.run(Duration.ofSeconds(45), Duration.ofSeconds(20));
   }
 }

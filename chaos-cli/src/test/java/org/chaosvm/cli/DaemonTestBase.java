@@ -59,11 +59,15 @@ abstract class DaemonTestBase {
   static void startDaemon() throws Exception {
     Command.run(LIMIT, "groupadd", "--force", GROUP).orThrow();
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    daemon =
-        new DaemonProcess(dir)
-            .option("--group", GROUP)
-            .option("--worker-keepalive", Integer.toString(KEEPALIVE_SECONDS))
-            .start("256x1=1");
+    daemon = newDaemon();
+  }
+
+  /** A daemon as this class's, on its socket. */
+  static DaemonProcess newDaemon() throws Exception {
+    return new DaemonProcess(dir)
+        .option("--group", GROUP)
+        .option("--worker-keepalive", Integer.toString(KEEPALIVE_SECONDS))
+        .start("256x1=1");
   }
 
   /** The domid in a create's output ("created NAME (domid N) ..."). */
