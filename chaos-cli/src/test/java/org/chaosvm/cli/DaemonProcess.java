@@ -42,33 +42,11 @@ final class DaemonProcess {
     return this;
   }
 
-  /**
-   * A class-data sharing archive of the daemon's classes for the daemons of this test run: the
-   * first daemon that stops cleanly writes it as it exits, later ones map it instead of loading and
-   * verifying each class, a part of the half minute a JVM's start takes under TCG.
-   */
-  private static final Path CLASS_ARCHIVE =
-      Path.of(
-          System.getProperty("java.io.tmpdir"),
-          "chaos-e2e-daemon-" + ProcessHandle.current().pid() + ".jsa");
-
-  private static final java.util.concurrent.atomic.AtomicBoolean ARCHIVING =
-      new java.util.concurrent.atomic.AtomicBoolean();
-
-  /** The archive this daemon writes at its exit, if it is the one that does. */
-  private Path archiving;
-
   /** Starts the daemon with these pool targets ("256x1=1") and waits until the pool is full. */
   DaemonProcess start(String... pool) throws Exception {
     long start = System.nanoTime();
     List<String> argv = java("org.chaosvm.daemon.ChaosDaemon");
     argv.add(1, "@" + DAEMON_JVM_OPTIONS.toAbsolutePath()); // the installed daemon's options
-    if (java.nio.file.Files.exists(CLASS_ARCHIVE)) {
-      argv.add(2, "-XX:SharedArchiveFile=" + CLASS_ARCHIVE);
-    } else if (ARCHIVING.compareAndSet(false, true)) {
-      archiving = CLASS_ARCHIVE.resolveSibling(CLASS_ARCHIVE.getFileName() + ".part");
-      argv.add(2, "-XX:ArchiveClassesAtExit=" + archiving);
-    }
     argv.addAll(List.of("--socket", socket.toString()));
     argv.addAll(options);
     for (String target : pool) {
@@ -172,16 +150,7 @@ final class DaemonProcess {
   /** Stops the daemon as systemd does (SIGTERM) and returns its log. */
   String stop() throws Exception {
     process.destroy();
-    assertTrue(process.waitFor(120, TimeUnit.SECONDS), "chaos-daemon did not stop");
-    if (archiving != null) { // written as it exited, or not at all
-      if (java.nio.file.Files.exists(archiving)) {
-        java.nio.file.Files.move(
-            archiving, CLASS_ARCHIVE, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      } else {
-        ARCHIVING.set(false);
-      }
-      archiving = null;
-    }
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "chaos-daemon did not stop");
     return logText();
   }
 
@@ -189,10 +158,6 @@ final class DaemonProcess {
   void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
-    if (archiving != null) { // a killed JVM writes no archive: the next daemon to start may
-      archiving = null;
-      ARCHIVING.set(false);
-    }
   }
 
   /** The daemon's process id. */
