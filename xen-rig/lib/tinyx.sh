@@ -1,19 +1,44 @@
 # The tinyx VMs of the end-to-end tests (TinyxE2ETest) and of the tinyx benchmark, built on the host
 # by tinyx itself from Debian packages into target/tinyx/NAME (vm.cfg, vmlinuz, rootfs.cpio.gz,
-# report.txt), seen in Dom0 under /host/target/tinyx/NAME. tinyx skips a VM whose inputs have not
-# changed and keeps its downloaded packages in its own cache (~/.cache/chaos-tinyx).
+# report.txt), seen in Dom0 under /host/target/tinyx/NAME. The rig keeps each VM in its cache by
+# its inputs (rig_tinyx_key); tinyx itself skips a VM whose inputs have not changed and keeps its
+# downloaded packages in its own cache (~/.cache/chaos-tinyx).
 # shellcheck shell=bash
 
 RIG_TINYX_OUT="$REPO_DIR/target/tinyx"
 
-# rig_tinyx NAME TINYX-ARGS...: one VM.
+# rig_tinyx_key NAME TINYX-ARGS...: a VM's inputs, for the rig's cache: tinyx's sources, its
+# arguments (the checkout's own path left out), the example files they name, and the package lists
+# apt reads (a changed list may bring other versions). tinyx's own check of the same needs the
+# package closure from apt-cache: some 15 s a VM.
+rig_tinyx_key() {
+  {
+    (cd "$REPO_DIR" && find tinyx-builder/src/main tinyx-builder/pom.xml examples/tinyx -type f |
+      LC_ALL=C sort | xargs sha256sum)
+    printf '%s\n' "${@//$REPO_DIR/.}"
+    stat -c '%n %s %Y' /var/lib/apt/lists/*Packages* 2>/dev/null
+  } | sha256sum | cut -c1-16
+}
+
+# rig_tinyx NAME TINYX-ARGS...: one VM, from the rig's cache when its inputs are the same.
 rig_tinyx() {
-  local name=$1
+  local name=$1 cached
   shift
+  cached="$RIG_CACHE/tinyx-$name-$(rig_tinyx_key "$name" "$@")"
+  if [ -d "$cached" ]; then
+    rm -rf "${RIG_TINYX_OUT:?}/$name"
+    cp -a "$cached" "$RIG_TINYX_OUT/$name"
+    rig_log "tinyx $name: from the rig's cache (same inputs)"
+    return
+  fi
   "$REPO_DIR/tinyx-builder/target/tinyx/bin/tinyx" -n "$name" -o "$RIG_TINYX_OUT/$name" \
     --boot-dir "/host/target/tinyx/$name" "$@" >"$RIG_TINYX_OUT/$name.log" 2>&1 ||
     { tail -n 20 "$RIG_TINYX_OUT/$name.log" >&2; rig_die "tinyx could not build $name (log above)"; }
   rig_log "tinyx $name: $(tail -n 1 "$RIG_TINYX_OUT/$name.log" | sed 's/^tinyx: *//')"
+  mkdir -p "$RIG_CACHE"
+  rm -rf "$cached.part"
+  cp -a "$RIG_TINYX_OUT/$name" "$cached.part" && mv "$cached.part" "$cached"
+  rig_prune "$RIG_CACHE" "tinyx-$name-*" "$(basename "$cached")"
 }
 
 rig_tinyx_images() {
