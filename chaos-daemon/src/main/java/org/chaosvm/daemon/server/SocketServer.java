@@ -383,7 +383,9 @@ public final class SocketServer implements AutoCloseable {
   private static Optional<Caller> callerOf(SocketChannel client) {
     try {
       UnixDomainPrincipal peer = client.getOption(ExtendedSocketOptions.SO_PEERCRED);
-      return Caller.named(peer.user().getName());
+      String name = peer.user().getName();
+      // root, the usual caller, without a look-up in the user databases on every connection
+      return name.equals("root") ? Optional.of(Caller.ROOT) : Caller.named(name);
     } catch (IOException | RuntimeException e) {
       log.warn("cannot tell who is calling: {}", e.toString());
       return Optional.empty();
