@@ -27,12 +27,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Soak and faults: clients create noop unikernels with a disk, attach and detach a second one and
- * destroy them, for a bounded time, while the daemon is killed (SIGKILL) and started again at
- * random points. Then: every guest a reply said exists does (the last daemon adopted it); once they
- * are destroyed and the daemon stopped, nothing is left (no domain, vif, loop device of the test's
- * images, guest node in XenStore, owner record); the last daemon's threads and descriptors are back
- * near their start. Prints the counts (operations, kills, leaks).
+ * Soak and faults: clients create noop unikernels with a disk, attach and detach a second one and a
+ * vif on xenbr0, and destroy them, for a bounded time, while the daemon is killed (SIGKILL) and
+ * started again at random points. Then: every guest a reply said exists does (the last daemon
+ * adopted it); once they are destroyed and the daemon stopped, nothing is left (no domain, vif,
+ * loop device of the test's images, guest node in XenStore, owner record); the last daemon's
+ * threads and descriptors are back near their start. Prints the counts (operations, kills, leaks).
  *
  * <p>The suite runs 45 s of it on DaemonE2ETest's daemon ({@code soakWithKillsLeavesNothing});
  * {@code xen-rig/rig e2e --tag xen-stress DaemonSoak} runs 10 minutes on a daemon of its own.
@@ -79,6 +79,7 @@ final class DaemonSoak {
   DaemonProcess run(Duration length, Duration killEvery) throws Exception {
     Path first = image("soak-first.img");
     Path second = image("soak-second.img");
+    DaemonProcess.Status started = daemon.status();
     long deadline = System.nanoTime() + length.toNanos();
     ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
     List<Future<?>> running = new ArrayList<>();
@@ -97,6 +98,7 @@ final class DaemonSoak {
       daemon.kill();
       kills++;
       daemon = restart.start();
+      started = daemon.status();
     }
     clients.shutdown();
     assertTrue(clients.awaitTermination(10, TimeUnit.MINUTES), "clients did not finish");
@@ -123,7 +125,8 @@ final class DaemonSoak {
     System.out.printf(
         "soak: %d operations (%d refused or unanswered) by %d clients in %d s, %d daemon kills,"
             + " %d guests left running and destroyed at the end; the last daemon: threads %d"
-            + " then %d, descriptors %d then %d; leaks found: %d %s%n",
+            + " then %d, descriptors %d then %d, RSS %d KiB at its start and %d at the end;"
+            + " leaks found: %d %s%n",
         operations.get(),
         refused.get(),
         CLIENTS,
@@ -134,15 +137,20 @@ final class DaemonSoak {
         end.threads(),
         start.fds(),
         end.fds(),
+        started.rssKib(),
+        end.rssKib(),
         leaks.size(),
         leaks);
     assertEquals(List.of(), leaks);
     assertTrue(end.threads() <= start.threads() + 4, end.threads() + " threads, " + start);
     assertTrue(end.fds() <= start.fds() + 4, end.fds() + " descriptors, " + start);
+    assertTrue(
+        end.rssKib() <= started.rssKib() + 64 * 1024,
+        "RSS " + end.rssKib() + " KiB, " + started.rssKib() + " at the daemon's start");
     return daemon;
   }
 
-  /** One client's loop: create with a disk, attach and detach another, destroy. */
+  /** One client's loop: create with a disk, attach a disk and a vif, detach them, destroy. */
   private void client(int client, Path first, Path second, long deadline) {
     int round = 0;
     while (System.nanoTime() < deadline) {
@@ -159,7 +167,9 @@ final class DaemonSoak {
       }
       live.add(name);
       ask("block-attach", name, second + ",raw,xvdb,r");
+      ask("network-attach", name, "bridge=xenbr0");
       ask("block-detach", name, "xvdb", "--force");
+      ask("network-detach", name, "0", "--force");
       int destroyed = ask("destroy", name).code();
       if (destroyed == 0
           || destroyed == ExitCodes.DAEMON_UNREACHABLE
