@@ -60,16 +60,14 @@ public final class UserFile implements AutoCloseable {
   private record Ids(int fsuid, int fsgid, int[] groups) {
     static Ids become(UnixUser user) {
       LibC.Native lib = LibC.lib();
-      int[] groups = new int[65536];
-      int count =
-          check("getgroups", (int) lib.syscall(LinuxAbi.SYS_getgroups, groups.length, groups));
+      int[] groups = currentGroups();
       int[] target = user.groups().stream().mapToInt(Integer::intValue).toArray();
       check("setgroups", (int) lib.syscall(LinuxAbi.SYS_setgroups, target.length, target));
       // setfsuid and setfsgid answer the previous id and cannot report a failure: a second call
       // with -1 (no change) answers the id now in force.
       int fsgid = (int) lib.syscall(LinuxAbi.SYS_setfsgid, user.gid());
       int fsuid = (int) lib.syscall(LinuxAbi.SYS_setfsuid, user.uid());
-      Ids saved = new Ids(fsuid, fsgid, java.util.Arrays.copyOf(groups, count));
+      Ids saved = new Ids(fsuid, fsgid, groups);
       if ((int) lib.syscall(LinuxAbi.SYS_setfsuid, -1) != user.uid()
           || (int) lib.syscall(LinuxAbi.SYS_setfsgid, -1) != user.gid()) {
         saved.restore();
@@ -91,10 +89,20 @@ public final class UserFile implements AutoCloseable {
     }
   }
 
+  /**
+   * The calling thread's supplementary groups ({@code getgroups}: a size of 0 answers how many, and
+   * the thread's groups do not change between the two calls).
+   */
+  private static int[] currentGroups() {
+    LibC.Native lib = LibC.lib();
+    int count = Ids.check("getgroups", (int) lib.syscall(LinuxAbi.SYS_getgroups, 0, new int[0]));
+    int[] groups = new int[count];
+    Ids.check("getgroups", (int) lib.syscall(LinuxAbi.SYS_getgroups, count, groups));
+    return groups;
+  }
+
   /** For tests: the groups a thread has now. */
   static List<Integer> threadGroups() {
-    int[] groups = new int[65536];
-    int count = (int) LibC.lib().syscall(LinuxAbi.SYS_getgroups, groups.length, groups);
-    return java.util.Arrays.stream(groups, 0, Math.max(0, count)).boxed().toList();
+    return java.util.Arrays.stream(currentGroups()).boxed().toList();
   }
 }
