@@ -348,9 +348,7 @@ public final class SocketServer implements AutoCloseable {
       while (true) {
         Optional<byte[]> line;
         // A read that outlives the limit is ended by closing the channel under it.
-        ScheduledFuture<?> deadline =
-            timer.schedule(
-                () -> closeIdle(client), limits.idle().toMillis(), TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> deadline = closeAfterIdleLimit(client, "sent no whole request");
         try {
           line = Codec.readLine(in);
         } catch (Codec.MalformedMessage e) {
@@ -385,7 +383,7 @@ public final class SocketServer implements AutoCloseable {
       UnixDomainPrincipal peer = client.getOption(ExtendedSocketOptions.SO_PEERCRED);
       String name = peer.user().getName();
       // root, the usual caller, without a look-up in the user databases on every connection
-      return name.equals("root") ? Optional.of(Caller.ROOT) : Caller.named(name);
+      return name.equals(Caller.ROOT.name()) ? Optional.of(Caller.ROOT) : Caller.named(name);
     } catch (IOException | RuntimeException e) {
       log.warn("cannot tell who is calling: {}", e.toString());
       return Optional.empty();
@@ -434,9 +432,7 @@ public final class SocketServer implements AutoCloseable {
 
     @Override
     public void write(byte[] bytes, int offset, int length) throws IOException {
-      ScheduledFuture<?> deadline =
-          timer.schedule(
-              () -> closeStalled(client), limits.idle().toMillis(), TimeUnit.MILLISECONDS);
+      ScheduledFuture<?> deadline = closeAfterIdleLimit(client, "took nothing written to it");
       try {
         out.write(bytes, offset, length);
       } finally {
@@ -450,22 +446,22 @@ public final class SocketServer implements AutoCloseable {
     }
   }
 
-  private void closeStalled(SocketChannel client) {
-    log.info("closing a connection that took nothing written to it within {}", limits.idle());
-    try {
-      client.close();
-    } catch (IOException e) {
-      log.debug("cannot close a stalled connection: {}", e.getMessage());
-    }
-  }
-
-  private void closeIdle(SocketChannel client) {
-    log.info("closing a connection that sent no whole request within {}", limits.idle());
-    try {
-      client.close();
-    } catch (IOException e) {
-      log.debug("cannot close an idle connection: {}", e.getMessage());
-    }
+  /**
+   * Closes {@code client} once the idle limit has passed, unless the returned deadline is cancelled
+   * first; {@code what} says in the log what the client did not do in time.
+   */
+  private ScheduledFuture<?> closeAfterIdleLimit(SocketChannel client, String what) {
+    return timer.schedule(
+        () -> {
+          log.info("closing a connection that {} within {}", what, limits.idle());
+          try {
+            client.close();
+          } catch (IOException e) {
+            log.debug("cannot close a connection: {}", e.getMessage());
+          }
+        },
+        limits.idle().toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   @Override
