@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 final class GuestOwners {
   private static final Logger log = LoggerFactory.getLogger(GuestOwners.class);
 
-  static final String ROOT = "root";
+  static final String ROOT = Caller.ROOT.name();
 
   private record Owner(UUID uuid, String user) {}
 
@@ -40,11 +40,12 @@ final class GuestOwners {
     return owner != null && owner.uuid().equals(guest.uuid()) ? owner.user() : ROOT;
   }
 
-  /** Records {@code user} as the creator of the guest (nothing for root: the default). */
-  void record(DomId domid, UUID uuid, String user) {
-    if (user.equals(ROOT)) {
+  /** Records {@code creator} as the guest's (nothing for root: the default). */
+  void record(DomId domid, UUID uuid, Caller creator) {
+    if (creator.isRoot()) {
       return;
     }
+    String user = creator.name();
     try {
       Files.createDirectories(dir);
       Files.writeString(dir.resolve(domid.toString()), uuid + " " + user + "\n");

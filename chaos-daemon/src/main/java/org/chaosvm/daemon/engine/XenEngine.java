@@ -469,7 +469,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         registry.register(
             guestOf(domid, uuid, guest, configText, kind), State.BUILDING, Optional.of(name));
         try {
-          owners.record(domid, uuid, caller.name());
+          owners.record(domid, uuid, caller);
           factory.execute(shell, build, uuid, configText, paused, phases, startNanos);
         } catch (RuntimeException e) {
           registry.forget(domid);
@@ -631,8 +631,12 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         if (listing.isPresent() && !listing.get().listed()) {
           continue; // shells and half-built domains are the pool's, not guests
         }
-        if (!caller.isRoot() && !mayUse(caller, domid)) {
-          continue;
+        if (!caller.isRoot()
+            && listing
+                .flatMap(GuestRegistry.Listing::guest)
+                .filter(guest -> access.mayUse(caller, guest))
+                .isEmpty()) {
+          continue; // not a guest of this caller's
         }
         name =
             listing.map(GuestRegistry.Listing::name).filter(n -> !n.isEmpty()).orElse("(unnamed)");
@@ -709,12 +713,6 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     access.requireOwner(caller, guest, operation);
     registry.require(guest, allowed, operation);
     return guest;
-  }
-
-  /** Whether the domain is a guest {@code caller} may see. */
-  private boolean mayUse(Caller caller, DomId domid) {
-    return registry.guests().stream()
-        .anyMatch(guest -> guest.domid().equals(domid) && access.mayUse(caller, guest));
   }
 
   /**

@@ -39,7 +39,7 @@ class AccessTest {
     Access access = new Access(MemberPolicy.DEFAULT, owners);
     Guest mine = GuestRegistryTest.guest(5, "mine");
     Guest roots = GuestRegistryTest.guest(6, "roots");
-    owners.record(mine.domid(), mine.uuid(), alice.name());
+    owners.record(mine.domid(), mine.uuid(), alice);
     assertTrue(access.mayUse(alice, mine));
     assertFalse(access.mayUse(alice, roots));
     assertTrue(access.mayUse(Caller.ROOT, mine));
@@ -54,8 +54,8 @@ class AccessTest {
     GuestOwners before = new GuestOwners(dir);
     Guest mine = GuestRegistryTest.guest(5, "mine");
     Guest gone = GuestRegistryTest.guest(7, "gone");
-    before.record(mine.domid(), mine.uuid(), alice.name());
-    before.record(gone.domid(), gone.uuid(), alice.name());
+    before.record(mine.domid(), mine.uuid(), alice);
+    before.record(gone.domid(), gone.uuid(), alice);
     GuestOwners after = new GuestOwners(dir);
     after.load(Set.of(DomId.of(5)));
     assertEquals("nobody", after.ownerOf(mine));
