@@ -234,7 +234,8 @@ class DaemonE2ETest extends DaemonTestBase {
                 List.of("destroy", "e2e-roots"),
                 List.of("create", secretConfig.toString()),
                 List.of("block-attach", "e2e-members", "phy:" + disk + ",xvdb,r"),
-                List.of("pool", "4x1=100000")));
+                List.of("pool", "4x1=100000"),
+                List.of("network-attach", "e2e-members", "bridge=xenbr0")));
     assertEquals(0, member.get(0).code(), member.get(0).output());
     String listed = member.get(1).output();
     assertTrue(listed.contains("e2e-members"), listed);
@@ -244,6 +245,7 @@ class DaemonE2ETest extends DaemonTestBase {
     assertDenied(member.get(3), "may not read " + secret + " (the kernel): permission denied");
     assertDenied(member.get(4), "may not read " + disk + " (the disk xvdb)");
     assertDenied(member.get(5), "members may have at most 8");
+    assertDenied(member.get(6), "may not connect e2e-members to bridge xenbr0");
 
     // Root: all of it, the member's guest included.
     DaemonProcess.Run rootsSecret = chaos("create", secretConfig.toString());
@@ -251,6 +253,8 @@ class DaemonE2ETest extends DaemonTestBase {
     DaemonProcess.Run attached = chaos("block-attach", "e2e-roots", "phy:" + disk + ",xvdb,r");
     assertEquals(0, attached.code(), attached.err());
     assertEquals(0, chaos("block-detach", "e2e-roots", "xvdb", "--force").code());
+    DaemonProcess.Run network = chaos("network-attach", "e2e-members", "bridge=xenbr0");
+    assertEquals(0, network.code(), network.err());
     assertEquals(0, chaos("pool", "4x1=9").code());
     assertEquals(0, chaos("pool", "4x1=0").code());
     for (String guest : List.of("e2e-members", "e2e-roots", "e2e-secret")) {

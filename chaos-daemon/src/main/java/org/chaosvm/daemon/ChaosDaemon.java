@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *              [--max-connections N] [--max-connections-per-user N] [--idle-timeout SECONDS]
  *              [--worker-keepalive SECONDS]
  *              [--dev-method xenstore|noxs] [--state-dir DIR] [--log-dir DIR] [--no-xenstore]
- *              [--member-pool-cap N] [--member-block-device GLOB]...
+ *              [--member-pool-cap N] [--member-block-device GLOB]... [--member-bridge GLOB]...
  * </pre>
  *
  * Stops on SIGTERM (systemd's stop) or SIGINT: destroys its shells, leaves guests running.
@@ -62,7 +62,8 @@ public final class ChaosDaemon {
           + "                    [--worker-keepalive SECONDS]\n"
           + "                    [--dev-method xenstore|noxs] [--state-dir DIR] [--log-dir DIR]"
           + " [--no-xenstore]\n"
-          + "                    [--member-pool-cap N] [--member-block-device GLOB]...";
+          + "                    [--member-pool-cap N] [--member-block-device GLOB]..."
+          + " [--member-bridge GLOB]...";
 
   public static void main(String[] args) throws Exception {
     Options options;
@@ -121,6 +122,7 @@ public final class ChaosDaemon {
     Path logDir = XenEngine.DEFAULT_LOG_DIR;
     int memberPoolCap = MemberPolicy.DEFAULT.memberPoolCap();
     List<String> memberBlockDevices = new ArrayList<>();
+    List<String> memberBridges = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("--help") || arg.equals("-h")) {
@@ -165,6 +167,13 @@ public final class ChaosDaemon {
           }
           memberBlockDevices.add(value);
         }
+        case "--member-bridge" -> {
+          if (value.isEmpty() || value.contains("/")) {
+            throw new IllegalArgumentException(
+                "--member-bridge takes a bridge's name or a glob of names, not " + value);
+          }
+          memberBridges.add(value);
+        }
         case "--log-dir" -> logDir = Path.of(value);
         case "--max-connections" ->
             limits =
@@ -207,9 +216,10 @@ public final class ChaosDaemon {
         devices.orElse(xenstore ? DeviceMechanism.XENSTORE : DeviceMechanism.NOXS);
     MemberPolicy members;
     try {
-      members = new MemberPolicy(memberPoolCap, memberBlockDevices);
+      members = new MemberPolicy(memberPoolCap, memberBlockDevices, memberBridges);
     } catch (RuntimeException e) {
-      throw new IllegalArgumentException("--member-block-device: " + e.getMessage());
+      throw new IllegalArgumentException(
+          "--member-block-device or --member-bridge: " + e.getMessage());
     }
     return new Options(socket, group, pool, limits, byDefault, stateDir, logDir, xenstore, members);
   }

@@ -38,4 +38,32 @@ class ChaosDaemonTest {
             () -> ChaosDaemon.parse(new String[] {"--pool", "4x1=2", "--no-xenstore"}));
     assertTrue(pool.getMessage().contains("pool 4x1:noxs, not 4x1"), pool.getMessage());
   }
+
+  @Test
+  void theMembersPolicyIsReadFromItsOptionsAndABadOneStopsTheStart() {
+    ChaosDaemon.Options options =
+        ChaosDaemon.parse(
+            new String[] {
+              "--member-pool-cap", "3",
+              "--member-block-device", "/dev/vg0/guest-*",
+              "--member-bridge", "tenant*",
+              "--member-bridge", "xenbr1"
+            });
+    assertEquals(3, options.members().memberPoolCap());
+    assertTrue(options.members().allowsBridge("tenant4"));
+    assertTrue(options.members().allowsBridge("xenbr1"));
+    assertFalse(options.members().allowsBridge("xenbr0"));
+    IllegalArgumentException path =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> ChaosDaemon.parse(new String[] {"--member-bridge", "/sys/class/net/xenbr0"}));
+    assertTrue(path.getMessage().contains("a bridge's name"), path.getMessage());
+    IllegalArgumentException glob =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> ChaosDaemon.parse(new String[] {"--member-bridge", "tenant[1"}));
+    assertTrue(
+        glob.getMessage().startsWith("--member-block-device or --member-bridge"),
+        glob.getMessage());
+  }
 }

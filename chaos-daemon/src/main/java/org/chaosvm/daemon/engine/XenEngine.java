@@ -430,6 +430,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       boolean paused,
       Phases phases,
       long startNanos) {
+    guest.vifs().forEach(vif -> access.requireNetwork(caller, guest.name(), vif));
     if (!owner) {
       discovery.learnNames(); // every name on the host, and nothing more
     }
@@ -502,6 +503,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     try {
       if (request.kind() == DeviceKind.NETWORK) {
         VifSpec vif = GuestConfigs.vif(source, request.spec());
+        access.requireNetwork(caller, guest.name(), vif);
         String which = devices.attachVif(guest.domid(), guest.name(), vif);
         return new Reply.Done("attached " + which + " to " + guest.name());
       }

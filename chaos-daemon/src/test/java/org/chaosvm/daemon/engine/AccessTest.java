@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import org.chaosvm.daemon.config.DiskSpec;
 import org.chaosvm.daemon.config.GuestConfig;
+import org.chaosvm.daemon.config.GuestConfigs;
 import org.chaosvm.daemon.config.XlConfigReader;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.protocol.ErrorCode;
@@ -69,7 +70,7 @@ class AccessTest {
 
   @Test
   void aMembersPoolTargetsAreCappedAndRootsAreNot() {
-    Access access = new Access(new MemberPolicy(4, List.of()), new GuestOwners(dir));
+    Access access = new Access(new MemberPolicy(4, List.of(), List.of()), new GuestOwners(dir));
     Map<SizeClass, Integer> current = Map.of(new SizeClass(256, 1), 2);
     access.requirePoolTargets(alice, current, Map.of(new SizeClass(64, 1), 2));
     ChaosException denied =
@@ -85,6 +86,42 @@ class AccessTest {
     assertThrows(
         ChaosException.class,
         () -> access.requirePoolTargets(alice, high, Map.of(new SizeClass(64, 1), 1)));
+  }
+
+  @Test
+  void aMembersVifsAreOnTheBridgesThePolicyNamesAndNameNoInterfaceOfDom0s() throws Exception {
+    MemberPolicy tenants = new MemberPolicy(8, List.of(), List.of("tenant*", "xenbr1"));
+    Access access = new Access(tenants, new GuestOwners(dir));
+    access.requireNetwork(alice, "web", GuestConfigs.vif("test", "bridge=tenant7"));
+    access.requireNetwork(
+        alice, "web", GuestConfigs.vif("test", "bridge=xenbr1,mac=00:16:3e:00:00:01"));
+    ChaosException denied =
+        assertThrows(
+            ChaosException.class,
+            () -> access.requireNetwork(alice, "web", GuestConfigs.vif("test", "ip=10.0.0.2")));
+    assertEquals(ErrorCode.DENIED, denied.code());
+    assertEquals(
+        "nobody may not connect web to bridge xenbr0: members may use only the bridges"
+            + " chaos-daemon --member-bridge names",
+        denied.getMessage());
+    denied =
+        assertThrows(
+            ChaosException.class,
+            () ->
+                access.requireNetwork(
+                    alice, "web", GuestConfigs.vif("test", "bridge=tenant7,vifname=trusted0")));
+    assertEquals(
+        "nobody may not name web's interface in Dom0 (vifname=trusted0): only root may",
+        denied.getMessage());
+    assertThrows(
+        ChaosException.class,
+        () -> access.requireNetwork(alice, "web", GuestConfigs.vif("test", "bridge=xenbr10")));
+    access.requireNetwork(
+        Caller.ROOT, "web", GuestConfigs.vif("test", "bridge=mgmt0,vifname=trusted0"));
+    // None by default; never a path.
+    assertFalse(MemberPolicy.DEFAULT.allowsBridge("xenbr0"));
+    assertFalse(new MemberPolicy(8, List.of(), List.of("*")).allowsBridge("a/b"));
+    assertTrue(new MemberPolicy(8, List.of(), List.of("*")).allowsBridge("xenbr0"));
   }
 
   private GuestConfig config(String text) throws Exception {
@@ -140,7 +177,7 @@ class AccessTest {
               ChaosException.class, () -> files.open(DiskSpec.of("/dev/loop0", "xvdc", true)));
       assertEquals(ErrorCode.DENIED, denied.code());
     }
-    MemberPolicy loops = new MemberPolicy(8, List.of("/dev/loop*"));
+    MemberPolicy loops = new MemberPolicy(8, List.of("/dev/loop*"), List.of());
     try (CallerFiles files = new CallerFiles(alice, loops)) {
       DiskSpec allowed = DiskSpec.of("/dev/loop0", "xvdc", true);
       assertEquals(allowed, files.open(allowed));
