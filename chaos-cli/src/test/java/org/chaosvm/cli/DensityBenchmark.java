@@ -135,6 +135,7 @@ public final class DensityBenchmark {
     Set<DomId> known = new HashSet<>();
     xc.domainInfos().forEach(info -> known.add(info.domid()));
     long freeBefore = xc.physInfo().freePages();
+    settle(curve);
     try (BootWatch watch = new BootWatch()) {
       for (int n = 1; n <= guests; n++) {
         Path config = write("xl-" + n);
@@ -171,6 +172,42 @@ public final class DensityBenchmark {
     }
   }
 
+  /**
+   * Waits until Dom0 is quiet, at least 90 % idle for two seconds running (a minute at most), and
+   * prints how long that took: the previous curve's destroys leave Dom0 work to do for a while
+   * (xenstored's watches, xenconsoled, udev), which would otherwise fall on this curve's first
+   * creates and not on the others'.
+   */
+  private static void settle(String curve) throws Exception {
+    long start = System.nanoTime();
+    long deadline = start + Duration.ofMinutes(1).toNanos();
+    int quietSeconds = 0;
+    long[] before = cpuTimes();
+    while (quietSeconds < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(1000);
+      long[] after = cpuTimes();
+      double idle = (double) (after[0] - before[0]) / Math.max(1, after[1] - before[1]);
+      quietSeconds = idle >= 0.9 ? quietSeconds + 1 : 0;
+      before = after;
+    }
+    System.err.printf(
+        "%s: Dom0 %s after %.1f s%n",
+        curve, quietSeconds >= 2 ? "quiet" : "still busy", millisSince(start) / 1000);
+  }
+
+  /**
+   * Dom0's idle time and its time in all, in clock ticks, from /proc/stat (time stolen by Xen for
+   * other domains left out: it is not Dom0's work).
+   */
+  private static long[] cpuTimes() throws IOException {
+    String[] words = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+    long total = 0;
+    for (int i = 1; i <= 7; i++) { // user nice system idle iowait irq softirq
+      total += Long.parseLong(words[i]);
+    }
+    return new long[] {Long.parseLong(words[4]) + Long.parseLong(words[5]), total};
+  }
+
   /** The domain xl is creating, once its console ring is known; then watched for its boot. */
   private DomId findNewGuest(Set<DomId> known, BootWatch watch, long start) {
     for (DomainInfo info : xc.domainInfos()) {
@@ -191,6 +228,7 @@ public final class DensityBenchmark {
   private void directCurve() throws Exception {
     String curve = "chaos --direct";
     long freeBefore = xc.physInfo().freePages();
+    settle(curve);
     for (int n = 1; n <= guests; n++) {
       Request.Create request = createRequest("direct-" + n);
       long start = System.nanoTime();
@@ -230,6 +268,7 @@ public final class DensityBenchmark {
                 pool, devices, XenEngine.DEFAULT_STATE_DIR, XenEngine.DEFAULT_LOG_DIR, xenstore))) {
       pooled.awaitPoolFull(Duration.ofMinutes(2));
       long freeBefore = xc.physInfo().freePages();
+      settle(curve);
       for (int n = 1; n <= guests; n++) {
         pooled.awaitPoolFull(Duration.ofMinutes(2)); // the prepare phase is done ahead
         Request.Create request = createRequest(prefix + n);
