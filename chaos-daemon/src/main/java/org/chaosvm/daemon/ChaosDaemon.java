@@ -1,9 +1,7 @@
 package org.chaosvm.daemon;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,25 +13,21 @@ import org.chaosvm.daemon.engine.SizeClass;
 import org.chaosvm.daemon.engine.XenEngine;
 import org.chaosvm.daemon.server.SocketServer;
 import org.chaosvm.libxc.XenException;
-import org.chaosvm.protocol.Protocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 
 /**
- * {@code chaos-daemon}: the long-running half of the split toolstack, run by systemd on Dom0.
+ * {@code chaos-daemon}: the long-running half of the split toolstack, run by systemd on Dom0. Its
+ * options ({@link DaemonCommand}) come from the command line and from {@code --config FILE}.
  *
- * <pre>
- * chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS[:noxs]=COUNT]...
- *              [--max-connections N] [--max-connections-per-user N] [--idle-timeout SECONDS]
- *              [--worker-keepalive SECONDS]
- *              [--dev-method xenstore|noxs] [--state-dir DIR] [--log-dir DIR] [--no-xenstore]
- *              [--member-pool-cap N] [--member-block-device GLOB]... [--member-bridge GLOB]...
- * </pre>
- *
- * Stops on SIGTERM (systemd's stop) or SIGINT: destroys its shells, leaves guests running.
+ * <p>Stops on SIGTERM (systemd's stop) or SIGINT: destroys its shells, leaves guests running.
  */
 public final class ChaosDaemon {
   private static final Logger log = LoggerFactory.getLogger(ChaosDaemon.class);
+
+  /** picocli's java.time and java.sql converters, some 100 classes: no option has such a type. */
+  private static final String CONVERTERS_EXCLUDES = "picocli.converters.excludes";
 
   private ChaosDaemon() {}
 
@@ -46,37 +40,67 @@ public final class ChaosDaemon {
       Path stateDir,
       Path logDir,
       boolean xenstore,
-      MemberPolicy members) {
+      MemberPolicy members,
+      Optional<String> logLevel) {
     XenEngine.Settings engine() {
       return new XenEngine.Settings(pool, devices, stateDir, logDir, xenstore, members);
     }
+
+    /** The settings as chaos-daemon.conf(5) would give them, for --check-config. */
+    String describe() {
+      StringBuilder out = new StringBuilder();
+      out.append("socket = ").append(socket).append('\n');
+      group.ifPresent(g -> out.append("group = ").append(g).append('\n'));
+      pool.forEach(
+          (size, count) ->
+              out.append("pool = ").append(size).append('=').append(count).append('\n'));
+      out.append("dev-method = ").append(devices.word()).append('\n');
+      out.append("no-xenstore = ").append(!xenstore).append('\n');
+      out.append("state-dir = ").append(stateDir).append('\n');
+      out.append("log-dir = ").append(logDir).append('\n');
+      logLevel.ifPresent(l -> out.append("log-level = ").append(l).append('\n'));
+      out.append("max-connections = ").append(limits.connections()).append('\n');
+      out.append("max-connections-per-user = ").append(limits.perUser()).append('\n');
+      out.append("idle-timeout = ").append(limits.idle().toSeconds()).append('\n');
+      out.append("worker-keepalive = ").append(limits.keepAlive().toSeconds()).append('\n');
+      out.append("member-pool-cap = ").append(members.memberPoolCap()).append('\n');
+      members
+          .memberBlockDevices()
+          .forEach(g -> out.append("member-block-device = ").append(g).append('\n'));
+      members.memberBridges().forEach(g -> out.append("member-bridge = ").append(g).append('\n'));
+      return out.toString();
+    }
   }
 
-  private static final String POOL_FORM =
-      "--pool takes MEMORYxVCPUS[:noxs]=COUNT, e.g. 256x1=4 or 4x1:noxs=8";
-
-  private static final String USAGE =
-      "usage: chaos-daemon [--socket PATH] [--group GROUP] [--pool MEMORYxVCPUS[:noxs]=COUNT]...\n"
-          + "                    [--max-connections N] [--max-connections-per-user N]"
-          + " [--idle-timeout SECONDS]\n"
-          + "                    [--worker-keepalive SECONDS]\n"
-          + "                    [--dev-method xenstore|noxs] [--state-dir DIR] [--log-dir DIR]"
-          + " [--no-xenstore]\n"
-          + "                    [--member-pool-cap N] [--member-block-device GLOB]..."
-          + " [--member-bridge GLOB]...";
-
   public static void main(String[] args) throws Exception {
+    if (System.getProperty(CONVERTERS_EXCLUDES) == null) {
+      System.setProperty(CONVERTERS_EXCLUDES, "java\\.time\\..*|java\\.sql\\..*");
+    }
+    CommandLine line = commandLine();
     Options options;
     try {
-      options = parse(args);
-    } catch (IllegalArgumentException e) {
+      CommandLine.ParseResult parsed = parse(line, args);
+      if (CommandLine.printHelpIfRequested(parsed)) {
+        System.exit(0);
+        return;
+      }
+      options = parsed.commandSpec().commandLine().<DaemonCommand>getCommand().options();
+      if (parsed.commandSpec().commandLine().<DaemonCommand>getCommand().checkConfig) {
+        System.out.print(options.describe());
+        System.out.println("chaos-daemon: the settings are valid");
+        System.exit(0);
+        return;
+      }
+    } catch (CommandLine.ParameterException | IllegalArgumentException e) {
       System.err.println("chaos-daemon: " + e.getMessage());
-      System.err.println(USAGE);
+      System.err.println("Try 'chaos-daemon --help' for the options.");
       System.exit(2);
       return;
     }
+    options.logLevel().ifPresent(LogSetup::setLevel);
     log.info(
-        "chaos-daemon starting (pid {}, Java {})",
+        "chaos-daemon {} starting (pid {}, Java {})",
+        Versions.of(ChaosDaemon.class),
         ProcessHandle.current().pid(),
         Runtime.version());
     CountDownLatch stopped = new CountDownLatch(1);
@@ -102,149 +126,45 @@ public final class ChaosDaemon {
             new Thread(
                 () -> {
                   log.info("stopping");
+                  SystemdNotify.send("STOPPING=1");
                   server.close();
                   engine.close();
                   stopped.countDown();
                 },
                 "stop"));
     log.info("chaos-daemon ready (pool targets {})", options.pool());
+    SystemdNotify.send("READY=1\nSTATUS=serving " + options.socket());
     stopped.await();
   }
 
+  static CommandLine commandLine() {
+    return new CommandLine(new DaemonCommand()).setOverwrittenOptionsAllowed(true);
+  }
+
+  /**
+   * Parses {@code args}, and before them the file {@code --config} names: a first pass finds the
+   * file, a second reads its settings and then the command line's into a fresh command.
+   */
+  static CommandLine.ParseResult parse(CommandLine line, String[] args) {
+    CommandLine.ParseResult first = line.parseArgs(args);
+    Path config = line.<DaemonCommand>getCommand().config;
+    if (config == null || first.isUsageHelpRequested() || first.isVersionHelpRequested()) {
+      return first;
+    }
+    List<String> all = new ArrayList<>(ConfigFile.arguments(config, line.getCommandSpec()));
+    all.addAll(List.of(args));
+    CommandLine again = commandLine();
+    return again.parseArgs(all.toArray(String[]::new));
+  }
+
+  /** The daemon's settings from {@code args} (and the file they name), checked. */
   static Options parse(String[] args) {
-    Path socket = Protocol.DEFAULT_SOCKET;
-    Optional<String> group = Optional.empty();
-    Map<SizeClass, Integer> pool = new LinkedHashMap<>();
-    SocketServer.Limits limits = SocketServer.Limits.DEFAULT;
-    Optional<DeviceMechanism> devices = Optional.empty();
-    boolean xenstore = true;
-    Path stateDir = XenEngine.DEFAULT_STATE_DIR;
-    Path logDir = XenEngine.DEFAULT_LOG_DIR;
-    int memberPoolCap = MemberPolicy.DEFAULT.memberPoolCap();
-    List<String> memberBlockDevices = new ArrayList<>();
-    List<String> memberBridges = new ArrayList<>();
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      if (arg.equals("--help") || arg.equals("-h")) {
-        throw new IllegalArgumentException("options:");
-      }
-      if (arg.equals("--no-xenstore")) {
-        xenstore = false;
-        continue;
-      }
-      if (i + 1 >= args.length) {
-        throw new IllegalArgumentException("unknown option or missing value: " + arg);
-      }
-      String value = args[++i];
-      switch (arg) {
-        case "--socket" -> socket = Path.of(value);
-        case "--group" -> group = Optional.of(value);
-        case "--pool" -> {
-          String[] parts = value.split("=");
-          if (parts.length != 2) {
-            throw new IllegalArgumentException(POOL_FORM);
-          }
-          try {
-            pool.put(SizeClass.parse(parts[0]), Integer.parseInt(parts[1]));
-          } catch (RuntimeException e) {
-            throw new IllegalArgumentException(POOL_FORM);
-          }
-        }
-        case "--dev-method" ->
-            devices =
-                Optional.of(
-                    DeviceMechanism.parse(value)
-                        .orElseThrow(
-                            () ->
-                                new IllegalArgumentException(
-                                    "--dev-method takes xenstore or noxs, not " + value)));
-        case "--state-dir" -> stateDir = Path.of(value);
-        case "--member-pool-cap" -> memberPoolCap = atLeastZero(arg, value);
-        case "--member-block-device" -> {
-          if (!value.startsWith("/dev/")) {
-            throw new IllegalArgumentException(
-                "--member-block-device takes a glob of paths under /dev, not " + value);
-          }
-          memberBlockDevices.add(value);
-        }
-        case "--member-bridge" -> {
-          if (value.isEmpty() || value.contains("/")) {
-            throw new IllegalArgumentException(
-                "--member-bridge takes a bridge's name or a glob of names, not " + value);
-          }
-          memberBridges.add(value);
-        }
-        case "--log-dir" -> logDir = Path.of(value);
-        case "--max-connections" ->
-            limits =
-                new SocketServer.Limits(
-                    positive(arg, value), limits.perUser(), limits.idle(), limits.keepAlive());
-        case "--max-connections-per-user" ->
-            limits =
-                new SocketServer.Limits(
-                    limits.connections(), positive(arg, value), limits.idle(), limits.keepAlive());
-        case "--idle-timeout" ->
-            limits =
-                new SocketServer.Limits(
-                    limits.connections(),
-                    limits.perUser(),
-                    Duration.ofSeconds(positive(arg, value)),
-                    limits.keepAlive());
-        case "--worker-keepalive" ->
-            limits =
-                new SocketServer.Limits(
-                    limits.connections(),
-                    limits.perUser(),
-                    limits.idle(),
-                    Duration.ofSeconds(positive(arg, value)));
-        default -> throw new IllegalArgumentException("unknown option " + arg);
-      }
-    }
-    if (!xenstore) {
-      if (devices.filter(d -> d != DeviceMechanism.NOXS).isPresent()) {
-        throw new IllegalArgumentException(
-            "--no-xenstore serves noxs guests only: no --dev-method " + devices.get().word());
-      }
-      for (SizeClass size : pool.keySet()) {
-        if (size.devices() != DeviceMechanism.NOXS) {
-          throw new IllegalArgumentException(
-              "--no-xenstore serves noxs guests only: pool " + size + ":noxs, not " + size);
-        }
-      }
-    }
-    DeviceMechanism byDefault =
-        devices.orElse(xenstore ? DeviceMechanism.XENSTORE : DeviceMechanism.NOXS);
-    MemberPolicy members;
+    CommandLine line = commandLine();
     try {
-      members = new MemberPolicy(memberPoolCap, memberBlockDevices, memberBridges);
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(
-          "--member-block-device or --member-bridge: " + e.getMessage());
+      CommandLine.ParseResult parsed = parse(line, args);
+      return parsed.commandSpec().commandLine().<DaemonCommand>getCommand().options();
+    } catch (CommandLine.ParameterException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
-    return new Options(socket, group, pool, limits, byDefault, stateDir, logDir, xenstore, members);
-  }
-
-  private static int atLeastZero(String option, String value) {
-    try {
-      int number = Integer.parseInt(value);
-      if (number >= 0) {
-        return number;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new IllegalArgumentException(option + " takes a whole number, 0 or more, not " + value);
-  }
-
-  private static int positive(String option, String value) {
-    try {
-      int number = Integer.parseInt(value);
-      if (number > 0) {
-        return number;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new IllegalArgumentException(option + " takes a whole number above 0, not " + value);
   }
 }

@@ -8,6 +8,9 @@ import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import java.util.Locale;
+import java.util.Set;
+import org.slf4j.LoggerFactory;
 
 /**
  * The daemon's logging, set up in code (found by Logback through its service file) rather than from
@@ -38,5 +41,19 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     root.setLevel(Level.toLevel(System.getenv("CHAOS_LOG_LEVEL"), Level.INFO));
     root.addAppender(stdout);
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+  }
+
+  private static final Set<String> LEVELS = Set.of("error", "warn", "info", "debug", "trace");
+
+  static boolean isLevel(String level) {
+    return LEVELS.contains(level.toLowerCase(Locale.ROOT));
+  }
+
+  /** The root logger's level from now on ({@code --log-level}), over CHAOS_LOG_LEVEL's. */
+  static void setLevel(String level) {
+    if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)
+        instanceof ch.qos.logback.classic.Logger root) {
+      root.setLevel(Level.toLevel(level, Level.INFO));
+    }
   }
 }
