@@ -6,6 +6,7 @@ RIG_HOST_PACKAGES=(
   debootstrap cpio busybox-static kmod gzip
   openjdk-17-jdk-headless maven gcc libc6-dev make
   dpkg-dev flex bison python3 patch
+  lintian man-db systemd
 )
 
 # Prints the packages that are not installed, one per line.

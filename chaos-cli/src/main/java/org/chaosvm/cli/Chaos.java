@@ -75,6 +75,13 @@ public final class Chaos implements Runnable {
     return line;
   }
 
+  /** The whole command, every subcommand with it: for the manual page and completion. */
+  public static CommandLine fullCommandLine() {
+    CommandLine line = commandLine("--help");
+    line.getCommandSpec().usageMessage().exitCodeList(exitCodeList());
+    return line;
+  }
+
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getErr());

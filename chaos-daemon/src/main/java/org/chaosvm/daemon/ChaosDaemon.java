@@ -137,7 +137,8 @@ public final class ChaosDaemon {
     stopped.await();
   }
 
-  static CommandLine commandLine() {
+  /** The daemon's command: its options, for the parse, the help and the manual pages. */
+  public static CommandLine commandLine() {
     return new CommandLine(new DaemonCommand()).setOverwrittenOptionsAllowed(true);
   }
 

@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "tinyx",
     mixinStandardHelpOptions = true,
-    version = "tinyx (chaos)",
+    versionProvider = Tinyx.Version.class,
     description = {
       "Build a minimal Xen PV Linux VM for one application: a Debian kernel with only the modules"
           + " the VM needs, an initramfs with the application, its libraries and package"
@@ -215,6 +215,15 @@ public final class Tinyx implements Callable<Integer> {
     out.flush();
     err.flush();
     return code;
+  }
+
+  /** tinyx's version: its jar's Implementation-Version, which the build writes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Tinyx.class.getPackage().getImplementationVersion();
+      return new String[] {"tinyx " + (version == null ? "(development build)" : version)};
+    }
   }
 
   public static void main(String[] args) {

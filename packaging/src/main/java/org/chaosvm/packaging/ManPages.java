@@ -1,0 +1,171 @@
+package org.chaosvm.packaging;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.chaosvm.cli.Chaos;
+import org.chaosvm.daemon.ChaosDaemon;
+import org.chaosvm.packaging.ManPage.Section;
+import org.chaosvm.tinyx.Tinyx;
+import picocli.AutoComplete;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * Writes the packages' manual pages and the chaos command's bash completion, from the commands'
+ * picocli models: {@code ManPages OUT_DIR VERSION DATE}.
+ */
+public final class ManPages {
+  static final String DAEMON_CONFIG = "/etc/chaos/chaos-daemon.conf";
+
+  private ManPages() {}
+
+  public static void main(String[] args) throws IOException {
+    if (args.length != 3) {
+      throw new IllegalArgumentException("usage: ManPages OUT_DIR VERSION DATE");
+    }
+    Path out = Path.of(args[0]);
+    Files.createDirectories(out);
+    for (Page page : pages("chaos " + args[1], args[2])) {
+      Files.writeString(out.resolve(page.file()), page.text(), StandardCharsets.UTF_8);
+    }
+    Files.writeString(
+        out.resolve("chaos.bash-completion"),
+        // sourced by bash-completion, not run: no #! line
+        AutoComplete.bash("chaos", Chaos.fullCommandLine()).replaceFirst("^#![^\n]*\n", ""),
+        StandardCharsets.UTF_8);
+  }
+
+  /** A page's file name (NAME.SECTION) and text. */
+  record Page(String file, String text) {}
+
+  static List<Page> pages(String version, String date) {
+    return List.of(
+        new Page(
+            "chaos.1",
+            ManPage.of(
+                Chaos.fullCommandLine(),
+                1,
+                "create, run and tear down Xen guests through chaos-daemon",
+                version,
+                date,
+                List.of(
+                    new Section(
+                        "ENVIRONMENT",
+                        List.of(
+                            "* CHAOS_JAVA_OPTS: the JVM's options, in place of the command's own"
+                                + " (-XX:TieredStopAtLevel=1 -XX:+UseSerialGC).")),
+                    new Section(
+                        "FILES",
+                        List.of(
+                            "* /run/chaos/chaos.sock: chaos-daemon's socket (--socket names"
+                                + " another).")),
+                    new Section(
+                        "SEE ALSO",
+                        List.of(
+                            "chaos-daemon(8), chaos-daemon.conf(5), tinyx(1), xl(1), xl.cfg(5)"))))),
+        new Page(
+            "chaos-daemon.8",
+            ManPage.of(
+                ChaosDaemon.commandLine(),
+                8,
+                "chaos's daemon: a pool of VM shells and the guests' life cycle on a Xen Dom0",
+                version,
+                date,
+                List.of(
+                    new Section(
+                        "ENVIRONMENT",
+                        List.of(
+                            "* CHAOS_DAEMON_JAVA_OPTS: JVM options added after those of"
+                                + " /usr/share/chaos/lib/chaos-daemon.jvm (the unit reads them from"
+                                + " /etc/default/chaos-daemon).",
+                            "* CHAOS_LOG_LEVEL: the log level when --log-level is not given.",
+                            "* NOTIFY_SOCKET: set by systemd; the daemon sends READY=1 on it once"
+                                + " it serves its socket, and STOPPING=1 when it stops.")),
+                    new Section(
+                        "FILES",
+                        List.of(
+                            "* "
+                                + DAEMON_CONFIG
+                                + ": the settings the package's unit gives"
+                                + " (chaos-daemon.conf(5)).",
+                            "* /lib/systemd/system/chaos-daemon.service: the unit.",
+                            "* /var/lib/chaos: the guests' records (--state-dir).",
+                            "* /var/log/chaos: noxs guests' console logs (--log-dir).")),
+                    new Section(
+                        "SEE ALSO",
+                        List.of("chaos(1), chaos-daemon.conf(5), systemctl(1), xl(1)"))))),
+        new Page(
+            "chaos-daemon.conf.5",
+            ManPage.of(
+                "chaos-daemon.conf",
+                5,
+                "chaos-daemon's configuration file",
+                version,
+                date,
+                daemonConfig())),
+        new Page(
+            "tinyx.1",
+            ManPage.of(
+                new CommandLine(new Tinyx()),
+                1,
+                "build a minimal Linux VM for one application, from Debian packages",
+                version,
+                date,
+                List.of(
+                    new Section(
+                        "ENVIRONMENT",
+                        List.of(
+                            "* TINYX_JAVA_OPTS: the JVM's options, in place of the command's own.",
+                            "* XDG_CACHE_HOME: the package cache is under it (chaos-tinyx), else"
+                                + " under ~/.cache.")),
+                    new Section("SEE ALSO", List.of("chaos(1), xl(1), xl.cfg(5)"))))));
+  }
+
+  /** chaos-daemon.conf(5): the file's syntax, then each setting from the daemon's options. */
+  private static List<Section> daemonConfig() {
+    List<String> settings = new ArrayList<>();
+    for (OptionSpec option : ChaosDaemon.commandLine().getCommandSpec().options()) {
+      String key = option.longestName().substring(2);
+      if (List.of("config", "check-config", "help", "version").contains(key)) {
+        continue;
+      }
+      String value = option.arity().max() == 0 ? "true|false" : option.paramLabel();
+      String text =
+          String.join(" ", option.description())
+              .replace("${DEFAULT-VALUE}", String.valueOf(option.defaultValueString()));
+      settings.add("* " + key + " = " + value + ": " + text);
+    }
+    return List.of(
+        new Section(
+            "DESCRIPTION",
+            List.of(
+                "chaos-daemon(8) reads its settings from the file that --config names; the"
+                    + " package's systemd unit names "
+                    + DAEMON_CONFIG
+                    + ", a conffile that upgrades keep. Options on the daemon's command line"
+                    + " are read after the file: a setting given there wins over the file's, and"
+                    + " settings that take a list add up.",
+                "Each line is KEY = VALUE, where KEY is one of the daemon's long options without"
+                    + " its two dashes and VALUE is what the option takes on the command line:"
+                    + " the rest of the line, with the spaces around it removed, and no quoting."
+                    + " Lines that start with # and blank lines are skipped. A setting that takes"
+                    + " a list (pool, member-block-device, member-bridge) may be given on several"
+                    + " lines; any other may be given once. A switch takes true or false.",
+                "chaos-daemon --config FILE --check-config checks a file and the options, prints"
+                    + " the settings and exits 0, or names the file, the line and the setting at"
+                    + " fault and exits 2. The daemon reads the file only when it starts: after a"
+                    + " change, systemctl restart chaos-daemon (the guests keep running and are"
+                    + " adopted).")),
+        new Section("SETTINGS", settings),
+        new Section(
+            "EXAMPLE",
+            List.of(
+                "$ socket = /run/chaos/chaos.sock\ngroup = chaos\npool = 256x1=4\n"
+                    + "pool = 4x1:noxs=8\nmember-bridge = xenbr1")),
+        new Section("SEE ALSO", List.of("chaos-daemon(8), chaos(1)")));
+  }
+}
