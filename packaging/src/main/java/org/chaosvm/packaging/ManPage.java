@@ -88,6 +88,22 @@ final class ManPage {
     return page.out.toString();
   }
 
+  /** A page whose body (after NAME) is troff already ({@link MarkdownPage}), then {@code extra}. */
+  static String of(
+      String name,
+      int section,
+      String summary,
+      String version,
+      String date,
+      String body,
+      List<Section> extra) {
+    ManPage page = new ManPage();
+    page.header(name, section, summary, version, date);
+    page.out.append(body);
+    extra.forEach(page::section);
+    return page.out.toString();
+  }
+
   private void header(String name, int section, String summary, String version, String date) {
     raw(
         ".TH "

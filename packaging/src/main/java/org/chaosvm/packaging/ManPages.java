@@ -16,7 +16,8 @@ import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Writes the packages' manual pages and the chaos command's bash completion, from the commands'
- * picocli models: {@code ManPages OUT_DIR VERSION DATE}.
+ * picocli models, and chaos.cfg(5) from docs/config.md: {@code ManPages OUT_DIR VERSION DATE
+ * CONFIG_MD}.
  */
 public final class ManPages {
   static final String DAEMON_CONFIG = "/etc/chaos/chaos-daemon.conf";
@@ -24,12 +25,13 @@ public final class ManPages {
   private ManPages() {}
 
   public static void main(String[] args) throws IOException {
-    if (args.length != 3) {
-      throw new IllegalArgumentException("usage: ManPages OUT_DIR VERSION DATE");
+    if (args.length != 4) {
+      throw new IllegalArgumentException("usage: ManPages OUT_DIR VERSION DATE CONFIG_MD");
     }
     Path out = Path.of(args[0]);
     Files.createDirectories(out);
-    for (Page page : pages("chaos " + args[1], args[2])) {
+    String configFormat = Files.readString(Path.of(args[3]), StandardCharsets.UTF_8);
+    for (Page page : pages("chaos " + args[1], args[2], configFormat)) {
       Files.writeString(out.resolve(page.file()), page.text(), StandardCharsets.UTF_8);
     }
     Files.writeString(
@@ -42,8 +44,23 @@ public final class ManPages {
   /** A page's file name (NAME.SECTION) and text. */
   record Page(String file, String text) {}
 
-  static List<Page> pages(String version, String date) {
+  static List<Page> pages(String version, String date, String configFormat) {
     return List.of(
+        new Page(
+            "chaos.cfg.5",
+            ManPage.of(
+                "chaos.cfg",
+                5,
+                "the guest configs chaos create reads: xl.cfg and chaos JSON",
+                version,
+                date,
+                MarkdownPage.body(configFormat),
+                List.of(
+                    new Section(
+                        "SEE ALSO",
+                        List.of(
+                            "chaos(1), xl.cfg(5), xl-disk-configuration(5),"
+                                + " xl-network-configuration(5)"))))),
         new Page(
             "chaos.1",
             ManPage.of(

@@ -14,13 +14,13 @@ import picocli.CommandLine.Model.OptionSpec;
 /** The manual pages, as troff text (the packages' check renders them with man). */
 class ManPagesTest {
   private static final Map<String, String> PAGES =
-      ManPages.pages("chaos 1.2.3", "2026-12-02").stream()
+      ManPages.pages("chaos 1.2.3", "2026-12-02", configFormat()).stream()
           .collect(Collectors.toMap(ManPages.Page::file, ManPages.Page::text));
 
   @Test
   void eachCommandHasItsPageInItsSection() {
     assertEquals(
-        List.of("chaos-daemon.8", "chaos-daemon.conf.5", "chaos.1", "tinyx.1"),
+        List.of("chaos-daemon.8", "chaos-daemon.conf.5", "chaos.1", "chaos.cfg.5", "tinyx.1"),
         PAGES.keySet().stream().sorted().toList());
     assertTrue(
         PAGES.get("chaos.1").startsWith(".TH \"CHAOS\" 1 \"2026\\-12\\-02\" \"chaos 1.2.3\""));
@@ -49,6 +49,25 @@ class ManPagesTest {
     }
     assertFalse(page.contains("${DEFAULT-VALUE}"));
     assertTrue(page.contains("(default: /run/chaos/chaos.sock)"));
+  }
+
+  @Test
+  void theGuestConfigPageIsDocsConfigMd() {
+    String page = PAGES.get("chaos.cfg.5");
+    assertTrue(page.contains(".SH \"XL.CFG (PV GUESTS)\""), page);
+    assertTrue(page.contains(".SS \"Disks (\\fBdisk\\fR)\""), page);
+    assertTrue(page.contains(".TP\n\\fBmemory\\fR\n"), "the keys' table as tagged paragraphs");
+    assertTrue(page.contains("Default: 128."), page);
+    assertTrue(page.contains("\\fB10Mb/s\\fR"), "inline code");
+    assertFalse(page.contains("`"), "no Markdown left");
+  }
+
+  private static String configFormat() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("../docs/config.md"));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test
