@@ -32,6 +32,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @Tag("xen")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Order(1) // with the other classes of the shared daemon, one after another
 class DaemonDevicesE2ETest extends DaemonTestBase {
   private static final Duration BOOT = Duration.ofSeconds(180);
 
@@ -271,7 +272,7 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
     ConsoleLog.of("e2e-late").awaitLineContaining("mode crash", BOOT);
     Thread.sleep(3000); // the crash itself, after the greeting
 
-    daemon = new DaemonProcess(dir).option("--group", GROUP).start("256x1=1");
+    daemon = newDaemon();
     String log = daemon.logText();
     assertTrue(log.contains("adopted e2e-kept"), log);
     assertTrue(log.contains("left building by an earlier daemon"), log);

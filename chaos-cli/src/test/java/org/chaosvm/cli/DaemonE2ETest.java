@@ -34,6 +34,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @Tag("xen")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Order(2) // after the other classes of the shared daemon: its soak ends with the daemon stopped
 class DaemonE2ETest extends DaemonTestBase {
   @Test
   @Order(1)

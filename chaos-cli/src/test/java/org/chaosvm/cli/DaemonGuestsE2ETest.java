@@ -28,6 +28,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @Tag("xen")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Order(1) // with the other classes of the shared daemon, one after another
 class DaemonGuestsE2ETest extends DaemonTestBase {
   @Test
   @Order(5)

@@ -10,6 +10,7 @@ import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.Probes;
 import org.chaosvm.rig.Xl;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * answer.
  */
 @Tag("xen")
+@Order(1) // with the other classes of the shared daemon, one after another
 class TinyxE2ETest extends DaemonTestBase {
   private static final String LIGHTTPD_URL = "http://10.0.0.11/";
   private static final String REDIS_ADDRESS = "10.0.0.12";
