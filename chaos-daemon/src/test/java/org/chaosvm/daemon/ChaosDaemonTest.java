@@ -8,10 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.engine.SizeClass;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** The daemon's command line and configuration file (no Xen). */
 class ChaosDaemonTest {
@@ -126,6 +128,27 @@ class ChaosDaemonTest {
             () ->
                 ChaosDaemon.parse(new String[] {"--config", dir.resolve("none.conf").toString()}));
     assertTrue(missing.getMessage().endsWith("none.conf: no such file"), missing.getMessage());
+  }
+
+  @Test
+  void checkConfigPrintsEverySettingTheFileTakes() {
+    String described =
+        ChaosDaemon.parse(
+                new String[] {
+                  "--group", "chaos",
+                  "--pool", "256x1=4",
+                  "--log-level", "info",
+                  "--member-block-device", "/dev/vg0/*",
+                  "--member-bridge", "xenbr1"
+                })
+            .describe();
+    for (OptionSpec option : ChaosDaemon.commandLine().getCommandSpec().options()) {
+      String key = option.longestName().substring(2);
+      if (!List.of("config", "check-config", "help", "version").contains(key)) {
+        assertTrue(
+            described.contains("\n" + key + " = ") || described.startsWith(key + " = "), key);
+      }
+    }
   }
 
   @Test
