@@ -3,6 +3,7 @@ package org.chaosvm.packaging;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -17,24 +18,20 @@ final class ManPage {
   /** A section of plain text: each entry a paragraph, or a {@code term: text} item. */
   record Section(String title, List<String> paragraphs) {}
 
+  /** What the page's heading and NAME say: NAME(SECTION), its one-line summary, the release. */
+  record Title(String name, int section, String summary, String version, String date) {}
+
   private final StringBuilder out = new StringBuilder();
 
   private ManPage() {}
 
   /**
-   * The page of {@code line}'s command, in {@code section} (1, 5, 8), its subcommands in a COMMANDS
-   * section, then {@code extra}.
+   * The page of {@code line}'s command, its subcommands in a COMMANDS section, then {@code extra}.
    */
-  static String of(
-      CommandLine line,
-      int section,
-      String summary,
-      String version,
-      String date,
-      List<Section> extra) {
+  static String of(CommandLine line, Title title, List<Section> extra) {
     ManPage page = new ManPage();
     CommandSpec spec = line.getCommandSpec();
-    page.header(spec.name(), section, summary, version, date);
+    page.header(title);
     page.heading("SYNOPSIS");
     page.synopsis(line);
     page.heading("DESCRIPTION");
@@ -59,65 +56,41 @@ final class ManPage {
                 page.items(sub.getCommandSpec());
               });
     }
-    String[] exits =
-        spec.usageMessage().exitCodeList().entrySet().stream()
-            .map(e -> e.getKey() + "\t" + e.getValue())
-            .toArray(String[]::new);
-    if (exits.length > 0) {
+    Map<String, String> exits = spec.usageMessage().exitCodeList();
+    if (!exits.isEmpty()) {
       page.heading("EXIT STATUS");
-      for (String exit : exits) {
-        String[] parts = exit.split("\t", 2);
-        page.item(parts[0].strip(), parts[1]);
-      }
+      exits.forEach((code, meaning) -> page.item(code.strip(), meaning));
     }
     extra.forEach(page::section);
     return page.out.toString();
   }
 
-  /** A page with no command behind it (a file format), from its sections. */
-  static String of(
-      String name,
-      int section,
-      String summary,
-      String version,
-      String date,
-      List<Section> sections) {
+  /**
+   * A page with no command behind it (a file format): {@code body} (after NAME), troff already
+   * ({@link MarkdownPage}) or empty, then {@code extra}.
+   */
+  static String of(Title title, String body, List<Section> extra) {
     ManPage page = new ManPage();
-    page.header(name, section, summary, version, date);
-    sections.forEach(page::section);
-    return page.out.toString();
-  }
-
-  /** A page whose body (after NAME) is troff already ({@link MarkdownPage}), then {@code extra}. */
-  static String of(
-      String name,
-      int section,
-      String summary,
-      String version,
-      String date,
-      String body,
-      List<Section> extra) {
-    ManPage page = new ManPage();
-    page.header(name, section, summary, version, date);
+    page.header(title);
     page.out.append(body);
     extra.forEach(page::section);
     return page.out.toString();
   }
 
-  private void header(String name, int section, String summary, String version, String date) {
+  private void header(Title title) {
     raw(
         ".TH "
-            + quote(name.toUpperCase(Locale.ROOT))
+            + quote(title.name().toUpperCase(Locale.ROOT))
             + " "
-            + section
+            + title.section()
             + " "
-            + quote(date)
+            + quote(title.date())
             + " "
-            + quote(version)
+            + quote(title.version())
             + " "
             + quote("chaos manual"));
     heading("NAME");
-    raw(escape(name) + " \\- " + escape(summary));
+    raw(escape(title.name()) + " \\- " + escape(title.summary()));
   }
 
   private void section(Section section) {

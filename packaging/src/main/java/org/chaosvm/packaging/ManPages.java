@@ -9,6 +9,7 @@ import java.util.List;
 import org.chaosvm.cli.Chaos;
 import org.chaosvm.daemon.ChaosDaemon;
 import org.chaosvm.packaging.ManPage.Section;
+import org.chaosvm.packaging.ManPage.Title;
 import org.chaosvm.tinyx.Tinyx;
 import picocli.AutoComplete;
 import picocli.CommandLine;
@@ -49,11 +50,12 @@ public final class ManPages {
         new Page(
             "chaos.cfg.5",
             ManPage.of(
-                "chaos.cfg",
-                5,
-                "the guest configs chaos create reads: xl.cfg and chaos JSON",
-                version,
-                date,
+                new Title(
+                    "chaos.cfg",
+                    5,
+                    "the guest configs chaos create reads: xl.cfg and chaos JSON",
+                    version,
+                    date),
                 MarkdownPage.body(configFormat),
                 List.of(
                     new Section(
@@ -65,10 +67,12 @@ public final class ManPages {
             "chaos.1",
             ManPage.of(
                 Chaos.fullCommandLine(),
-                1,
-                "create, run and tear down Xen guests through chaos-daemon",
-                version,
-                date,
+                new Title(
+                    "chaos",
+                    1,
+                    "create, run and tear down Xen guests through chaos-daemon",
+                    version,
+                    date),
                 List.of(
                     new Section(
                         "ENVIRONMENT",
@@ -83,15 +87,18 @@ public final class ManPages {
                     new Section(
                         "SEE ALSO",
                         List.of(
-                            "chaos-daemon(8), chaos-daemon.conf(5), tinyx(1), xl(1), xl.cfg(5)"))))),
+                            "chaos.cfg(5), chaos-daemon(8), chaos-daemon.conf(5), tinyx(1), xl(1),"
+                                + " xl.cfg(5)"))))),
         new Page(
             "chaos-daemon.8",
             ManPage.of(
                 ChaosDaemon.commandLine(),
-                8,
-                "chaos's daemon: a pool of VM shells and the guests' life cycle on a Xen Dom0",
-                version,
-                date,
+                new Title(
+                    "chaos-daemon",
+                    8,
+                    "chaos's daemon: a pool of VM shells and the guests' life cycle on a Xen Dom0",
+                    version,
+                    date),
                 List.of(
                     new Section(
                         "ENVIRONMENT",
@@ -118,20 +125,20 @@ public final class ManPages {
         new Page(
             "chaos-daemon.conf.5",
             ManPage.of(
-                "chaos-daemon.conf",
-                5,
-                "chaos-daemon's configuration file",
-                version,
-                date,
+                new Title(
+                    "chaos-daemon.conf", 5, "chaos-daemon's configuration file", version, date),
+                "",
                 daemonConfig())),
         new Page(
             "tinyx.1",
             ManPage.of(
                 new CommandLine(new Tinyx()),
-                1,
-                "build a minimal Linux VM for one application, from Debian packages",
-                version,
-                date,
+                new Title(
+                    "tinyx",
+                    1,
+                    "build a minimal Linux VM for one application, from Debian packages",
+                    version,
+                    date),
                 List.of(
                     new Section(
                         "ENVIRONMENT",
