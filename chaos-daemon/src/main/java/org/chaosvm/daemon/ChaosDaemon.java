@@ -16,6 +16,7 @@ import org.chaosvm.libxc.XenException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * {@code chaos-daemon}: the long-running half of the split toolstack, run by systemd on Dom0. Its
@@ -84,8 +85,9 @@ public final class ChaosDaemon {
         System.exit(0);
         return;
       }
-      options = parsed.commandSpec().commandLine().<DaemonCommand>getCommand().options();
-      if (parsed.commandSpec().commandLine().<DaemonCommand>getCommand().checkConfig) {
+      DaemonCommand command = parsed.commandSpec().commandLine().getCommand();
+      options = command.options();
+      if (command.checkConfig) {
         System.out.print(options.describe());
         System.out.println("chaos-daemon: the settings are valid");
         System.exit(0);
@@ -135,6 +137,11 @@ public final class ChaosDaemon {
     log.info("chaos-daemon ready (pool targets {})", options.pool());
     SystemdNotify.send("READY=1\nSTATUS=serving " + options.socket());
     stopped.await();
+  }
+
+  /** The settings a configuration file may give: the daemon's options, by key and description. */
+  public static List<OptionSpec> fileSettings() {
+    return ConfigFile.settings(commandLine().getCommandSpec());
   }
 
   /** The daemon's command: its options, for the parse, the help and the manual pages. */

@@ -29,6 +29,18 @@ final class ConfigFile {
 
   private ConfigFile() {}
 
+  /** The options of {@code spec} that the file may set, each by its long name without dashes. */
+  static List<OptionSpec> settings(CommandSpec spec) {
+    return spec.options().stream()
+        .filter(option -> !COMMAND_LINE_ONLY.contains(key(option)))
+        .toList();
+  }
+
+  /** A setting's key: its option's long name without the dashes. */
+  static String key(OptionSpec option) {
+    return option.longestName().substring(2);
+  }
+
   /** The settings of {@code file} as arguments for {@code spec}'s command. */
   static List<String> arguments(Path file, CommandSpec spec) {
     List<String> lines;
@@ -51,8 +63,9 @@ final class ConfigFile {
       }
       String key = line.substring(0, equals).strip();
       String value = line.substring(equals + 1).strip();
-      OptionSpec option = COMMAND_LINE_ONLY.contains(key) ? null : spec.findOption("--" + key);
-      if (option == null || key.isEmpty() || !option.longestName().equals("--" + key)) {
+      OptionSpec option =
+          settings(spec).stream().filter(o -> key(o).equals(key)).findFirst().orElse(null);
+      if (option == null) {
         throw error(
             file,
             number,

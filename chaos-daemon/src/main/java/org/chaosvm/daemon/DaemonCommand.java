@@ -255,7 +255,7 @@ final class DaemonCommand {
   /** A glob that cannot be compiled, named by its option. */
   private static void checkGlob(String option, String glob) {
     try {
-      new MemberPolicy(0, List.of(), List.of(glob));
+      MemberPolicy.checkGlob(glob);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(option + ": " + e.getMessage());
     }

@@ -164,11 +164,14 @@ final class ManPage {
       }
       String names = String.join(", ", option.names());
       String label = option.arity().max() == 0 ? "" : "=" + option.paramLabel();
-      String text = String.join(" ", option.description());
-      item(
-          names + label,
-          text.replace("${DEFAULT-VALUE}", String.valueOf(option.defaultValueString())));
+      item(names + label, description(option));
     }
+  }
+
+  /** An option's description as the help shows it, its default value filled in. */
+  static String description(OptionSpec option) {
+    return String.join(" ", option.description())
+        .replace("${DEFAULT-VALUE}", String.valueOf(option.defaultValueString()));
   }
 
   private void item(String term, String text) {

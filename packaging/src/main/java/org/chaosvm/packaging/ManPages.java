@@ -152,16 +152,10 @@ public final class ManPages {
   /** chaos-daemon.conf(5): the file's syntax, then each setting from the daemon's options. */
   private static List<Section> daemonConfig() {
     List<String> settings = new ArrayList<>();
-    for (OptionSpec option : ChaosDaemon.commandLine().getCommandSpec().options()) {
+    for (OptionSpec option : ChaosDaemon.fileSettings()) {
       String key = option.longestName().substring(2);
-      if (List.of("config", "check-config", "help", "version").contains(key)) {
-        continue;
-      }
       String value = option.arity().max() == 0 ? "true|false" : option.paramLabel();
-      String text =
-          String.join(" ", option.description())
-              .replace("${DEFAULT-VALUE}", String.valueOf(option.defaultValueString()));
-      settings.add("* " + key + " = " + value + ": " + text);
+      settings.add("* " + key + " = " + value + ": " + ManPage.description(option));
     }
     return List.of(
         new Section(

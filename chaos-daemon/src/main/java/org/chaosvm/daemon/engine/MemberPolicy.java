@@ -26,8 +26,13 @@ public record MemberPolicy(
     }
     memberBlockDevices = List.copyOf(memberBlockDevices);
     memberBridges = List.copyOf(memberBridges);
-    memberBlockDevices.forEach(MemberPolicy::matcher); // a bad glob fails at the start, not later
-    memberBridges.forEach(MemberPolicy::matcher);
+    memberBlockDevices.forEach(MemberPolicy::checkGlob); // a bad glob fails at the start
+    memberBridges.forEach(MemberPolicy::checkGlob);
+  }
+
+  /** Throws IllegalArgumentException (PatternSyntaxException) for a glob that cannot be used. */
+  public static void checkGlob(String glob) {
+    matcher(glob);
   }
 
   private static PathMatcher matcher(String glob) {
