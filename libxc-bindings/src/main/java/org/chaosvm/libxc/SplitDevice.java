@@ -1,5 +1,6 @@
 package org.chaosvm.libxc;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,6 +28,30 @@ public record SplitDevice(String kind, DomId frontend, int devid, DomId backend)
 
   public String frontendPath() {
     return PvGuestNodes.domainPath(frontend) + "/device/" + kind + "/" + devid;
+  }
+
+  /**
+   * {@code /local/domain/BACKEND/error/backend/KIND/FRONTEND}: where Linux's back-end drivers
+   * report the fatal errors of the guest's back ends of a kind ({@code xenbus_dev_fatal}), one
+   * {@code DEVID/error} node each, "ERRNO message". Nothing removes it but the toolstack.
+   */
+  public static String backendErrorsPath(DomId backend, String kind, DomId frontend) {
+    return PvGuestNodes.domainPath(backend) + "/error/backend/" + kind + "/" + frontend.value();
+  }
+
+  /**
+   * Where this back end's fatal error is reported: its {@code error} node, if its driver met one.
+   */
+  public String backendErrorPath() {
+    return backendErrorsPath(backend, kind, frontend) + "/" + devid;
+  }
+
+  /**
+   * The back end's device on Linux's xenbus in the backend domain, {@code
+   * /sys/bus/xen-backend/devices/KIND-FRONTEND-DEVID}: there once the driver has probed it.
+   */
+  public Path backendSysfsPath() {
+    return Path.of("/sys/bus/xen-backend/devices", kind + "-" + frontend.value() + "-" + devid);
   }
 
   /**
