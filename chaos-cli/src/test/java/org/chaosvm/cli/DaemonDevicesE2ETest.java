@@ -195,6 +195,25 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
       assertTrue(run.err().contains(bad[1]), run.err());
       assertTrue(!DaemonProcess.guestNames().contains("e2e-bad"), "e2e-bad was left");
     }
+    // A back end blkback cannot set up (a block device node of no device): the create waits for
+    // it, fails naming the disk and blkback's own words, and removes the back end and its error.
+    Path noDevice = dir.resolve("no-such-device");
+    Command.run(LIMIT, "mknod", noDevice.toString(), "b", "240", "0").orThrow();
+    Path config =
+        writeConfig(
+            "e2e-bad",
+            TestGuest.xlConfig(
+                "e2e-bad", TestGuest.Mode.WAIT, "", "disk = [ 'phy:" + noDevice + ",xvdb,w' ]"));
+    DaemonProcess.Run unready = chaos("create", config.toString());
+    assertEquals(ExitCodes.FAILURE, unready.code(), unready.out() + unready.err());
+    assertTrue(
+        unready.err().contains("xen-blkback cannot set up disk xvdb")
+            && unready.err().contains("creating vbd structure"),
+        unready.err());
+    assertTrue(!DaemonProcess.guestNames().contains("e2e-bad"), "e2e-bad was left");
+    for (String kind : List.of("vif", "vbd")) {
+      assertEquals(List.of(), Dom0Devices.backendErrorDomids(kind), kind + " back-end errors");
+    }
     assertEquals(List.of(), Dom0Devices.loopDevicesOf(image));
     for (String line : Xl.domainNames()) {
       assertTrue(line.equals("Domain-0") || line.startsWith("chaos-shell-"), line);

@@ -62,8 +62,16 @@ public final class Dom0Devices {
 
   /** The domains Dom0 holds back ends of {@code kind} (vif, vbd) for. */
   public static List<Integer> backendDomids(String kind) {
-    Command.Result list =
-        Command.run(Duration.ofSeconds(30), "xenstore-list", "/local/domain/0/backend/" + kind);
+    return domidsUnder("/local/domain/0/backend/" + kind);
+  }
+
+  /** The domains Dom0 holds back-end errors of {@code kind} (vif, vbd) for (a driver's reports). */
+  public static List<Integer> backendErrorDomids(String kind) {
+    return domidsUnder("/local/domain/0/error/backend/" + kind);
+  }
+
+  private static List<Integer> domidsUnder(String path) {
+    Command.Result list = Command.run(Duration.ofSeconds(30), "xenstore-list", path);
     List<Integer> domids = new ArrayList<>();
     if (list.succeeded()) {
       list.output()
@@ -91,6 +99,10 @@ public final class Dom0Devices {
     for (String kind : List.of("vif", "vbd")) {
       if (hasBackends(kind, domid)) {
         remains.add("XenStore /local/domain/0/backend/" + kind + "/" + domid);
+      }
+      String errors = "/local/domain/0/error/backend/" + kind + "/" + domid;
+      if (Command.run(Duration.ofSeconds(30), "xenstore-exists", errors).exitCode() == 0) {
+        remains.add("XenStore " + errors);
       }
     }
     for (Path image : images) {

@@ -21,16 +21,28 @@ interface DeviceBackend {
   /** The prepare phase's share, before the guest is known: whatever needs only the domid. */
   void prepare(DomId domid);
 
-  /** The execute phase's share: the guest's devices, as its config lists them. */
+  /**
+   * The execute phase's share: the guest's devices, as its config lists them, set going; {@link
+   * #awaitReady} then waits for their back ends.
+   */
   void attachAll(DomId domid, GuestConfig guest);
 
   /**
-   * Attaches a vif to a running guest with the next free devid; says which, e.g. "vif 1 (vif5.1)",
-   * with its interface's name in Dom0.
+   * Returns once every back end of the guest is ready for its front end (the guest may then run);
+   * throws naming a device whose back end failed or is still not ready after a bounded while.
+   */
+  void awaitReady(DomId domid);
+
+  /**
+   * Attaches a vif to a running guest with the next free devid, its back end ready on return; says
+   * which, e.g. "vif 1 (vif5.1)", with its interface's name in Dom0.
    */
   String attachVif(DomId domid, String guestName, VifSpec vif);
 
-  /** Attaches a disk to a running guest. */
+  /**
+   * Attaches a disk to a running guest, its back end ready on return; one whose back end fails is
+   * removed again.
+   */
   void attachDisk(DomId domid, DiskSpec disk);
 
   /**

@@ -80,8 +80,8 @@ final class DomainFactory {
    * The execute phase: loads the guest's kernel and ramdisk into the shell, builds it, describes it
    * to Dom0 the way of its mechanism (XenStore: its nodes and the introduction to xenstored and so
    * to xenconsoled), attaches its devices, starts watching its console for its boot (of a create
-   * that began at {@code startNanos}) and, unless the config says paused, unpauses it. {@code uuid}
-   * replaces the shell's if it differs (the config's).
+   * that began at {@code startNanos}), waits for its devices' back ends and, unless the config says
+   * paused, unpauses it. {@code uuid} replaces the shell's if it differs (the config's).
    */
   DomId execute(
       Shell shell,
@@ -133,6 +133,8 @@ final class DomainFactory {
         log.warn("cannot watch {}'s console for its boot: {}", guest.name(), e.getMessage());
       }
       phases.end("boot watch");
+      mechanism.devices().awaitReady(domid); // as libxl: no front end may find its back end absent
+      phases.end("back ends ready");
       if (!paused) {
         xc.unpause(domid);
       }

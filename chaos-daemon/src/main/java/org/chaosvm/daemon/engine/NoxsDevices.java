@@ -26,6 +26,9 @@ final class NoxsDevices implements DeviceBackend {
   }
 
   @Override
+  public void awaitReady(DomId domid) {}
+
+  @Override
   public String attachVif(DomId domid, String guestName, VifSpec vif) {
     throw none();
   }

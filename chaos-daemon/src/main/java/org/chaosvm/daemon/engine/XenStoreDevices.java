@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.chaosvm.daemon.config.DiskSpec;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.VifSpec;
@@ -77,6 +78,10 @@ final class XenStoreDevices implements DeviceBackend {
    */
   @Override
   public void attachAll(DomId domid, GuestConfig guest) {
+    // Disks first: blkback opens them while the vifs are plugged ({@link #awaitReady} then waits).
+    for (DiskSpec disk : guest.disks()) {
+      writeDisk(domid, disk);
+    }
     for (int devid = 0; devid < guest.vifs().size(); devid++) {
       VifSpec vif = guest.vifs().get(devid);
       if (devid == 0) {
@@ -106,8 +111,39 @@ final class XenStoreDevices implements DeviceBackend {
       handles.xs().rm(XenStore.NO_TRANSACTION, unused.backendPath());
       handles.xs().rm(XenStore.NO_TRANSACTION, unused.frontendPath());
     }
-    for (DiskSpec disk : guest.disks()) {
-      attachDisk(domid, disk);
+  }
+
+  @Override
+  public void awaitReady(DomId domid) {
+    List<BackendWait.Pending> pending = new ArrayList<>();
+    for (String kind : KINDS) {
+      for (int devid : devids(domid, kind)) {
+        SplitDevice device = new SplitDevice(kind, domid, devid, DomId.DOM0);
+        pending.add(pending(device));
+      }
+    }
+    BackendWait.await(handles.xs(), pending, BackendWait.LIMIT);
+  }
+
+  private BackendWait.Pending pending(SplitDevice device) {
+    return new BackendWait.Pending(
+        device, (device.kind().equals("vif") ? "vif " : "disk ") + deviceName(device));
+  }
+
+  /**
+   * A device attached to a running guest is ready for it before the attach returns; one whose back
+   * end fails is removed again.
+   */
+  private void awaitHotAttached(SplitDevice device) {
+    try {
+      BackendWait.await(handles.xs(), List.of(pending(device)), BackendWait.LIMIT);
+    } catch (RuntimeException e) {
+      try {
+        remove(device);
+      } catch (RuntimeException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
     }
   }
 
@@ -115,7 +151,9 @@ final class XenStoreDevices implements DeviceBackend {
   public String attachVif(DomId domid, String guestName, VifSpec vif) {
     synchronized (changes) {
       int devid = devids(domid, "vif").stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
-      return "vif " + devid + " (" + attach(domid, guestName, devid, vif) + ")";
+      String name = attach(domid, guestName, devid, vif);
+      awaitHotAttached(vif(domid, devid));
+      return "vif " + devid + " (" + name + ")";
     }
   }
 
@@ -183,9 +221,15 @@ final class XenStoreDevices implements DeviceBackend {
     return VifPlumbing.backendName(device.frontend().value(), device.devid());
   }
 
-  /** Attaches a disk; its devid follows from its vdev. */
   @Override
   public void attachDisk(DomId domid, DiskSpec disk) {
+    synchronized (changes) {
+      awaitHotAttached(writeDisk(domid, disk));
+    }
+  }
+
+  /** Writes a disk's two ends, its loop device bound first; its devid follows from its vdev. */
+  private SplitDevice writeDisk(DomId domid, DiskSpec disk) {
     DeviceChecks.checkDisk(disk);
     int devid =
         SplitDevice.vbdDevid(disk.vdev())
@@ -227,6 +271,7 @@ final class XenStoreDevices implements DeviceBackend {
         disks.release(device.backendPath());
         throw e;
       }
+      return device;
     }
   }
 
@@ -270,12 +315,19 @@ final class XenStoreDevices implements DeviceBackend {
                 + " s (is it in use, a disk mounted?); the device stays closing: detach with"
                 + " --force to remove it anyway");
       }
-      Dom0Leftovers leftovers = leftovers(List.of(device));
-      xs.rm(XenStore.NO_TRANSACTION, back);
-      xs.rm(XenStore.NO_TRANSACTION, device.frontendPath());
-      leftovers.await();
+      remove(device);
       return name;
     }
+  }
+
+  /** Removes one device's two ends and its driver's error, then waits for Dom0 to let go. */
+  private void remove(SplitDevice device) {
+    XenStore xs = handles.xs();
+    Dom0Leftovers leftovers = leftovers(List.of(device));
+    xs.rm(XenStore.NO_TRANSACTION, device.backendPath());
+    xs.rm(XenStore.NO_TRANSACTION, device.frontendPath());
+    xs.rm(XenStore.NO_TRANSACTION, device.backendErrorPath());
+    leftovers.await();
   }
 
   private int findDevid(DomId domid, DeviceKind kind, String which) {
@@ -352,6 +404,7 @@ final class XenStoreDevices implements DeviceBackend {
     Dom0Leftovers leftovers = leftovers(devices);
     for (String kind : KINDS) {
       xs.rm(XenStore.NO_TRANSACTION, SplitDevice.backendsPath(DomId.DOM0, kind, domid));
+      xs.rm(XenStore.NO_TRANSACTION, SplitDevice.backendErrorsPath(DomId.DOM0, kind, domid));
     }
     if (!devices.isEmpty()) {
       leftovers.await();
@@ -363,7 +416,11 @@ final class XenStoreDevices implements DeviceBackend {
     XenStore xs = handles.xs();
     for (String kind : KINDS) {
       String base = DomainLayout.domainPath(DomId.DOM0) + "/backend/" + kind;
-      for (String child : xs.directory(XenStore.NO_TRANSACTION, base).orElse(List.of())) {
+      String errors = DomainLayout.domainPath(DomId.DOM0) + "/error/backend/" + kind;
+      Set<String> children = new TreeSet<>();
+      children.addAll(xs.directory(XenStore.NO_TRANSACTION, base).orElse(List.of()));
+      children.addAll(xs.directory(XenStore.NO_TRANSACTION, errors).orElse(List.of()));
+      for (String child : children) {
         DomId domid;
         try {
           domid = DomId.of(Integer.parseInt(child));
