@@ -89,6 +89,8 @@ rig_boot_run() {
   ln "$RIG_VMLINUZ" "$RIG_RUN_DIR/images/vmlinuz" 2>/dev/null || cp "$RIG_VMLINUZ" "$RIG_RUN_DIR/images/vmlinuz"
   ln "$RIG_GUEST_INITRD" "$RIG_RUN_DIR/images/guest.cpio.gz" 2>/dev/null ||
     cp "$RIG_GUEST_INITRD" "$RIG_RUN_DIR/images/guest.cpio.gz"
+  ln "$RIG_PVGRUB" "$RIG_RUN_DIR/images/grub-x86_64-xen.bin" 2>/dev/null ||
+    cp "$RIG_PVGRUB" "$RIG_RUN_DIR/images/grub-x86_64-xen.bin"
   printf '%s\n' "$command" >"$RIG_RUN_DIR/cmd"
   : >"$RIG_RUN_DIR/out"
 

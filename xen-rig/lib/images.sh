@@ -25,6 +25,7 @@ RIG_XEN_VERSION=
 RIG_VMLINUZ=
 RIG_DOM0_CPIO=
 RIG_GUEST_INITRD=
+RIG_PVGRUB=
 
 rig_package_version() {
   dpkg-query -W -f='${Version}' "$1" 2>/dev/null
@@ -315,6 +316,28 @@ rig_image_guest() {
   RIG_GUEST_INITRD=$out
 }
 
+# PV-GRUB2 as Debian ships it (grub-xen-host, not installed on the host): the PV kernel that boots a
+# guest from its own disk, for the tests of guests with a bootloader.
+rig_image_pvgrub() {
+  local version key out tmp
+  version=$(apt-cache show grub-xen-host 2>/dev/null | awk '/^Version:/ { print $2; exit }')
+  [ -n "$version" ] || rig_die "no version known for grub-xen-host; check the apt sources"
+  key=$(rig_hash "$version")
+  out="$RIG_CACHE/pvgrub-$key.bin"
+  if [ ! -s "$out" ]; then
+    rig_log "fetching grub-xen-host $version (PV-GRUB2)"
+    tmp=$(mktemp -d "$RIG_CACHE/tmp.pvgrub.XXXXXX")
+    (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "grub-xen-host=$version") ||
+      rig_die "apt-get download grub-xen-host=$version failed"
+    dpkg-deb -x "$tmp"/*.deb "$tmp/root" || rig_die "cannot unpack grub-xen-host"
+    cp "$tmp/root/usr/lib/grub-xen/grub-x86_64-xen.bin" "$out.tmp" && mv "$out.tmp" "$out" ||
+      rig_die "grub-xen-host $version has no grub-x86_64-xen.bin"
+    rm -rf "$tmp"
+    rig_prune "$RIG_CACHE" "pvgrub-*.bin" "$(basename "$out")"
+  fi
+  RIG_PVGRUB=$out
+}
+
 # Builds (or finds in the cache) every image the rig boots.
 rig_images() {
   local start
@@ -328,6 +351,7 @@ rig_images() {
   rig_image_xen
   rig_image_dom0
   rig_image_guest
+  rig_image_pvgrub
   exec 9>&-
   rig_log "images ready in $(rig_elapsed "$start") s (cache: $RIG_CACHE)"
 }

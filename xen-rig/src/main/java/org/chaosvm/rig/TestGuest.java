@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -94,6 +95,54 @@ public final class TestGuest {
       throw new UncheckedIOException("cannot write " + file, e);
     }
     return file;
+  }
+
+  /**
+   * PV-GRUB2 in the rig's Dom0, Debian's grub-x86_64-xen.bin (the rig exports it as RIG_PVGRUB).
+   */
+  public static Path pvGrub() {
+    return imagePath("RIG_PVGRUB", "/rig/images/grub-x86_64-xen.bin");
+  }
+
+  /**
+   * A disk image this guest boots from with a bootloader (PV-GRUB2, pygrub), as a Debian guest's
+   * own disk holds its kernel: an ext2 file system (no partition table) with the kernel and the
+   * initramfs in /boot and a GRUB 2 config, /boot/grub/grub.cfg, whose one entry boots them in
+   * {@code mode}. Written to {@code dir/NAME.img}.
+   */
+  public static Path bootDisk(Path dir, String name, Mode mode) {
+    Path content = dir.resolve(name + ".boot.d");
+    Path image = dir.resolve(name + ".img");
+    try {
+      Files.createDirectories(content.resolve("boot/grub"));
+      Files.copy(kernel(), content.resolve("boot/vmlinuz"));
+      Files.copy(ramdisk(), content.resolve("boot/initrd.gz"));
+      Files.writeString(
+          content.resolve("boot/grub/grub.cfg"),
+          String.join(
+              "\n",
+              "set default=0",
+              "set timeout=0",
+              "menuentry 'chaos-rig test guest' {",
+              "  linux /boot/vmlinuz " + commandLine(mode),
+              "  initrd /boot/initrd.gz",
+              "}",
+              ""));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot lay out " + content, e);
+    }
+    Command.run(
+            Duration.ofSeconds(60),
+            "mke2fs",
+            "-q",
+            "-t",
+            "ext2",
+            "-d",
+            content.toString(),
+            image.toString(),
+            "64M")
+        .orThrow();
+    return image;
   }
 
   /** The path in environment variable {@code variable}, or {@code fallback} when it is unset. */
