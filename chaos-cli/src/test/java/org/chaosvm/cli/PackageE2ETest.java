@@ -74,6 +74,8 @@ class PackageE2ETest {
     assertTrue(installed.output().contains("Setting up chaos"), installed.output());
     assertTrue(installed.output().contains("Setting up tinyx"), installed.output());
     assertTrue(run("getent", "group", "chaos").output().startsWith("chaos:"));
+    assertTrue(
+        run("getent", "passwd", "chaos-bootloader").output().startsWith("chaos-bootloader:"));
 
     // A guest from before the upgrade, made with no daemon (chaos create --direct, this build's
     // in this JVM: the installed one's JVM start would cost a minute of the suite).
@@ -136,6 +138,9 @@ class PackageE2ETest {
     assertFalse(Command.run(LIMIT, "dpkg", "-s", "tinyx").succeeded(), "tinyx is installed");
     assertEquals(List.of(), present(MADE), "left by dpkg --purge");
     assertFalse(Command.run(LIMIT, "getent", "group", "chaos").succeeded(), "the group is left");
+    assertFalse(
+        Command.run(LIMIT, "getent", "passwd", "chaos-bootloader").succeeded(),
+        "the bootloader's user is left");
   }
 
   @AfterAll

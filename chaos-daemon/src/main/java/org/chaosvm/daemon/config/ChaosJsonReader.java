@@ -144,7 +144,8 @@ public final class ChaosJsonReader {
         vifs,
         disks,
         Boolean.TRUE.equals(doc.paused()),
-        devices(file, doc.xen()));
+        devices(file, doc.xen()),
+        Optional.empty());
   }
 
   private static Optional<DeviceMechanism> devices(Path file, Xen xen) throws ConfigException {

@@ -10,7 +10,9 @@ import java.util.UUID;
 /**
  * A PV guest to create, whichever config format it came from.
  *
- * @param cmdline the kernel command line as the guest sees it
+ * @param kernel the kernel the domain builder loads; for a guest with a {@code bootloader}, the
+ *     bootloader's program until it has run and {@link #withBoot} has given the kernel it chose
+ * @param cmdline the kernel command line as the guest sees it (a bootloader's {@code --args})
  * @param memoryMib memory at boot
  * @param maxMemoryMib memory the guest may balloon up to (at least {@code memoryMib})
  * @param vcpus vCPUs online at boot
@@ -18,6 +20,7 @@ import java.util.UUID;
  * @param cpus the physical CPUs the vCPUs may run on; empty for all
  * @param paused whether to leave the guest paused once built
  * @param devices the device mechanism the config asks for; empty for the daemon's default
+ * @param bootloader what boots the guest from its own disk, if anything does
  */
 public record GuestConfig(
     String name,
@@ -36,7 +39,8 @@ public record GuestConfig(
     List<VifSpec> vifs,
     List<DiskSpec> disks,
     boolean paused,
-    Optional<DeviceMechanism> devices) {
+    Optional<DeviceMechanism> devices,
+    Optional<Bootloader> bootloader) {
   /** xl's default memory for a guest that does not say. */
   public static final int DEFAULT_MEMORY_MIB = 128;
 
@@ -44,6 +48,7 @@ public record GuestConfig(
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(kernel, "kernel");
     Objects.requireNonNull(devices, "devices");
+    Objects.requireNonNull(bootloader, "bootloader");
     vifs = List.copyOf(vifs);
     disks = List.copyOf(disks);
   }
@@ -58,13 +63,31 @@ public record GuestConfig(
     return with(name, newKernel, newRamdisk, newDisks);
   }
 
+  /**
+   * The guest as its bootloader has chosen its kernel, ramdisk and command line: built like any
+   * other from here on.
+   */
+  public GuestConfig withBoot(Path newKernel, Optional<Path> newRamdisk, String newCmdline) {
+    return with(name, newKernel, newRamdisk, newCmdline, disks, Optional.empty());
+  }
+
   private GuestConfig with(
       String newName, Path newKernel, Optional<Path> newRamdisk, List<DiskSpec> newDisks) {
+    return with(newName, newKernel, newRamdisk, cmdline, newDisks, bootloader);
+  }
+
+  private GuestConfig with(
+      String newName,
+      Path newKernel,
+      Optional<Path> newRamdisk,
+      String newCmdline,
+      List<DiskSpec> newDisks,
+      Optional<Bootloader> newBootloader) {
     return new GuestConfig(
         newName,
         newKernel,
         newRamdisk,
-        cmdline,
+        newCmdline,
         memoryMib,
         maxMemoryMib,
         vcpus,
@@ -77,6 +100,7 @@ public record GuestConfig(
         vifs,
         newDisks,
         paused,
-        devices);
+        devices,
+        newBootloader);
   }
 }

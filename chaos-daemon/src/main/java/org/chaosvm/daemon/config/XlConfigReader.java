@@ -41,7 +41,9 @@ public final class XlConfigReader {
           "on_crash",
           "vif",
           "disk",
-          "dev_method");
+          "dev_method",
+          "bootloader",
+          "bootloader_args");
 
   private final Path file;
   private final Map<String, Setting> settings;
@@ -72,10 +74,18 @@ public final class XlConfigReader {
     }
     String name = string(required("name"));
     validateName(required("name"), name);
-    Path kernel = path(required("kernel"));
-    Optional<Setting> ramdiskSetting = setting("ramdisk");
-    Optional<Path> ramdisk =
-        ramdiskSetting.isEmpty() ? Optional.empty() : Optional.of(path(ramdiskSetting.get()));
+    Optional<Bootloader> bootloader = bootloader();
+    Path kernel;
+    Optional<Path> ramdisk;
+    if (bootloader.isPresent()) {
+      kernel = Path.of(bootloader.get().program()); // until the bootloader has run
+      ramdisk = Optional.empty();
+    } else {
+      kernel = path(required("kernel"));
+      Optional<Setting> ramdiskSetting = setting("ramdisk");
+      ramdisk =
+          ramdiskSetting.isEmpty() ? Optional.empty() : Optional.of(path(ramdiskSetting.get()));
+    }
 
     int memory = positiveInt("memory").orElse(GuestConfig.DEFAULT_MEMORY_MIB);
     int maxMemory = positiveInt("maxmem").orElse(memory);
@@ -109,7 +119,37 @@ public final class XlConfigReader {
         vifs(),
         disks(),
         false,
-        devices());
+        devices(),
+        bootloader);
+  }
+
+  /**
+   * xl's {@code bootloader} and {@code bootloader_args} (a list, or as xl still takes it, a string
+   * split at blanks); with a bootloader, {@code kernel} and {@code ramdisk} are paths on the
+   * guest's disk, which the bootloader is given.
+   */
+  private Optional<Bootloader> bootloader() throws ConfigException {
+    Optional<Setting> setting = setting("bootloader");
+    if (setting.isEmpty()) {
+      Optional<Setting> args = setting("bootloader_args");
+      if (args.isPresent()) {
+        throw error(args.get(), "bootloader_args is given, but no bootloader");
+      }
+      return Optional.empty();
+    }
+    String program = string(setting.get());
+    if (program.isBlank()) {
+      throw error(setting.get().value(), "bootloader is empty: give \"pygrub\" or none");
+    }
+    List<String> args = new ArrayList<>();
+    Optional<Setting> argsSetting = setting("bootloader_args");
+    if (argsSetting.isPresent() && argsSetting.get().value() instanceof Str s) {
+      Arrays.stream(s.text().split("[ \t\n]+")).filter(a -> !a.isEmpty()).forEach(args::add);
+    } else {
+      stringList("bootloader_args").forEach(arg -> args.add(arg.text()));
+    }
+    return Optional.of(
+        new Bootloader(program, args, optionalString("kernel"), optionalString("ramdisk")));
   }
 
   /** chaos's own key: {@code dev_method = "noxs"} or {@code "xenstore"} (xl has none). */

@@ -37,7 +37,9 @@ final class CallerFiles implements AutoCloseable {
       return guest;
     }
     try {
-      Path kernel = openFile(guest.kernel(), "kernel");
+      // A bootloader's kernel and ramdisk are on the guest's disk, which is opened below.
+      Path kernel =
+          guest.bootloader().isPresent() ? guest.kernel() : openFile(guest.kernel(), "kernel");
       Optional<Path> ramdisk = guest.ramdisk().map(path -> openFile(path, "ramdisk"));
       List<DiskSpec> disks = guest.disks().stream().map(this::open).toList();
       return guest.withFiles(kernel, ramdisk, disks);

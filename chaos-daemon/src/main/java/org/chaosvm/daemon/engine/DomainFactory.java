@@ -30,9 +30,16 @@ final class DomainFactory {
   private final Map<DeviceMechanism, Mechanism> mechanisms;
   private final BootWatch boots;
 
-  DomainFactory(XenHandles handles, BootWatch boots, Map<DeviceMechanism, Mechanism> mechanisms) {
+  private final Pygrub pygrub;
+
+  DomainFactory(
+      XenHandles handles,
+      BootWatch boots,
+      Map<DeviceMechanism, Mechanism> mechanisms,
+      Pygrub pygrub) {
     this.handles = handles;
     this.boots = boots;
+    this.pygrub = pygrub;
     this.mechanisms = Map.copyOf(mechanisms);
   }
 
@@ -85,7 +92,7 @@ final class DomainFactory {
    */
   DomId execute(
       Shell shell,
-      GuestConfig guest,
+      GuestConfig config,
       UUID uuid,
       String configText,
       boolean paused,
@@ -94,21 +101,30 @@ final class DomainFactory {
     XenCtrl xc = handles.xc();
     DomId domid = shell.domid();
     Mechanism mechanism = mechanism(shell.size().devices());
+    Optional<Pygrub.Boot> bootloaded = Optional.empty();
+    GuestConfig guest = config;
     try {
       mechanism.markBuilding(domid, guest.name(), uuid);
       phases.end("record"); // with the record's final write, in describe
+      if (config.bootloader().isPresent()) {
+        bootloaded = Optional.of(pygrub.run(domid, config));
+        guest = bootloaded.get().of(config);
+        phases.end("bootloader");
+      }
       if (!uuid.equals(shell.uuid())) {
         xc.setHandle(domid, uuid); // the config's uuid; a shell is made before it is known
       }
-      guest
+      config
           .cpus()
           .ifPresent(
               cpus -> {
-                for (int vcpu = 0; vcpu < guest.maxVcpus(); vcpu++) {
+                for (int vcpu = 0; vcpu < config.maxVcpus(); vcpu++) {
                   xc.setVcpuAffinity(domid, vcpu, cpus);
                 }
               });
-      Optional<KernelImage> cached = kernels.get(guest.kernel());
+      // A bootloader's kernel is a file of the moment: neither looked up nor kept.
+      Optional<KernelImage> cached =
+          bootloaded.isPresent() ? Optional.empty() : kernels.get(guest.kernel());
       PvBuild.Built built =
           PvBuild.build(
               xc,
@@ -121,9 +137,10 @@ final class DomainFactory {
                   guest.memoryMib(),
                   guest.maxVcpus()),
               phases::end);
-      if (cached.isEmpty()) {
+      if (cached.isEmpty() && bootloaded.isEmpty()) {
         kernels.put(guest.kernel(), built.kernel());
       }
+      bootloaded.ifPresent(Pygrub.Boot::close);
       mechanism.describe(shell, guest, uuid, configText, built, phases);
       mechanism.devices().attachAll(domid, guest);
       phases.end("devices");
@@ -146,6 +163,8 @@ final class DomainFactory {
     } catch (RuntimeException e) {
       destroyQuietly(domid, Optional.of(uuid), mechanism, e);
       throw e;
+    } finally {
+      bootloaded.ifPresent(Pygrub.Boot::close);
     }
   }
 

@@ -122,7 +122,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       this.xenstore = null;
       this.marks = DomainMarks.NONE;
     }
-    this.factory = new DomainFactory(handles, boots, mechanisms);
+    this.factory = new DomainFactory(handles, boots, mechanisms, new Pygrub(stateDir));
     this.discovery = new DomainDiscovery(handles, marks, registry);
     this.lifecycle =
         new Lifecycle(

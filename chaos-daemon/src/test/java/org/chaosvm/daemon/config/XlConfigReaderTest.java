@@ -91,12 +91,51 @@ class XlConfigReaderTest {
   }
 
   @Test
+  void aBootloaderGuestNeedsNoKernelAndGivesItsKernelRamdiskAndArgsToTheBootloader()
+      throws ConfigException {
+    GuestConfig plain = read("name = \"a\"\nbootloader = \"pygrub\"\ndisk = [ '/d.img,,xvda' ]\n");
+    assertEquals(
+        Optional.of(new Bootloader("pygrub", List.of(), Optional.empty(), Optional.empty())),
+        plain.bootloader());
+    assertEquals("", plain.cmdline());
+
+    GuestConfig hinted =
+        read(
+            "name = \"a\"\nbootloader = \"pygrub\"\nkernel = \"/boot/vmlinuz\"\n"
+                + "ramdisk = \"/boot/initrd\"\nextra = \"quiet\"\n"
+                + "bootloader_args = [ \"--entry=1\", \"--offset=0\" ]\n");
+    Bootloader bootloader = hinted.bootloader().orElseThrow();
+    assertEquals(Optional.of("/boot/vmlinuz"), bootloader.kernel());
+    assertEquals(Optional.of("/boot/initrd"), bootloader.ramdisk());
+    assertEquals(List.of("--entry=1", "--offset=0"), bootloader.args());
+    assertEquals("quiet", hinted.cmdline());
+    assertEquals(Optional.empty(), hinted.ramdisk());
+  }
+
+  @Test
+  void bootloaderArgsAsAStringAreSplitAtBlanksAsXlStillDoes() throws ConfigException {
+    GuestConfig guest =
+        read("name = \"a\"\nbootloader = \"pygrub\"\nbootloader_args = \" -q  --entry=1\\t\"\n");
+    assertEquals(List.of("-q", "--entry=1"), guest.bootloader().orElseThrow().args());
+  }
+
+  @Test
+  void bootloaderArgsWithoutABootloaderOrAnEmptyBootloaderAreRefused() {
+    assertEquals(
+        "vm.cfg:3:1: bootloader_args is given, but no bootloader",
+        failure("name = \"a\"\nkernel = \"/k\"\nbootloader_args = [ \"-q\" ]\n").getMessage());
+    assertEquals(
+        "vm.cfg:2:14: bootloader is empty: give \"pygrub\" or none",
+        failure("name = \"a\"\nbootloader = \"\"\n").getMessage());
+  }
+
+  @Test
   void unknownKeyNamesTheKeyAndItsPlace() {
-    ConfigException e = failure("name = \"a\"\nkernel = \"/k\"\n  bootloader = \"pygrub\"\n");
+    ConfigException e = failure("name = \"a\"\nkernel = \"/k\"\n  pci = [ \"01:00.0\" ]\n");
 
     assertEquals(3, e.line());
     assertEquals(3, e.column());
-    assertEquals("vm.cfg:3:3: unknown or unsupported key 'bootloader'", e.getMessage());
+    assertEquals("vm.cfg:3:3: unknown or unsupported key 'pci'", e.getMessage());
   }
 
   @Test
