@@ -2,12 +2,26 @@ package org.chaosvm.cli;
 
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.Reply;
 
 /** Prints replies: for people by default, as JSON with --json. */
 final class Output {
   private Output() {}
+
+  /** A boot time's mark in chaos list for what it went through before the guest's kernel. */
+  private static final Map<String, String> BOOTLOADER_MARKS =
+      Map.of("pygrub", "*", "PV-GRUB2", "+");
+
+  private static final Map<String, String> BOOTLOADER_NOTES =
+      Map.of(
+          "pygrub",
+          "booted by pygrub in Dom0: its run is included",
+          "PV-GRUB2",
+          "booted by PV-GRUB2: to GRUB's first output, before the guest's kernel");
 
   /**
    * Prints the reply; an error reply, once printed, is thrown as a {@link ExitCodes.Failure} (the
@@ -34,15 +48,27 @@ final class Output {
       // Booted: ms from the create request to the guest's first console output (docs/protocol.md).
       out.printf(
           "%-32s %5s %6s %5s %10s  %s%n", "Name", "ID", "Mem", "VCPUs", "Booted(ms)", "State");
+      Set<String> bootloaders = new TreeSet<>();
       for (Reply.GuestInfo g : guests.guests()) {
+        String marker =
+            g.bootloader() == null ? "" : BOOTLOADER_MARKS.getOrDefault(g.bootloader(), "?");
+        if (g.bootloader() != null) {
+          bootloaders.add(g.bootloader());
+        }
         out.printf(
             "%-32s %5d %6d %5d %10s  %s%n",
             g.name(),
             g.domid(),
             g.memoryMib(),
             g.vcpus(),
-            g.bootMs() == null ? "-" : String.format("%.1f", g.bootMs()),
+            g.bootMs() == null ? "-" : String.format("%.1f", g.bootMs()) + marker,
             g.state());
+      }
+      for (String bootloader : bootloaders) {
+        out.printf(
+            "%s %s%n",
+            BOOTLOADER_MARKS.getOrDefault(bootloader, "?"),
+            BOOTLOADER_NOTES.getOrDefault(bootloader, "booted by " + bootloader));
       }
     } else if (reply instanceof Reply.Devices devices) {
       out.printf("%-4s %-16s %2s %2s  %s%n", "Idx", "Name", "BE", "FE", "Settings");

@@ -163,6 +163,28 @@ class ChaosCommandTest {
   }
 
   @Test
+  void listSaysWhatABootloadersBootTimeMeasured() {
+    daemon.answer(
+        request ->
+            new Reply.Guests(
+                List.of(
+                    new Reply.GuestInfo(3, "web1", 256, 1, "running", 812.5),
+                    new Reply.GuestInfo(4, "web2", 256, 1, "running", 2400.0, "pygrub"),
+                    new Reply.GuestInfo(5, "web3", 256, 1, "running", 95.0, "PV-GRUB2"))));
+    Run run = chaos("list");
+    assertEquals(ExitCodes.OK, run.code(), run.err());
+    assertTrue(run.out().contains(" 812.5  running"), run.out());
+    assertTrue(run.out().contains(" 2400.0*  running"), run.out());
+    assertTrue(run.out().contains(" 95.0+  running"), run.out());
+    assertTrue(
+        run.out()
+            .endsWith(
+                "+ booted by PV-GRUB2: to GRUB's first output, before the guest's kernel\n"
+                    + "* booted by pygrub in Dom0: its run is included\n"),
+        run.out());
+  }
+
+  @Test
   void createCountSendsInstancesAndTheDaemonNamesThem() throws Exception {
     Path config = dir.resolve("vm.cfg");
     Files.writeString(config, "this is not parsed by the command\n");

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import org.chaosvm.daemon.config.DeviceMechanism;
@@ -218,7 +219,7 @@ public final class DensityBenchmark {
       var ringRef = xs.read(XenStore.NO_TRANSACTION, path);
       if (ringRef.isPresent()) {
         known.add(info.domid());
-        watch.watch(info.domid(), Long.parseLong(ringRef.get()), start);
+        watch.watch(info.domid(), Long.parseLong(ringRef.get()), start, Optional.empty());
         return info.domid();
       }
     }

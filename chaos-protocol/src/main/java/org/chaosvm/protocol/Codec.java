@@ -141,7 +141,8 @@ public final class Codec {
                       guest.integer("memoryMib"),
                       guest.integer("vcpus"),
                       guest.string("state"),
-                      guest.optionalNumber("bootMs")));
+                      guest.optionalNumber("bootMs"),
+                      guest.optionalString("bootloader")));
               guest.requireAllRead();
             }
             yield new Reply.Guests(guests);
@@ -313,6 +314,9 @@ public final class Codec {
         out.writeStringField("state", guest.state());
         if (guest.bootMs() != null) {
           out.writeNumberField("bootMs", guest.bootMs());
+        }
+        if (guest.bootloader() != null) {
+          out.writeStringField("bootloader", guest.bootloader());
         }
         out.writeEndObject();
       }

@@ -25,10 +25,25 @@ public sealed interface Reply {
    * @param state running, blocked, paused, shutdown or dying, as Xen reports it
    * @param bootMs from the daemon's receiving the create to the guest's first console output, as
    *     the daemon saw it; null until then, and for guests it did not create (Domain-0, adopted)
+   * @param bootloader what {@code bootMs} went through before the guest's kernel, when a bootloader
+   *     booted it: {@code pygrub} (run in Dom0: its time is in {@code bootMs}) or {@code PV-GRUB2}
+   *     (the guest's kernel is GRUB: {@code bootMs} ends at GRUB's first output); null otherwise
    */
-  record GuestInfo(int domid, String name, int memoryMib, int vcpus, String state, Double bootMs) {
+  record GuestInfo(
+      int domid,
+      String name,
+      int memoryMib,
+      int vcpus,
+      String state,
+      Double bootMs,
+      String bootloader) {
     public GuestInfo(int domid, String name, int memoryMib, int vcpus, String state) {
-      this(domid, name, memoryMib, vcpus, state, null);
+      this(domid, name, memoryMib, vcpus, state, null, null);
+    }
+
+    public GuestInfo(
+        int domid, String name, int memoryMib, int vcpus, String state, Double bootMs) {
+      this(domid, name, memoryMib, vcpus, state, bootMs, null);
     }
   }
 

@@ -67,7 +67,8 @@ class CodecTest {
             List.of(
                 new Reply.GuestInfo(0, "Domain-0", 2048, 1, "running"),
                 new Reply.GuestInfo(3, "web1", 256, 2, "shutdown (CRASH)"),
-                new Reply.GuestInfo(4, "uk1", 1, 1, "blocked", 12.5)));
+                new Reply.GuestInfo(4, "uk1", 1, 1, "blocked", 12.5),
+                new Reply.GuestInfo(5, "web2", 512, 1, "running", 2400.0, "pygrub")));
     Reply info = new Reply.HostInfo(4096, 1536, 2, Map.of("256x1", new Reply.PoolClass(1, 2)));
     Reply devices =
         new Reply.Devices(

@@ -2,6 +2,7 @@ package org.chaosvm.daemon.engine;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,13 +40,15 @@ public final class BootWatch implements AutoCloseable {
   /** One guest: its ring while watched, and its boot time once seen (or given up on). */
   private static final class Watch {
     final long startNanos;
+    final Optional<String> bootloader;
     final long deadlineNanos;
     ConsoleRing ring;
     volatile long bootNanos = -1;
     volatile boolean ended;
 
-    Watch(long startNanos, ConsoleRing ring) {
+    Watch(long startNanos, Optional<String> bootloader, ConsoleRing ring) {
       this.startNanos = startNanos;
+      this.bootloader = bootloader;
       this.deadlineNanos = System.nanoTime() + TIMEOUT.toNanos();
       this.ring = ring;
     }
@@ -59,11 +62,12 @@ public final class BootWatch implements AutoCloseable {
   /**
    * Starts watching {@code domid}'s console ring, in frame {@code consoleFrame}, for a create that
    * began at {@code startNanos} ({@link System#nanoTime}). Call it before the guest is unpaused, or
-   * output written before the ring is mapped is seen late.
+   * output written before the ring is mapped is seen late. {@code bootloader} names what the boot
+   * goes through before the guest's kernel, if anything ({@link #bootloader}).
    */
-  public void watch(DomId domid, long consoleFrame, long startNanos) {
+  public void watch(DomId domid, long consoleFrame, long startNanos, Optional<String> bootloader) {
     ConsoleRing ring = memory.mapConsoleRing(domid, consoleFrame);
-    Watch watch = new Watch(startNanos, ring);
+    Watch watch = new Watch(startNanos, bootloader, ring);
     active.add(watch);
     Watch previous = watches.put(domid, watch);
     if (previous != null) {
@@ -79,6 +83,15 @@ public final class BootWatch implements AutoCloseable {
       return OptionalDouble.empty();
     }
     return OptionalDouble.of((watch.bootNanos - watch.startNanos) / 1e6);
+  }
+
+  /**
+   * What the boot time went through before the guest's kernel: "pygrub" (run in Dom0 within it) or
+   * "PV-GRUB2" (the guest's first output is GRUB's); empty for a kernel booted directly.
+   */
+  public Optional<String> bootloader(DomId domid) {
+    Watch watch = watches.get(domid);
+    return watch == null ? Optional.empty() : watch.bootloader;
   }
 
   /** Waits at most {@code timeout} for the guest's first output; its boot time if it came. */

@@ -12,6 +12,7 @@ import org.chaosvm.libxc.Errno;
 import org.chaosvm.libxc.KernelImage;
 import org.chaosvm.libxc.PvBuild;
 import org.chaosvm.libxc.XenCtrl;
+import org.chaosvm.libxc.XenElfNotes;
 import org.chaosvm.libxc.XenException;
 import org.chaosvm.protocol.ErrorCode;
 import org.slf4j.Logger;
@@ -145,7 +146,7 @@ final class DomainFactory {
       mechanism.devices().attachAll(domid, guest);
       phases.end("devices");
       try {
-        boots.watch(domid, built.consoleMfn(), startNanos);
+        boots.watch(domid, built.consoleMfn(), startNanos, bootloader(bootloaded, guest));
       } catch (XenException e) {
         log.warn("cannot watch {}'s console for its boot: {}", guest.name(), e.getMessage());
       }
@@ -166,6 +167,14 @@ final class DomainFactory {
     } finally {
       bootloaded.ifPresent(Pygrub.Boot::close);
     }
+  }
+
+  /** What boots the guest before its kernel, for what its boot time means ({@link BootWatch}). */
+  private static Optional<String> bootloader(Optional<Pygrub.Boot> bootloaded, GuestConfig guest) {
+    if (bootloaded.isPresent()) {
+      return Optional.of("pygrub");
+    }
+    return XenElfNotes.guestOs(guest.kernel()).filter("GRUB"::equals).map(os -> "PV-GRUB2");
   }
 
   /** Destroys a domain, then what it leaves of its mechanism (back ends, records). */

@@ -651,7 +651,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
               (int) (info.totPages() * PhysInfo.PAGE_SIZE >> 20),
               info.onlineVcpus(),
               stateOf(info),
-              boot.isPresent() ? boot.getAsDouble() : null));
+              boot.isPresent() ? boot.getAsDouble() : null,
+              boot.isPresent() ? boots.bootloader(domid).orElse(null) : null));
     }
     return new Reply.Guests(list);
   }
