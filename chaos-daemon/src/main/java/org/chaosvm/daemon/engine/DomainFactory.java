@@ -85,11 +85,12 @@ final class DomainFactory {
   }
 
   /**
-   * The execute phase: loads the guest's kernel and ramdisk into the shell, builds it, describes it
-   * to Dom0 the way of its mechanism (XenStore: its nodes and the introduction to xenstored and so
-   * to xenconsoled), attaches its devices, starts watching its console for its boot (of a create
-   * that began at {@code startNanos}), waits for its devices' back ends and, unless the config says
-   * paused, unpauses it. {@code uuid} replaces the shell's if it differs (the config's).
+   * The execute phase: attaches the guest's devices, runs its bootloader if it has one, loads its
+   * kernel and ramdisk into the shell, builds it, describes it to Dom0 the way of its mechanism
+   * (XenStore: its nodes and the introduction to xenstored and so to xenconsoled), starts watching
+   * its console for its boot (of a create that began at {@code startNanos}), waits for its devices'
+   * back ends and, unless the config says paused, unpauses it. {@code uuid} replaces the shell's if
+   * it differs (the config's).
    */
   DomId execute(
       Shell shell,
@@ -107,6 +108,9 @@ final class DomainFactory {
     try {
       mechanism.markBuilding(domid, guest.name(), uuid);
       phases.end("record"); // with the record's final write, in describe
+      // The devices first: their back ends' drivers get ready while the kernel is loaded and built.
+      mechanism.devices().attachAll(domid, config);
+      phases.end("devices");
       if (config.bootloader().isPresent()) {
         bootloaded = Optional.of(pygrub.run(domid, config));
         guest = bootloaded.get().of(config);
@@ -143,8 +147,6 @@ final class DomainFactory {
       }
       bootloaded.ifPresent(Pygrub.Boot::close);
       mechanism.describe(shell, guest, uuid, configText, built, phases);
-      mechanism.devices().attachAll(domid, guest);
-      phases.end("devices");
       try {
         boots.watch(domid, built.consoleMfn(), startNanos, bootloader(bootloaded, guest));
       } catch (XenException e) {
