@@ -22,10 +22,13 @@ import org.chaosvm.rig.Xl;
  * without a pool (the {@code --direct} path: both phases on request) and by chaos from the pool
  * (prepare phase done ahead), in one run of the rig. Prints medians and ratios to xl. Run:
  *
- * <pre>xen-rig/rig run -- xen-rig/dom0/java org.chaosvm.cli.CreateBenchmark [N] [--vif]</pre>
+ * <pre>xen-rig/rig run -- xen-rig/dom0/java org.chaosvm.cli.CreateBenchmark [N] [--vif] [--disk]
+ * </pre>
  *
  * With {@code --vif} the guest has one network interface on the rig's bridge (xl sets it up with
- * its vif-bridge hotplug script, chaos with its own code).
+ * its vif-bridge hotplug script, chaos with its own code); with {@code --disk}, one disk, an image
+ * file on a loop device (xl's block script, chaos's own code). Both toolstacks wait for the back
+ * ends before the guest runs.
  *
  * <p>Times are wall-clock around the toolstack's create: xl's process from start to exit (it
  * returns once the guest is unpaused), and chaos's request from send to reply, in this JVM; {@code
@@ -40,14 +43,22 @@ public final class CreateBenchmark {
   public static void main(String[] args) throws Exception {
     List<String> arguments = new ArrayList<>(List.of(args));
     boolean vif = arguments.remove("--vif");
+    boolean disk = arguments.remove("--disk");
     int runs = arguments.isEmpty() ? 20 : Integer.parseInt(arguments.get(0));
     Path dir = Files.createTempDirectory("chaos-bench");
+    List<String> devices = new ArrayList<>();
+    if (vif) {
+      devices.add("vif = [ 'bridge=xenbr0' ]");
+    }
+    if (disk) {
+      Path image = dir.resolve("bench.img");
+      Command.run(Duration.ofMinutes(1), "truncate", "-s", "64M", image.toString()).orThrow();
+      devices.add("disk = [ '" + image + ",raw,xvdb,rw' ]");
+    }
     Path config =
         Files.writeString(
             dir.resolve("bench.cfg"),
-            vif
-                ? TestGuest.xlConfig("bench", TestGuest.Mode.WAIT, "", "vif = [ 'bridge=xenbr0' ]")
-                : TestGuest.xlConfig("bench", TestGuest.Mode.WAIT));
+            TestGuest.xlConfig("bench", TestGuest.Mode.WAIT, "", devices.toArray(String[]::new)));
     Request.Create create =
         new Request.Create(Protocol.VERSION, config.toString(), Files.readString(config), false);
     Request.Destroy destroy = new Request.Destroy(Protocol.VERSION, new GuestRef("bench"));
@@ -111,7 +122,9 @@ public final class CreateBenchmark {
     System.out.printf(
         "create of the rig's test guest (%d MiB, Debian 6.1 kernel + busybox initramfs%s), %d runs"
             + " each%n",
-        TestGuest.MEMORY_MIB, vif ? ", one vif on xenbr0" : "", runs);
+        TestGuest.MEMORY_MIB,
+        (vif ? ", one vif on xenbr0" : "") + (disk ? ", one disk (a 64 MiB image)" : ""),
+        runs);
     printTable("toolstack", totals, median(totals.get("xl create")));
     System.out.println();
     printTable(
@@ -121,6 +134,23 @@ public final class CreateBenchmark {
     phases.forEach((name, samples) -> System.out.printf("%-34s %12.1f%n", name, median(samples)));
     System.out.println();
     System.out.printf("a JVM start of the chaos command (chaos --version): %.0f ms%n", cliStart);
+    Path tsv = Path.of("target/bench/create.tsv");
+    Files.createDirectories(tsv.getParent());
+    List<String> lines = new ArrayList<>(List.of("what\tmedian_ms\tmin_ms\tvs_xl"));
+    double xl = median(totals.get("xl create"));
+    for (Map<String, List<Double>> rows : List.of(totals, commands, phases)) {
+      rows.forEach(
+          (name, samples) ->
+              lines.add(
+                  String.format(
+                      "%s\t%.1f\t%.1f\t%s",
+                      name,
+                      median(samples),
+                      samples.stream().mapToDouble(d -> d).min().orElse(0),
+                      rows == phases ? "" : String.format("%.3f", median(samples) / xl))));
+    }
+    Files.write(tsv, lines);
+    System.out.println("numbers in " + tsv);
   }
 
   /** One line per sample set: median, minimum and the median's ratio to {@code baseline}. */
