@@ -93,7 +93,7 @@ class DaemonE2ETest extends DaemonTestBase {
 
     assertConfigRefused(
         "bad.cfg",
-        "name = \"x\"\nkernel = \"/k\"\nbootloader = \"pygrub\"\n",
+        "name = \"x\"\nkernel = \"/k\"\npci = [ \"01:00.0\" ]\n",
         "bad.cfg:3:1: unknown or unsupported key 'pci'");
     assertConfigRefused(
         "syntax.cfg", "name = \nkernel = \"/k\"\n", "syntax.cfg:1:8: expected a value");

@@ -141,6 +141,13 @@ public final class XlConfigReader {
     if (program.isBlank()) {
       throw error(setting.get().value(), "bootloader is empty: give \"pygrub\" or none");
     }
+    if (setting("disk").isEmpty()) {
+      throw error(
+          setting.get(),
+          "bootloader \""
+              + program
+              + "\" boots the guest from its first disk, and there is no disk");
+    }
     List<String> args = new ArrayList<>();
     Optional<Setting> argsSetting = setting("bootloader_args");
     if (argsSetting.isPresent() && argsSetting.get().value() instanceof Str s) {

@@ -102,7 +102,7 @@ class XlConfigReaderTest {
     GuestConfig hinted =
         read(
             "name = \"a\"\nbootloader = \"pygrub\"\nkernel = \"/boot/vmlinuz\"\n"
-                + "ramdisk = \"/boot/initrd\"\nextra = \"quiet\"\n"
+                + "ramdisk = \"/boot/initrd\"\nextra = \"quiet\"\ndisk = [ '/d.img,,xvda' ]\n"
                 + "bootloader_args = [ \"--entry=1\", \"--offset=0\" ]\n");
     Bootloader bootloader = hinted.bootloader().orElseThrow();
     assertEquals(Optional.of("/boot/vmlinuz"), bootloader.kernel());
@@ -115,7 +115,9 @@ class XlConfigReaderTest {
   @Test
   void bootloaderArgsAsAStringAreSplitAtBlanksAsXlStillDoes() throws ConfigException {
     GuestConfig guest =
-        read("name = \"a\"\nbootloader = \"pygrub\"\nbootloader_args = \" -q  --entry=1\\t\"\n");
+        read(
+            "name = \"a\"\nbootloader = \"pygrub\"\ndisk = [ '/d.img,,xvda' ]\n"
+                + "bootloader_args = \" -q  --entry=1\\t\"\n");
     assertEquals(List.of("-q", "--entry=1"), guest.bootloader().orElseThrow().args());
   }
 
@@ -127,6 +129,10 @@ class XlConfigReaderTest {
     assertEquals(
         "vm.cfg:2:14: bootloader is empty: give \"pygrub\" or none",
         failure("name = \"a\"\nbootloader = \"\"\n").getMessage());
+    assertEquals(
+        "vm.cfg:2:1: bootloader \"pygrub\" boots the guest from its first disk, and there is no"
+            + " disk",
+        failure("name = \"a\"\nbootloader = \"pygrub\"\n").getMessage());
   }
 
   @Test
