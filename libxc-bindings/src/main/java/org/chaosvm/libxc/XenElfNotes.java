@@ -1,18 +1,15 @@
 package org.chaosvm.libxc;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /**
- * The Xen ELF notes of a PV kernel that is an ELF file (xen/include/public/elfnote.h): what the
- * domain builder reads too, here only to tell which kernel a guest runs. A bzImage (its ELF is
- * compressed inside) and anything else that is not a 64-bit little-endian ELF file have none.
+ * The Xen ELF notes of a PV kernel (xen/include/public/elfnote.h), read from the kernel as the
+ * domain builder holds it after parsing ({@link PvBuild.Built#kernel}: a bzImage decompressed to
+ * its ELF), so no file is read again: here only to tell which kernel a guest runs. Anything that is
+ * not a 64-bit little-endian ELF image has none.
  */
 public final class XenElfNotes {
   /** {@code XEN_ELFNOTE_GUEST_OS}: the guest's operating system, e.g. "linux", "GRUB". */
@@ -25,35 +22,31 @@ public final class XenElfNotes {
 
   private XenElfNotes() {}
 
-  /** The kernel's {@code XEN_ELFNOTE_GUEST_OS}, if it is an ELF file that has one. */
-  public static Optional<String> guestOs(Path kernel) {
-    try (FileChannel file = FileChannel.open(kernel, StandardOpenOption.READ)) {
-      ByteBuffer header = read(file, 0, 64);
-      if (header.remaining() < 64
-          || header.getInt(0) != 0x464c457f // "\x7fELF" read little-endian
-          || header.get(4) != 2 // ELFCLASS64
-          || header.get(5) != 1) { // ELFDATA2LSB
-        return Optional.empty();
-      }
-      long phoff = header.getLong(32);
-      int phentsize = Short.toUnsignedInt(header.getShort(54));
-      int phnum = Short.toUnsignedInt(header.getShort(56));
-      for (int i = 0; i < phnum && phentsize >= 56; i++) {
-        ByteBuffer ph = read(file, phoff + (long) i * phentsize, 56);
-        if (ph.remaining() < 56 || ph.getInt(0) != PT_NOTE) {
-          continue;
-        }
-        long offset = ph.getLong(8);
-        int size = (int) Math.min(ph.getLong(32), MAX_NOTES);
-        Optional<String> found = find(read(file, offset, size), GUEST_OS);
-        if (found.isPresent()) {
-          return found;
-        }
-      }
-      return Optional.empty();
-    } catch (IOException | RuntimeException e) {
+  /** The kernel's {@code XEN_ELFNOTE_GUEST_OS}, if it is an ELF image that has one. */
+  public static Optional<String> guestOs(KernelImage kernel) {
+    ByteBuffer header = read(kernel, 0, 64);
+    if (header.remaining() < 64
+        || header.getInt(0) != 0x464c457f // "\x7fELF" read little-endian
+        || header.get(4) != 2 // ELFCLASS64
+        || header.get(5) != 1) { // ELFDATA2LSB
       return Optional.empty();
     }
+    long phoff = header.getLong(32);
+    int phentsize = Short.toUnsignedInt(header.getShort(54));
+    int phnum = Short.toUnsignedInt(header.getShort(56));
+    for (int i = 0; i < phnum && phentsize >= 56; i++) {
+      ByteBuffer ph = read(kernel, phoff + (long) i * phentsize, 56);
+      if (ph.remaining() < 56 || ph.getInt(0) != PT_NOTE) {
+        continue;
+      }
+      long offset = ph.getLong(8);
+      int size = (int) Math.max(0, Math.min(ph.getLong(32), MAX_NOTES));
+      Optional<String> found = find(read(kernel, offset, size), GUEST_OS);
+      if (found.isPresent()) {
+        return found;
+      }
+    }
+    return Optional.empty();
   }
 
   /** The string of the first note "Xen" of {@code type} in a note segment. */
@@ -90,11 +83,13 @@ public final class XenElfNotes {
     notes.position(Math.min(notes.limit(), notes.position() + padding));
   }
 
-  private static ByteBuffer read(FileChannel file, long offset, int size) throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
-    while (buffer.hasRemaining() && file.read(buffer, offset + buffer.position()) > 0) {
-      // read until full or at the end
+  /** Up to {@code size} bytes of the image from {@code offset}: fewer past its end, none before. */
+  private static ByteBuffer read(KernelImage kernel, long offset, int size) {
+    long available = offset < 0 || offset > kernel.size() ? 0 : kernel.size() - offset;
+    byte[] bytes = new byte[(int) Math.min(size, available)];
+    if (bytes.length > 0) {
+      kernel.memory().get(offset, bytes, 0, bytes.length);
     }
-    return buffer.flip();
+    return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
   }
 }

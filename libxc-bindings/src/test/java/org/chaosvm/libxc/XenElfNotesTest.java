@@ -5,17 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class XenElfNotesTest {
-  @TempDir Path dir;
+  /** A 64-bit ELF image with one PT_NOTE segment holding these Xen notes: type, string. */
+  private static KernelImage elf(Object... notes) {
+    return KernelImage.of(elfBytes(notes));
+  }
 
-  /** A 64-bit ELF file with one PT_NOTE segment holding these Xen notes: type, string. */
-  private Path elf(Object... notes) throws Exception {
+  private static byte[] elfBytes(Object... notes) {
     ByteBuffer note = ByteBuffer.allocate(1024).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < notes.length; i += 2) {
       byte[] desc = (notes[i + 1] + "\0").getBytes(StandardCharsets.US_ASCII);
@@ -30,20 +30,21 @@ class XenElfNotesTest {
     file.putLong(32, 64).putShort(54, (short) 56).putShort(56, (short) 1);
     file.putInt(64, 4).putLong(64 + 8, 120).putLong(64 + 32, size);
     file.put(120, note.array(), 0, size);
-    return Files.write(dir.resolve("kernel"), file.array());
+    return file.array();
   }
 
   @Test
-  void pvGrub2TellsItselfByItsGuestOsNote() throws Exception {
+  void pvGrub2TellsItselfByItsGuestOsNote() {
     assertEquals(Optional.of("GRUB"), XenElfNotes.guestOs(elf(5, "xen-3.0", 6, "GRUB")));
     assertEquals(Optional.of("linux"), XenElfNotes.guestOs(elf(6, "linux")));
   }
 
   @Test
-  void aFileWithoutTheNoteOrNotAnElfHasNone() throws Exception {
+  void anImageWithoutTheNoteOrNotAnElfOrCutShortHasNone() {
     assertEquals(Optional.empty(), XenElfNotes.guestOs(elf(5, "xen-3.0")));
-    Path bzImage = Files.write(dir.resolve("bzImage"), new byte[] {0x4d, 0x5a, 0, 0});
+    KernelImage bzImage = KernelImage.of(new byte[] {0x4d, 0x5a, 0, 0});
     assertEquals(Optional.empty(), XenElfNotes.guestOs(bzImage));
-    assertEquals(Optional.empty(), XenElfNotes.guestOs(dir.resolve("missing")));
+    byte[] cut = Arrays.copyOf(elfBytes(5, "xen-3.0", 6, "GRUB"), 130);
+    assertEquals(Optional.empty(), XenElfNotes.guestOs(KernelImage.of(cut)));
   }
 }

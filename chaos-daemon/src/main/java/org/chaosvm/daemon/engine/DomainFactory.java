@@ -145,10 +145,9 @@ final class DomainFactory {
       if (cached.isEmpty() && bootloaded.isEmpty()) {
         kernels.put(guest.kernel(), built.kernel());
       }
-      bootloaded.ifPresent(Pygrub.Boot::close);
       mechanism.describe(shell, guest, uuid, configText, built, phases);
       try {
-        boots.watch(domid, built.consoleMfn(), startNanos, bootloader(bootloaded, guest));
+        boots.watch(domid, built.consoleMfn(), startNanos, bootloader(bootloaded, built));
       } catch (XenException e) {
         log.warn("cannot watch {}'s console for its boot: {}", guest.name(), e.getMessage());
       }
@@ -172,11 +171,12 @@ final class DomainFactory {
   }
 
   /** What boots the guest before its kernel, for what its boot time means ({@link BootWatch}). */
-  private static Optional<String> bootloader(Optional<Pygrub.Boot> bootloaded, GuestConfig guest) {
+  private static Optional<String> bootloader(
+      Optional<Pygrub.Boot> bootloaded, PvBuild.Built built) {
     if (bootloaded.isPresent()) {
       return Optional.of("pygrub");
     }
-    return XenElfNotes.guestOs(guest.kernel()).filter("GRUB"::equals).map(os -> "PV-GRUB2");
+    return XenElfNotes.guestOs(built.kernel()).filter("GRUB"::equals).map(os -> "PV-GRUB2");
   }
 
   /** Destroys a domain, then what it leaves of its mechanism (back ends, records). */

@@ -256,16 +256,8 @@ final class Pygrub {
           }
           device = BlockDevices.physicalDevice(loop.get().path());
         }
-        String[] numbers = device.orElseThrow().split(":");
-        Command.run(
-            "mknod",
-            "-m",
-            "0400",
-            path.toString(),
-            "b",
-            Long.toString(Long.parseLong(numbers[0], 16)),
-            Long.toString(Long.parseLong(numbers[1], 16)));
-        Command.run("chown", Integer.toString(user.uid()), path.toString());
+        mknod(path, device.orElseThrow());
+        Files.setAttribute(path, "unix:uid", user.uid());
         return new DiskNode(path, loop);
       } catch (RuntimeException | IOException e) {
         loop.ifPresent(LoopDevice::close);
@@ -284,26 +276,37 @@ final class Pygrub {
     }
   }
 
-  /** A short command of Dom0's coreutils; throws with its output if it fails. */
-  private static final class Command {
-    static void run(String... command) throws IOException {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-      try {
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-          throw new IOException(String.join(" ", command) + " did not finish");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted", e);
+  /**
+   * A block device node, mode 0400, for {@code majorMinor} ("MAJOR:MINOR", hexadecimal, as {@link
+   * BlockDevices} gives it): mknod(1), since Java cannot make one; throws with its output.
+   */
+  private static void mknod(Path node, String majorMinor) throws IOException {
+    String[] numbers = majorMinor.split(":");
+    List<String> command =
+        List.of(
+            "mknod",
+            "-m",
+            "0400",
+            node.toString(),
+            "b",
+            Long.toString(Long.parseLong(numbers[0], 16)),
+            Long.toString(Long.parseLong(numbers[1], 16)));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IOException(String.join(" ", command) + " did not finish");
       }
-      if (process.exitValue() != 0) {
-        throw new IOException(
-            String.join(" ", command)
-                + ": "
-                + new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
-                    .strip());
-      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+    if (process.exitValue() != 0) {
+      throw new IOException(
+          String.join(" ", command)
+              + ": "
+              + new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                  .strip());
     }
   }
 
