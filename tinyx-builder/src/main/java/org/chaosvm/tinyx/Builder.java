@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import java.util.zip.GZIPOutputStream;
 
 /**
  * Builds a tinyx VM: resolves the application's packages, fetches them and the kernel, chooses the
@@ -30,7 +29,7 @@ public final class Builder {
 
   static final String BUSYBOX = "busybox-static";
   static final String KERNEL_FILE = "vmlinuz";
-  static final String IMAGE_FILE = "rootfs.cpio.gz";
+  static final String IMAGE_FILE = "rootfs.cpio.zst";
   static final String CONFIG_FILE = "vm.cfg";
   static final String REPORT_FILE = "report.txt";
   private static final String KEY_FILE = ".tinyx-key";
@@ -93,11 +92,9 @@ public final class Builder {
 
     progress.step("look up versions");
     Map<String, String> versions = apt.versions(closure.names());
-    String kernelPackage =
-        spec.kernelPackage().isPresent() ? spec.kernelPackage().get() : apt.defaultKernelPackage();
-    String kernelVersion = apt.versions(List.of(kernelPackage)).get(kernelPackage);
-    progress.detail("kernel %s %s", kernelPackage, kernelVersion);
-    String key = key(versions, kernelPackage, kernelVersion, hostFiles, appPath);
+    KernelSource kernelSource = KernelSource.of(spec, closure.names(), cache, apt, store, progress);
+    progress.detail("kernel: %s", kernelSource.inputs());
+    String key = key(versions, kernelSource.inputs(), hostFiles, appPath);
     Path keyFile = spec.out().resolve(KEY_FILE);
     if (Files.exists(keyFile)
         && Files.readString(keyFile).strip().equals(key)
@@ -122,20 +119,8 @@ public final class Builder {
           new Rootfs.Source(taken.name(), dir, taken.reason(), roots.containsKey(taken.name())));
     }
 
-    progress.step("fetch the kernel");
-    if (!store.has(kernelPackage, kernelVersion)) {
-      progress.detail("%s %s", kernelPackage, kernelVersion);
-    }
-    Kernel kernel = Kernel.of(store.unpacked(kernelPackage, kernelVersion));
-    List<String> moduleNames = new ArrayList<>();
-    if (spec.network()) {
-      moduleNames.add("xen-netfront");
-    }
-    moduleNames.addAll(spec.modules());
-    List<String> moduleFiles = kernel.modules().closure(moduleNames);
-    progress.detail(
-        "%s, modules: %s",
-        kernel.release(), moduleFiles.isEmpty() ? "none" : String.join(" ", moduleFiles));
+    progress.step(kernelSource.step());
+    BootKernel kernel = kernelSource.get();
 
     progress.step("select files");
     FileTree tree = new FileTree();
@@ -152,7 +137,8 @@ public final class Builder {
     if (spec.base().isPresent()) {
       addHostTree(tree, new Spec.FileSpec(spec.base().get(), "/"));
     }
-    Rootfs.Selection selection = rootfs.select(sources);
+    Rootfs.Selection selection =
+        rootfs.select(sources, spec.command().isEmpty() ? null : spec.command().get(0));
     Path busybox =
         sources.stream().filter(s -> s.name().equals(BUSYBOX)).findFirst().orElseThrow().dir();
     List<String> applets = Skeleton.applets(busybox);
@@ -162,7 +148,7 @@ public final class Builder {
 
     progress.step("write the init");
     List<String> modulePaths = new ArrayList<>();
-    for (String file : moduleFiles) {
+    for (String file : kernel.moduleFiles()) {
       String image = "/usr/lib/modules/" + kernel.release() + "/" + file;
       tree.addFile(image, kernel.moduleDir().resolve(file), 0644, "kernel module");
       modulePaths.add(image);
@@ -175,11 +161,19 @@ public final class Builder {
     progress.step("pack the root image");
     Files.createDirectories(spec.out());
     Path image = spec.out().resolve(IMAGE_FILE);
+    Path cpio = spec.out().resolve("rootfs.cpio.tmp");
     Path tmp = spec.out().resolve(IMAGE_FILE + ".tmp");
-    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
-      Cpio.write(tree, out);
+    try {
+      try (OutputStream out =
+          new java.io.BufferedOutputStream(Files.newOutputStream(cpio), 1 << 16)) {
+        Cpio.write(tree, out);
+      }
+      compress(cpio, tmp);
+      Files.move(tmp, image, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(cpio);
+      Files.deleteIfExists(tmp);
     }
-    Files.move(tmp, image, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     long unpacked = 0;
     for (FileTree.Entry e : tree.entries()) {
       unpacked += e.size();
@@ -191,7 +185,10 @@ public final class Builder {
     progress.step("write the kernel, vm.cfg and the report");
     Path vmlinuz = spec.out().resolve(KERNEL_FILE);
     Files.copy(kernel.image(), vmlinuz, StandardCopyOption.REPLACE_EXISTING);
-    int memory = spec.memory() > 0 ? spec.memory() : autoMemory(unpacked);
+    int memory =
+        spec.memory() > 0
+            ? spec.memory()
+            : autoMemory(spec.kernel().small(), Files.size(image), unpacked);
     String bootDir = spec.bootDir().orElse(spec.out().toAbsolutePath().normalize().toString());
     Files.writeString(
         spec.out().resolve(CONFIG_FILE),
@@ -204,10 +201,7 @@ public final class Builder {
             closure,
             selection,
             versions,
-            kernelPackage,
-            kernelVersion,
             kernel,
-            moduleFiles,
             tree,
             Files.size(vmlinuz),
             Files.size(image),
@@ -225,12 +219,36 @@ public final class Builder {
   }
 
   /**
-   * The VM's memory when none is asked for: the Debian kernel wants about 64 MiB to load and run,
-   * and the initramfs is in memory twice while it is unpacked.
+   * Compresses the archive with zstd, which the kernel unpacks itself. Not gzip: Xen's domain
+   * builder gunzips a gzipped ramdisk into the VM's memory, which then holds the whole archive and
+   * its unpacked files at once. The window is 1 MiB, the buffer the kernel allocates to unpack.
    */
-  static int autoMemory(long unpackedBytes) {
-    long mib = 96 + 2 * ((unpackedBytes + (1 << 20) - 1) >> 20);
-    return (int) Math.max(128, (mib + 31) / 32 * 32);
+  private static void compress(Path cpio, Path out) throws IOException {
+    Processes.run(
+        null,
+        List.of(
+            "zstd",
+            "-q",
+            "-19",
+            "--zstd=wlog=20",
+            "--no-progress",
+            "-f",
+            cpio.toString(),
+            "-o",
+            out.toString()));
+  }
+
+  /**
+   * The VM's memory when none is asked for. Debian's kernel wants about 64 MiB to load and run, and
+   * the initramfs is in memory twice while it is unpacked. The small kernel needs MEASURED.
+   */
+  static int autoMemory(boolean small, long imageBytes, long unpackedBytes) {
+    if (!small) {
+      long mib = 96 + 2 * ((unpackedBytes + (1 << 20) - 1) >> 20);
+      return (int) Math.max(128, (mib + 31) / 32 * 32);
+    }
+    long mib = 16 + ((imageBytes + unpackedBytes + (1 << 20) - 1) >> 20);
+    return (int) Math.max(32, (mib + 7) / 8 * 8);
   }
 
   private List<String> command(
@@ -299,8 +317,7 @@ public final class Builder {
 
   private String key(
       Map<String, String> versions,
-      String kernelPackage,
-      String kernelVersion,
+      String kernelInputs,
       Map<String, Path> hostFiles,
       String appPath)
       throws IOException {
@@ -322,9 +339,8 @@ public final class Builder {
             spec.workdir(),
             spec.memory(),
             spec.vcpus(),
-            spec.modules(),
             spec.excludes(),
-            spec.kernelPackage(),
+            spec.kernel(),
             spec.network(),
             spec.bridge(),
             spec.ip(),
@@ -334,7 +350,7 @@ public final class Builder {
             spec.base());
     in.append(forKey).append('\n');
     in.append(new TreeMap<>(versions)).append('\n');
-    in.append(kernelPackage).append('=').append(kernelVersion).append('\n');
+    in.append(kernelInputs).append('\n');
     in.append(spec.out().toAbsolutePath().normalize()).append('\n');
     sha.update(in.toString().getBytes(StandardCharsets.UTF_8));
     List<Path> contents = new ArrayList<>(hostFiles.values());

@@ -133,10 +133,14 @@ record InitScript(
       s.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
     }
     s.append("cd ").append(quote(workdir)).append(" || exit 1\n");
-    // The kernel's uptime here is the guest's own boot time, whatever the toolstack took.
+    // The kernel's uptime here is the guest's own boot time, whatever the toolstack took; the
+    // memory is what the kernel and the unpacked image left for the application.
     s.append("say ")
         .append(quote("starting " + commandLine()))
-        .append(" \"(uptime $(cut -d' ' -f1 /proc/uptime) s)\"\n");
+        .append(" \"(uptime $(cut -d' ' -f1 /proc/uptime) s)\"")
+        .append(
+            " \"($(awk '/^MemTotal:|^MemAvailable:/ { printf \"%s%s %d MiB\", s, $1, $2 / 1024;"
+                + " s = \", \" }' /proc/meminfo))\"\n");
     s.append(
         """
         # A shutdown asked through XenStore makes the kernel run /sbin/poweroff, which signals

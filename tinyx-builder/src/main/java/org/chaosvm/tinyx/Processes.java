@@ -1,9 +1,17 @@
 package org.chaosvm.tinyx;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 
 /** Runs the Debian tools tinyx relies on, and turns their failures into messages that name them. */
 final class Processes {
@@ -11,10 +19,16 @@ final class Processes {
 
   /** Runs a command in {@code dir} (null: the current one) and returns its standard output. */
   static String run(Path dir, List<String> command) throws IOException {
+    return run(dir, command, Map.of());
+  }
+
+  /** Runs a command in {@code dir} with {@code env} added to the environment. */
+  static String run(Path dir, List<String> command, Map<String, String> env) throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(false);
     if (dir != null) {
       builder.directory(dir.toFile());
     }
+    builder.environment().putAll(env);
     Process process;
     try {
       process = builder.start();
@@ -59,5 +73,63 @@ final class Processes {
   private static String lastLines(String text, int n) {
     String[] lines = text.split("\n");
     return String.join(" / ", List.of(lines).subList(Math.max(0, lines.length - n), lines.length));
+  }
+
+  /**
+   * Runs a long command in {@code dir} with {@code env} added to the environment, its output and
+   * errors together written to {@code log} and each line handed to {@code onLine}. A failure's
+   * message holds the last lines and names the log.
+   */
+  static void runLogged(
+      Path dir, List<String> command, Map<String, String> env, Path log, Consumer<String> onLine)
+      throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.directory(dir.toFile());
+    builder.environment().putAll(env);
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      throw new IOException(
+          "cannot run " + command.get(0) + " (" + e.getMessage() + "); is it installed?", e);
+    }
+    process.getOutputStream().close();
+    Deque<String> tail = new ArrayDeque<>();
+    try (BufferedReader lines =
+            new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        Writer out = Files.newBufferedWriter(log)) {
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        out.write(line);
+        out.write('\n');
+        onLine.accept(line);
+        tail.addLast(line);
+        if (tail.size() > 5) {
+          tail.removeFirst();
+        }
+      }
+    } finally {
+      if (process.isAlive()) {
+        process.destroyForcibly();
+      }
+    }
+    try {
+      int status = process.waitFor();
+      if (status != 0) {
+        throw new IOException(
+            String.join(" ", command.subList(0, Math.min(command.size(), 3)))
+                + (command.size() > 3 ? " ..." : "")
+                + " exited with status "
+                + status
+                + (tail.isEmpty() ? "" : ": " + String.join(" / ", tail))
+                + " (whole output: "
+                + log
+                + ")");
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while running " + command.get(0), e);
+    }
   }
 }

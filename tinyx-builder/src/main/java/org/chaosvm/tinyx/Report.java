@@ -24,10 +24,7 @@ final class Report {
       PackageClosure.Result closure,
       Rootfs.Selection selection,
       Map<String, String> versions,
-      String kernelPackage,
-      String kernelVersion,
-      Kernel kernel,
-      List<String> moduleFiles,
+      BootKernel kernel,
       FileTree tree,
       long kernelBytes,
       long imageBytes,
@@ -50,14 +47,10 @@ final class Report {
         .append(' ')
         .append(size(kernelBytes))
         .append(" (")
-        .append(kernelPackage)
-        .append(' ')
-        .append(kernelVersion)
-        .append(", release ")
-        .append(kernel.release())
+        .append(kernel.origin())
         .append(")\n");
     s.append("modules loaded at boot: ")
-        .append(moduleFiles.isEmpty() ? "none" : String.join(", ", moduleFiles))
+        .append(kernel.moduleFiles().isEmpty() ? "none" : String.join(", ", kernel.moduleFiles()))
         .append('\n');
     s.append("root image: ")
         .append(Builder.IMAGE_FILE)
@@ -86,12 +79,27 @@ final class Report {
     for (Map.Entry<String, String> p : leftOut.entrySet()) {
       s.append(String.format("  %-28s %s%n", p.getKey(), p.getValue()));
     }
+    if (!selection.programsLeftOut().isEmpty()) {
+      s.append("\nprograms of dependencies left out, the command runs none of them (")
+          .append(selection.programsLeftOut().size())
+          .append("; --package PKG keeps a package whole):\n");
+      selection
+          .programsLeftOut()
+          .forEach((path, pkg) -> s.append(String.format("  %-36s %s%n", path, pkg)));
+    }
     s.append("\nother files:\n");
     for (Map.Entry<String, long[]> o : perOrigin.entrySet()) {
       if (!selection.included().containsKey(o.getKey())) {
         s.append(
             String.format(
                 "  %-36s %5d entries %10s%n", o.getKey(), o.getValue()[0], size(o.getValue()[1])));
+      }
+    }
+    if (!kernel.config().isEmpty()) {
+      s.append("\nkernel config on top of tinyconfig, and why:\n");
+      for (Map.Entry<String, List<String>> need : kernel.config().entrySet()) {
+        s.append("  ").append(need.getKey()).append(":\n");
+        s.append("    ").append(String.join(" ", need.getValue())).append('\n');
       }
     }
     s.append("\nshared libraries (DT_NEEDED) and the files that need them:\n");

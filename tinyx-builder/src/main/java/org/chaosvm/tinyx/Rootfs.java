@@ -20,7 +20,10 @@ import java.util.stream.Stream;
  * when an ELF file in the image needs them ({@code DT_NEEDED}, or its interpreter), so a library
  * package that nothing needs is left out whole. Libraries are looked up as the dynamic linker does
  * without a cache: {@code DT_RUNPATH} (with {@code $ORIGIN}), then the system folders. A library
- * needed but found nowhere fails the build, naming both files.
+ * needed but found nowhere fails the build, naming both files. Likewise a dependency's programs (in
+ * {@code /usr/bin} and {@code /usr/sbin}) come only when the command is one of them or a link in
+ * the image leads to one: {@code redis-server} brings {@code redis-check-rdb}, its link's target,
+ * but not {@code redis-cli} nor {@code redis-benchmark}. The programs left out are listed.
  */
 final class Rootfs {
 
@@ -61,9 +64,18 @@ final class Rootfs {
   /** A package's unpacked files and why it is in the closure. */
   record Source(String name, Path dir, String reason, boolean required) {}
 
-  /** What was chosen: the packages with their reasons, the ones left out, the library edges. */
+  /** Where a command's program named without a folder is looked for, in PATH's order. */
+  static final List<String> PROGRAM_DIRS = List.of("/usr/local/bin", "/usr/sbin", "/usr/bin");
+
+  /**
+   * What was chosen: the packages with their reasons, the ones left out, the library edges, and the
+   * dependencies' programs left out (path, package).
+   */
   record Selection(
-      Map<String, String> included, Map<String, String> leftOut, List<String> libraryEdges) {}
+      Map<String, String> included,
+      Map<String, String> leftOut,
+      List<String> libraryEdges,
+      Map<String, String> programsLeftOut) {}
 
   private final FileTree tree;
   private final Map<String, String> included = new LinkedHashMap<>();
@@ -115,13 +127,26 @@ final class Rootfs {
   private record Candidate(String pkg, Path host, String reason) {}
 
   /**
+   * Whether a file is a program: a file or link directly in {@code /usr/bin} or {@code /usr/sbin}.
+   */
+  static boolean isProgramFile(String image, Path host) {
+    String folder = image.substring(0, image.lastIndexOf('/'));
+    return (folder.equals("/usr/bin") || folder.equals("/usr/sbin"))
+        && !Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /**
    * Adds the packages' files to the tree: the required packages whole; of the others, every file
-   * but their shared libraries, which come as ELF files need them.
+   * but their shared libraries, which come as ELF files need them, and their programs, which come
+   * when the command or a link leads to them.
    *
+   * @param program the command's program (a path, or a name looked up in {@link #PROGRAM_DIRS}), or
+   *     null
    * @throws IOException when an ELF file needs a library no package provides
    */
-  Selection select(List<Source> sources) throws IOException {
+  Selection select(List<Source> sources, String program) throws IOException {
     Map<String, Candidate> candidates = new LinkedHashMap<>();
+    Map<String, Candidate> programs = new LinkedHashMap<>();
     Map<String, String> packageReasons = new LinkedHashMap<>();
     for (Source source : sources) {
       packageReasons.put(source.name(), source.reason());
@@ -129,11 +154,15 @@ final class Rootfs {
         if (!source.required() && isLibraryFile(f.getKey(), f.getValue())) {
           candidates.putIfAbsent(
               f.getKey(), new Candidate(source.name(), f.getValue(), source.reason()));
+        } else if (!source.required() && isProgramFile(f.getKey(), f.getValue())) {
+          programs.putIfAbsent(
+              f.getKey(), new Candidate(source.name(), f.getValue(), source.reason()));
         } else {
           addFile(source.name(), f.getKey(), f.getValue(), source.reason());
         }
       }
     }
+    takePrograms(programs, program);
     Set<String> scanned = new HashSet<>();
     List<String> unresolved = new ArrayList<>();
     boolean grew = true;
@@ -194,7 +223,38 @@ final class Rootfs {
         ordered.put(name, included.get(name));
       }
     }
-    return new Selection(ordered, leftOut, edges);
+    Map<String, String> programsLeftOut = new LinkedHashMap<>();
+    programs.forEach((path, c) -> programsLeftOut.put(path, c.pkg()));
+    return new Selection(ordered, leftOut, edges, programsLeftOut);
+  }
+
+  /**
+   * Takes the dependencies' programs that the command is, or that links in the tree lead to (a
+   * program taken may be a link itself: the loop goes on until nothing new is taken).
+   */
+  private void takePrograms(Map<String, Candidate> programs, String program) throws IOException {
+    if (program != null) {
+      List<String> paths =
+          program.contains("/")
+              ? List.of(program)
+              : PROGRAM_DIRS.stream().map(d -> d + "/" + program).toList();
+      for (String path : paths) {
+        if (resolveOrTake(path, programs, "the command's program").isPresent()) {
+          break;
+        }
+      }
+    }
+    boolean grew = true;
+    while (grew && !programs.isEmpty()) {
+      grew = false;
+      for (FileTree.Entry link : tree.entries()) {
+        if (link.type() == FileTree.Type.SYMLINK) {
+          int before = programs.size();
+          resolveOrTake(link.path(), programs, "the target of " + link.path());
+          grew |= programs.size() < before;
+        }
+      }
+    }
   }
 
   private void addFile(String pkg, String image, Path host, String reason) throws IOException {

@@ -18,9 +18,8 @@ import java.util.regex.Pattern;
  * @param workdir working directory of the command
  * @param memory the VM's memory in MiB (0: from the image's size)
  * @param vcpus the VM's vCPUs
- * @param modules extra kernel modules to load at boot
  * @param excludes packages to leave out, beside the default ones
- * @param kernelPackage the Debian kernel package (empty: the one linux-image-amd64 names)
+ * @param kernel the VM's kernel: the small one built for it, or Debian's
  * @param network whether the VM has a network interface (and netfront)
  * @param bridge the Dom0 bridge of its vif
  * @param ip the VM's address: {@code ADDRESS/PREFIX}, {@code dhcp}, or empty for none
@@ -39,9 +38,8 @@ public record Spec(
     String workdir,
     int memory,
     int vcpus,
-    List<String> modules,
     List<String> excludes,
-    Optional<String> kernelPackage,
+    KernelSpec kernel,
     boolean network,
     String bridge,
     Optional<String> ip,
@@ -69,12 +67,10 @@ public record Spec(
     }
     packages.forEach(p -> requirePackage(p, "--package"));
     excludes.forEach(p -> requirePackage(p, "--exclude"));
-    kernelPackage.ifPresent(p -> requirePackage(p, "--kernel-package"));
     command = List.copyOf(command);
     packages = List.copyOf(packages);
     files = List.copyOf(files);
     env = Map.copyOf(env);
-    modules = List.copyOf(modules);
     excludes = List.copyOf(excludes);
   }
 
@@ -86,6 +82,55 @@ public record Spec(
               + name.replaceAll("\\p{Cntrl}", "?")
               + " is not a Debian package name (lower-case letters, digits, + - . and a letter or"
               + " digit first), nor a path (an executable's has a /)");
+    }
+  }
+
+  /**
+   * The VM's kernel.
+   *
+   * @param small whether it is the small kernel built for the VM (else Debian's)
+   * @param source the small kernel's Debian source package
+   * @param config the small kernel's extra config symbols ({@code CONFIG_NAME=VALUE})
+   * @param debianPackage Debian's kernel package (empty: the one linux-image-amd64 names)
+   * @param modules Debian's kernel's extra modules to load at boot
+   */
+  public record KernelSpec(
+      boolean small,
+      String source,
+      List<String> config,
+      Optional<String> debianPackage,
+      List<String> modules) {
+    /** The source package of the small kernel when none is given. */
+    public static final String DEFAULT_SOURCE = "linux-source-6.1";
+
+    public KernelSpec {
+      requirePackage(source, "--kernel-source");
+      debianPackage.ifPresent(p -> requirePackage(p, "--kernel-package"));
+      config.forEach(KernelConfig::check);
+      config = List.copyOf(config);
+      modules = List.copyOf(modules);
+      if (small && !modules.isEmpty()) {
+        throw new IllegalArgumentException(
+            "--module needs --kernel debian: the small kernel has no modules (build the driver in"
+                + " with --kernel-config CONFIG_NAME=y)");
+      }
+      if (small && debianPackage.isPresent()) {
+        throw new IllegalArgumentException("--kernel-package needs --kernel debian");
+      }
+      if (!small && !config.isEmpty()) {
+        throw new IllegalArgumentException(
+            "--kernel-config is for the small kernel, not with --kernel debian");
+      }
+    }
+
+    /** The small kernel from {@link #DEFAULT_SOURCE}, with nothing added. */
+    public static KernelSpec defaultSmall() {
+      return new KernelSpec(true, DEFAULT_SOURCE, List.of(), Optional.empty(), List.of());
+    }
+
+    /** Debian's kernel package with no extra modules. */
+    public static KernelSpec defaultDebian() {
+      return new KernelSpec(false, DEFAULT_SOURCE, List.of(), Optional.empty(), List.of());
     }
   }
 

@@ -20,8 +20,9 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     versionProvider = Tinyx.Version.class,
     description = {
-      "Build a minimal Xen PV Linux VM for one application: a Debian kernel with only the modules"
-          + " the VM needs, an initramfs with the application, its libraries and package"
+      "Build a minimal Xen PV Linux VM for one application: a small Linux kernel built for it"
+          + " from Debian's linux-source-6.1 (tinyconfig and what the VM needs; or Debian's own"
+          + " kernel with only the modules the VM loads), an initramfs with the application, its libraries and package"
           + " dependencies and BusyBox, and an xl config (vm.cfg) for xl create or chaos create.",
       "APP is a Debian package name or the path of an executable; COMMAND (after --) is what the"
           + " VM runs, by default the application's program. The VM powers off when it exits."
@@ -82,9 +83,31 @@ public final class Tinyx implements Callable<Integer> {
   int vcpus;
 
   @Option(
+      names = "--kernel",
+      paramLabel = "small|debian",
+      defaultValue = "small",
+      description =
+          "the kernel: small (built from tinyconfig and what the VM needs, no modules) or"
+              + " debian (Debian's kernel package) (default: ${DEFAULT-VALUE})")
+  String kernel;
+
+  @Option(
+      names = "--kernel-config",
+      paramLabel = "CONFIG_NAME=VALUE",
+      description = "a config symbol for the small kernel, on top of what tinyx adds (repeatable)")
+  List<String> kernelConfig = new ArrayList<>();
+
+  @Option(
+      names = "--kernel-source",
+      paramLabel = "PKG",
+      defaultValue = Spec.KernelSpec.DEFAULT_SOURCE,
+      description = "the small kernel's Debian source package (default: ${DEFAULT-VALUE})")
+  String kernelSource;
+
+  @Option(
       names = "--module",
       paramLabel = "MODULE",
-      description = "an extra kernel module to load at boot")
+      description = "with --kernel debian: an extra kernel module to load at boot")
   List<String> modules = new ArrayList<>();
 
   @Option(
@@ -96,7 +119,9 @@ public final class Tinyx implements Callable<Integer> {
   @Option(
       names = "--kernel-package",
       paramLabel = "PKG",
-      description = "the Debian kernel package (default: the one linux-image-amd64 depends on)")
+      description =
+          "with --kernel debian: the kernel package (default: the one linux-image-amd64 depends"
+              + " on)")
   String kernelPackage;
 
   @Option(names = "--no-network", description = "no vif and no netfront")
@@ -172,9 +197,8 @@ public final class Tinyx implements Callable<Integer> {
         workdir,
         memory,
         vcpus,
-        modules,
         excludes,
-        Optional.ofNullable(kernelPackage),
+        kernelSpec(),
         !noNetwork,
         bridge,
         Optional.ofNullable(ip),
@@ -182,6 +206,18 @@ public final class Tinyx implements Callable<Integer> {
         out != null ? out : Path.of(vmName),
         Optional.ofNullable(bootDir),
         Optional.ofNullable(base));
+  }
+
+  private Spec.KernelSpec kernelSpec() {
+    if (!kernel.equals("small") && !kernel.equals("debian")) {
+      throw new IllegalArgumentException("--kernel " + kernel + " is not small or debian");
+    }
+    return new Spec.KernelSpec(
+        kernel.equals("small"),
+        kernelSource,
+        kernelConfig,
+        Optional.ofNullable(kernelPackage),
+        modules);
   }
 
   /** A VM name from the application: the package's name, or the executable's file name. */

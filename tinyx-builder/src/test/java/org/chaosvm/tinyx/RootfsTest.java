@@ -74,7 +74,7 @@ class RootfsTest {
   @Test
   void librariesComeAsElfFilesNeedThemAndTheRestOfEachPackageWhole() throws IOException {
     FileTree tree = new FileTree();
-    Rootfs.Selection selection = new Rootfs(tree).select(packages());
+    Rootfs.Selection selection = new Rootfs(tree).select(packages(), null);
 
     assertEquals(
         List.of("app", "libc6", "libfoo1", "libbar2"), List.copyOf(selection.included().keySet()));
@@ -98,6 +98,44 @@ class RootfsTest {
         selection.libraryEdges().toString());
   }
 
+  /**
+   * As redis: the application's program is a link into a dependency (redis-tools), which has other
+   * programs the command never runs.
+   */
+  @Test
+  void aDependencysProgramsComeWhenTheCommandOrALinkLeadsToThem() throws IOException {
+    List<Rootfs.Source> sources = new java.util.ArrayList<>(packages());
+    Files.createDirectories(pkg("server").resolve("usr/bin"));
+    Files.createSymbolicLink(pkg("server").resolve("usr/bin/server"), Path.of("check"));
+    new ElfWriter()
+        .interpreter(INTERP)
+        .needs("libc.so.6")
+        .write(pkg("tools").resolve("usr/bin/check"));
+    new ElfWriter()
+        .interpreter(INTERP)
+        .needs("libfoo.so.1")
+        .write(pkg("tools").resolve("usr/bin/cli"));
+    new ElfWriter().interpreter(INTERP).write(pkg("tools").resolve("usr/sbin/toolctl"));
+    Files.createDirectories(pkg("tools").resolve("usr/share/tools"));
+    Files.writeString(pkg("tools").resolve("usr/share/tools/data"), "data");
+    sources.add(new Rootfs.Source("server", pkg("server"), "asked for", true));
+    sources.add(new Rootfs.Source("tools", pkg("tools"), "Depends of server", false));
+
+    FileTree tree = new FileTree();
+    Rootfs.Selection selection = new Rootfs(tree).select(sources, "toolctl");
+    assertTrue(tree.contains("/usr/bin/check"), "the link's target");
+    assertTrue(tree.contains("/usr/sbin/toolctl"), "the command's program, looked up in PATH");
+    assertFalse(tree.contains("/usr/bin/cli"), "a program nothing runs");
+    assertTrue(tree.contains("/usr/share/tools/data"), "the package's other files");
+    assertEquals(java.util.Map.of("/usr/bin/cli", "tools"), selection.programsLeftOut());
+    assertTrue(tree.contains("/usr/bin/app"), "the application's own programs, whole");
+
+    FileTree without = new FileTree();
+    new Rootfs(without).select(sources, "/usr/bin/server");
+    assertFalse(without.contains("/usr/sbin/toolctl"));
+    assertTrue(without.contains("/usr/bin/check"));
+  }
+
   @Test
   void runpathWithOriginIsSearchedBeforeTheSystemFolders() throws IOException {
     List<Rootfs.Source> sources = new java.util.ArrayList<>(packages());
@@ -111,7 +149,7 @@ class RootfsTest {
         .write(pkg("tool").resolve("usr/lib/tool/libprivate.so"));
     sources.add(new Rootfs.Source("tool", pkg("tool"), "asked for", true));
     FileTree tree = new FileTree();
-    Rootfs.Selection selection = new Rootfs(tree).select(sources);
+    Rootfs.Selection selection = new Rootfs(tree).select(sources, null);
     assertTrue(selection.libraryEdges().contains("/usr/bin/tool -> libprivate.so"));
     assertEquals(
         List.of("/usr/lib/tool", "/usr/lib/x86_64-linux-gnu", "/usr/lib", "/usr/lib64"),
@@ -127,7 +165,7 @@ class RootfsTest {
         .write(pkg("broken").resolve("usr/bin/broken"));
     sources.add(new Rootfs.Source("broken", pkg("broken"), "asked for", true));
     IOException e =
-        assertThrows(IOException.class, () -> new Rootfs(new FileTree()).select(sources));
+        assertThrows(IOException.class, () -> new Rootfs(new FileTree()).select(sources, null));
     assertTrue(e.getMessage().contains("/usr/bin/broken needs libmissing.so.9"), e.getMessage());
     assertTrue(e.getMessage().contains("--package"), e.getMessage());
   }

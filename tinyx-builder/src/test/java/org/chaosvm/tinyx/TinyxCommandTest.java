@@ -67,6 +67,56 @@ class TinyxCommandTest {
   }
 
   @Test
+  void kernelOptionsThatDoNotFitTheKernelAreRefused() {
+    Path out = dir.resolve("vm");
+    refused(
+        "--kernel tiny is not small or debian",
+        "redis-server",
+        "-o",
+        out.toString(),
+        "--kernel",
+        "tiny");
+    refused(
+        "--module needs --kernel debian: the small kernel has no modules",
+        "redis-server",
+        "-o",
+        out.toString(),
+        "--module",
+        "xen-blkfront");
+    refused(
+        "--kernel-package needs --kernel debian",
+        "redis-server",
+        "-o",
+        out.toString(),
+        "--kernel-package",
+        "linux-image-6.1.0-9-amd64");
+    refused(
+        "--kernel-config is for the small kernel",
+        "redis-server",
+        "-o",
+        out.toString(),
+        "--kernel",
+        "debian",
+        "--kernel-config",
+        "CONFIG_AIO=y");
+    refused(
+        "--kernel-config CONFIG_AIO is not CONFIG_NAME=VALUE",
+        "redis-server",
+        "-o",
+        out.toString(),
+        "--kernel-config",
+        "CONFIG_AIO");
+    refused(
+        "--kernel-config CONFIG_X=$(reboot) is not CONFIG_NAME=VALUE",
+        "redis-server",
+        "-o",
+        out.toString(),
+        "--kernel-config",
+        "CONFIG_X=$(reboot)");
+    assertTrue(Files.notExists(out));
+  }
+
+  @Test
   void anAppPathWithALineBreakIsRefused() {
     Path out = dir.resolve("vm");
     refused(

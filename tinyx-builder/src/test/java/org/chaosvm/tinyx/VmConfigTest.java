@@ -25,8 +25,7 @@ class VmConfigTest {
         0,
         1,
         List.of(),
-        List.of(),
-        Optional.empty(),
+        Spec.KernelSpec.defaultSmall(),
         network,
         "xenbr0",
         ip,
@@ -42,13 +41,13 @@ class VmConfigTest {
         VmConfig.render(
             spec(true, Optional.of("10.0.0.12/24")),
             "/vms/redis/vmlinuz",
-            "/vms/redis/rootfs.cpio.gz",
+            "/vms/redis/rootfs.cpio.zst",
             160,
             "redis-server");
     GuestConfig guest = XlConfigReader.read(Path.of("vm.cfg"), text);
     assertEquals("redis", guest.name());
     assertEquals(Path.of("/vms/redis/vmlinuz"), guest.kernel());
-    assertEquals(Optional.of(Path.of("/vms/redis/rootfs.cpio.gz")), guest.ramdisk());
+    assertEquals(Optional.of(Path.of("/vms/redis/rootfs.cpio.zst")), guest.ramdisk());
     assertEquals(160, guest.memoryMib());
     assertEquals("console=hvc0 quiet ip=10.0.0.12/24::10.0.0.1::redis:eth0:off", guest.cmdline());
     assertEquals(1, guest.vifs().size());
@@ -66,7 +65,7 @@ class VmConfigTest {
 
   @Test
   void memoryFollowsTheImageWhenNotGiven() {
-    assertEquals(128, Builder.autoMemory(10L << 20));
-    assertEquals(192, Builder.autoMemory(37L << 20)); // 96 + 74 = 170, rounded up to 32
+    assertEquals(128, Builder.autoMemory(false, 4L << 20, 10L << 20));
+    assertEquals(192, Builder.autoMemory(false, 15L << 20, 37L << 20)); // 96 + 74, up to 32
   }
 }
