@@ -3,9 +3,9 @@
 
 RIG_HOST_PACKAGES=(
   qemu-system-x86 qemu-utils "$RIG_XEN_PACKAGE" xen-utils-4.17 libxen-dev
-  debootstrap cpio busybox-static kmod gzip
+  debootstrap cpio busybox-static kmod gzip zstd
   openjdk-17-jdk-headless maven gcc libc6-dev make
-  dpkg-dev flex bison python3 patch
+  dpkg-dev flex bison bc libelf-dev xz-utils python3 patch
   lintian man-db systemd
 )
 

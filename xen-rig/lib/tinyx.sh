@@ -52,13 +52,18 @@ rig_tinyx_images() {
   rig_tinyx python python3 --no-network -f "$ex/python/hello.py:/app/hello.py" -- python3 /app/hello.py
 }
 
-# The tinyx benchmark's baselines: BusyBox's own httpd on Debian's kernel (the floor of a distro
-# kernel), and redis in a debootstrap minbase Debian (cached), packed with the same init.
+# The tinyx benchmark's other VMs: the three applications on Debian's kernel (NAME-debian), and
+# redis in a debootstrap minbase Debian (cached) on Debian's kernel, packed with the same init.
 rig_tinyx_baselines() {
-  local key dir tmp
+  local ex="$REPO_DIR/examples/tinyx" key dir tmp
   mkdir -p "$RIG_TINYX_OUT"
-  rig_tinyx busybox busybox-static --ip 10.0.0.13/24 -f "$REPO_DIR/examples/tinyx/lighttpd/www:/srv/www" \
-    -- busybox httpd -f -p 80 -h /srv/www
+  rig_tinyx lighttpd-debian lighttpd --kernel debian --ip 10.0.0.11/24 \
+    -f "$ex/lighttpd/lighttpd.conf:/etc/lighttpd/lighttpd.conf" -f "$ex/lighttpd/www:/srv/www" \
+    -- lighttpd -D -f /etc/lighttpd/lighttpd.conf
+  rig_tinyx redis-debian redis-server --kernel debian --ip 10.0.0.12/24 \
+    -- redis-server --protected-mode no --save ""
+  rig_tinyx python-debian python3 --kernel debian --no-network \
+    -f "$ex/python/hello.py:/app/hello.py" -- python3 /app/hello.py
   key=$(rig_hash "$RIG_IMAGE_FORMAT" "$RIG_SUITE" minbase redis-server)
   dir="$RIG_CACHE/minbase-redis-$key"
   if [ ! -d "$dir" ]; then
@@ -73,36 +78,28 @@ rig_tinyx_baselines() {
     rig_prune "$RIG_CACHE" "minbase-redis-*" "$(basename "$dir")"
   fi
   rig_log "minbase Debian with redis: $(du -sm "$dir" | cut -f1) MB"
-  rig_tinyx redis-debian redis-server --base "$dir" --ip 10.0.0.12/24 \
+  rig_tinyx redis-minbase redis-server --kernel debian --base "$dir" --ip 10.0.0.12/24 \
     -- redis-server --protected-mode no --save ""
 }
 
-# Prints the size table of the benchmark's VMs (from their files and reports).
-rig_tinyx_sizes() {
-  local name report unpacked
-  echo "| VM | kernel (MiB) | root image, gzipped cpio (MiB) | root file system (MiB) | memory (MiB) |"
-  echo "| --- | ---: | ---: | ---: | ---: |"
-  for name in "$@"; do
-    report="$RIG_TINYX_OUT/$name/report.txt"
-    unpacked=$(sed -n 's/^root image: .*(\([0-9.]*\) MiB unpacked.*/\1/p' "$report")
-    awk -v n="$name" -v k="$(stat -c %s "$RIG_TINYX_OUT/$name/vmlinuz")" \
-      -v r="$(stat -c %s "$RIG_TINYX_OUT/$name/rootfs.cpio.gz")" -v u="$unpacked" \
-      -v m="$(sed -n 's/^memory: \([0-9]*\) MiB.*/\1/p' "$report")" \
-      'BEGIN { printf "| %s | %.1f | %.1f | %s | %s |\n", n, k / 1048576, r / 1048576, u, m }'
-  done
-}
-
-# xen-rig/rig tinyx-bench [RUNS]: sizes and boot times of the tinyx VMs and the baselines.
+# xen-rig/rig tinyx-bench [RUNS]: sizes and boot times of the tinyx VMs, on the small kernel and on
+# Debian's, against the unikernel and a minbase Debian (docs/tinyx.md).
 rig_tinyx_bench() {
-  local runs=${1:-3} out="$REPO_DIR/target/bench"
+  local runs=${1:-3} out="$REPO_DIR/target/bench" vm vms=() t=target/tinyx
   rig_build_for_dom0 -q -DskipTests package
   rig_tinyx_images
   rig_tinyx_baselines
   mkdir -p "$out"
-  rig_tinyx_sizes busybox lighttpd redis python redis-debian >"$out/tinyx-sizes.md"
-  cat "$out/tinyx-sizes.md"
-  rig_boot_run "xen-rig/dom0/java org.chaosvm.cli.TinyxBenchmark $runs busybox=http:http://10.0.0.13/ \
-lighttpd=http:http://10.0.0.11/ redis=ping:10.0.0.12 $(printf '%q' 'python=line:tinyx python: 2**100') \
-redis-debian=ping:10.0.0.12 --out target/bench/tinyx-boot.md" || rig_die "the benchmark failed"
-  rig_log "results: target/bench/tinyx-sizes.md, target/bench/tinyx-boot.md"
+  for vm in "lighttpd,small,$t/lighttpd/vm.cfg=http:http://10.0.0.11/" \
+    "lighttpd,debian,$t/lighttpd-debian/vm.cfg=http:http://10.0.0.11/" \
+    "redis,small,$t/redis/vm.cfg=ping:10.0.0.12" "redis,debian,$t/redis-debian/vm.cfg=ping:10.0.0.12" \
+    "python,small,$t/python/vm.cfg=line:tinyx python: 2**100" \
+    "python,debian,$t/python-debian/vm.cfg=line:tinyx python: 2**100" \
+    "redis-minbase,debian,$t/redis-minbase/vm.cfg=ping:10.0.0.12" \
+    "unikernel,unikernel,examples/unikernel.cfg=line:chaos unikernel: noop"; do
+    vms+=("$(printf '%q' "$vm")")
+  done
+  rig_boot_run "xen-rig/dom0/java org.chaosvm.cli.TinyxBenchmark $runs ${vms[*]} \
+--out target/bench/tinyx-boot.md --tsv target/bench/tinyx.tsv" || rig_die "the benchmark failed"
+  rig_log "results: target/bench/tinyx-boot.md, target/bench/tinyx.tsv"
 }

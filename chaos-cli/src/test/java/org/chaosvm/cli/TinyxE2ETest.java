@@ -18,8 +18,9 @@ import org.junit.jupiter.api.Test;
  * The tinyx VMs that {@code xen-rig/rig test} builds on the host (xen-rig/lib/tinyx.sh), each
  * booted from its own vm.cfg, unchanged, by {@code xl create} and by {@code chaos create}: lighttpd
  * answers HTTP and redis answers PING from Dom0 over the bridge; the Python script prints and the
- * VM powers off when it exits. The times printed are from the create command's return to the first
- * answer.
+ * VM powers off when it exits. Each VM has tinyx's small kernel (built for it from tinyconfig, no
+ * modules), as its report says. The times printed are from the create command's return to the
+ * first answer.
  */
 @Tag("xen")
 @Order(1) // with the other classes of the shared daemon, one after another
@@ -34,6 +35,13 @@ class TinyxE2ETest extends DaemonTestBase {
     Path cfg = Path.of("target/tinyx", name, "vm.cfg");
     assertTrue(
         Files.exists(cfg), cfg + " is missing: xen-rig/rig test and e2e build it with tinyx first");
+    try {
+      String report = Files.readString(cfg.resolveSibling("report.txt"));
+      assertTrue(report.contains("(small: Linux "), "not tinyx's small kernel:\n" + report);
+      assertTrue(report.contains("modules loaded at boot: none"), report);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     return cfg;
   }
 
