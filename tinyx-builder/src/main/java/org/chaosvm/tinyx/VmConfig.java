@@ -7,9 +7,13 @@ import java.util.List;
 final class VmConfig {
   private VmConfig() {}
 
-  /** The kernel command line: the console, and the network for the image's init. */
+  /**
+   * The kernel command line: the console, the root file system, and the network for the image's
+   * init. The initramfs is unpacked into ramfs, not tmpfs, whose default limit (half the memory)
+   * would cut a small VM's image short.
+   */
   static String cmdline(Spec spec) {
-    List<String> words = new ArrayList<>(List.of("console=hvc0", "quiet"));
+    List<String> words = new ArrayList<>(List.of("console=hvc0", "quiet", "rootfstype=ramfs"));
     if (spec.network() && spec.ip().isPresent()) {
       String ip = spec.ip().get();
       words.add(

@@ -49,7 +49,9 @@ class VmConfigTest {
     assertEquals(Path.of("/vms/redis/vmlinuz"), guest.kernel());
     assertEquals(Optional.of(Path.of("/vms/redis/rootfs.cpio.zst")), guest.ramdisk());
     assertEquals(160, guest.memoryMib());
-    assertEquals("console=hvc0 quiet ip=10.0.0.12/24::10.0.0.1::redis:eth0:off", guest.cmdline());
+    assertEquals(
+        "console=hvc0 quiet rootfstype=ramfs ip=10.0.0.12/24::10.0.0.1::redis:eth0:off",
+        guest.cmdline());
     assertEquals(1, guest.vifs().size());
     assertEquals(LifecycleAction.DESTROY, guest.onPoweroff());
   }
@@ -59,13 +61,19 @@ class VmConfigTest {
     String text = VmConfig.render(spec(false, Optional.of("dhcp")), "/k", "/r", 128, "x");
     GuestConfig guest = XlConfigReader.read(Path.of("vm.cfg"), text);
     assertTrue(guest.vifs().isEmpty());
-    assertEquals("console=hvc0 quiet", guest.cmdline());
-    assertEquals("console=hvc0 quiet ip=dhcp", VmConfig.cmdline(spec(true, Optional.of("dhcp"))));
+    assertEquals("console=hvc0 quiet rootfstype=ramfs", guest.cmdline());
+    assertEquals(
+        "console=hvc0 quiet rootfstype=ramfs ip=dhcp",
+        VmConfig.cmdline(spec(true, Optional.of("dhcp"))));
   }
 
   @Test
   void memoryFollowsTheImageWhenNotGiven() {
     assertEquals(128, Builder.autoMemory(false, 4L << 20, 10L << 20));
     assertEquals(192, Builder.autoMemory(false, 15L << 20, 37L << 20)); // 96 + 74, up to 32
+    // the small kernel: 16 + image + 1.25 unpacked, up to 8 (the rig's VMs)
+    assertEquals(32, Builder.autoMemory(true, 2516582L, 6291456L)); // lighttpd: 25.9
+    assertEquals(48, Builder.autoMemory(true, 7235174L, 20027802L)); // redis: 46.8
+    assertEquals(80, Builder.autoMemory(true, 11848909L, 37958451L)); // python: 72.5
   }
 }
