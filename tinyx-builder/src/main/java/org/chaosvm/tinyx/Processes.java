@@ -24,19 +24,7 @@ final class Processes {
 
   /** Runs a command in {@code dir} with {@code env} added to the environment. */
   static String run(Path dir, List<String> command, Map<String, String> env) throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(false);
-    if (dir != null) {
-      builder.directory(dir.toFile());
-    }
-    builder.environment().putAll(env);
-    Process process;
-    try {
-      process = builder.start();
-    } catch (IOException e) {
-      throw new IOException(
-          "cannot run " + command.get(0) + " (" + e.getMessage() + "); is it installed?", e);
-    }
-    process.getOutputStream().close();
+    Process process = start(dir, command, env, false);
     byte[][] err = new byte[1][];
     Thread drain =
         new Thread(
@@ -55,12 +43,7 @@ final class Processes {
       drain.join();
       if (status != 0) {
         String message = new String(err[0], StandardCharsets.UTF_8).strip();
-        throw new IOException(
-            String.join(" ", command.subList(0, Math.min(command.size(), 3)))
-                + (command.size() > 3 ? " ..." : "")
-                + " exited with status "
-                + status
-                + (message.isEmpty() ? "" : ": " + lastLines(message, 5)));
+        throw failed(command, status, message.isEmpty() ? "" : ": " + lastLines(message, 5));
       }
     } catch (InterruptedException e) {
       process.destroyForcibly();
@@ -68,6 +51,36 @@ final class Processes {
       throw new IOException("interrupted while running " + command.get(0), e);
     }
     return new String(out, StandardCharsets.UTF_8);
+  }
+
+  /** Starts a command, its standard input closed; one that cannot start is named. */
+  private static Process start(
+      Path dir, List<String> command, Map<String, String> env, boolean mergeErrors)
+      throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(mergeErrors);
+    if (dir != null) {
+      builder.directory(dir.toFile());
+    }
+    builder.environment().putAll(env);
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      throw new IOException(
+          "cannot run " + command.get(0) + " (" + e.getMessage() + "); is it installed?", e);
+    }
+    process.getOutputStream().close();
+    return process;
+  }
+
+  /** A command's failure: its first words, its status and what it said. */
+  private static IOException failed(List<String> command, int status, String detail) {
+    return new IOException(
+        String.join(" ", command.subList(0, Math.min(command.size(), 3)))
+            + (command.size() > 3 ? " ..." : "")
+            + " exited with status "
+            + status
+            + detail);
   }
 
   private static String lastLines(String text, int n) {
@@ -83,17 +96,7 @@ final class Processes {
   static void runLogged(
       Path dir, List<String> command, Map<String, String> env, Path log, Consumer<String> onLine)
       throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.directory(dir.toFile());
-    builder.environment().putAll(env);
-    Process process;
-    try {
-      process = builder.start();
-    } catch (IOException e) {
-      throw new IOException(
-          "cannot run " + command.get(0) + " (" + e.getMessage() + "); is it installed?", e);
-    }
-    process.getOutputStream().close();
+    Process process = start(dir, command, env, true);
     Deque<String> tail = new ArrayDeque<>();
     try (BufferedReader lines =
             new BufferedReader(
@@ -116,12 +119,10 @@ final class Processes {
     try {
       int status = process.waitFor();
       if (status != 0) {
-        throw new IOException(
-            String.join(" ", command.subList(0, Math.min(command.size(), 3)))
-                + (command.size() > 3 ? " ..." : "")
-                + " exited with status "
-                + status
-                + (tail.isEmpty() ? "" : ": " + String.join(" / ", tail))
+        throw failed(
+            command,
+            status,
+            (tail.isEmpty() ? "" : ": " + String.join(" / ", tail))
                 + " (whole output: "
                 + log
                 + ")");
