@@ -51,8 +51,8 @@ public final class TinyxBenchmark {
     }
 
     double vmMib() throws Exception {
-      return kernelMib() + (config.ramdisk().isPresent() ? Files.size(config.ramdisk().get()) : 0)
-          / 1048576.0;
+      return kernelMib()
+          + (config.ramdisk().isPresent() ? Files.size(config.ramdisk().get()) : 0) / 1048576.0;
     }
   }
 
@@ -75,8 +75,7 @@ public final class TinyxBenchmark {
             "| VM | kernel | kernel (MiB) | VM (MiB) | memory (MiB) | xl create (s) | ready from"
                 + " create start (s) | ready after create returned (s) | guest uptime at the app's"
                 + " start (s) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-    StringBuilder tsv =
-        new StringBuilder("app\tkernel\tkernel_mib\tvm_mib\tmemory_mib\tready_s\n");
+    StringBuilder tsv = new StringBuilder("app\tkernel\tkernel_mib\tvm_mib\tmemory_mib\tready_s\n");
     for (Vm vm : vms) {
       List<Double> creates = new ArrayList<>();
       List<Double> readies = new ArrayList<>();

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
  * booted from its own vm.cfg, unchanged, by {@code xl create} and by {@code chaos create}: lighttpd
  * answers HTTP and redis answers PING from Dom0 over the bridge; the Python script prints and the
  * VM powers off when it exits. Each VM has tinyx's small kernel (built for it from tinyconfig, no
- * modules), as its report says. The times printed are from the create command's return to the
- * first answer.
+ * modules), as its report says. The times printed are from the create command's return to the first
+ * answer.
  */
 @Tag("xen")
 @Order(1) // with the other classes of the shared daemon, one after another
