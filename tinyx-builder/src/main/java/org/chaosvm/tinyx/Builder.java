@@ -265,7 +265,7 @@ public final class Builder {
         if (tree.resolve(program).isEmpty()) {
           throw new IOException("the command's program " + program + " is not in the image");
         }
-      } else if (Stream.of("/usr/local/bin", "/usr/sbin", "/usr/bin")
+      } else if (Rootfs.PROGRAM_DIRS.stream()
           .noneMatch(d -> tree.resolve(d + "/" + program).isPresent())) {
         if (applets.stream().noneMatch(a -> a.endsWith("/" + program))) {
           throw new IOException(

@@ -311,15 +311,6 @@ final class KernelBuild {
     return values;
   }
 
-  private static String symbol(String line) {
-    Matcher set = SET.matcher(line);
-    if (set.matches()) {
-      return set.group(1);
-    }
-    Matcher notSet = NOT_SET.matcher(line);
-    return notSet.matches() ? notSet.group(1) : null;
-  }
-
   private static final Pattern DEFINITION =
       Pattern.compile("^\\s*(?:menu)?config\\s+([A-Za-z0-9_]+)\\s*$", Pattern.MULTILINE);
 

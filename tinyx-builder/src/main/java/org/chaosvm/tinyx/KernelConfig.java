@@ -95,11 +95,7 @@ final class KernelConfig {
         .filter(PACKAGES::containsKey)
         .forEach(p -> config.add(PACKAGES.get(p)));
     for (String entry : spec.kernel().config()) {
-      Matcher m = ENTRY.matcher(entry);
-      if (!m.matches()) {
-        throw new IllegalArgumentException(
-            "--kernel-config " + entry + " is not CONFIG_NAME=VALUE (y, n, a number or \"text\")");
-      }
+      Matcher m = entry(entry);
       config.put(m.group(1), m.group(2), "--kernel-config");
     }
     return config;
@@ -107,12 +103,19 @@ final class KernelConfig {
 
   /** Checks the form of a {@code --kernel-config} entry. */
   static void check(String entry) {
-    if (!ENTRY.matcher(entry).matches()) {
+    entry(entry);
+  }
+
+  /** A {@code --kernel-config} entry matched: the symbol, then its value. */
+  private static Matcher entry(String entry) {
+    Matcher m = ENTRY.matcher(entry);
+    if (!m.matches()) {
       throw new IllegalArgumentException(
           "--kernel-config "
               + entry.replaceAll("\\p{Cntrl}", "?")
               + " is not CONFIG_NAME=VALUE (y, n, a number or \"text\")");
     }
+    return m;
   }
 
   private void add(Need need) {

@@ -127,11 +127,6 @@ public record Spec(
     public static KernelSpec defaultSmall() {
       return new KernelSpec(true, DEFAULT_SOURCE, List.of(), Optional.empty(), List.of());
     }
-
-    /** Debian's kernel package with no extra modules. */
-    public static KernelSpec defaultDebian() {
-      return new KernelSpec(false, DEFAULT_SOURCE, List.of(), Optional.empty(), List.of());
-    }
   }
 
   /** An extra file or folder: {@code host} is copied to {@code image}. */

@@ -22,8 +22,9 @@ import picocli.CommandLine.Parameters;
     description = {
       "Build a minimal Xen PV Linux VM for one application: a small Linux kernel built for it"
           + " from Debian's linux-source-6.1 (tinyconfig and what the VM needs; or Debian's own"
-          + " kernel with only the modules the VM loads), an initramfs with the application, its libraries and package"
-          + " dependencies and BusyBox, and an xl config (vm.cfg) for xl create or chaos create.",
+          + " kernel with only the modules the VM loads), an initramfs with the application, its"
+          + " libraries and package dependencies and BusyBox, and an xl config (vm.cfg) for xl"
+          + " create or chaos create.",
       "APP is a Debian package name or the path of an executable; COMMAND (after --) is what the"
           + " VM runs, by default the application's program. The VM powers off when it exits."
     },
