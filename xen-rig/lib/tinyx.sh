@@ -41,29 +41,32 @@ rig_tinyx() {
   rig_prune "$RIG_CACHE" "tinyx-$name-*" "$(basename "$cached")"
 }
 
-rig_tinyx_images() {
-  local ex="$REPO_DIR/examples/tinyx"
+# rig_tinyx_apps SUFFIX [TINYX-OPTION...]: the three example VMs, lighttpdSUFFIX, redisSUFFIX and
+# pythonSUFFIX, each built with the options given beside its own.
+rig_tinyx_apps() {
+  local ex="$REPO_DIR/examples/tinyx" suffix=$1
+  shift
   [ -x "$REPO_DIR/tinyx-builder/target/tinyx/bin/tinyx" ] || rig_die "tinyx is not built (mvn package)"
   mkdir -p "$RIG_TINYX_OUT"
-  rig_tinyx lighttpd lighttpd --ip 10.0.0.11/24 \
+  rig_tinyx "lighttpd$suffix" lighttpd "$@" --ip 10.0.0.11/24 \
     -f "$ex/lighttpd/lighttpd.conf:/etc/lighttpd/lighttpd.conf" -f "$ex/lighttpd/www:/srv/www" \
     -- lighttpd -D -f /etc/lighttpd/lighttpd.conf
-  rig_tinyx redis redis-server --ip 10.0.0.12/24 -- redis-server --protected-mode no --save ""
-  rig_tinyx python python3 --no-network -f "$ex/python/hello.py:/app/hello.py" -- python3 /app/hello.py
+  rig_tinyx "redis$suffix" redis-server "$@" --ip 10.0.0.12/24 \
+    -- redis-server --protected-mode no --save ""
+  rig_tinyx "python$suffix" python3 "$@" --no-network -f "$ex/python/hello.py:/app/hello.py" \
+    -- python3 /app/hello.py
+}
+
+# The e2e tests' VMs, on tinyx's default kernel (the small one).
+rig_tinyx_images() {
+  rig_tinyx_apps ""
 }
 
 # The tinyx benchmark's other VMs: the three applications on Debian's kernel (NAME-debian), and
 # redis in a debootstrap minbase Debian (cached) on Debian's kernel, packed with the same init.
 rig_tinyx_baselines() {
-  local ex="$REPO_DIR/examples/tinyx" key dir tmp
-  mkdir -p "$RIG_TINYX_OUT"
-  rig_tinyx lighttpd-debian lighttpd --kernel debian --ip 10.0.0.11/24 \
-    -f "$ex/lighttpd/lighttpd.conf:/etc/lighttpd/lighttpd.conf" -f "$ex/lighttpd/www:/srv/www" \
-    -- lighttpd -D -f /etc/lighttpd/lighttpd.conf
-  rig_tinyx redis-debian redis-server --kernel debian --ip 10.0.0.12/24 \
-    -- redis-server --protected-mode no --save ""
-  rig_tinyx python-debian python3 --kernel debian --no-network \
-    -f "$ex/python/hello.py:/app/hello.py" -- python3 /app/hello.py
+  local key dir tmp
+  rig_tinyx_apps -debian --kernel debian
   key=$(rig_hash "$RIG_IMAGE_FORMAT" "$RIG_SUITE" minbase redis-server)
   dir="$RIG_CACHE/minbase-redis-$key"
   if [ ! -d "$dir" ]; then
