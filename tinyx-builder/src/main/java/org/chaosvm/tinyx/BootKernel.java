@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * The kernel a VM boots, whichever way it came: its image, the modules its init loads (none for the
- * small kernel) and, for the report, where it came from and the config symbols tinyx set.
+ * small kernel) and, for the report, where it came from, the config symbols tinyx set and the
+ * patches it applied.
  *
  * @param image the kernel image (a bzImage)
  * @param release the kernel's release
@@ -14,6 +15,7 @@ import java.util.Map;
  * @param moduleDir the modules' folder (null without modules)
  * @param moduleFiles the modules the init loads, in order, relative to {@code moduleDir}
  * @param config the symbols set on top of tinyconfig, by reason (empty for Debian's kernel)
+ * @param patches the subjects of the patches applied to the source (empty for Debian's kernel)
  */
 record BootKernel(
     Path image,
@@ -21,9 +23,10 @@ record BootKernel(
     String origin,
     Path moduleDir,
     List<String> moduleFiles,
-    Map<String, List<String>> config) {
+    Map<String, List<String>> config,
+    List<String> patches) {
 
-  static BootKernel small(KernelBuild.Result r, KernelConfig config) {
+  static BootKernel small(KernelBuild.Result r, KernelConfig config, KernelPatches patches) {
     return new BootKernel(
         r.image(),
         r.release(),
@@ -35,10 +38,13 @@ record BootKernel(
             + r.sourceVersion()
             + ", tinyconfig and "
             + config.values().size()
-            + " symbols",
+            + " symbols, "
+            + patches.patches().size()
+            + " patches",
         null,
         List.of(),
-        config.byReason());
+        config.byReason(),
+        patches.subjects());
   }
 
   static BootKernel debian(
@@ -49,6 +55,7 @@ record BootKernel(
         "Debian's " + kernelPackage + " " + version + ", release " + kernel.release(),
         kernel.moduleDir(),
         List.copyOf(moduleFiles),
-        Map.of());
+        Map.of(),
+        List.of());
   }
 }

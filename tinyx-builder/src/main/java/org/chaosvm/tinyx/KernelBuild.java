@@ -23,15 +23,15 @@ import java.util.stream.Stream;
 
 /**
  * The small kernel: Linux from Debian's {@code linux-source-6.1} package, configured as {@code
- * tinyconfig} plus the symbols of a {@link KernelConfig} and nothing else, built as a bzImage with
- * no modules.
+ * tinyconfig} plus the symbols of a {@link KernelConfig} and nothing else, with tinyx's {@link
+ * KernelPatches} applied, built as a bzImage with no modules.
  *
- * <p>The cache ({@code CACHE/kernel/}) holds the unpacked source ({@code src/PKG_VERSION}), one
- * build tree per source version ({@code build/PKG_VERSION}: kbuild then rebuilds only what another
- * configuration changes) and each kernel built ({@code images/KEY}: its bzImage and its .config),
- * keyed by the source package, its version and the symbols asked for. A kernel is moved into {@code
- * images/} only once built, so a failed build leaves the kernels built before as they were. Builds
- * in one cache take turns (a file lock).
+ * <p>The cache ({@code CACHE/kernel/}) holds the unpacked and patched source ({@code
+ * src/PKG_VERSION+tinyx-PATCHES}), one build tree per source ({@code build/} under the same name:
+ * kbuild then rebuilds only what another configuration changes) and each kernel built ({@code
+ * images/KEY}: its bzImage and its .config), keyed by the source package, its version, the patches
+ * and the symbols asked for. A kernel is moved into {@code images/} only once built, so a failed
+ * build leaves the kernels built before as they were. Builds in one cache take turns (a file lock).
  */
 final class KernelBuild {
   /** Bumped when the way a kernel is configured or built changes. */
@@ -51,6 +51,7 @@ final class KernelBuild {
           "/usr/bin/bison", "bison",
           "/usr/bin/bc", "bc",
           "/usr/bin/xz", "xz-utils",
+          "/usr/bin/patch", "patch",
           "/usr/include/libelf.h", "libelf-dev");
 
   /** Build with fixed names and time, so that the same inputs give the same kernel. */
@@ -79,25 +80,43 @@ final class KernelBuild {
   private final Progress progress;
   private final int jobs;
   private final Map<String, String> tools;
+  private final KernelPatches patches;
 
-  KernelBuild(Path cache, Apt apt, PackageStore store, Progress progress) {
-    this(cache, apt, store, progress, Runtime.getRuntime().availableProcessors(), TOOLS);
+  KernelBuild(Path cache, Apt apt, PackageStore store, Progress progress) throws IOException {
+    this(
+        cache,
+        apt,
+        store,
+        progress,
+        Runtime.getRuntime().availableProcessors(),
+        TOOLS,
+        KernelPatches.bundled());
   }
 
-  /** With {@code tools}: the files the build needs, with the package that has each. */
+  /**
+   * With {@code tools}: the files the build needs, with the package that has each; {@code patches}:
+   * what to apply to the source.
+   */
   KernelBuild(
       Path cache,
       Apt apt,
       PackageStore store,
       Progress progress,
       int jobs,
-      Map<String, String> tools) {
+      Map<String, String> tools,
+      KernelPatches patches) {
     this.root = cache.resolve("kernel");
     this.apt = apt;
     this.store = store;
     this.progress = progress;
     this.jobs = jobs;
     this.tools = tools;
+    this.patches = patches;
+  }
+
+  /** The patches applied to the source. */
+  KernelPatches patches() {
+    return patches;
   }
 
   /** The source package's candidate version; fails when apt cannot have it. */
@@ -105,12 +124,20 @@ final class KernelBuild {
     return apt.versions(List.of(sourcePackage)).get(sourcePackage);
   }
 
-  /** The cache key of a kernel: the source, its version and the symbols asked for. */
-  static String key(String sourcePackage, String version, KernelConfig config) {
+  /** The cache key of a kernel: the source, its version, the patches and the symbols asked for. */
+  String key(String sourcePackage, String version, KernelConfig config) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update(
-          (FORMAT + "\n" + sourcePackage + "=" + version + "\n" + config.fragment())
+          (FORMAT
+                  + "\n"
+                  + sourcePackage
+                  + "="
+                  + version
+                  + "\n"
+                  + patches.digest()
+                  + "\n"
+                  + config.fragment())
               .getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
     } catch (NoSuchAlgorithmException e) {
@@ -135,7 +162,11 @@ final class KernelBuild {
         return new Result(image, release(done), sourcePackage, version, true);
       }
       checkTools();
-      String name = sourcePackage + "_" + version.replace(':', '+');
+      String name =
+          sourcePackage
+              + "_"
+              + version.replace(':', '+')
+              + (patches.patches().isEmpty() ? "" : "+tinyx-" + patches.digest());
       Path src = source(sourcePackage, version, root.resolve("src").resolve(name));
       Path build = root.resolve("build").resolve(name);
       removeOthers(root.resolve("build"), name);
@@ -200,6 +231,7 @@ final class KernelBuild {
       Processes.run(
           null,
           List.of("tar", "-xJf", tarball.toString(), "-C", tmp.toString(), "--strip-components=1"));
+      patches.apply(tmp, sourcePackage + " " + version);
       Files.createFile(tmp.resolve(DONE));
       Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
     } finally {

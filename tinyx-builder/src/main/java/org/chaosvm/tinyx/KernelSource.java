@@ -54,12 +54,7 @@ interface KernelSource {
 
     @Override
     public String inputs() {
-      return "small, "
-          + source
-          + " "
-          + version
-          + ", config "
-          + KernelBuild.key(source, version, config);
+      return "small, " + source + " " + version + ", config " + build.key(source, version, config);
     }
 
     @Override
@@ -68,7 +63,7 @@ interface KernelSource {
       progress.detail(
           "Linux %s %s (%s)",
           r.release(), r.cached() ? "from the cache" : "built", Report.size(Files.size(r.image())));
-      return BootKernel.small(r, config);
+      return BootKernel.small(r, config, build.patches());
     }
   }
 

@@ -102,6 +102,10 @@ final class Report {
         s.append("    ").append(String.join(" ", need.getValue())).append('\n');
       }
     }
+    if (!kernel.patches().isEmpty()) {
+      s.append("\npatches on the kernel's source (kernel-patches/tinyx):\n");
+      kernel.patches().forEach(p -> s.append("  ").append(p).append('\n'));
+    }
     s.append("\nshared libraries (DT_NEEDED) and the files that need them:\n");
     Map<String, List<String>> byLib = new TreeMap<>();
     for (String edge : selection.libraryEdges()) {

@@ -72,7 +72,8 @@ class KernelBuildTest {
         new PackageStore(cache, apt),
         new Progress(new PrintWriter(out, true), 1),
         1,
-        Map.of());
+        Map.of(),
+        new KernelPatches(List.of()));
   }
 
   private static KernelConfig config(String... extra) {
@@ -166,7 +167,8 @@ class KernelBuildTest {
             new PackageStore(cache, apt),
             new Progress(new PrintWriter(out, true), 1),
             1,
-            Map.of("/nonexistent/libelf.h", "libelf-dev", "/nonexistent/flex", "flex"));
+            Map.of("/nonexistent/libelf.h", "libelf-dev", "/nonexistent/flex", "flex"),
+            new KernelPatches(List.of()));
     IOException e = assertThrows(IOException.class, () -> build.build(SOURCE, VERSION, config()));
     assertTrue(
         e.getMessage().startsWith("building the kernel needs flex, libelf-dev"), e.getMessage());
