@@ -3,7 +3,7 @@
 
 RIG_HOST_PACKAGES=(
   qemu-system-x86 qemu-utils "$RIG_XEN_PACKAGE" xen-utils-4.17 libxen-dev
-  debootstrap cpio busybox-static kmod gzip zstd
+  debootstrap cpio busybox-static kmod gzip zstd squashfs-tools
   openjdk-17-jdk-headless maven gcc libc6-dev make
   dpkg-dev flex bison bc libelf-dev xz-utils python3 patch
   lintian man-db systemd

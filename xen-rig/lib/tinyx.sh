@@ -1,5 +1,5 @@
 # The tinyx VMs of the end-to-end tests (TinyxE2ETest) and of the tinyx benchmark, built on the host
-# by tinyx itself from Debian packages into target/tinyx/NAME (vm.cfg, vmlinuz, rootfs.cpio.gz,
+# by tinyx itself from Debian packages into target/tinyx/NAME (vm.cfg, vmlinuz, the root image,
 # report.txt), seen in Dom0 under /host/target/tinyx/NAME. The rig keeps each VM in its cache by
 # its inputs (rig_tinyx_key); tinyx itself skips a VM whose inputs have not changed and keeps its
 # downloaded packages in its own cache (~/.cache/chaos-tinyx).
@@ -7,13 +7,13 @@
 
 RIG_TINYX_OUT="$REPO_DIR/target/tinyx"
 
-# rig_tinyx_key NAME TINYX-ARGS...: a VM's inputs, for the rig's cache: tinyx's sources, its
-# arguments (the checkout's own path left out), the example files they name, and the package lists
+# rig_tinyx_key NAME TINYX-ARGS...: a VM's inputs, for the rig's cache: tinyx's sources and its
+# kernel patches, its arguments (the checkout's own path left out), the example files they name, and the package lists
 # apt reads (a changed list may bring other versions). tinyx's own check of the same needs the
 # package closure from apt-cache: some 15 s a VM.
 rig_tinyx_key() {
   {
-    (cd "$REPO_DIR" && find tinyx-builder/src/main tinyx-builder/pom.xml examples/tinyx -type f |
+    (cd "$REPO_DIR" && find tinyx-builder/src/main tinyx-builder/pom.xml kernel-patches/tinyx examples/tinyx -type f |
       LC_ALL=C sort | xargs sha256sum)
     printf '%s\n' "${@//$REPO_DIR/.}"
     stat -c '%n %s %Y' /var/lib/apt/lists/*Packages* 2>/dev/null
@@ -104,5 +104,5 @@ rig_tinyx_bench() {
   done
   rig_boot_run "xen-rig/dom0/java org.chaosvm.cli.TinyxBenchmark $runs ${vms[*]} \
 --out target/bench/tinyx-boot.md --tsv target/bench/tinyx.tsv" || rig_die "the benchmark failed"
-  rig_log "results: target/bench/tinyx-boot.md, target/bench/tinyx.tsv"
+  rig_log "results: target/bench/tinyx-boot.md, target/bench/tinyx.tsv (chaos), tinyx-xl.tsv (xl)"
 }

@@ -1,7 +1,6 @@
 package org.chaosvm.tinyx;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,11 +24,10 @@ import java.util.stream.Stream;
  */
 public final class Builder {
   /** Bumped when the image's layout changes, so that outputs built before are rebuilt. */
-  static final String FORMAT = "tinyx-1";
+  static final String FORMAT = "tinyx-2";
 
   static final String BUSYBOX = "busybox-static";
   static final String KERNEL_FILE = "vmlinuz";
-  static final String IMAGE_FILE = "rootfs.cpio.zst";
   static final String CONFIG_FILE = "vm.cfg";
   static final String REPORT_FILE = "report.txt";
   private static final String KEY_FILE = ".tinyx-key";
@@ -93,12 +91,13 @@ public final class Builder {
     progress.step("look up versions");
     Map<String, String> versions = apt.versions(closure.names());
     KernelSource kernelSource = KernelSource.of(spec, closure.names(), cache, apt, store, progress);
+    RootImage root = kernelSource.rootImage();
     progress.detail("kernel: %s", kernelSource.inputs());
     String key = key(versions, kernelSource.inputs(), hostFiles, appPath);
     Path keyFile = spec.out().resolve(KEY_FILE);
     if (Files.exists(keyFile)
         && Files.readString(keyFile).strip().equals(key)
-        && Files.exists(spec.out().resolve(IMAGE_FILE))
+        && Files.exists(spec.out().resolve(root.fileName()))
         && Files.exists(spec.out().resolve(KERNEL_FILE))) {
       progress.end();
       progress.detail("%s is up to date (same inputs): nothing to build", spec.out());
@@ -154,33 +153,34 @@ public final class Builder {
       modulePaths.add(image);
     }
     Skeleton.add(tree, spec.name(), applets);
+    root.addTo(tree);
     String init =
-        new InitScript(spec.name(), command, spec.env(), spec.workdir(), modulePaths).render();
+        new InitScript(
+                spec.name(), command, spec.env(), spec.workdir(), modulePaths, root.initSetup())
+            .render();
     tree.addContent("/init", init, 0755, "tinyx init");
 
     progress.step("pack the root image");
     Files.createDirectories(spec.out());
-    Path image = spec.out().resolve(IMAGE_FILE);
-    Path cpio = spec.out().resolve("rootfs.cpio.tmp");
-    Path tmp = spec.out().resolve(IMAGE_FILE + ".tmp");
+    Path image = spec.out().resolve(root.fileName());
+    Path tmp = spec.out().resolve(root.fileName() + ".tmp");
     try {
-      try (OutputStream out =
-          new java.io.BufferedOutputStream(Files.newOutputStream(cpio), 1 << 16)) {
-        Cpio.write(tree, out);
-      }
-      compress(cpio, tmp);
+      root.write(tree, tmp);
       Files.move(tmp, image, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {
-      Files.deleteIfExists(cpio);
       Files.deleteIfExists(tmp);
     }
+    removeOtherImages(root);
     long unpacked = 0;
     for (FileTree.Entry e : tree.entries()) {
       unpacked += e.size();
     }
     progress.detail(
         "%s: %s (%s unpacked, %d entries)",
-        IMAGE_FILE, Report.size(Files.size(image)), Report.size(unpacked), tree.entries().size());
+        root.fileName(),
+        Report.size(Files.size(image)),
+        Report.size(unpacked),
+        tree.entries().size());
 
     progress.step("write the kernel, vm.cfg and the report");
     Path vmlinuz = spec.out().resolve(KERNEL_FILE);
@@ -193,7 +193,12 @@ public final class Builder {
     Files.writeString(
         spec.out().resolve(CONFIG_FILE),
         VmConfig.render(
-            spec, bootDir + "/" + KERNEL_FILE, bootDir + "/" + IMAGE_FILE, memory, spec.app()));
+            spec,
+            bootDir + "/" + KERNEL_FILE,
+            bootDir + "/" + root.fileName(),
+            root.cmdline(Files.size(image)),
+            memory,
+            spec.app()));
     String report =
         Report.render(
             spec,
@@ -206,6 +211,7 @@ public final class Builder {
             Files.size(vmlinuz),
             Files.size(image),
             unpacked,
+            root,
             memory);
     Files.writeString(spec.out().resolve(REPORT_FILE), report);
     Files.writeString(keyFile, key + "\n");
@@ -218,42 +224,30 @@ public final class Builder {
         Report.size(Files.size(image)));
   }
 
-  /**
-   * Compresses the archive with zstd, which the kernel unpacks itself. Not gzip: Xen's domain
-   * builder gunzips a gzipped ramdisk into the VM's memory, which then holds the whole archive and
-   * its unpacked files at once. The window is 1 MiB, the buffer the kernel allocates to unpack.
-   */
-  private static void compress(Path cpio, Path out) throws IOException {
-    Processes.run(
-        null,
-        List.of(
-            "zstd",
-            "-q",
-            "-19",
-            "--zstd=wlog=20",
-            "--no-progress",
-            "-f",
-            cpio.toString(),
-            "-o",
-            out.toString()));
+  /** Removes an image of the other format that an earlier build left in the output folder. */
+  private void removeOtherImages(RootImage root) throws IOException {
+    for (RootImage other : RootImage.formats()) {
+      if (!other.fileName().equals(root.fileName())) {
+        Files.deleteIfExists(spec.out().resolve(other.fileName()));
+      }
+    }
   }
 
   /**
    * The VM's memory when none is asked for. Debian's kernel wants about 64 MiB to load and run, and
    * the initramfs is in memory twice while it is unpacked. The small kernel: 16 MiB for its image
-   * as Xen lays it out, Xen's start-of-day pages and the kernel's own allocations, the compressed
-   * image (held until it is unpacked), and the unpacked files and a quarter more for the file
-   * system's structures and the application, rounded up to 8 MiB. Measured in the rig
-   * (docs/tinyx.md): lighttpd starts in 28 MiB and not 24 (32 given), redis in 48 and not 44 (48
-   * given), the Python script in 72 and not 64 (80 given).
+   * as Xen lays it out (4.2 MiB), Xen's start-of-day pages, the kernel's own allocations and the
+   * application, and the squashfs twice, as it is while the kernel copies it onto the RAM disk,
+   * rounded up to 4 MiB. Measured in the rig (docs/tinyx.md): lighttpd starts in 16 MiB (24 given),
+   * redis in 28 and not 24 (32 given), the Python script in 36 and not 32 (44 given).
    */
   static int autoMemory(boolean small, long imageBytes, long unpackedBytes) {
     if (!small) {
       long mib = 96 + 2 * ((unpackedBytes + (1 << 20) - 1) >> 20);
       return (int) Math.max(128, (mib + 31) / 32 * 32);
     }
-    double mib = 16 + (imageBytes + 1.25 * unpackedBytes) / (1 << 20);
-    return (int) Math.max(32, Math.ceil(mib / 8) * 8);
+    double mib = 16 + 2.0 * imageBytes / (1 << 20);
+    return (int) Math.max(24, Math.ceil(mib / 4) * 4);
   }
 
   private List<String> command(

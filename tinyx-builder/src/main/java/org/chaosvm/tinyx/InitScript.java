@@ -4,10 +4,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The image's {@code /init}, a BusyBox shell script: it mounts the kernel's file systems, loads the
- * image's modules, configures the network from {@code ip=} on the kernel command line, runs the
- * application and powers the VM off when the application exits (or when the toolstack asks for a
- * shutdown, after stopping the application).
+ * The image's {@code /init}, a BusyBox shell script: it sets up the root file system (an overlay
+ * when the image is read-only), mounts the kernel's file systems, loads the image's modules,
+ * configures the network from {@code ip=} on the kernel command line, runs the application and
+ * powers the VM off when the application exits (or when the toolstack asks for a shutdown, after
+ * stopping the application).
  *
  * <p>{@code ip=} takes the kernel's own syntax (Documentation/admin-guide/nfs/nfsroot.rst), which
  * Debian's kernel leaves unread (it has no {@code CONFIG_IP_PNP}): {@code
@@ -19,13 +20,15 @@ import java.util.Map;
  * @param env environment variables for the application, in order
  * @param workdir the application's working directory
  * @param modules kernel modules to load, in order (paths in the image)
+ * @param rootSetup the first lines, which set up the root file system ({@link RootImage#initSetup})
  */
 record InitScript(
     String name,
     List<String> command,
     Map<String, String> env,
     String workdir,
-    List<String> modules) {
+    List<String> modules,
+    String rootSetup) {
 
   InitScript {
     if (command.isEmpty()) {
@@ -57,6 +60,7 @@ record InitScript(
         .append("# The init of the tinyx VM ")
         .append(name)
         .append(", made by tinyx: rebuild the image rather than edit it.\n")
+        .append(rootSetup)
         .append(
             """
             export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

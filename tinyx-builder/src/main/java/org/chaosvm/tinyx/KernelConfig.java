@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 /**
  * What the small kernel holds on top of {@code tinyconfig}: the config symbols a tinyx VM needs,
  * each with the reason it is there. The needs come from a small table: what every VM needs (a Xen
- * PV guest, its console, the initramfs and what tinyx's init mounts, what glibc and servers call),
+ * PV guest, its console, the root image and what tinyx's init mounts, what glibc and servers call),
  * what the VM's spec asks for (a network, DHCP, several vCPUs), what known packages of the image
  * need, and the symbols given with {@code --kernel-config}, which come last and win.
  */
@@ -24,7 +24,18 @@ final class KernelConfig {
       List.of(
           need("a 64-bit Xen PV guest", "64BIT", "HYPERVISOR_GUEST", "PARAVIRT", "XEN", "XEN_PV"),
           need("the console (hvc0) and the kernel's messages", "TTY", "HVC_XEN", "PRINTK"),
-          need("the initramfs tinyx writes (zstd)", "BLK_DEV_INITRD", "RD_ZSTD"),
+          need(
+              "the root image tinyx writes: a squashfs (zstd) on a RAM disk, with an overlay on"
+                  + " tmpfs for writes",
+              "BLK_DEV_INITRD",
+              "BLOCK",
+              "BLK_DEV",
+              "BLK_DEV_RAM",
+              "MISC_FILESYSTEMS",
+              "SQUASHFS",
+              "SQUASHFS_ZSTD",
+              "OVERLAY_FS",
+              "TMPFS_XATTR"),
           need("programs and scripts", "BINFMT_ELF", "BINFMT_SCRIPT"),
           need(
               "what tinyx's init mounts: proc, sysfs, devtmpfs, devpts, tmpfs",
@@ -76,6 +87,7 @@ final class KernelConfig {
     // Xen's domain builder puts a PV kernel at its physical address and needs the memory up to
     // its end and the initramfs after it: at 16 MiB, the default, a small VM's memory is gone.
     config.put("PHYSICAL_START", "0x200000", "the kernel at 2 MiB of the VM's memory, not 16");
+    config.put("BLK_DEV_RAM_COUNT", "1", "one RAM disk, the root's, not 16");
     // The domain builder unpacks the bzImage in Dom0 at each create: gzip (zlib) is several times
     // faster to unpack than tinyconfig's xz, for a kernel a third larger.
     config.put("KERNEL_XZ", "n", "a gzipped bzImage: the domain builder unpacks it faster");

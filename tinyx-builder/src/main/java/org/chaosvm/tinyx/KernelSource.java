@@ -21,6 +21,9 @@ interface KernelSource {
   /** The kernel, fetched or built (or from the cache). */
   BootKernel get() throws IOException;
 
+  /** The root image format this kernel boots. */
+  RootImage rootImage();
+
   /** The source that {@code spec} asks for; looks up versions, fetches nothing. */
   static KernelSource of(
       Spec spec, List<String> packages, Path cache, Apt apt, PackageStore store, Progress progress)
@@ -64,6 +67,11 @@ interface KernelSource {
           "Linux %s %s (%s)",
           r.release(), r.cached() ? "from the cache" : "built", Report.size(Files.size(r.image())));
       return BootKernel.small(r, config, build.patches());
+    }
+
+    @Override
+    public RootImage rootImage() {
+      return new RootImage.Squashfs();
     }
   }
 
@@ -112,6 +120,11 @@ interface KernelSource {
           "%s, modules: %s",
           kernel.release(), moduleFiles.isEmpty() ? "none" : String.join(" ", moduleFiles));
       return BootKernel.debian(kernel, pkg, version, moduleFiles);
+    }
+
+    @Override
+    public RootImage rootImage() {
+      return new RootImage.Initramfs();
     }
   }
 }

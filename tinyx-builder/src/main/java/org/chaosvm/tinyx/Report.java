@@ -29,6 +29,7 @@ final class Report {
       long kernelBytes,
       long imageBytes,
       long unpackedBytes,
+      RootImage root,
       int memory)
       throws IOException {
     Map<String, long[]> perOrigin = new TreeMap<>(); // entries, bytes
@@ -53,14 +54,16 @@ final class Report {
         .append(kernel.moduleFiles().isEmpty() ? "none" : String.join(", ", kernel.moduleFiles()))
         .append('\n');
     s.append("root image: ")
-        .append(Builder.IMAGE_FILE)
+        .append(root.fileName())
         .append(' ')
         .append(size(imageBytes))
         .append(" (")
         .append(size(unpackedBytes))
         .append(" unpacked, ")
         .append(tree.entries().size())
-        .append(" entries)\n\n");
+        .append(" entries): ")
+        .append(root.describe())
+        .append("\n\n");
 
     s.append("packages included (").append(selection.included().size()).append("):\n");
     for (Map.Entry<String, String> p : selection.included().entrySet()) {

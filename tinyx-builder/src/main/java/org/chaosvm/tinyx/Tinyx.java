@@ -22,8 +22,9 @@ import picocli.CommandLine.Parameters;
     description = {
       "Build a minimal Xen PV Linux VM for one application: a small Linux kernel built for it"
           + " from Debian's linux-source-6.1 (tinyconfig and what the VM needs; or Debian's own"
-          + " kernel with only the modules the VM loads), an initramfs with the application, its"
-          + " libraries and package dependencies and BusyBox, and an xl config (vm.cfg) for xl"
+          + " kernel with only the modules the VM loads), a root image (a squashfs; an initramfs"
+          + " for Debian's kernel) with the application, its libraries and package dependencies"
+          + " and BusyBox, and an xl config (vm.cfg) for xl"
           + " create or chaos create.",
       "APP is a Debian package name or the path of an executable; COMMAND (after --) is what the"
           + " VM runs, by default the application's program. The VM powers off when it exits."
@@ -77,7 +78,7 @@ public final class Tinyx implements Callable<Integer> {
   @Option(
       names = {"-m", "--memory"},
       paramLabel = "MiB",
-      description = "the VM's memory (default: from the image's size, at least 128)")
+      description = "the VM's memory (default: from the kernel and the image's size)")
   int memory;
 
   @Option(names = "--vcpus", defaultValue = "1", description = "vCPUs (default: ${DEFAULT-VALUE})")

@@ -8,12 +8,12 @@ final class VmConfig {
   private VmConfig() {}
 
   /**
-   * The kernel command line: the console, the root file system, and the network for the image's
-   * init. The initramfs is unpacked into ramfs, not tmpfs, whose default limit (half the memory)
-   * would cut a small VM's image short.
+   * The kernel command line: the console, the root file system (as its image's format boots), and
+   * the network for the image's init.
    */
-  static String cmdline(Spec spec) {
-    List<String> words = new ArrayList<>(List.of("console=hvc0", "quiet", "rootfstype=ramfs"));
+  static String cmdline(Spec spec, List<String> root) {
+    List<String> words = new ArrayList<>(List.of("console=hvc0", "quiet"));
+    words.addAll(root);
     if (spec.network() && spec.ip().isPresent()) {
       String ip = spec.ip().get();
       words.add(
@@ -24,7 +24,8 @@ final class VmConfig {
     return String.join(" ", words);
   }
 
-  static String render(Spec spec, String kernel, String ramdisk, int memory, String app) {
+  static String render(
+      Spec spec, String kernel, String ramdisk, List<String> root, int memory, String app) {
     StringBuilder s = new StringBuilder();
     s.append("# The tinyx VM ")
         .append(spec.name())
@@ -36,7 +37,7 @@ final class VmConfig {
     s.append("type = \"pv\"\n");
     s.append("kernel = ").append(quote(kernel)).append('\n');
     s.append("ramdisk = ").append(quote(ramdisk)).append('\n');
-    s.append("extra = ").append(quote(cmdline(spec))).append('\n');
+    s.append("extra = ").append(quote(cmdline(spec, root))).append('\n');
     s.append("memory = ").append(memory).append('\n');
     s.append("vcpus = ").append(spec.vcpus()).append('\n');
     if (spec.network()) {

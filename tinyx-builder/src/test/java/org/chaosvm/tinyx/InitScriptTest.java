@@ -26,7 +26,8 @@ class InitScriptTest {
         List.of("redis-server", "--save", "", "--dir", "/var/lib/redis's"),
         env,
         "/var/lib",
-        List.of("/usr/lib/modules/6.1.0-56-amd64/kernel/drivers/net/xen-netfront.ko"));
+        List.of("/usr/lib/modules/6.1.0-56-amd64/kernel/drivers/net/xen-netfront.ko"),
+        "");
   }
 
   @Test
@@ -113,11 +114,11 @@ class InitScriptTest {
   void refusesAnEmptyCommandAndBadVariableNames() {
     assertThrows(
         IllegalArgumentException.class,
-        () -> new InitScript("x", List.of(), Map.of(), "/", List.of()));
+        () -> new InitScript("x", List.of(), Map.of(), "/", List.of(), ""));
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> new InitScript("x", List.of("sh"), Map.of("BAD-NAME", "1"), "/", List.of()));
+            () -> new InitScript("x", List.of("sh"), Map.of("BAD-NAME", "1"), "/", List.of(), ""));
     assertTrue(e.getMessage().contains("BAD-NAME"));
   }
 }

@@ -41,9 +41,19 @@ class KernelConfigTest {
     KernelConfig config = KernelConfig.of(spec(false, null, 1, List.of()), List.of("libc6"));
     Map<String, String> values = config.values();
     for (String symbol :
-        List.of("XEN_PV", "HVC_XEN", "BLK_DEV_INITRD", "RD_ZSTD", "DEVTMPFS", "TMPFS", "FUTEX")) {
+        List.of(
+            "XEN_PV",
+            "HVC_XEN",
+            "BLK_DEV_INITRD",
+            "BLK_DEV_RAM",
+            "SQUASHFS_ZSTD",
+            "OVERLAY_FS",
+            "DEVTMPFS",
+            "TMPFS",
+            "FUTEX")) {
       assertEquals("y", values.get(symbol), symbol);
     }
+    assertEquals("1", values.get("BLK_DEV_RAM_COUNT"));
     assertFalse(values.containsKey("XEN_NETDEV_FRONTEND"));
     assertFalse(values.containsKey("SMP"));
     assertTrue(config.fragment().contains("CONFIG_XEN_PV=y\n"), config.fragment());

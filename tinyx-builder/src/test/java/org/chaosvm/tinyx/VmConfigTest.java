@@ -42,6 +42,7 @@ class VmConfigTest {
             spec(true, Optional.of("10.0.0.12/24")),
             "/vms/redis/vmlinuz",
             "/vms/redis/rootfs.cpio.zst",
+            List.of("rootfstype=ramfs"),
             160,
             "redis-server");
     GuestConfig guest = XlConfigReader.read(Path.of("vm.cfg"), text);
@@ -58,22 +59,25 @@ class VmConfigTest {
 
   @Test
   void withoutANetworkThereIsNoVifAndNoAddress() throws Exception {
-    String text = VmConfig.render(spec(false, Optional.of("dhcp")), "/k", "/r", 128, "x");
+    List<String> root = new RootImage.Squashfs().cmdline(7647232);
+    String text = VmConfig.render(spec(false, Optional.of("dhcp")), "/k", "/r", root, 128, "x");
     GuestConfig guest = XlConfigReader.read(Path.of("vm.cfg"), text);
     assertTrue(guest.vifs().isEmpty());
-    assertEquals("console=hvc0 quiet rootfstype=ramfs", guest.cmdline());
+    assertEquals(
+        "console=hvc0 quiet root=/dev/ram0 rootfstype=squashfs ramdisk_size=7468 init=/init",
+        guest.cmdline());
     assertEquals(
         "console=hvc0 quiet rootfstype=ramfs ip=dhcp",
-        VmConfig.cmdline(spec(true, Optional.of("dhcp"))));
+        VmConfig.cmdline(spec(true, Optional.of("dhcp")), List.of("rootfstype=ramfs")));
   }
 
   @Test
   void memoryFollowsTheImageWhenNotGiven() {
     assertEquals(128, Builder.autoMemory(false, 4L << 20, 10L << 20));
     assertEquals(192, Builder.autoMemory(false, 15L << 20, 37L << 20)); // 96 + 74, up to 32
-    // the small kernel: 16 + image + 1.25 unpacked, up to 8 (the rig's VMs)
-    assertEquals(32, Builder.autoMemory(true, 2516582L, 6291456L)); // lighttpd: 25.9
-    assertEquals(48, Builder.autoMemory(true, 7235174L, 20027802L)); // redis: 46.8
-    assertEquals(80, Builder.autoMemory(true, 11848909L, 37958451L)); // python: 72.5
+    // the small kernel: 16 + twice the squashfs, up to 4 (the rig's VMs)
+    assertEquals(24, Builder.autoMemory(true, 2666496L, 6291456L)); // lighttpd: 21.1
+    assertEquals(32, Builder.autoMemory(true, 7647232L, 20027802L)); // redis: 30.6
+    assertEquals(44, Builder.autoMemory(true, 12820480L, 37958451L)); // python: 40.5
   }
 }
