@@ -9,18 +9,26 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.XlConfigReader;
+import org.chaosvm.daemon.engine.SizeClass;
+import org.chaosvm.daemon.engine.XenEngine;
+import org.chaosvm.protocol.GuestRef;
+import org.chaosvm.protocol.Protocol;
+import org.chaosvm.protocol.Reply;
+import org.chaosvm.protocol.Request;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.Probes;
 import org.chaosvm.rig.Xl;
 
 /**
- * Benchmark, not a test: how fast tinyx VMs boot under {@code xl create}, against baselines, in one
- * run. Each VM (a vm.cfg: the tinyx VMs' are built on the host by {@code xen-rig/rig tinyx-bench})
- * is created RUNS times; for each, the time {@code xl create} took, the time from its start until
- * the application answered, and, for a tinyx VM, the guest kernel's uptime when its init started
- * the application:
+ * Benchmark, not a test: how fast tinyx VMs boot, against baselines, in one run, under {@code xl
+ * create} and under chaos from its pool. Each VM (a vm.cfg: the tinyx VMs' are built on the host by
+ * {@code xen-rig/rig tinyx-bench}) is created RUNS times by each toolstack; for each, the time the
+ * create took, the time from its start until the application answered, and, for a tinyx VM, the
+ * guest kernel's uptime when its init started the application:
  *
  * <pre>
  * xen-rig/dom0/java org.chaosvm.cli.TinyxBenchmark RUNS APP,KERNEL,CFG=PROBE... [--out FILE.md]
@@ -29,7 +37,9 @@ import org.chaosvm.rig.Xl;
  *
  * <p>APP and KERNEL label the VM in the tables; sizes and memory are read from CFG (its kernel, its
  * ramdisk, {@code memory}). PROBE: {@code http:URL} (an HTTP answer), {@code ping:ADDRESS} (redis's
- * +PONG), {@code line:TEXT} (a console line; the VM then powers off by itself or blocks).
+ * +PONG), {@code line:TEXT} (a console line; the VM then powers off by itself or blocks). chaos
+ * runs in this JVM, an engine with one pooled shell of the VM's size, as the daemon keeps them (its
+ * kernel cache too). FILE.tsv gets chaos's times, FILE-xl.tsv xl's.
  */
 public final class TinyxBenchmark {
   private static final Duration LIMIT = Duration.ofMinutes(5);
@@ -56,6 +66,12 @@ public final class TinyxBenchmark {
     }
   }
 
+  /** One toolstack's samples for one VM. */
+  private static final class Samples {
+    final List<Double> creates = new ArrayList<>();
+    final List<Double> readies = new ArrayList<>();
+  }
+
   public static void main(String[] args) throws Exception {
     int runs = Integer.parseInt(args[0]);
     Path out = null;
@@ -72,14 +88,15 @@ public final class TinyxBenchmark {
     }
     StringBuilder table =
         new StringBuilder(
-            "| VM | kernel | kernel (MiB) | VM (MiB) | memory (MiB) | xl create (s) | ready from"
-                + " create start (s) | ready after create returned (s) | guest uptime at the app's"
-                + " start (s) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-    StringBuilder tsv = new StringBuilder("app\tkernel\tkernel_mib\tvm_mib\tmemory_mib\tready_s\n");
+            "| VM | kernel | kernel (MiB) | VM (MiB) | memory (MiB) | xl create (s) | ready, xl"
+                + " (s) | chaos create (s) | ready, chaos (s) | guest uptime at the app's start"
+                + " (s) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    String header = "app\tkernel\tkernel_mib\tvm_mib\tmemory_mib\tready_s\n";
+    StringBuilder tsvChaos = new StringBuilder(header);
+    StringBuilder tsvXl = new StringBuilder(header);
     for (Vm vm : vms) {
-      List<Double> creates = new ArrayList<>();
-      List<Double> readies = new ArrayList<>();
-      List<Double> afters = new ArrayList<>();
+      Samples xl = new Samples();
+      Samples chaos = new Samples();
       List<Double> uptimes = new ArrayList<>();
       String name = vm.config().name();
       boolean tinyx = vm.config().cmdline().contains("console=hvc0");
@@ -89,57 +106,102 @@ public final class TinyxBenchmark {
         long start = System.nanoTime();
         Xl.create(vm.cfg());
         double create = millisSince(start);
-        long returned = System.nanoTime();
         probe(vm.probe(), console);
         double ready = millisSince(start);
-        double after = millisSince(returned);
-        double uptime = Double.NaN;
-        if (tinyx) {
-          String started = console.awaitLineContaining("tinyx: starting ", LIMIT);
-          uptime =
-              Double.parseDouble(started.replaceAll(".*\\(uptime ([0-9.]+) s\\).*", "$1")) * 1000;
-        }
-        System.out.printf(
-            "%s (%s kernel) run %d: xl create %.0f ms, ready %.0f ms (%.0f ms after the create"
-                + " returned), uptime at the app's start %.0f ms%n",
-            vm.app(), vm.kernel(), run + 1, create, ready, after, uptime);
-        creates.add(create);
-        readies.add(ready);
-        afters.add(after);
+        double uptime = uptime(tinyx, console);
+        report(vm, "xl", run, create, ready, uptime);
+        xl.creates.add(create);
+        xl.readies.add(ready);
         uptimes.add(uptime);
         Xl.destroyIfPresent(name);
         Xl.awaitGone(name, LIMIT);
       }
+      // chaos from its pool: a shell of the VM's size is made ahead, as the daemon keeps them
+      Request.Create create =
+          new Request.Create(
+              Protocol.VERSION, vm.cfg().toString(), Files.readString(vm.cfg()), false);
+      Request.Destroy destroy = new Request.Destroy(Protocol.VERSION, new GuestRef(name));
+      try (XenEngine engine =
+          XenEngine.start(Map.of(SizeClass.of(vm.config(), DeviceMechanism.XENSTORE), 1))) {
+        for (int run = 0; run < runs; run++) {
+          if (!engine.awaitPoolFull(LIMIT)) {
+            throw new IllegalStateException("the pool did not fill for " + vm.app());
+          }
+          ConsoleLog console = ConsoleLog.of(name).sinceNow();
+          long start = System.nanoTime();
+          Reply reply = engine.handle(create);
+          double created = millisSince(start);
+          if (!(reply instanceof Reply.Created)) {
+            throw new IllegalStateException("chaos create failed: " + reply);
+          }
+          probe(vm.probe(), console);
+          double ready = millisSince(start);
+          double uptime = uptime(tinyx, console);
+          report(vm, "chaos", run, created, ready, uptime);
+          chaos.creates.add(created);
+          chaos.readies.add(ready);
+          uptimes.add(uptime);
+          engine.handle(destroy);
+          Xl.awaitGone(name, LIMIT);
+        }
+      }
       table.append(
           String.format(
               Locale.ROOT,
-              "| %s | %s | %.2f | %.2f | %d | %.2f | %.2f | %.2f | %s |%n",
+              "| %s | %s | %.2f | %.2f | %d | %.2f | %.2f | %.2f | %.2f | %s |%n",
               vm.app(),
               vm.kernel(),
               vm.kernelMib(),
               vm.vmMib(),
               vm.config().memoryMib(),
-              median(creates) / 1000,
-              median(readies) / 1000,
-              median(afters) / 1000,
+              median(xl.creates) / 1000,
+              median(xl.readies) / 1000,
+              median(chaos.creates) / 1000,
+              median(chaos.readies) / 1000,
               tinyx ? String.format(Locale.ROOT, "%.2f", median(uptimes) / 1000) : "-"));
-      tsv.append(
-          String.format(
-              Locale.ROOT,
-              "%s\t%s\t%.2f\t%.2f\t%d\t%.2f%n",
-              vm.app(),
-              vm.kernel(),
-              vm.kernelMib(),
-              vm.vmMib(),
-              vm.config().memoryMib(),
-              median(readies) / 1000));
+      tsvChaos.append(tsvLine(vm, median(chaos.readies)));
+      tsvXl.append(tsvLine(vm, median(xl.readies)));
     }
     System.out.println();
     System.out.print(table);
     System.out.println();
-    System.out.print(tsv);
+    System.out.print(tsvChaos);
     write(out, table.toString());
-    write(tsvOut, tsv.toString());
+    write(tsvOut, tsvChaos.toString());
+    if (tsvOut != null) {
+      write(
+          tsvOut.resolveSibling(tsvOut.getFileName().toString().replace(".tsv", "-xl.tsv")),
+          tsvXl.toString());
+    }
+  }
+
+  private static String tsvLine(Vm vm, double readyMs) throws Exception {
+    return String.format(
+        Locale.ROOT,
+        "%s\t%s\t%.2f\t%.2f\t%d\t%.2f%n",
+        vm.app(),
+        vm.kernel(),
+        vm.kernelMib(),
+        vm.vmMib(),
+        vm.config().memoryMib(),
+        readyMs / 1000);
+  }
+
+  /** The guest kernel's uptime when a tinyx init started the application, in ms. */
+  private static double uptime(boolean tinyx, ConsoleLog console) {
+    if (!tinyx) {
+      return Double.NaN;
+    }
+    String started = console.awaitLineContaining("tinyx: starting ", LIMIT);
+    return Double.parseDouble(started.replaceAll(".*\\(uptime ([0-9.]+) s\\).*", "$1")) * 1000;
+  }
+
+  private static void report(
+      Vm vm, String toolstack, int run, double create, double ready, double uptime) {
+    System.out.printf(
+        "%s (%s kernel), %s, run %d: create %.0f ms, ready %.0f ms, uptime at the app's start"
+            + " %.0f ms%n",
+        vm.app(), vm.kernel(), toolstack, run + 1, create, ready, uptime);
   }
 
   private static void write(Path file, String text) throws Exception {
