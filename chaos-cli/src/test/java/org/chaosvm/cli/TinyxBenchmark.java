@@ -60,6 +60,11 @@ public final class TinyxBenchmark {
       return Files.size(config.kernel()) / 1048576.0;
     }
 
+    /** A tinyx VM, whose init prints its start line (not the unikernel). */
+    boolean tinyx() {
+      return config.cmdline().contains("console=hvc0");
+    }
+
     double vmMib() throws Exception {
       return kernelMib()
           + (config.ramdisk().isPresent() ? Files.size(config.ramdisk().get()) : 0) / 1048576.0;
@@ -70,6 +75,35 @@ public final class TinyxBenchmark {
   private static final class Samples {
     final List<Double> creates = new ArrayList<>();
     final List<Double> readies = new ArrayList<>();
+    final List<Double> uptimes = new ArrayList<>();
+  }
+
+  /** A toolstack's create of the VM; returns when the toolstack says it is created. */
+  private interface Create {
+    void run() throws Exception;
+  }
+
+  /** One create: its time, the time until the application answered, the guest's uptime then. */
+  private static void measure(Vm vm, String toolstack, int run, Samples samples, Create create)
+      throws Exception {
+    ConsoleLog console = ConsoleLog.of(vm.config().name()).sinceNow();
+    long start = System.nanoTime();
+    create.run();
+    double created = millisSince(start);
+    probe(vm.probe(), console);
+    double ready = millisSince(start);
+    double uptime = Double.NaN;
+    if (vm.tinyx()) {
+      String started = console.awaitLineContaining("tinyx: starting ", LIMIT);
+      uptime = Double.parseDouble(started.replaceAll(".*\\(uptime ([0-9.]+) s\\).*", "$1")) * 1000;
+    }
+    System.out.printf(
+        "%s (%s kernel), %s, run %d: create %.0f ms, ready %.0f ms, uptime at the app's start"
+            + " %.0f ms%n",
+        vm.app(), vm.kernel(), toolstack, run + 1, created, ready, uptime);
+    samples.creates.add(created);
+    samples.readies.add(ready);
+    samples.uptimes.add(uptime);
   }
 
   public static void main(String[] args) throws Exception {
@@ -97,22 +131,10 @@ public final class TinyxBenchmark {
     for (Vm vm : vms) {
       Samples xl = new Samples();
       Samples chaos = new Samples();
-      List<Double> uptimes = new ArrayList<>();
       String name = vm.config().name();
-      boolean tinyx = vm.config().cmdline().contains("console=hvc0");
       for (int run = 0; run < runs; run++) {
         Xl.destroyIfPresent(name);
-        ConsoleLog console = ConsoleLog.of(name).sinceNow();
-        long start = System.nanoTime();
-        Xl.create(vm.cfg());
-        double create = millisSince(start);
-        probe(vm.probe(), console);
-        double ready = millisSince(start);
-        double uptime = uptime(tinyx, console);
-        report(vm, "xl", run, create, ready, uptime);
-        xl.creates.add(create);
-        xl.readies.add(ready);
-        uptimes.add(uptime);
+        measure(vm, "xl", run, xl, () -> Xl.create(vm.cfg()));
         Xl.destroyIfPresent(name);
         Xl.awaitGone(name, LIMIT);
       }
@@ -127,20 +149,17 @@ public final class TinyxBenchmark {
           if (!engine.awaitPoolFull(LIMIT)) {
             throw new IllegalStateException("the pool did not fill for " + vm.app());
           }
-          ConsoleLog console = ConsoleLog.of(name).sinceNow();
-          long start = System.nanoTime();
-          Reply reply = engine.handle(create);
-          double created = millisSince(start);
-          if (!(reply instanceof Reply.Created)) {
-            throw new IllegalStateException("chaos create failed: " + reply);
-          }
-          probe(vm.probe(), console);
-          double ready = millisSince(start);
-          double uptime = uptime(tinyx, console);
-          report(vm, "chaos", run, created, ready, uptime);
-          chaos.creates.add(created);
-          chaos.readies.add(ready);
-          uptimes.add(uptime);
+          measure(
+              vm,
+              "chaos",
+              run,
+              chaos,
+              () -> {
+                Reply reply = engine.handle(create);
+                if (!(reply instanceof Reply.Created)) {
+                  throw new IllegalStateException("chaos create failed: " + reply);
+                }
+              });
           engine.handle(destroy);
           Xl.awaitGone(name, LIMIT);
         }
@@ -158,7 +177,9 @@ public final class TinyxBenchmark {
               median(xl.readies) / 1000,
               median(chaos.creates) / 1000,
               median(chaos.readies) / 1000,
-              tinyx ? String.format(Locale.ROOT, "%.2f", median(uptimes) / 1000) : "-"));
+              vm.tinyx()
+                  ? String.format(Locale.ROOT, "%.2f", median(uptimes(xl, chaos)) / 1000)
+                  : "-"));
       tsvChaos.append(tsvLine(vm, median(chaos.readies)));
       tsvXl.append(tsvLine(vm, median(xl.readies)));
     }
@@ -187,21 +208,12 @@ public final class TinyxBenchmark {
         readyMs / 1000);
   }
 
-  /** The guest kernel's uptime when a tinyx init started the application, in ms. */
-  private static double uptime(boolean tinyx, ConsoleLog console) {
-    if (!tinyx) {
-      return Double.NaN;
+  private static List<Double> uptimes(Samples... samples) {
+    List<Double> all = new ArrayList<>();
+    for (Samples each : samples) {
+      all.addAll(each.uptimes);
     }
-    String started = console.awaitLineContaining("tinyx: starting ", LIMIT);
-    return Double.parseDouble(started.replaceAll(".*\\(uptime ([0-9.]+) s\\).*", "$1")) * 1000;
-  }
-
-  private static void report(
-      Vm vm, String toolstack, int run, double create, double ready, double uptime) {
-    System.out.printf(
-        "%s (%s kernel), %s, run %d: create %.0f ms, ready %.0f ms, uptime at the app's start"
-            + " %.0f ms%n",
-        vm.app(), vm.kernel(), toolstack, run + 1, create, ready, uptime);
+    return all;
   }
 
   private static void write(Path file, String text) throws Exception {
