@@ -87,6 +87,10 @@ record InitScript(
     s.append(
         """
         ip link set lo up
+        # Announce each address when its device comes up (a gratuitous ARP): a host that knew
+        # another MAC for it, as when a VM is created again with the same address, learns the new
+        # one at once instead of sending to the old one until its neighbour entry times out.
+        echo 1 >/proc/sys/net/ipv4/conf/all/arp_notify
 
         # Waits up to 10 s for a network device: front ends are probed after their module loads.
         await_dev() {

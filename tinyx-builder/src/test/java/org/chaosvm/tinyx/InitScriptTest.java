@@ -49,6 +49,7 @@ class InitScriptTest {
             "exec </dev/console >/dev/console 2>&1",
             "hostname 'redis'",
             "insmod '/usr/lib/modules/6.1.0-56-amd64/kernel/drivers/net/xen-netfront.ko'",
+            "echo 1 >/proc/sys/net/ipv4/conf/all/arp_notify",
             "case \"$arg\" in ip=*) netconf \"${arg#ip=}\" ;; esac",
             "export A_PORT='6379'",
             "export GREETING='it'\\''s \"quoted\" $HOME'",
