@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.chaosvm.daemon.config.XlConfigReader;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.Probes;
 import org.chaosvm.rig.Xl;
@@ -19,8 +20,9 @@ import org.junit.jupiter.api.Test;
  * booted from its own vm.cfg, unchanged, by {@code xl create} and by {@code chaos create}: lighttpd
  * answers HTTP and redis answers PING from Dom0 over the bridge; the Python script prints and the
  * VM powers off when it exits. Each VM has tinyx's small kernel (built for it from tinyconfig, no
- * modules), as its report says. The times printed are from the create command's return to the first
- * answer.
+ * modules) and its squashfs root with the init's overlay on it, as its report and its console say;
+ * the redis VM has at most 32 MiB. The times printed are from the create command's return to the
+ * first answer.
  */
 @Tag("xen")
 @Order(1) // with the other classes of the shared daemon, one after another
@@ -39,6 +41,7 @@ class TinyxE2ETest extends DaemonTestBase {
       String report = Files.readString(cfg.resolveSibling("report.txt"));
       assertTrue(report.contains("(small: Linux "), "not tinyx's small kernel:\n" + report);
       assertTrue(report.contains("modules loaded at boot: none"), report);
+      assertTrue(report.contains("root image: rootfs.squashfs "), report);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -85,9 +88,17 @@ class TinyxE2ETest extends DaemonTestBase {
   }
 
   private void redisAnswersPing(String tool) throws Exception {
+    Path cfg = vmConfig("redis");
+    int memory = XlConfigReader.read(cfg, Files.readString(cfg)).memoryMib();
+    assertTrue(memory <= 32, "the redis VM has " + memory + " MiB");
+    ConsoleLog console = ConsoleLog.of("redis").sinceNow();
     long created = create(tool, "redis");
     assertEquals("+PONG", Probes.awaitRedisPing(REDIS_ADDRESS, LIMIT));
     report(tool, "redis", "+PONG", created);
+    console.awaitLineContaining("tinyx: starting 'redis-server'", LIMIT);
+    assertTrue(
+        console.lines().stream().noneMatch(l -> l.contains("no overlay")),
+        String.join("\n", console.lines()));
   }
 
   private void pythonRunsAndPowersOff(String tool) {
