@@ -16,6 +16,13 @@ import java.time.Duration;
 public final class Probes {
   private static final Duration RETRY = Duration.ofMillis(100);
 
+  /**
+   * How long one attempt waits for the connection. Short: a SYN lost while the guest's interface
+   * comes up (or sent to the MAC of the guest before it) is retransmitted only a second later, so a
+   * long wait would report the answer up to seconds after it came; a new attempt is cheap.
+   */
+  private static final Duration CONNECT = Duration.ofMillis(300);
+
   private Probes() {}
 
   /**
@@ -24,7 +31,7 @@ public final class Probes {
    * @throws IllegalStateException when none comes within {@code limit}
    */
   public static HttpResponse<String> awaitHttp(String url, Duration limit) {
-    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    HttpClient client = HttpClient.newBuilder().connectTimeout(CONNECT).build();
     HttpRequest request =
         HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build();
     long deadline = System.nanoTime() + limit.toNanos();
@@ -54,7 +61,7 @@ public final class Probes {
     IOException last = null;
     while (System.nanoTime() - deadline < 0) {
       try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress(address, 6379), 2000);
+        socket.connect(new InetSocketAddress(address, 6379), (int) CONNECT.toMillis());
         socket.setSoTimeout(5000);
         OutputStream out = socket.getOutputStream();
         out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
