@@ -59,7 +59,11 @@ final class KernelConfig {
               "FILE_LOCKING",
               "ADVISE_SYSCALLS",
               "SYSVIPC"),
-          need("sockets: Unix and TCP/IP (at least on loopback)", "NET", "UNIX", "INET"));
+          need("sockets: Unix and TCP/IP (at least on loopback)", "NET", "UNIX", "INET"),
+          need(
+              "the random pool seeded from the CPU (RDRAND) at boot, as Debian's kernel has it:"
+                  + " programs that call getrandom() (OpenSSL, redis) do not wait for entropy",
+              "RANDOM_TRUST_CPU"));
 
   /** Known needs of packages in the image, by package name. */
   private static final Map<String, Need> PACKAGES =

@@ -50,7 +50,8 @@ class KernelConfigTest {
             "OVERLAY_FS",
             "DEVTMPFS",
             "TMPFS",
-            "FUTEX")) {
+            "FUTEX",
+            "RANDOM_TRUST_CPU")) {
       assertEquals("y", values.get(symbol), symbol);
     }
     assertEquals("1", values.get("BLK_DEV_RAM_COUNT"));
