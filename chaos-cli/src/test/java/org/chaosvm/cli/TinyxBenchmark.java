@@ -156,9 +156,15 @@ public final class TinyxBenchmark {
               chaos,
               () -> {
                 Reply reply = engine.handle(create);
-                if (!(reply instanceof Reply.Created)) {
+                if (!(reply instanceof Reply.Created created)) {
                   throw new IllegalStateException("chaos create failed: " + reply);
                 }
+                // where the create's time went, daemon side
+                StringBuilder phases = new StringBuilder("  chaos phases (ms):");
+                created
+                    .phasesMs()
+                    .forEach((phase, ms) -> phases.append(String.format(" %s %.0f", phase, ms)));
+                System.out.println(phases);
               });
           engine.handle(destroy);
           Xl.awaitGone(name, LIMIT);
