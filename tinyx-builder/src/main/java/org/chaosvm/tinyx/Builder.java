@@ -171,24 +171,19 @@ public final class Builder {
       Files.deleteIfExists(tmp);
     }
     removeOtherImages(root);
+    long imageBytes = Files.size(image);
     long unpacked = 0;
     for (FileTree.Entry e : tree.entries()) {
       unpacked += e.size();
     }
     progress.detail(
         "%s: %s (%s unpacked, %d entries)",
-        root.fileName(),
-        Report.size(Files.size(image)),
-        Report.size(unpacked),
-        tree.entries().size());
+        root.fileName(), Report.size(imageBytes), Report.size(unpacked), tree.entries().size());
 
     progress.step("write the kernel, vm.cfg and the report");
     Path vmlinuz = spec.out().resolve(KERNEL_FILE);
     Files.copy(kernel.image(), vmlinuz, StandardCopyOption.REPLACE_EXISTING);
-    int memory =
-        spec.memory() > 0
-            ? spec.memory()
-            : autoMemory(spec.kernel().small(), Files.size(image), unpacked);
+    int memory = spec.memory() > 0 ? spec.memory() : root.defaultMemory(imageBytes, unpacked);
     String bootDir = spec.bootDir().orElse(spec.out().toAbsolutePath().normalize().toString());
     Files.writeString(
         spec.out().resolve(CONFIG_FILE),
@@ -196,7 +191,7 @@ public final class Builder {
             spec,
             bootDir + "/" + KERNEL_FILE,
             bootDir + "/" + root.fileName(),
-            root.cmdline(Files.size(image)),
+            root.cmdline(imageBytes),
             memory,
             spec.app()));
     String report =
@@ -209,7 +204,7 @@ public final class Builder {
             kernel,
             tree,
             Files.size(vmlinuz),
-            Files.size(image),
+            imageBytes,
             unpacked,
             root,
             memory);
@@ -221,7 +216,7 @@ public final class Builder {
         progress.totalSeconds(),
         spec.out(),
         Report.size(Files.size(vmlinuz)),
-        Report.size(Files.size(image)));
+        Report.size(imageBytes));
   }
 
   /** Removes an image of the other format that an earlier build left in the output folder. */
@@ -231,23 +226,6 @@ public final class Builder {
         Files.deleteIfExists(spec.out().resolve(other.fileName()));
       }
     }
-  }
-
-  /**
-   * The VM's memory when none is asked for. Debian's kernel wants about 64 MiB to load and run, and
-   * the initramfs is in memory twice while it is unpacked. The small kernel: 16 MiB for its image
-   * as Xen lays it out (4.2 MiB), Xen's start-of-day pages, the kernel's own allocations and the
-   * application, and the squashfs twice, as it is while the kernel copies it onto the RAM disk,
-   * rounded up to 4 MiB. Measured in the rig (docs/tinyx.md): lighttpd starts in 16 MiB (24 given),
-   * redis in 28 and not 24 (32 given), the Python script in 36 and not 32 (44 given).
-   */
-  static int autoMemory(boolean small, long imageBytes, long unpackedBytes) {
-    if (!small) {
-      long mib = 96 + 2 * ((unpackedBytes + (1 << 20) - 1) >> 20);
-      return (int) Math.max(128, (mib + 31) / 32 * 32);
-    }
-    double mib = 16 + 2.0 * imageBytes / (1 << 20);
-    return (int) Math.max(24, Math.ceil(mib / 4) * 4);
   }
 
   private List<String> command(

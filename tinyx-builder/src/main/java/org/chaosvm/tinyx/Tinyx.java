@@ -24,8 +24,7 @@ import picocli.CommandLine.Parameters;
           + " from Debian's linux-source-6.1 (tinyconfig and what the VM needs; or Debian's own"
           + " kernel with only the modules the VM loads), a root image (a squashfs; an initramfs"
           + " for Debian's kernel) with the application, its libraries and package dependencies"
-          + " and BusyBox, and an xl config (vm.cfg) for xl"
-          + " create or chaos create.",
+          + " and BusyBox, and an xl config (vm.cfg) for xl create or chaos create.",
       "APP is a Debian package name or the path of an executable; COMMAND (after --) is what the"
           + " VM runs, by default the application's program. The VM powers off when it exits."
     },

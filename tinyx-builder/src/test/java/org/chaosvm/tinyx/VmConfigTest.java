@@ -73,11 +73,12 @@ class VmConfigTest {
 
   @Test
   void memoryFollowsTheImageWhenNotGiven() {
-    assertEquals(128, Builder.autoMemory(false, 4L << 20, 10L << 20));
-    assertEquals(192, Builder.autoMemory(false, 15L << 20, 37L << 20)); // 96 + 74, up to 32
+    assertEquals(128, new RootImage.Initramfs().defaultMemory(4L << 20, 10L << 20));
+    assertEquals(
+        192, new RootImage.Initramfs().defaultMemory(15L << 20, 37L << 20)); // 96 + 74, up to 32
     // the small kernel: 16 + twice the squashfs, up to 4 (the rig's VMs)
-    assertEquals(24, Builder.autoMemory(true, 2666496L, 6291456L)); // lighttpd: 21.1
-    assertEquals(32, Builder.autoMemory(true, 7647232L, 20027802L)); // redis: 30.6
-    assertEquals(44, Builder.autoMemory(true, 12820480L, 37958451L)); // python: 40.5
+    assertEquals(24, new RootImage.Squashfs().defaultMemory(2666496L, 6291456L)); // lighttpd: 21.1
+    assertEquals(32, new RootImage.Squashfs().defaultMemory(7647232L, 20027802L)); // redis: 30.6
+    assertEquals(44, new RootImage.Squashfs().defaultMemory(12820480L, 37958451L)); // python: 40.5
   }
 }
