@@ -8,10 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -126,23 +123,17 @@ final class KernelBuild {
 
   /** The cache key of a kernel: the source, its version, the patches and the symbols asked for. */
   String key(String sourcePackage, String version, KernelConfig config) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update(
-          (FORMAT
-                  + "\n"
-                  + sourcePackage
-                  + "="
-                  + version
-                  + "\n"
-                  + patches.digest()
-                  + "\n"
-                  + config.fragment())
-              .getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Digests.sha256(
+        FORMAT
+            + "\n"
+            + sourcePackage
+            + "="
+            + version
+            + "\n"
+            + patches.digest()
+            + "\n"
+            + config.fragment(),
+        16);
   }
 
   /** The kernel for {@code config}: from the cache, or configured and built. */

@@ -5,10 +5,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -52,15 +49,11 @@ record KernelPatches(List<Patch> patches) {
 
   /** A short digest of the whole series, for cache keys and folder names. */
   String digest() {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      for (Patch p : patches) {
-        sha.update((p.name() + "\n" + p.text() + "\n").getBytes(StandardCharsets.UTF_8));
-      }
-      return HexFormat.of().formatHex(sha.digest()).substring(0, 12);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    StringBuilder series = new StringBuilder();
+    for (Patch p : patches) {
+      series.append(p.name()).append('\n').append(p.text()).append('\n');
     }
+    return Digests.sha256(series.toString(), 12);
   }
 
   /** Applies the series to the source tree {@code src}; names the patch that does not apply. */
