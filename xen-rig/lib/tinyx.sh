@@ -8,12 +8,13 @@
 RIG_TINYX_OUT="$REPO_DIR/target/tinyx"
 
 # rig_tinyx_key NAME TINYX-ARGS...: a VM's inputs, for the rig's cache: tinyx's sources and its
-# kernel patches, its arguments (the checkout's own path left out), the example files they name, and the package lists
-# apt reads (a changed list may bring other versions). tinyx's own check of the same needs the
-# package closure from apt-cache: some 15 s a VM.
+# kernel patches, its arguments (the checkout's own path left out), the example files they name,
+# and the package lists apt reads (a changed list may bring other versions). tinyx's own check of
+# the same needs the package closure from apt-cache: some 15 s a VM.
 rig_tinyx_key() {
   {
-    (cd "$REPO_DIR" && find tinyx-builder/src/main tinyx-builder/pom.xml kernel-patches/tinyx examples/tinyx -type f |
+    (cd "$REPO_DIR" &&
+      find tinyx-builder/src/main tinyx-builder/pom.xml kernel-patches/tinyx examples/tinyx -type f |
       LC_ALL=C sort | xargs sha256sum)
     printf '%s\n' "${@//$REPO_DIR/.}"
     stat -c '%n %s %Y' /var/lib/apt/lists/*Packages* 2>/dev/null
