@@ -65,18 +65,18 @@ record InitScript(
             """
             export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
             export HOME=/root
-            /bin/busybox mount -t proc proc /proc
-            /bin/busybox mount -t sysfs sysfs /sys
-            /bin/busybox mount -t devtmpfs devtmpfs /dev
+            # Every process the init starts costs a VM's boot some 25 ms (a Xen PV guest's fork
+            # and exec update page tables through the hypervisor): BusyBox runs its applets without
+            # an exec, mkdir and echo without a fork, and the kernel's file systems are mounted in
+            # two mounts, from the lists in /etc/tinyx.
+            mount -a -T %s
             exec </dev/console >/dev/console 2>&1
             mkdir -p /dev/pts /dev/shm
-            mount -t devpts devpts /dev/pts
-            mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-            mount -t tmpfs -o mode=0755 tmpfs /run
-            mount -t tmpfs -o mode=1777 tmpfs /tmp
+            mount -a -T %s
             say() { echo "tinyx: $*"; }
-            """);
-    s.append("hostname ").append(quote(name)).append('\n');
+            """
+                .formatted(Skeleton.FSTAB, Skeleton.FSTAB_DEV));
+    s.append("echo ").append(quote(name)).append(" >/proc/sys/kernel/hostname\n");
     for (String module : modules) {
       s.append("insmod ")
           .append(quote(module))
@@ -116,11 +116,15 @@ record InitScript(
               ip link set "$dev" up
               udhcpc -q -n -t 5 -i "$dev" -s /etc/tinyx/udhcpc.sh >/dev/null 2>&1 ||
                 say "no DHCP lease on $dev"
+              client=$(ip addr show dev "$dev" | awk '/inet / { print $2 }')
               ;;
             *)
               case "$client" in
                 */*) ip addr add "$client" dev "$dev" ;;
-                ?*) ifconfig "$dev" "$client" netmask "${mask:-255.255.255.0}" ;;
+                ?*)
+                  mask=${mask:-255.255.255.0}
+                  ifconfig "$dev" "$client" netmask "$mask"
+                  ;;
               esac
               ip link set "$dev" up
               [ -n "$gw" ] && ip route add default via "$gw" dev "$dev"
@@ -128,10 +132,11 @@ record InitScript(
               for d in $dns0 $dns1; do echo "nameserver $d" >>/etc/resolv.conf; done
               ;;
           esac
-          say "$dev: $(ip addr show dev "$dev" | awk '/inet / { print $2 }')"
+          say "$dev: $client${mask:+ netmask $mask}"
         }
 
-        for arg in $(cat /proc/cmdline); do
+        read -r cmdline </proc/cmdline
+        for arg in $cmdline; do
           case "$arg" in ip=*) netconf "${arg#ip=}" ;; esac
         done
 
@@ -143,12 +148,18 @@ record InitScript(
     s.append("cd ").append(quote(workdir)).append(" || exit 1\n");
     // The kernel's uptime here is the guest's own boot time, whatever the toolstack took; the
     // memory is what the kernel and the unpacked image left for the application.
+    s.append(
+        """
+        read -r uptime _ </proc/uptime
+        while read -r key kib _; do
+          case "$key" in
+            MemTotal: | MemAvailable:) memory="$memory${memory:+, }$key $((kib / 1024)) MiB" ;;
+          esac
+        done </proc/meminfo
+        """);
     s.append("say ")
         .append(quote("starting " + commandLine()))
-        .append(" \"(uptime $(cut -d' ' -f1 /proc/uptime) s)\"")
-        .append(
-            " \"($(awk '/^MemTotal:|^MemAvailable:/ { printf \"%s%s %d MiB\", s, $1, $2 / 1024;"
-                + " s = \", \" }' /proc/meminfo))\"\n");
+        .append(" \"(uptime $uptime s)\" \"($memory)\"\n");
     s.append(
         """
         # A shutdown asked through XenStore makes the kernel run /sbin/poweroff, which signals

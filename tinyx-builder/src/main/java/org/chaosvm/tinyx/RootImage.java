@@ -262,13 +262,12 @@ interface RootImage {
           # The root is the image, read-only (squashfs on a RAM disk): an overlay with a tmpfs on top
           # takes the writes and becomes the root; the old root goes away (the overlay keeps it).
           rw=%1$s
-          if /bin/busybox mount -t tmpfs -o mode=0755 tmpfs $rw &&
-            /bin/busybox mkdir $rw/upper $rw/work $rw/root &&
-            /bin/busybox mount -t overlay -o lowerdir=/,upperdir=$rw/upper,workdir=$rw/work \\
-              overlay $rw/root &&
-            cd $rw/root && /bin/busybox pivot_root . ${rw#/}; then
+          if mount -t tmpfs -o mode=0755 tmpfs $rw &&
+            mkdir $rw/upper $rw/work $rw/root &&
+            mount -t overlay -o lowerdir=/,upperdir=$rw/upper,workdir=$rw/work overlay $rw/root &&
+            cd $rw/root && pivot_root . ${rw#/}; then
             cd /
-            /bin/busybox umount -l $rw
+            umount -l $rw
           else
             echo "tinyx: no overlay on the root file system: it stays read-only"
           fi

@@ -1,6 +1,7 @@
 package org.chaosvm.tinyx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,10 +45,11 @@ class InitScriptTest {
     assertTrue(init.startsWith("#!/bin/busybox sh\n"));
     List<String> inOrder =
         List.of(
-            "mount -t proc proc /proc",
-            "mount -t devtmpfs devtmpfs /dev",
+            "mount -a -T /etc/tinyx/fstab\n",
             "exec </dev/console >/dev/console 2>&1",
-            "hostname 'redis'",
+            "mkdir -p /dev/pts /dev/shm",
+            "mount -a -T /etc/tinyx/fstab.dev\n",
+            "echo 'redis' >/proc/sys/kernel/hostname",
             "insmod '/usr/lib/modules/6.1.0-56-amd64/kernel/drivers/net/xen-netfront.ko'",
             "echo 1 >/proc/sys/net/ipv4/conf/all/arp_notify",
             "case \"$arg\" in ip=*) netconf \"${arg#ip=}\" ;; esac",
@@ -105,10 +107,31 @@ class InitScriptTest {
     assertTrue(out.contains("hostname redis"), out);
     assertTrue(out.contains("ip addr add 10.0.0.12/24 dev eth0"), out);
     assertTrue(out.contains("ip route add default via 10.0.0.1 dev eth0"), out);
+    assertTrue(out.contains("tinyx: eth0: 10.0.0.12/24\n"), out);
     assertEquals("nameserver 9.9.9.9\n", Files.readString(dir.resolve("resolv.conf")));
 
     out = netconf("192.168.1.5::192.168.1.1:255.255.0.0::eth1:none");
     assertTrue(out.contains("ifconfig eth1 192.168.1.5 netmask 255.255.0.0"), out);
+    assertTrue(out.contains("tinyx: eth1: 192.168.1.5 netmask 255.255.0.0\n"), out);
+  }
+
+  @Test
+  void theStartLineHasTheUptimeAndTheMemoryReadWithoutAProcess() throws Exception {
+    String init = script().render();
+    String lines = init.substring(init.indexOf("read -r uptime"), init.indexOf("trap "));
+    Path file = Files.writeString(dir.resolve("start"), "say() { echo \"tinyx: $*\"; }\n" + lines);
+    Process sh =
+        new ProcessBuilder("/bin/busybox", "sh", file.toString()).redirectErrorStream(true).start();
+    assertTrue(sh.waitFor(20, TimeUnit.SECONDS));
+    String out = new String(sh.getInputStream().readAllBytes());
+    assertTrue(
+        out.matches(
+            "(?s)tinyx: starting 'redis-server' .* \\(uptime [0-9.]+ s\\)"
+                + " \\(MemTotal: [0-9]+ MiB, MemAvailable: [0-9]+ MiB\\)\n"),
+        out);
+    assertFalse(
+        java.util.regex.Pattern.compile("\\$\\((?!\\()").matcher(lines).find(),
+        "a command substitution forks: " + lines);
   }
 
   @Test
