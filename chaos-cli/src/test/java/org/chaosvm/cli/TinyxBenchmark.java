@@ -155,6 +155,7 @@ public final class TinyxBenchmark {
     String header = "app\tkernel\tkernel_mib\tvm_mib\tmemory_mib\tready_s\n";
     StringBuilder tsvChaos = new StringBuilder(header);
     StringBuilder tsvXl = new StringBuilder(header);
+    Probes.warmUpHttp();
     Path local = Files.createTempDirectory("tinyx-bench");
     for (Vm shared : vms) {
       Vm vm = shared.local(local.resolve(shared.app() + "-" + shared.kernel()));
