@@ -36,12 +36,13 @@ class KernelPatchesTest {
   @Test
   void theJarCarriesTheSeriesInOrderWithTheirSubjects() throws IOException {
     KernelPatches bundled = KernelPatches.bundled();
-    assertEquals(2, bundled.patches().size());
+    assertEquals(3, bundled.patches().size());
     assertTrue(bundled.patches().get(0).name().startsWith("0001-"));
     assertEquals(
         List.of(
             "x86: page-aligned kernel sections for a Xen PV guest",
-            "x86/xen: a PV guest's CPU frequency is the TSC's"),
+            "x86/xen: a PV guest's CPU frequency is the TSC's",
+            "initrd: load the RAM disk in 64 KiB chunks"),
         bundled.subjects());
     for (KernelPatches.Patch p : bundled.patches()) {
       assertTrue(p.text().contains("SPDX-License-Identifier: GPL-2.0-only"), p.name());
