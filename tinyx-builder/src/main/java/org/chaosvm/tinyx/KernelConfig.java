@@ -89,7 +89,7 @@ final class KernelConfig {
     KernelConfig config = new KernelConfig();
     BASE.forEach(config::add);
     // Xen's domain builder puts a PV kernel at its physical address and needs the memory up to
-    // its end and the initramfs after it: at 16 MiB, the default, a small VM's memory is gone.
+    // its end and the ramdisk after it: at 16 MiB, the default, a small VM's memory is gone.
     config.put("PHYSICAL_START", "0x200000", "the kernel at 2 MiB of the VM's memory, not 16");
     config.put("BLK_DEV_RAM_COUNT", "1", "one RAM disk, the root's, not 16");
     // The domain builder unpacks the bzImage in Dom0 at each create: gzip (zlib) is several times

@@ -153,8 +153,13 @@ interface RootImage {
           String rel = e.path().substring(1);
           Path p = stage.resolve(rel);
           String name = quote(rel);
+          // each entry staged, and its mode and owner (or its device node) in the pseudo file
+          String mode = Integer.toOctalString(e.mode());
           switch (e.type()) {
-            case DIRECTORY -> Files.createDirectories(p);
+            case DIRECTORY -> {
+              Files.createDirectories(p);
+              definitions.add(name + " m " + mode + " 0 0");
+            }
             case FILE -> {
               Files.createDirectories(p.getParent());
               if (e.source() == null) {
@@ -162,26 +167,15 @@ interface RootImage {
               } else {
                 link(e.source(), p);
               }
+              definitions.add(name + " m " + mode + " 0 0");
             }
             case SYMLINK -> {
               Files.createDirectories(p.getParent());
               Files.createSymbolicLink(p, Path.of(e.target()));
             }
-            case CHAR_DEVICE -> {}
-          }
-          switch (e.type()) {
-            case DIRECTORY, FILE ->
-                definitions.add(name + " m " + Integer.toOctalString(e.mode()) + " 0 0");
             case CHAR_DEVICE ->
                 definitions.add(
-                    name
-                        + " c "
-                        + Integer.toOctalString(e.mode())
-                        + " 0 0 "
-                        + e.rdevMajor()
-                        + " "
-                        + e.rdevMinor());
-            case SYMLINK -> {}
+                    name + " c " + mode + " 0 0 " + e.rdevMajor() + " " + e.rdevMinor());
           }
         }
         Files.write(pseudo, definitions, StandardCharsets.UTF_8);
