@@ -116,9 +116,6 @@ final class DomainFactory {
         guest = bootloaded.get().of(config);
         phases.end("bootloader");
       }
-      if (!uuid.equals(shell.uuid())) {
-        xc.setHandle(domid, uuid); // the config's uuid; a shell is made before it is known
-      }
       config
           .cpus()
           .ifPresent(

@@ -31,7 +31,11 @@ interface Mechanism extends AutoCloseable {
   /** The execute phase begins: the shell becomes the guest {@code name} (a restart destroys it). */
   void markBuilding(DomId domid, String name, UUID uuid);
 
-  /** The execute phase, once the kernel is built in: the guest described to Dom0 and recorded. */
+  /**
+   * The execute phase, once the kernel is built in: the guest described to Dom0 and recorded, and
+   * the domain given the guest's handle {@code uuid} ({@link Shell#takeHandle}), in the order that
+   * lets a restarted daemon tell a half-built guest from a running one.
+   */
   void describe(
       Shell shell,
       GuestConfig guest,

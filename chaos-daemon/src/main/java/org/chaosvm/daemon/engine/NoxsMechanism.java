@@ -42,6 +42,7 @@ final class NoxsMechanism implements Mechanism {
   /** How long a guest has to take a request from its control device. */
   static final Duration ANSWER_LIMIT = Duration.ofSeconds(5);
 
+  private final XenHandles handles;
   private final NoxsRecords records;
   private final NoxsConsoles consoles;
   private final Map<DomId, ControlDevice> controls = new ConcurrentHashMap<>();
@@ -51,7 +52,8 @@ final class NoxsMechanism implements Mechanism {
   private EventChannels events;
   private boolean unsupported;
 
-  NoxsMechanism(Path stateDir, Path logDir) {
+  NoxsMechanism(XenHandles handles, Path stateDir, Path logDir) {
+    this.handles = handles;
     this.records = new NoxsRecords(stateDir.resolve("noxs"));
     this.consoles = new NoxsConsoles(logDir.resolve("console"));
   }
@@ -124,21 +126,12 @@ final class NoxsMechanism implements Mechanism {
     controls.put(domid, device);
   }
 
+  /**
+   * Nothing to write: until {@link #describe} records the guest, the domain keeps its shell's
+   * handle, and a restarted daemon destroys it as a shell. One record write per create, not two.
+   */
   @Override
-  public void markBuilding(DomId domid, String name, UUID uuid) {
-    records.write(
-        new NoxsRecords.Entry(
-            domid.value(),
-            uuid.toString(),
-            name,
-            NoxsRecords.STATE_BUILDING,
-            "",
-            "",
-            "",
-            "",
-            0,
-            0));
-  }
+  public void markBuilding(DomId domid, String name, UUID uuid) {}
 
   @Override
   public void describe(
@@ -160,6 +153,9 @@ final class NoxsMechanism implements Mechanism {
             configText,
             shell.consolePort(),
             built.consoleMfn()));
+    // After the record: a daemon killed in between finds a record whose handle is not yet the
+    // domain's, drops it and destroys the domain as the shell it still is (recover).
+    shell.takeHandle(handles.xc(), uuid);
     phases.end("record");
     consoles.attach(shell.domid(), guest.name(), built.consoleMfn(), shell.consolePort());
     phases.end("console");

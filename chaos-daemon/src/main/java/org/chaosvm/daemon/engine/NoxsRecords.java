@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
@@ -92,11 +93,19 @@ final class NoxsRecords {
     }
   }
 
-  /** Replaces {@code file} whole: written aside, then renamed over it. */
+  /**
+   * Replaces {@code file} whole: written aside, then renamed over it. The folder is made when it is
+   * missing, not looked for every time: under the rig's emulation each system call of a PV Dom0
+   * costs a fraction of a millisecond.
+   */
   private void replace(Path file, byte[] bytes) throws IOException {
-    Files.createDirectories(dir);
     Path aside = dir.resolve(file.getFileName() + ".tmp");
-    Files.write(aside, bytes);
+    try {
+      Files.write(aside, bytes);
+    } catch (NoSuchFileException e) {
+      Files.createDirectories(dir);
+      Files.write(aside, bytes);
+    }
     try {
       Files.move(aside, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {

@@ -111,7 +111,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     this.owners = new GuestOwners(stateDir);
     this.access = new Access(members, owners);
     this.defaultDevices = defaultDevices;
-    this.noxs = new NoxsMechanism(stateDir, logDir);
+    this.noxs = new NoxsMechanism(handles, stateDir, logDir);
     Map<DeviceMechanism, Mechanism> mechanisms = new java.util.EnumMap<>(DeviceMechanism.class);
     mechanisms.put(DeviceMechanism.NOXS, noxs);
     if (withXenStore) {
@@ -747,8 +747,9 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       if (state.isEmpty()
           && DomainLayout.isShellHandle(info.handle())
           && marks.name(domid).isEmpty()) {
-        // Created by a daemon that died before it could mark it: a shell by its handle alone.
-        log.info("destroying domain {}, a shell an earlier daemon left unmarked", domid);
+        // A shell by its handle alone: one a dead daemon had not marked yet, or (noxs) a shell
+        // or a guest it had not recorded yet, half-built.
+        log.info("destroying domain {}, a shell by its handle that an earlier daemon left", domid);
         factory.destroy(domid, Optional.of(info.handle()), unmarked);
         continue;
       }

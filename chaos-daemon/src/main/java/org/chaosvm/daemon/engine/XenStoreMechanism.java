@@ -61,6 +61,7 @@ final class XenStoreMechanism implements Mechanism {
       String configText,
       PvBuild.Built built,
       Phases phases) {
+    shell.takeHandle(handles.xc(), uuid); // still "building" in its chaos/ node until finish
     var xs = handles.xs();
     PvGuestNodes nodes =
         new PvGuestNodes(
