@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * read-only mapping, so xenconsoled keeps the ring) every {@link #POLL} until it moves, and records
  * the time since the create began. The time is an upper bound by at most one poll period and the
  * thread's wake-up delay. Watching ends at the first output, at {@link #TIMEOUT}, or by {@link
- * #forget} (which a destroy must call: a mapped page keeps a dead domain from being freed).
+ * #forget} (which a destroy must call: a mapped page keeps a dead domain from being freed). A
+ * console back end of the daemon's own, which sees every output as it comes, tells the time instead
+ * ({@link #expect}, {@link #seen}): no second mapping of the ring, no polling.
  */
 public final class BootWatch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BootWatch.class);
@@ -74,6 +76,32 @@ public final class BootWatch implements AutoCloseable {
       end(previous);
     }
     LockSupport.unpark(thread);
+  }
+
+  /**
+   * Starts timing {@code domid}'s boot, for a create that began at {@code startNanos}, without
+   * watching its ring: the guest's console back end, which serves the ring, says when the first
+   * output came ({@link #seen}). Nothing is polled for it.
+   */
+  public void expect(DomId domid, long startNanos, Optional<String> bootloader) {
+    Watch previous = watches.put(domid, new Watch(startNanos, bootloader, null));
+    if (previous != null) {
+      end(previous);
+    }
+  }
+
+  /** {@code domid}'s first console output is in its ring now (for {@link #expect}). */
+  public void seen(DomId domid) {
+    Watch watch = watches.get(domid);
+    if (watch == null) {
+      return;
+    }
+    synchronized (watch) {
+      if (!watch.ended) {
+        watch.bootNanos = System.nanoTime();
+        endLocked(watch);
+      }
+    }
   }
 
   /** Milliseconds from the create's start to the guest's first output, once it was seen. */

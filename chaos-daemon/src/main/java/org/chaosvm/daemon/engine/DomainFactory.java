@@ -144,7 +144,9 @@ final class DomainFactory {
       }
       mechanism.describe(shell, guest, uuid, configText, built, phases);
       try {
-        boots.watch(domid, built.consoleMfn(), startNanos, bootloader(bootloaded, built));
+        mechanism
+            .console()
+            .watchBoot(boots, domid, built.consoleMfn(), startNanos, bootloader(bootloaded, built));
       } catch (XenException e) {
         log.warn("cannot watch {}'s console for its boot: {}", guest.name(), e.getMessage());
       }

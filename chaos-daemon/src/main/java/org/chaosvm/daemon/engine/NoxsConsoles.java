@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,6 +43,10 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
   private final Path logDir;
   private final Map<Integer, Console> byPort = new ConcurrentHashMap<>();
   private final Map<DomId, Console> byDomid = new ConcurrentHashMap<>();
+
+  /** The guests whose boot is timed, until their first output: told to these. */
+  private final Map<DomId, BootWatch> booting = new ConcurrentHashMap<>();
+
   private EventChannels events;
   private ForeignMemory memory;
   private Thread thread;
@@ -90,11 +95,25 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
   }
 
   /**
-   * Serves a guest's console: maps its ring ({@code ringFrame}), binds its console channel ({@code
-   * guestPort}, the guest's end) and takes what it has written so far. Signals the guest, which
-   * wakes it (a restarted daemon's kick: the guest then looks at its device page again).
+   * Serves a new guest's console, before its first instruction: maps its ring ({@code ringFrame})
+   * and binds its console channel ({@code guestPort}, the guest's end). Nothing is in the ring yet,
+   * and the guest needs no signal.
    */
-  synchronized void attach(DomId domid, String name, long ringFrame, int guestPort) {
+  void attach(DomId domid, String name, long ringFrame, int guestPort) {
+    attach(domid, name, ringFrame, guestPort, false);
+  }
+
+  /**
+   * Serves an adopted guest's console again ({@link #attach}), takes what it wrote meanwhile and
+   * signals it, which wakes it (a restarted daemon's kick: the guest then looks at its device page
+   * again).
+   */
+  void reattach(DomId domid, String name, long ringFrame, int guestPort) {
+    attach(domid, name, ringFrame, guestPort, true);
+  }
+
+  private synchronized void attach(
+      DomId domid, String name, long ringFrame, int guestPort, boolean running) {
     start();
     detach(domid);
     ConsoleRing ring = memory.mapConsoleRingForBackend(domid, ringFrame);
@@ -107,10 +126,7 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
     }
     OutputStream out;
     try {
-      Files.createDirectories(logDir);
-      out =
-          Files.newOutputStream(
-              logFile(name), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      out = openLog(name);
     } catch (IOException e) {
       events.unbind(port);
       ring.close();
@@ -122,11 +138,28 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
     Console console = new Console(domid, name, ring, port, out, new CopyOnWriteArrayList<>());
     byPort.put(port, console);
     byDomid.put(domid, console);
-    drain(console);
+    if (running) {
+      drain(console); // and signals the guest
+    }
+  }
+
+  /**
+   * A guest's log, to append to; its folder is made when it is missing, not looked for each time.
+   */
+  private OutputStream openLog(String name) throws IOException {
+    try {
+      return Files.newOutputStream(
+          logFile(name), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    } catch (NoSuchFileException e) {
+      Files.createDirectories(logDir);
+      return Files.newOutputStream(
+          logFile(name), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
   }
 
   /** Stops serving a guest's console: unbinds, unmaps, closes its log. */
   synchronized void detach(DomId domid) {
+    booting.remove(domid);
     Console console = byDomid.remove(domid);
     if (console == null) {
       return;
@@ -199,6 +232,10 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
     try {
       int taken = console.ring().takeOutput(buffer);
       if (taken > 0) {
+        BootWatch boots = booting.remove(console.domid());
+        if (boots != null) {
+          boots.seen(console.domid());
+        }
         console.log().write(buffer, 0, taken);
         console.log().flush();
         if (!console.clients().isEmpty()) {
@@ -215,6 +252,18 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
   @Override
   public boolean streamed() {
     return true;
+  }
+
+  /** The time of the guest's first output is this service's to tell: it takes every output. */
+  @Override
+  public void watchBoot(
+      BootWatch boots,
+      DomId domid,
+      long consoleFrame,
+      long startNanos,
+      Optional<String> bootloader) {
+    boots.expect(domid, startNanos, bootloader);
+    booting.put(domid, boots);
   }
 
   @Override

@@ -238,7 +238,7 @@ final class NoxsMechanism implements Mechanism {
       }
       try {
         // Its console served again, and the guest signalled: it wakes and finds the new device.
-        consoles.attach(domid, entry.name(), entry.consoleFrame(), entry.consolePort());
+        consoles.reattach(domid, entry.name(), entry.consoleFrame(), entry.consolePort());
       } catch (ChaosException | XenException e) {
         log.warn("cannot serve {}'s console again: {}", entry.name(), e.getMessage());
       }
