@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Prepared VM shells, per size class, kept at their targets by a background thread: a take never
- * waits for a refill, and every take wakes the refill. The original LightVM daemon never refilled.
+ * waits for a refill, and the refill starts after every take. The original LightVM daemon never
+ * refilled.
  *
  * <p>The refill is the daemon's idle work: it starts no prepare while a create is running ({@link
  * #executing}), so that a create does not share Dom0's CPUs with the making of the shell that
@@ -36,6 +37,9 @@ final class ShellPool implements AutoCloseable {
   private int executing;
   private boolean closed;
 
+  /** Whether "pool at its targets" was logged since the targets were last set. */
+  private boolean reported;
+
   ShellPool(
       Function<SizeClass, Shell> prepare,
       Consumer<Shell> destroy,
@@ -52,7 +56,9 @@ final class ShellPool implements AutoCloseable {
   synchronized Optional<Shell> take(SizeClass size) {
     Deque<Shell> shells = ready.get(size);
     Shell shell = shells == null ? null : shells.pollFirst();
-    notifyAll();
+    if (executing == 0) {
+      notifyAll(); // else the refill waits for the execution's end, which wakes it
+    }
     return Optional.ofNullable(shell);
   }
 
@@ -92,6 +98,7 @@ final class ShellPool implements AutoCloseable {
     } else {
       targets.put(size, target);
     }
+    reported = false;
     notifyAll();
   }
 
@@ -161,8 +168,9 @@ final class ShellPool implements AutoCloseable {
           ready.computeIfAbsent(wanted, s -> new ArrayDeque<>()).addLast(shell);
           notifyAll();
           log.debug("prepared shell {} ({})", shell.domid(), wanted);
-          if (full()) {
+          if (full() && !reported) {
             log.info("pool at its targets: {}", targets);
+            reported = true; // once, not after each create's refill, until the targets change
           }
         }
       } catch (RuntimeException e) {
