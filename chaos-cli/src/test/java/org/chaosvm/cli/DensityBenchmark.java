@@ -55,6 +55,8 @@ import org.chaosvm.rig.Xl;
  * polled every millisecond; for chaos, the engine's own watch, set before the unpause; for xl, this
  * program's, set as soon as xl has written the domain's console/ring-ref).
  *
+ * <p>The next create starts once the guest blocks, its boot over ({@link #awaitIdle}).
+ *
  * <p>With {@code --max M}, it then fills the host with pooled noop guests until a create fails or M
  * run, and reports how many the host held.
  */
@@ -65,9 +67,9 @@ public final class DensityBenchmark {
   private static final String[] CURVES = {"xl", "chaos --direct", "chaos pooled", NOXS, NOXS_ALONE};
 
   /**
-   * {@code --trace}: each pooled create's start, as the JVM's uptime, and its time, on stderr
-   * ("trace: CURVE N UPTIME_MS CREATE_MS"), to set beside a log of the JVM's own pauses ({@code
-   * -Xlog:gc:file=F:uptime}).
+   * {@code --trace}: each pooled create's start, as the JVM's uptime, its time and its phases, on
+   * stderr ("trace: CURVE N UPTIME_MS CREATE_MS PHASE=MS,..."), to set beside a log of the JVM's
+   * own pauses ({@code -Xlog:gc:file=F:uptime}).
    */
   private static boolean trace;
 
@@ -83,9 +85,16 @@ public final class DensityBenchmark {
 
   private final Map<String, Double> kibPerGuest = new LinkedHashMap<>();
 
-  private DensityBenchmark(int guests, Path configs) {
+  /**
+   * The unikernel, copied into Dom0's own memory as a real Dom0's kernels are on its own disk:
+   * through the rig's 9p share every look at the file (a stat, a map) is a round trip to QEMU.
+   */
+  private final Path kernel;
+
+  private DensityBenchmark(int guests, Path configs) throws IOException {
     this.guests = guests;
     this.configs = configs;
+    this.kernel = Files.copy(Unikernel.image(), configs.resolve("chaos-unikernel"));
     for (String curve : CURVES) {
       create.put(curve, missing(guests + 1));
       boot.put(curve, missing(guests + 1));
@@ -164,6 +173,7 @@ public final class DensityBenchmark {
         }
         create.get(curve)[n] = millisSince(start);
         boot.get(curve)[n] = watch.awaitBoot(domid, BOOT_LIMIT).orElse(Double.NaN);
+        awaitIdle(domid);
         progress(curve, n);
       }
     }
@@ -209,6 +219,27 @@ public final class DensityBenchmark {
     return new long[] {Long.parseLong(words[4]) + Long.parseLong(words[5]), total};
   }
 
+  /**
+   * Waits until the guest has finished booting and blocks (its vCPU blocked at two looks 5 ms
+   * apart; 10 s at most), so that the next create runs beside n idle guests, not beside the end of
+   * the last one's boot: under TCG that end (its device page read, its lines printed and served by
+   * Dom0's console back end) takes longer than a create, and it slowed whichever creates it
+   * overlapped.
+   */
+  private void awaitIdle(DomId domid) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    boolean blockedBefore = false;
+    while (System.nanoTime() < deadline) {
+      boolean blocked = xc.domainInfo(domid).map(DomainInfo::blocked).orElse(true);
+      if (blocked && blockedBefore) {
+        return;
+      }
+      blockedBefore = blocked;
+      Thread.sleep(5);
+    }
+    System.err.println("domain " + domid + " still not idle after 10 s");
+  }
+
   /** The domain xl is creating, once its console ring is known; then watched for its boot. */
   private DomId findNewGuest(Set<DomId> known, BootWatch watch, long start) {
     for (DomainInfo info : xc.domainInfos()) {
@@ -240,6 +271,7 @@ public final class DensityBenchmark {
         create.get(curve)[n] = millisSince(start);
         OptionalDouble booted = direct.awaitBoot(created.domid(), BOOT_LIMIT);
         boot.get(curve)[n] = booted.isPresent() ? engineStart + booted.getAsDouble() : Double.NaN;
+        awaitIdle(DomId.of(created.domid()));
         record(curve, n, created);
       }
       progress(curve, n);
@@ -278,9 +310,12 @@ public final class DensityBenchmark {
         Reply.Created created = created(pooled.handle(request));
         create.get(curve)[n] = millisSince(start);
         if (trace) {
-          System.err.printf("trace: %s %d %d %.1f%n", curve, n, uptime, create.get(curve)[n]);
+          System.err.printf(
+              "trace: %s %d %d %.1f %s%n",
+              curve, n, uptime, create.get(curve)[n], phaseList(created));
         }
         boot.get(curve)[n] = pooled.awaitBoot(created.domid(), BOOT_LIMIT).orElse(Double.NaN);
+        awaitIdle(DomId.of(created.domid()));
         record(curve, n, created);
         progress(curve, n);
       }
@@ -351,7 +386,7 @@ public final class DensityBenchmark {
     Files.writeString(out.resolve("density.tsv"), tsv);
 
     StringBuilder md = new StringBuilder();
-    long image = Files.size(Unikernel.image());
+    long image = Files.size(kernel);
     md.append(
         String.format(
             "Density benchmark, %s: noop unikernel (%d bytes, %d MiB), N = %d, accel %s, %.1f min%n%n",
@@ -447,7 +482,8 @@ public final class DensityBenchmark {
   }
 
   private Path write(String name) throws IOException {
-    return Unikernel.writeXlConfig(configs, name, Unikernel.Mode.NOOP);
+    return Unikernel.writeXlConfig(
+        configs, name, Unikernel.Mode.NOOP, "kernel = \"" + kernel + "\"");
   }
 
   private Request.Create createRequest(String name) throws IOException {
@@ -467,6 +503,19 @@ public final class DensityBenchmark {
     if (reply instanceof Reply.Error) {
       throw new IllegalStateException("destroy " + name + " failed: " + reply);
     }
+  }
+
+  /** A create's phases, for --trace: "name=ms,..." (spaces in names dropped). */
+  private static String phaseList(Reply.Created created) {
+    StringBuilder list = new StringBuilder();
+    created
+        .phasesMs()
+        .forEach(
+            (name, ms) ->
+                list.append(list.isEmpty() ? "" : ",")
+                    .append(name.replace(" ", ""))
+                    .append(String.format("=%.1f", ms)));
+    return list.toString();
   }
 
   private void record(String curve, int n, Reply.Created created) {
