@@ -5,8 +5,9 @@ import jnr.ffi.annotations.IgnoreError;
 
 /**
  * The C library calls the bindings need: freeing what Xen's libraries malloc, strerror, and the
- * file and ioctl calls of the Dom0 side of the device back-ends (loop devices, network interfaces).
- * All of these but {@code free} and {@code strerror} follow "-1 and errno".
+ * file and ioctl calls of the Dom0 side of the device back-ends (loop devices, network interfaces),
+ * and a thread's scheduling class. All of these but {@code free} and {@code strerror} follow "-1
+ * and errno".
  */
 final class LibC {
   // Public only because jnr-ffi implements it in a class loader of its own.
@@ -42,6 +43,9 @@ final class LibC {
 
     /** A system call with a count and an array of ids: getgroups and setgroups (per thread). */
     long syscall(long number, int count, int[] ids);
+
+    /** {@code param} is struct sched_param: its one int, the static priority. */
+    int sched_setscheduler(int pid, int policy, int[] param);
   }
 
   private static final class Holder {

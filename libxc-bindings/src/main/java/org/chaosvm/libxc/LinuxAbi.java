@@ -2,8 +2,8 @@ package org.chaosvm.libxc;
 
 /**
  * Constants of Linux's user ABI that the Dom0 side of the device back-ends uses (loop devices,
- * network interfaces, bridges), under their C names. The ABI test checks each against the installed
- * headers, as for {@link XenAbi}.
+ * network interfaces, bridges) and the daemon's threads' scheduling, under their C names. The ABI
+ * test checks each against the installed headers, as for {@link XenAbi}.
  */
 final class LinuxAbi {
   private LinuxAbi() {}
@@ -19,6 +19,9 @@ final class LinuxAbi {
   static final int O_RDWR = 2;
   static final int O_NONBLOCK = 04000;
   static final int O_CLOEXEC = 0x80000;
+
+  // sched.h (with _GNU_SOURCE)
+  static final int SCHED_IDLE = 5;
 
   // sys/mman.h
   static final int PROT_READ = 1;

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * <p>The refill is the daemon's idle work: it starts no prepare while a create is running ({@link
  * #executing}), so that a create does not share Dom0's CPUs with the making of the shell that
  * replaces the one it took (on a Dom0 of one vCPU, that doubled a pooled create's time). A prepare
- * under way when a create begins runs to its end.
+ * under way when a create begins runs to its end. In the daemon the refill thread is also Linux's
+ * idle work ({@code idleWork}: SCHED_IDLE), so that when a create's end wakes it, it does not take
+ * the CPU from the create's last steps and its reply.
  */
 final class ShellPool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ShellPool.class);
@@ -44,10 +46,27 @@ final class ShellPool implements AutoCloseable {
       Function<SizeClass, Shell> prepare,
       Consumer<Shell> destroy,
       Map<SizeClass, Integer> initialTargets) {
+    this(prepare, destroy, initialTargets, () -> {});
+  }
+
+  /**
+   * {@code idleWork} is run first in the refill thread: it makes that thread the host's idle work.
+   */
+  ShellPool(
+      Function<SizeClass, Shell> prepare,
+      Consumer<Shell> destroy,
+      Map<SizeClass, Integer> initialTargets,
+      Runnable idleWork) {
     this.prepare = prepare;
     this.destroy = destroy;
     this.targets.putAll(initialTargets);
-    this.refill = new Thread(this::refillLoop, "shell-pool-refill");
+    this.refill =
+        new Thread(
+            () -> {
+              idleWork.run();
+              refillLoop();
+            },
+            "shell-pool-refill");
     this.refill.setDaemon(true);
     this.refill.start();
   }
@@ -160,6 +179,7 @@ final class ShellPool implements AutoCloseable {
       }
       try {
         Shell shell = prepare.apply(wanted);
+        String report = null; // the targets, when the pool has just reached them
         synchronized (this) {
           if (closed) {
             destroy.accept(shell);
@@ -167,11 +187,15 @@ final class ShellPool implements AutoCloseable {
           }
           ready.computeIfAbsent(wanted, s -> new ArrayDeque<>()).addLast(shell);
           notifyAll();
-          log.debug("prepared shell {} ({})", shell.domid(), wanted);
           if (full() && !reported) {
-            log.info("pool at its targets: {}", targets);
+            report = targets.toString();
             reported = true; // once, not after each create's refill, until the targets change
           }
+        }
+        // Logged outside the lock: an idle-work thread may wait long for the CPU while holding it.
+        log.debug("prepared shell {} ({})", shell.domid(), wanted);
+        if (report != null) {
+          log.info("pool at its targets: {}", report);
         }
       } catch (RuntimeException e) {
         log.warn("cannot prepare a {} shell: {}", wanted, e.getMessage());
