@@ -6,8 +6,8 @@ import jnr.ffi.annotations.IgnoreError;
 /**
  * The C library calls the bindings need: freeing what Xen's libraries malloc, strerror, and the
  * file and ioctl calls of the Dom0 side of the device back-ends (loop devices, network interfaces),
- * and a thread's scheduling class. All of these but {@code free} and {@code strerror} follow "-1
- * and errno".
+ * and a thread's nice value. All of these but {@code free} and {@code strerror} follow "-1 and
+ * errno".
  */
 final class LibC {
   // Public only because jnr-ffi implements it in a class loader of its own.
@@ -44,8 +44,8 @@ final class LibC {
     /** A system call with a count and an array of ids: getgroups and setgroups (per thread). */
     long syscall(long number, int count, int[] ids);
 
-    /** {@code param} is struct sched_param: its one int, the static priority. */
-    int sched_setscheduler(int pid, int policy, int[] param);
+    /** With PRIO_PROCESS and {@code who} 0, Linux sets the calling thread's nice value alone. */
+    int setpriority(int which, int who, int prio);
   }
 
   private static final class Holder {

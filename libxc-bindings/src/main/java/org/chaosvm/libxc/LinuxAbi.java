@@ -20,8 +20,8 @@ final class LinuxAbi {
   static final int O_NONBLOCK = 04000;
   static final int O_CLOEXEC = 0x80000;
 
-  // sched.h (with _GNU_SOURCE)
-  static final int SCHED_IDLE = 5;
+  // sys/resource.h
+  static final int PRIO_PROCESS = 0;
 
   // sys/mman.h
   static final int PROT_READ = 1;

@@ -5,17 +5,20 @@ public final class ThreadScheduling {
   private ThreadScheduling() {}
 
   /**
-   * Moves the calling thread (alone, not its process) to Linux's {@code SCHED_IDLE} class: it runs
-   * when no other thread wants the CPU, and its wake-ups never preempt one that runs. A thread may
-   * always lower itself so; no privilege is needed.
+   * Sets the nice value of the calling thread alone, not of its process (Linux keeps one per
+   * thread): from 0 to 19, the higher the less of the CPU it gets beside others. A thread may
+   * always raise its own; no privilege is needed.
    *
    * @throws XenException with the errno, if Linux refuses
    */
-  public static void idle() {
+  public static void nice(int nice) {
+    if (nice < 0 || nice > 19) {
+      throw new IllegalArgumentException("nice " + nice + " is not in 0..19");
+    }
     NativeCall.checkNonNegative(
         LibC.runtime(),
-        "sched_setscheduler(SCHED_IDLE)",
-        LibC.lib().sched_setscheduler(0, LinuxAbi.SCHED_IDLE, new int[] {0}),
+        "setpriority(PRIO_PROCESS, this thread, " + nice + ")",
+        LibC.lib().setpriority(LinuxAbi.PRIO_PROCESS, 0, nice),
         null);
   }
 }

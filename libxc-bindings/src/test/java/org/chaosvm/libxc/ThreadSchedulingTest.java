@@ -1,38 +1,46 @@
 package org.chaosvm.libxc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
-/** A thread's scheduling class, on the host (no privilege needed). */
+/** A thread's nice value, on the host (no privilege needed). */
 class ThreadSchedulingTest {
-  /** The scheduling policy of the calling thread: field 41 of /proc/thread-self/stat. */
-  private static int policy() throws IOException {
-    String stat = Files.readString(Path.of("/proc/thread-self/stat"));
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return Integer.parseInt(fields[41 - 3]); // the fields after "pid (comm)" start at the 3rd
+  /** The nice value of the calling thread: field 19 of /proc/thread-self/stat. */
+  private static int nice() {
+    try {
+      String stat = Files.readString(Path.of("/proc/thread-self/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Integer.parseInt(fields[19 - 3]); // the fields after "pid (comm)" start at the 3rd
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @Test
-  void idleMovesTheCallingThreadAloneToSchedIdle() throws Exception {
-    int before = policy();
-    int idle =
+  void niceChangesTheCallingThreadAlone() throws Exception {
+    int before = nice();
+    int after =
         CompletableFuture.supplyAsync(
                 () -> {
-                  ThreadScheduling.idle();
-                  try {
-                    return policy();
-                  } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                  }
+                  ThreadScheduling.nice(before + 7);
+                  return nice();
                 },
-                runnable -> new Thread(runnable, "idle-probe").start())
+                runnable -> new Thread(runnable, "nice-probe").start())
             .get();
-    assertEquals(LinuxAbi.SCHED_IDLE, idle);
-    assertEquals(before, policy(), "the calling thread alone, not the others");
+    assertEquals(before + 7, after);
+    assertEquals(before, nice(), "the calling thread alone, not the others");
+  }
+
+  @Test
+  void aValueOutsideZeroToNineteenIsRefused() {
+    assertThrows(IllegalArgumentException.class, () -> ThreadScheduling.nice(-1));
+    assertThrows(IllegalArgumentException.class, () -> ThreadScheduling.nice(20));
   }
 }

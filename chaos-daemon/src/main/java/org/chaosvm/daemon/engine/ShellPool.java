@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  * <p>The refill is the daemon's idle work: it starts no prepare while a create is running ({@link
  * #executing}), so that a create does not share Dom0's CPUs with the making of the shell that
  * replaces the one it took (on a Dom0 of one vCPU, that doubled a pooled create's time). A prepare
- * under way when a create begins runs to its end. In the daemon the refill thread is also Linux's
- * idle work ({@code idleWork}: SCHED_IDLE), so that when a create's end wakes it, it does not take
- * the CPU from the create's last steps and its reply.
+ * under way when a create begins runs to its end. In the daemon the refill thread also runs at a
+ * lower priority ({@code background}: nice 10), so that when a create's end wakes it, it does not
+ * take the CPU from the create's last steps and its reply.
  */
 final class ShellPool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ShellPool.class);
@@ -49,21 +49,19 @@ final class ShellPool implements AutoCloseable {
     this(prepare, destroy, initialTargets, () -> {});
   }
 
-  /**
-   * {@code idleWork} is run first in the refill thread: it makes that thread the host's idle work.
-   */
+  /** {@code background} is run first in the refill thread: it lowers that thread's priority. */
   ShellPool(
       Function<SizeClass, Shell> prepare,
       Consumer<Shell> destroy,
       Map<SizeClass, Integer> initialTargets,
-      Runnable idleWork) {
+      Runnable background) {
     this.prepare = prepare;
     this.destroy = destroy;
     this.targets.putAll(initialTargets);
     this.refill =
         new Thread(
             () -> {
-              idleWork.run();
+              background.run();
               refillLoop();
             },
             "shell-pool-refill");
@@ -192,7 +190,7 @@ final class ShellPool implements AutoCloseable {
             reported = true; // once, not after each create's refill, until the targets change
           }
         }
-        // Logged outside the lock: an idle-work thread may wait long for the CPU while holding it.
+        // Logged outside the lock: a background thread may wait for the CPU while holding it.
         log.debug("prepared shell {} ({})", shell.domid(), wanted);
         if (report != null) {
           log.info("pool at its targets: {}", report);

@@ -51,6 +51,9 @@ import org.slf4j.LoggerFactory;
 public final class XenEngine implements RequestHandler, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(XenEngine.class);
 
+  /** The nice value of the pool's refill thread ({@link #refillInBackground}). */
+  static final int REFILL_NICE = 10;
+
   /** How long {@code shutdown --wait} waits for the guest to go. */
   static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(Protocol.SHUTDOWN_WAIT_SECONDS);
 
@@ -235,7 +238,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
               engine::prepareShell,
               engine::destroyShell,
               settings.poolTargets(),
-              XenEngine::refillAsIdleWork);
+              XenEngine::refillInBackground);
       if (settings.xenstore()) {
         engine.events = new XenStoreDomainEvents(engine.handles);
         engine.noxsLook =
@@ -279,7 +282,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             MemberPolicy.DEFAULT);
     engine.pool =
         new ShellPool(
-            engine::prepareShell, engine::destroyShell, Map.of(), XenEngine::refillAsIdleWork);
+            engine::prepareShell, engine::destroyShell, Map.of(), XenEngine::refillInBackground);
     return engine;
   }
 
@@ -498,13 +501,15 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   }
 
   /**
-   * The pool's refill thread runs as Linux's idle work (SCHED_IDLE): a create's end wakes it, and
-   * on a Dom0 of one vCPU it would otherwise take the CPU from the create's last steps and reply
-   * (measured in the rig: 9 ms of a 28 ms pooled noxs create, docs/benchmarks.md).
+   * The pool's refill thread runs at nice 10. A create's end wakes it, and at the daemon's own
+   * priority it took the CPU from the create's last steps and reply on a Dom0 of one vCPU (measured
+   * in the rig: 9 ms of a 28 ms pooled noxs create, docs/benchmarks.md); at nice 10 Linux lets a
+   * woken thread preempt none, yet it still gets a tenth of a busy CPU (at SCHED_IDLE a busy Dom0
+   * starved it: the pool did not fill in minutes).
    */
-  private static void refillAsIdleWork() {
+  private static void refillInBackground() {
     try {
-      ThreadScheduling.idle();
+      ThreadScheduling.nice(REFILL_NICE);
     } catch (XenException e) {
       log.warn("the pool's refill runs at the daemon's priority: {}", e.getMessage());
     }
