@@ -100,7 +100,9 @@ class DaemonNoXenstoreE2ETest extends NoxsDaemonCycle {
     int halfBuilt = building.iterator().next();
     DaemonProcess.Run reply = interrupted.get(60, TimeUnit.SECONDS);
     assertEquals(ExitCodes.DAEMON_UNREACHABLE, reply.code(), reply.err());
-    assertEquals(List.of(kept + ".json"), records(), "the half-built victim has no record");
+    assertEquals(
+        List.of(kept + ".json"), written(records()), "the half-built victim has no record");
+    assertTrue(records().contains(halfBuilt + ".json"), "its shell's empty one: " + records());
     Set<Integer> oldShells = new HashSet<>(before);
     oldShells.removeAll(Set.of(0, kept));
     assertFalse(oldShells.isEmpty(), "the first daemon's pool had a shell: " + before);
@@ -117,6 +119,9 @@ class DaemonNoXenstoreE2ETest extends NoxsDaemonCycle {
     assertEquals(kept, listedDomid("nx-kept"));
     assertFalse(chaos("list").out().contains("nx-victim"));
     awaitDomainsGone(union(building, oldShells));
+    for (int domid : union(building, oldShells)) {
+      assertFalse(records().contains(domid + ".json"), "domain " + domid + "'s record file");
+    }
 
     // The new daemon's console signal wakes the guest, which connects to the new control device.
     DaemonProcess.Run off = awaitAnswered("shutdown", "-w", "nx-kept");

@@ -321,6 +321,18 @@ abstract class NoxsDaemonCycle {
     }
   }
 
+  /** Of the record files {@code names}, those written: a shell's is empty until its create. */
+  static List<String> written(List<String> names) throws IOException {
+    List<String> written = new ArrayList<>();
+    for (String name : names) {
+      if (Files.size(state.resolve("noxs").resolve(name)) > 0) {
+        written.add(name);
+      }
+    }
+    return written;
+  }
+
+  /** The noxs record files in the daemon's state folder, shells' empty ones included. */
   static List<String> records() throws IOException {
     Path noxs = state.resolve("noxs");
     if (!Files.isDirectory(noxs)) {

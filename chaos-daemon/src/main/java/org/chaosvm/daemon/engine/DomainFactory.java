@@ -76,7 +76,7 @@ final class DomainFactory {
                 made.add(domid);
                 mechanism.markShell(domid); // a crash from here on leaves a marked shell
               });
-      mechanism.prepare(domain.domid());
+      mechanism.prepare(domain);
       return new Shell(domain, size);
     } catch (RuntimeException e) {
       made.forEach(domid -> destroyQuietly(domid, Optional.of(uuid), mechanism, e));

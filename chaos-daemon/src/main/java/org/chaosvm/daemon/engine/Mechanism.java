@@ -25,8 +25,11 @@ interface Mechanism extends AutoCloseable {
   /** A fresh domain is a shell from here on (called as soon as it exists). */
   void markShell(DomId domid);
 
-  /** The prepare phase's share: what needs only the domid (vif 0's back end, a control device). */
-  void prepare(DomId domid);
+  /**
+   * The prepare phase's share, for a domain with no kernel yet (vif 0's back end; noxs: a control
+   * device, the console's channel bound, the record's file made).
+   */
+  void prepare(PvBuild.Prepared domain);
 
   /** The execute phase begins: the shell becomes the guest {@code name} (a restart destroys it). */
   void markBuilding(DomId domid, String name, UUID uuid);

@@ -21,6 +21,7 @@ import org.chaosvm.libxc.ConsoleRing;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.EventChannels;
 import org.chaosvm.libxc.ForeignMemory;
+import org.chaosvm.libxc.ThreadScheduling;
 import org.chaosvm.libxc.XenException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +32,13 @@ import org.slf4j.LoggerFactory;
  * mapped, its event channel bound, and its output appended to {@code LOG_DIR/NAME.log}. One thread
  * serves every console; it wakes on any console's event (or on a loopback channel of its own, to
  * stop). A guest can write any index of its ring: at most a ring's worth is taken per event.
+ *
+ * <p>A create's share is kept small, as each system call of a PV Dom0 costs a fraction of a
+ * millisecond under the rig's emulation: the console channel is bound in the prepare phase ({@link
+ * #prepare}), the create maps the ring, and the log is opened by the console thread at the guest's
+ * first output. That thread runs at {@link #NICE}: a guest's output, which starts as soon as it is
+ * unpaused, waits for the create's last steps and reply instead of taking Dom0's CPU from them, and
+ * a guest that floods its console gets a small share of a busy Dom0.
  *
  * <p>Clients ({@code chaos console}) attach through the daemon's socket: each gets the log's last
  * {@link #REPLAY_BYTES}, then the output as it comes, through a bounded queue of its own (a client
@@ -43,6 +51,9 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
   private final Path logDir;
   private final Map<Integer, Console> byPort = new ConcurrentHashMap<>();
   private final Map<DomId, Console> byDomid = new ConcurrentHashMap<>();
+
+  /** The console channels bound in the prepare phase (Dom0's ends), until the guest's create. */
+  private final Map<DomId, Integer> prepared = new ConcurrentHashMap<>();
 
   /** The guests whose boot is timed, until their first output: told to these. */
   private final Map<DomId, BootWatch> booting = new ConcurrentHashMap<>();
@@ -62,13 +73,28 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
   /** How long a client's input may wait for room in the guest's input ring. */
   private static final long INPUT_WAIT_MS = 2000;
 
-  private record Console(
-      DomId domid,
-      String name,
-      ConsoleRing ring,
-      int port,
-      OutputStream log,
-      List<Client> clients) {}
+  /**
+   * The console thread's nice value. At nice 10 a woken thread preempts no thread of nice 0 (the
+   * daemon's), and still gets about a tenth of a busy CPU.
+   */
+  static final int NICE = 10;
+
+  /** One guest's console; its log is opened at the first output, under the console's lock. */
+  private static final class Console {
+    final DomId domid;
+    final String name;
+    final ConsoleRing ring;
+    final int port;
+    final List<Client> clients = new CopyOnWriteArrayList<>();
+    OutputStream logStream;
+
+    Console(DomId domid, String name, ConsoleRing ring, int port) {
+      this.domid = domid;
+      this.name = name;
+      this.ring = ring;
+      this.port = port;
+    }
+  }
 
   /** A client's queue of output; {@link #END} ends its stream. */
   private static final class Client {
@@ -95,9 +121,22 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
   }
 
   /**
+   * The prepare phase's share: binds a shell's console channel ({@code guestPort}, the guest's end,
+   * made in the prepare phase too), so that the create does not. Nothing comes on it before the
+   * shell is built and unpaused.
+   */
+  void prepare(DomId domid, int guestPort) {
+    start();
+    Integer previous = prepared.put(domid, events.bindInterdomain(domid, guestPort));
+    if (previous != null) {
+      unbindQuietly(domid, previous);
+    }
+  }
+
+  /**
    * Serves a new guest's console, before its first instruction: maps its ring ({@code ringFrame})
-   * and binds its console channel ({@code guestPort}, the guest's end). Nothing is in the ring yet,
-   * and the guest needs no signal.
+   * and takes the channel bound for it in the prepare phase (or binds {@code guestPort}, the
+   * guest's end). Nothing is in the ring yet, and the guest needs no signal.
    */
   void attach(DomId domid, String name, long ringFrame, int guestPort) {
     attach(domid, name, ringFrame, guestPort, false);
@@ -115,27 +154,17 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
   private synchronized void attach(
       DomId domid, String name, long ringFrame, int guestPort, boolean running) {
     start();
+    Integer bound = prepared.remove(domid);
     detach(domid);
-    ConsoleRing ring = memory.mapConsoleRingForBackend(domid, ringFrame);
-    int port;
+    int port = bound != null ? bound : events.bindInterdomain(domid, guestPort);
+    ConsoleRing ring;
     try {
-      port = events.bindInterdomain(domid, guestPort);
+      ring = memory.mapConsoleRingForBackend(domid, ringFrame);
     } catch (RuntimeException e) {
-      ring.close();
+      unbindQuietly(domid, port);
       throw e;
     }
-    OutputStream out;
-    try {
-      out = openLog(name);
-    } catch (IOException e) {
-      events.unbind(port);
-      ring.close();
-      throw new ChaosException(
-          org.chaosvm.protocol.ErrorCode.INTERNAL,
-          "cannot open " + name + "'s console log in " + logDir + ": " + e.getMessage(),
-          e);
-    }
-    Console console = new Console(domid, name, ring, port, out, new CopyOnWriteArrayList<>());
+    Console console = new Console(domid, name, ring, port);
     byPort.put(port, console);
     byDomid.put(domid, console);
     if (running) {
@@ -144,40 +173,51 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
   }
 
   /**
-   * A guest's log, to append to; its folder is made when it is missing, not looked for each time.
+   * Opens a guest's log to append to, at its first output; on failure its output goes to its
+   * clients alone, and the failure is logged once.
    */
-  private OutputStream openLog(String name) throws IOException {
+  private OutputStream openLog(Console console) {
     try {
       return Files.newOutputStream(
-          logFile(name), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    } catch (NoSuchFileException e) {
-      Files.createDirectories(logDir);
-      return Files.newOutputStream(
-          logFile(name), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+          logFile(console.name), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      log.warn("cannot keep {}'s console log in {}: {}", console.name, logDir, e.getMessage());
+      return OutputStream.nullOutputStream();
     }
   }
 
-  /** Stops serving a guest's console: unbinds, unmaps, closes its log. */
+  private void unbindQuietly(DomId domid, int port) {
+    try {
+      events.unbind(port);
+    } catch (XenException e) {
+      log.debug("console of domain {}: {}", domid, e.getMessage());
+    }
+  }
+
+  /** Stops serving a guest's console (or a shell's prepared channel): unbinds, unmaps, closes. */
   synchronized void detach(DomId domid) {
     booting.remove(domid);
+    Integer bound = prepared.remove(domid);
+    if (bound != null) {
+      unbindQuietly(domid, bound);
+    }
     Console console = byDomid.remove(domid);
     if (console == null) {
       return;
     }
-    byPort.remove(console.port());
+    byPort.remove(console.port);
     synchronized (console) { // once out of byDomid, it takes no client: see stream
-      console.clients().forEach(Client::end);
-    }
-    try {
-      events.unbind(console.port());
-    } catch (XenException e) {
-      log.debug("console of domain {}: {}", domid, e.getMessage());
-    }
-    console.ring().close();
-    try {
-      console.log().close();
-    } catch (IOException e) {
-      log.warn("cannot close {}'s console log: {}", console.name(), e.getMessage());
+      console.clients.forEach(Client::end);
+      unbindQuietly(domid, console.port);
+      console.ring.close();
+      if (console.logStream != null) {
+        try {
+          console.logStream.close();
+        } catch (IOException e) {
+          log.warn("cannot close {}'s console log: {}", console.name, e.getMessage());
+        }
+        console.logStream = null;
+      }
     }
   }
 
@@ -185,6 +225,14 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
   synchronized void start() {
     if (thread != null) {
       return;
+    }
+    try {
+      Files.createDirectories(logDir); // checked now: the logs are opened by the console thread
+    } catch (IOException e) {
+      throw new ChaosException(
+          org.chaosvm.protocol.ErrorCode.INTERNAL,
+          "cannot keep the noxs guests' console logs in " + logDir + ": " + e.getMessage(),
+          e);
     }
     events = EventChannels.open();
     memory = ForeignMemory.open();
@@ -195,6 +243,11 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
   }
 
   private void serve() {
+    try {
+      ThreadScheduling.nice(NICE);
+    } catch (XenException e) {
+      log.warn("the noxs consoles are served at the daemon's priority: {}", e.getMessage());
+    }
     byte[] buffer = new byte[4096];
     while (!closed) {
       int port;
@@ -230,22 +283,25 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
 
   private void drainLocked(Console console, byte[] buffer) {
     try {
-      int taken = console.ring().takeOutput(buffer);
+      int taken = console.ring.takeOutput(buffer);
       if (taken > 0) {
-        BootWatch boots = booting.remove(console.domid());
+        BootWatch boots = booting.remove(console.domid);
         if (boots != null) {
-          boots.seen(console.domid());
+          boots.seen(console.domid);
         }
-        console.log().write(buffer, 0, taken);
-        console.log().flush();
-        if (!console.clients().isEmpty()) {
+        if (console.logStream == null) {
+          console.logStream = openLog(console);
+        }
+        console.logStream.write(buffer, 0, taken);
+        console.logStream.flush();
+        if (!console.clients.isEmpty()) {
           byte[] chunk = Arrays.copyOf(buffer, taken);
-          console.clients().forEach(client -> client.offer(chunk));
+          console.clients.forEach(client -> client.offer(chunk));
         }
       }
-      events.notify(console.port());
+      events.notify(console.port);
     } catch (IOException | RuntimeException e) {
-      log.debug("console of {}: {}", console.name(), e.getMessage());
+      log.debug("console of {}: {}", console.name, e.getMessage());
     }
   }
 
@@ -279,8 +335,8 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
       if (!serving(console)) {
         return; // detached meanwhile
       }
-      replay = tail(logFile(console.name()), REPLAY_BYTES);
-      console.clients().add(client);
+      replay = tail(logFile(console.name), REPLAY_BYTES);
+      console.clients.add(client);
     }
     Thread input = new Thread(() -> feed(console, fromClient, client), "console-in-" + domid);
     input.setDaemon(true);
@@ -299,13 +355,13 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      console.clients().remove(client);
+      console.clients.remove(client);
     }
   }
 
   /** Whether the console is still served (detach takes it out of {@code byDomid} first). */
   private boolean serving(Console console) {
-    return byDomid.get(console.domid()) == console;
+    return byDomid.get(console.domid) == console;
   }
 
   /** A client's bytes to the guest's input ring, until the client's end of stream. */
@@ -317,12 +373,12 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
         byte[] left = Arrays.copyOf(buffer, read);
         long deadline = System.nanoTime() + INPUT_WAIT_MS * 1_000_000;
         while (left.length > 0 && serving(console)) {
-          int given = console.ring().giveInput(left);
-          events.notify(console.port());
+          int given = console.ring.giveInput(left);
+          events.notify(console.port);
           left = Arrays.copyOfRange(left, given, left.length);
           if (left.length > 0) {
             if (System.nanoTime() > deadline) {
-              log.debug("{} takes no input: {} bytes dropped", console.name(), left.length);
+              log.debug("{} takes no input: {} bytes dropped", console.name, left.length);
               break;
             }
             Thread.sleep(10); // the guest has not read its input ring yet
@@ -330,7 +386,7 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
         }
       }
     } catch (IOException | RuntimeException e) {
-      log.debug("console client of {}: {}", console.name(), e.getMessage());
+      log.debug("console client of {}: {}", console.name, e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -113,8 +113,19 @@ final class NoxsMechanism implements Mechanism {
   @Override
   public void markShell(DomId domid) {}
 
+  /**
+   * The control device, the console's channel bound and the record's file made: what a create would
+   * otherwise spend system calls on (each a fraction of a millisecond under the rig's emulation). A
+   * failure here has the factory destroy the shell, and {@link #removeRemains} undo each.
+   */
   @Override
-  public void prepare(DomId domid) {
+  public void prepare(PvBuild.Prepared domain) {
+    addControlDevice(domain.domid());
+    consoles.prepare(domain.domid(), domain.consolePort());
+    records.reserve(domain.domid());
+  }
+
+  private void addControlDevice(DomId domid) {
     open();
     ControlDevice device = ControlDevice.create(grants, events, domid);
     try {
@@ -152,7 +163,7 @@ final class NoxsMechanism implements Mechanism {
             guest.onCrash().xlName(),
             configText,
             shell.consolePort(),
-            built.consoleMfn()));
+            built.consoleMfn())); // into the file made in the prepare phase
     // After the record: a daemon killed in between finds a record whose handle is not yet the
     // domain's, drops it and destroys the domain as the shell it still is (recover).
     shell.takeHandle(handles.xc(), uuid);
@@ -202,8 +213,9 @@ final class NoxsMechanism implements Mechanism {
   /**
    * At a daemon's start, before XenStore's domains are looked at: adopts the noxs guests the
    * records say are running (with a new control device, announced in place of the dead daemon's),
-   * destroys the domains a record says were being built, and drops the records of domains that are
-   * gone. Returns the domains it dealt with.
+   * destroys the domains a record says were being built and the shells whose record is empty (half
+   * built guests among them), and drops the records of domains that are gone. Returns the domains
+   * it dealt with.
    */
   Set<DomId> recover(
       Map<DomId, DomainInfo> domains,
@@ -211,11 +223,24 @@ final class NoxsMechanism implements Mechanism {
       BiConsumer<DomId, Optional<UUID>> destroy) {
     Set<DomId> claimed = new HashSet<>();
     List<NoxsRecords.Entry> entries;
+    List<DomId> shells;
     try {
       entries = records.readAll();
+      shells = records.unwritten();
     } catch (RuntimeException e) {
       log.warn("cannot read the noxs records: {}", e.getMessage());
       return claimed;
+    }
+    for (DomId domid : shells) {
+      DomainInfo info = domains.get(domid);
+      if (info == null || !DomainLayout.isShellHandle(info.handle())) {
+        records.remove(domid); // gone (a new domain may have its number)
+        continue;
+      }
+      claimed.add(domid);
+      log.info(
+          "destroying domain {}, a shell by its handle that an earlier daemon left (noxs)", domid);
+      destroy.accept(domid, Optional.of(info.handle()));
     }
     for (NoxsRecords.Entry entry : entries) {
       DomId domid = DomId.of(entry.domid());
@@ -265,7 +290,7 @@ final class NoxsMechanism implements Mechanism {
     } catch (XenException e) {
       // none there: nothing to replace
     }
-    prepare(domid);
+    addControlDevice(domid);
   }
 
   /** Guests keep running: their control devices end with this daemon (a restart makes new ones). */

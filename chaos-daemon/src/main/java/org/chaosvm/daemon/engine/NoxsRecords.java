@@ -8,25 +8,32 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.chaosvm.libxc.DomId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * chaos's record of each noxs guest, kept on disk as XenStore guests' is kept under their {@code
- * chaos/} node: one JSON file per domain in a folder only root may write, replaced whole (written
- * aside, then renamed), so that a daemon killed at any point leaves either the old record or the
- * new one.
+ * chaos/} node: one JSON file per domain in a folder only root may write.
+ *
+ * <p>A shell's file is made empty in the prepare phase ({@link #reserve}), and the create fills it
+ * with one write ({@link #write}): each system call of a PV Dom0 costs a fraction of a millisecond
+ * under the rig's emulation, and opening, writing aside and renaming took 3 to 4 ms of a create. A
+ * record is written once, before the domain takes the guest's handle: a daemon killed before or
+ * during the write leaves a domain with a shell's handle, which a restarted daemon destroys, its
+ * empty or torn record with it.
  */
 final class NoxsRecords {
   private static final Logger log = LoggerFactory.getLogger(NoxsRecords.class);
@@ -60,6 +67,7 @@ final class NoxsRecords {
   private static final JsonFactory JSON = new JsonFactory();
 
   private final Path dir;
+  private final Map<DomId, Slot> slots = new ConcurrentHashMap<>();
 
   NoxsRecords(Path dir) {
     this.dir = dir;
@@ -69,24 +77,99 @@ final class NoxsRecords {
     return dir;
   }
 
-  void write(Entry entry) {
-    try {
-      replace(file(entry.domid()), encode(entry));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot record domain " + entry.domid() + " in " + dir, e);
+  /** A domain's record file, open from the prepare phase until the record is removed. */
+  private static final class Slot implements AutoCloseable {
+    private final FileChannel file;
+
+    private Slot(FileChannel file) {
+      this.file = file;
+    }
+
+    /** Writes the record: one write, at the file's start (it is empty). */
+    void fill(Entry entry) {
+      try {
+        ByteBuffer bytes = ByteBuffer.wrap(encode(entry));
+        long at = 0;
+        while (bytes.hasRemaining()) {
+          at += file.write(bytes, at);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot record domain " + entry.domid(), e);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        file.close();
+      } catch (IOException e) {
+        log.debug("closing a record: {}", e.getMessage());
+      }
     }
   }
 
   /**
+   * The prepare phase's share: makes a shell's record file, empty (replacing what a domain of the
+   * same number left), and keeps it open for {@link #write}.
+   */
+  void reserve(DomId domid) {
+    Slot slot = open(domid);
+    Slot previous = slots.put(domid, slot);
+    if (previous != null) {
+      previous.close();
+    }
+  }
+
+  /** Writes a domain's record into its file, reserved in the prepare phase or made now. */
+  void write(Entry entry) {
+    DomId domid = DomId.of(entry.domid());
+    Slot slot = slots.get(domid);
+    if (slot == null) {
+      reserve(domid);
+      slot = slots.get(domid);
+    }
+    slot.fill(entry);
+  }
+
+  private Slot open(DomId domid) {
+    Path file = file(domid.value());
+    try {
+      return new Slot(open(file));
+    } catch (NoSuchFileException e) {
+      try {
+        Files.createDirectories(dir);
+        return new Slot(open(file));
+      } catch (IOException again) {
+        throw new UncheckedIOException(
+            "cannot make domain " + domid + "'s record in " + dir, again);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot make domain " + domid + "'s record in " + dir, e);
+    }
+  }
+
+  private static FileChannel open(Path file) throws IOException {
+    return FileChannel.open(
+        file,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING);
+  }
+
+  /**
    * Checks, at the daemon's start rather than at its first noxs create, that records can be kept: a
-   * record is written and removed the way a guest's is (its folder made, a file written aside and
-   * renamed). That also loads what writing one needs, which the first create would otherwise wait
-   * for (most of a second under the rig's emulation).
+   * record is made, written and removed the way a guest's is. That also loads what writing one
+   * needs, which the first create would otherwise wait for (most of a second under the rig's
+   * emulation).
    */
   void check() {
     Path probe = dir.resolve("check.probe");
     try {
-      replace(probe, encode(new Entry(0, "", "", STATE_BUILDING, "", "", "", "", 0, 0)));
+      Files.createDirectories(dir);
+      try (FileChannel file = open(probe)) {
+        file.write(
+            ByteBuffer.wrap(encode(new Entry(0, "", "", STATE_BUILDING, "", "", "", "", 0, 0))), 0);
+      }
       Files.delete(probe);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot keep noxs records in " + dir, e);
@@ -94,26 +177,8 @@ final class NoxsRecords {
   }
 
   /**
-   * Replaces {@code file} whole: written aside, then renamed over it. The folder is made when it is
-   * missing, not looked for every time: under the rig's emulation each system call of a PV Dom0
-   * costs a fraction of a millisecond.
+   * Every readable record; an unreadable one is logged and removed, a shell's empty one skipped.
    */
-  private void replace(Path file, byte[] bytes) throws IOException {
-    Path aside = dir.resolve(file.getFileName() + ".tmp");
-    try {
-      Files.write(aside, bytes);
-    } catch (NoSuchFileException e) {
-      Files.createDirectories(dir);
-      Files.write(aside, bytes);
-    }
-    try {
-      Files.move(aside, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(aside, file, StandardCopyOption.REPLACE_EXISTING);
-    }
-  }
-
-  /** Every readable record; an unreadable one is logged and removed. */
   List<Entry> readAll() {
     List<Entry> entries = new ArrayList<>();
     if (!Files.isDirectory(dir)) {
@@ -122,7 +187,11 @@ final class NoxsRecords {
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
       for (Path file : files) {
         try {
-          entries.add(decode(Files.readAllBytes(file)));
+          byte[] bytes = Files.readAllBytes(file);
+          if (bytes.length == 0) {
+            continue; // a shell's, not written yet: see unwritten
+          }
+          entries.add(decode(bytes));
         } catch (JsonProcessingException | IllegalArgumentException e) {
           log.warn("removing {}, an unreadable noxs record: {}", file, e.getMessage());
           Files.deleteIfExists(file);
@@ -134,7 +203,32 @@ final class NoxsRecords {
     return entries;
   }
 
+  /** The domains whose record files are empty: shells, or guests killed before their record. */
+  List<DomId> unwritten() {
+    List<DomId> domids = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return domids;
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
+      for (Path file : files) {
+        String name = file.getFileName().toString();
+        String number = name.substring(0, name.length() - ".json".length());
+        if (Files.size(file) == 0 && number.matches("[0-9]{1,5}")) {
+          domids.add(DomId.of(Integer.parseInt(number)));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the noxs records in " + dir, e);
+    }
+    return domids;
+  }
+
+  /** Closes and deletes a domain's record (or a shell's empty one). */
   void remove(DomId domid) {
+    Slot slot = slots.remove(domid);
+    if (slot != null) {
+      slot.close();
+    }
     try {
       Files.deleteIfExists(file(domid.value()));
     } catch (IOException e) {

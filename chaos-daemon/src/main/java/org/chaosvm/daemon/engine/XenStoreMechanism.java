@@ -44,8 +44,8 @@ final class XenStoreMechanism implements Mechanism {
   }
 
   @Override
-  public void prepare(DomId domid) {
-    devices.prepare(domid);
+  public void prepare(PvBuild.Prepared domain) {
+    devices.prepare(domain.domid());
   }
 
   @Override

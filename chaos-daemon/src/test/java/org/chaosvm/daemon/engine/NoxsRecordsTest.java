@@ -39,6 +39,25 @@ class NoxsRecordsTest {
   }
 
   @Test
+  void aShellsEmptyFileIsSkippedThenFilledAndRemovedWithItsDomain() throws Exception {
+    Path state = dir.resolve("noxs"); // made by the first reserve
+    NoxsRecords records = new NoxsRecords(state);
+    Files.createDirectories(state);
+    Files.writeString(state.resolve("7.json"), "what a domain 7 of before left, and more of it");
+    records.reserve(DomId.of(7));
+    assertEquals(0, Files.size(state.resolve("7.json")));
+    assertEquals(List.of(), records.readAll()); // a shell's: skipped, kept
+    assertEquals(List.of(DomId.of(7)), records.unwritten());
+    assertEquals(List.of("7.json"), List.of(state.toFile().list()));
+
+    records.write(RUNNING);
+    assertEquals(List.of(RUNNING), new NoxsRecords(state).readAll()); // as a restart reads it
+    assertEquals(List.of(), records.unwritten());
+    records.remove(DomId.of(7));
+    assertEquals(List.of(), List.of(state.toFile().list()));
+  }
+
+  @Test
   void theStartCheckMakesTheFolderAndLeavesNothingInItOrSaysWhyItCannot() throws Exception {
     Path records = dir.resolve("state").resolve("noxs");
     new NoxsRecords(records).check();
