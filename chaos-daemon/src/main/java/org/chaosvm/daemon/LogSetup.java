@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
  * The daemon's logging, set up in code (found by Logback through its service file) rather than from
  * an XML file: Logback's XML configuration loads some 400 classes (its Joran and the JDK's XML
  * parser), which cost a daemon's start seconds under the rig's emulation. To stdout (under systemd
- * the journal keeps it, with its own timestamps), at CHAOS_LOG_LEVEL (INFO by default). A JVM given
- * {@code -Dlogback.configurationFile} (the chaos command's) is left to that file.
+ * the journal keeps it, with its own timestamps), at CHAOS_LOG_LEVEL (INFO by default), written by
+ * a thread of its own ({@link BackgroundAppender}). A JVM given {@code -Dlogback.configurationFile}
+ * (the chaos command's) is left to that file.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
@@ -37,9 +38,13 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     stdout.setName("STDOUT");
     stdout.setEncoder(encoder);
     stdout.start();
+    BackgroundAppender background = new BackgroundAppender(stdout);
+    background.setContext(context);
+    background.setName("BACKGROUND");
+    background.start();
     ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.toLevel(System.getenv("CHAOS_LOG_LEVEL"), Level.INFO));
-    root.addAppender(stdout);
+    root.addAppender(background);
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
   }
 
