@@ -320,14 +320,17 @@ final class XenStoreDevices implements DeviceBackend {
     }
   }
 
-  /** Removes one device's two ends and its driver's error, then waits for Dom0 to let go. */
+  /**
+   * Removes one device's two ends, waits for Dom0 to let go, then removes its driver's error: a
+   * driver may write one as its back end goes.
+   */
   private void remove(SplitDevice device) {
     XenStore xs = handles.xs();
     Dom0Leftovers leftovers = leftovers(List.of(device));
     xs.rm(XenStore.NO_TRANSACTION, device.backendPath());
     xs.rm(XenStore.NO_TRANSACTION, device.frontendPath());
-    xs.rm(XenStore.NO_TRANSACTION, device.backendErrorPath());
     leftovers.await();
+    xs.rm(XenStore.NO_TRANSACTION, device.backendErrorPath());
   }
 
   private int findDevid(DomId domid, DeviceKind kind, String which) {
@@ -404,10 +407,12 @@ final class XenStoreDevices implements DeviceBackend {
     Dom0Leftovers leftovers = leftovers(devices);
     for (String kind : KINDS) {
       xs.rm(XenStore.NO_TRANSACTION, SplitDevice.backendsPath(DomId.DOM0, kind, domid));
-      xs.rm(XenStore.NO_TRANSACTION, SplitDevice.backendErrorsPath(DomId.DOM0, kind, domid));
     }
     if (!devices.isEmpty()) {
-      leftovers.await();
+      leftovers.await(); // then no driver writes an error of theirs any more
+    }
+    for (String kind : KINDS) {
+      xs.rm(XenStore.NO_TRANSACTION, SplitDevice.backendErrorsPath(DomId.DOM0, kind, domid));
     }
   }
 
@@ -454,10 +459,14 @@ final class XenStoreDevices implements DeviceBackend {
 
   /** Reads what the devices leave in Dom0, and gives up this daemon's hold on their loops. */
   private Dom0Leftovers leftovers(List<SplitDevice> devices) {
+    List<Path> backends = new ArrayList<>();
     List<String> interfaces = new ArrayList<>();
     Map<Path, Path> loopFiles = new TreeMap<>();
     for (SplitDevice device : devices) {
       String back = device.backendPath();
+      backends.add(
+          Dom0Leftovers.BACKEND_BUS.resolve(
+              device.kind() + "-" + device.frontend().value() + "-" + device.devid()));
       if (device.kind().equals("vif")) {
         interfaces.add(deviceName(device));
         continue;
@@ -470,7 +479,7 @@ final class XenStoreDevices implements DeviceBackend {
       }
       disks.release(back);
     }
-    return new Dom0Leftovers(interfaces, loopFiles);
+    return new Dom0Leftovers(backends, interfaces, loopFiles);
   }
 
   private String read(String path) {
