@@ -1,6 +1,7 @@
 package org.chaosvm.daemon;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -25,6 +26,9 @@ final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
   static final int NICE = 10;
 
   static final int CAPACITY = 4096;
+
+  /** Queued last by {@link #stop}: the writer ends there (it waits for events, never polls). */
+  private static final ILoggingEvent END = new LoggingEvent();
 
   private final Appender<ILoggingEvent> target;
   private final BlockingQueue<ILoggingEvent> queue = new ArrayBlockingQueue<>(CAPACITY);
@@ -71,15 +75,12 @@ final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
     } catch (RuntimeException | LinkageError e) {
       // written at the daemon's priority: nothing else changes
     }
-    while (!stopping || !queue.isEmpty()) {
-      try {
-        ILoggingEvent event = queue.poll(100, TimeUnit.MILLISECONDS);
-        if (event != null) {
-          writeNow(event);
-        }
-      } catch (InterruptedException e) {
-        return;
+    try {
+      for (ILoggingEvent event = queue.take(); event != END; event = queue.take()) {
+        writeNow(event);
       }
+    } catch (InterruptedException e) {
+      // stop writes what is left
     }
   }
 
@@ -97,12 +98,16 @@ final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
       stopping = true; // no event is queued from here on
     }
     try {
-      writer.join(2000);
+      if (queue.offer(END, 2, TimeUnit.SECONDS)) {
+        writer.join(2000);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     for (ILoggingEvent event; (event = queue.poll()) != null; ) {
-      writeNow(event);
+      if (event != END) {
+        writeNow(event);
+      }
     }
   }
 }
