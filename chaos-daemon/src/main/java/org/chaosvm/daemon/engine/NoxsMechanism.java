@@ -3,7 +3,6 @@ package org.chaosvm.daemon.engine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -222,16 +221,14 @@ final class NoxsMechanism implements Mechanism {
       Consumer<Guest> adopt,
       BiConsumer<DomId, Optional<UUID>> destroy) {
     Set<DomId> claimed = new HashSet<>();
-    List<NoxsRecords.Entry> entries;
-    List<DomId> shells;
+    NoxsRecords.Contents contents;
     try {
-      entries = records.readAll();
-      shells = records.unwritten();
+      contents = records.readAll();
     } catch (RuntimeException e) {
       log.warn("cannot read the noxs records: {}", e.getMessage());
       return claimed;
     }
-    for (DomId domid : shells) {
+    for (DomId domid : contents.unwritten()) {
       DomainInfo info = domains.get(domid);
       if (info == null || !DomainLayout.isShellHandle(info.handle())) {
         records.remove(domid); // gone (a new domain may have its number)
@@ -242,7 +239,7 @@ final class NoxsMechanism implements Mechanism {
           "destroying domain {}, a shell by its handle that an earlier daemon left (noxs)", domid);
       destroy.accept(domid, Optional.of(info.handle()));
     }
-    for (NoxsRecords.Entry entry : entries) {
+    for (NoxsRecords.Entry entry : contents.entries()) {
       DomId domid = DomId.of(entry.domid());
       UUID uuid = UUID.fromString(entry.uuid());
       DomainInfo info = domains.get(domid);

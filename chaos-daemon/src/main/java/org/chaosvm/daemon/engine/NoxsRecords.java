@@ -177,21 +177,31 @@ final class NoxsRecords {
   }
 
   /**
-   * Every readable record; an unreadable one is logged and removed, a shell's empty one skipped.
+   * What the records folder holds, read in one pass: the readable records, and the domains whose
+   * files are empty (shells, or guests killed before their record).
    */
-  List<Entry> readAll() {
+  record Contents(List<Entry> entries, List<DomId> unwritten) {}
+
+  /** Every readable record and every empty one; an unreadable one is logged and removed. */
+  Contents readAll() {
     List<Entry> entries = new ArrayList<>();
+    List<DomId> unwritten = new ArrayList<>();
     if (!Files.isDirectory(dir)) {
-      return entries;
+      return new Contents(entries, unwritten);
     }
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
       for (Path file : files) {
         try {
           byte[] bytes = Files.readAllBytes(file);
-          if (bytes.length == 0) {
-            continue; // a shell's, not written yet: see unwritten
+          if (bytes.length > 0) {
+            entries.add(decode(bytes));
+            continue;
           }
-          entries.add(decode(bytes));
+          String name = file.getFileName().toString();
+          String number = name.substring(0, name.length() - ".json".length());
+          if (number.matches("[0-9]{1,5}")) {
+            unwritten.add(DomId.of(Integer.parseInt(number)));
+          }
         } catch (JsonProcessingException | IllegalArgumentException e) {
           log.warn("removing {}, an unreadable noxs record: {}", file, e.getMessage());
           Files.deleteIfExists(file);
@@ -200,27 +210,7 @@ final class NoxsRecords {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the noxs records in " + dir, e);
     }
-    return entries;
-  }
-
-  /** The domains whose record files are empty: shells, or guests killed before their record. */
-  List<DomId> unwritten() {
-    List<DomId> domids = new ArrayList<>();
-    if (!Files.isDirectory(dir)) {
-      return domids;
-    }
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
-      for (Path file : files) {
-        String name = file.getFileName().toString();
-        String number = name.substring(0, name.length() - ".json".length());
-        if (Files.size(file) == 0 && number.matches("[0-9]{1,5}")) {
-          domids.add(DomId.of(Integer.parseInt(number)));
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the noxs records in " + dir, e);
-    }
-    return domids;
+    return new Contents(entries, unwritten);
   }
 
   /** Closes and deletes a domain's record (or a shell's empty one). */

@@ -33,9 +33,9 @@ class NoxsRecordsTest {
   void aRecordIsReadBackAsWrittenAndRemoved() {
     NoxsRecords records = new NoxsRecords(dir);
     records.write(RUNNING);
-    assertEquals(List.of(RUNNING), records.readAll());
+    assertEquals(List.of(RUNNING), records.readAll().entries());
     records.remove(DomId.of(7));
-    assertEquals(List.of(), records.readAll());
+    assertEquals(List.of(), records.readAll().entries());
   }
 
   @Test
@@ -46,13 +46,14 @@ class NoxsRecordsTest {
     Files.writeString(state.resolve("7.json"), "what a domain 7 of before left, and more of it");
     records.reserve(DomId.of(7));
     assertEquals(0, Files.size(state.resolve("7.json")));
-    assertEquals(List.of(), records.readAll()); // a shell's: skipped, kept
-    assertEquals(List.of(DomId.of(7)), records.unwritten());
+    assertEquals(List.of(), records.readAll().entries()); // a shell's: skipped, kept
+    assertEquals(List.of(DomId.of(7)), records.readAll().unwritten());
     assertEquals(List.of("7.json"), List.of(state.toFile().list()));
 
     records.write(RUNNING);
-    assertEquals(List.of(RUNNING), new NoxsRecords(state).readAll()); // as a restart reads it
-    assertEquals(List.of(), records.unwritten());
+    assertEquals(
+        List.of(RUNNING), new NoxsRecords(state).readAll().entries()); // as a restart reads it
+    assertEquals(List.of(), records.readAll().unwritten());
     records.remove(DomId.of(7));
     assertEquals(List.of(), List.of(state.toFile().list()));
   }
@@ -77,7 +78,7 @@ class NoxsRecordsTest {
         new String(NoxsRecords.encode(RUNNING)).replace("{", "{\"later\":{\"x\":[1,2]},"));
     Files.writeString(dir.resolve("9.json"), "{\"domid\": 9, \"name\": ");
     Files.writeString(dir.resolve("10.json"), "{\"domid\": 10}");
-    List<NoxsRecords.Entry> read = new NoxsRecords(dir).readAll();
+    List<NoxsRecords.Entry> read = new NoxsRecords(dir).readAll().entries();
     assertEquals(List.of(RUNNING), read);
     assertEquals(List.of("8.json"), List.of(dir.toFile().list()));
   }
