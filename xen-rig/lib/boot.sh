@@ -91,6 +91,8 @@ rig_boot_run() {
     cp "$RIG_GUEST_INITRD" "$RIG_RUN_DIR/images/guest.cpio.gz"
   ln "$RIG_PVGRUB" "$RIG_RUN_DIR/images/grub-x86_64-xen.bin" 2>/dev/null ||
     cp "$RIG_PVGRUB" "$RIG_RUN_DIR/images/grub-x86_64-xen.bin"
+  ln "$RIG_NETBACK_NOXS" "$RIG_RUN_DIR/images/xen-netback-noxs.ko" 2>/dev/null ||
+    cp "$RIG_NETBACK_NOXS" "$RIG_RUN_DIR/images/xen-netback-noxs.ko"
   printf '%s\n' "$command" >"$RIG_RUN_DIR/cmd"
   : >"$RIG_RUN_DIR/out"
 

@@ -26,6 +26,7 @@ RIG_VMLINUZ=
 RIG_DOM0_CPIO=
 RIG_GUEST_INITRD=
 RIG_PVGRUB=
+RIG_NETBACK_NOXS=
 
 rig_package_version() {
   dpkg-query -W -f='${Version}' "$1" 2>/dev/null
@@ -338,6 +339,60 @@ rig_image_pvgrub() {
   RIG_PVGRUB=$out
 }
 
+# What out-of-tree modules for the rig's kernel are built from: Debian's headers of that kernel
+# (linux-headers-RELEASE with its -common part and linux-kbuild-6.1, unpacked, not installed) and
+# the driver sources of Debian's linux-source-6.1 of the same version (only drivers/net is kept).
+# Sets RIG_LINUX_KBUILD and RIG_LINUX_SOURCE.
+rig_image_linux_build() {
+  local pkg version key dir tmp release common
+  pkg=$(rig_kernel_package)
+  version=$(apt-cache show "$pkg" 2>/dev/null | awk '/^Version:/ { print $2; exit }')
+  release=$RIG_KERNEL_RELEASE
+  common=${release%-amd64}-common
+  key=$(rig_hash "$pkg" "$version" "$RIG_IMAGE_FORMAT")
+  dir="$RIG_CACHE/linux-build-$key"
+  if [ ! -d "$dir" ]; then
+    rig_log "fetching the headers and driver sources of Linux $version (for out-of-tree modules)"
+    tmp=$(mktemp -d "$RIG_CACHE/tmp.linux-build.XXXXXX")
+    (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "linux-headers-$release=$version" \
+      "linux-headers-$common=$version" "linux-kbuild-6.1=$version" "linux-source-6.1=$version") ||
+      rig_die "apt-get download of Linux $version's headers and source failed"
+    for deb in "$tmp"/linux-headers-*.deb "$tmp"/linux-kbuild-*.deb; do
+      dpkg-deb -x "$deb" "$tmp/root" || rig_die "cannot unpack $deb"
+    done
+    # The headers' Makefile includes the -common part by its installed path.
+    sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" "$tmp/root/usr/src/linux-headers-$release/Makefile"
+    mkdir -p "$tmp/source"
+    dpkg-deb --fsys-tarfile "$tmp"/linux-source-6.1_*.deb | tar -xO ./usr/src/linux-source-6.1.tar.xz | xz -dc |
+      tar -x -C "$tmp/source" --strip-components=1 linux-source-6.1/drivers/net ||
+      rig_die "cannot unpack linux-source-6.1 $version"
+    rm -f "$tmp"/*.deb
+    mv "$tmp" "$dir"
+    rig_prune "$RIG_CACHE" "linux-build-*" "$(basename "$dir")"
+  fi
+  RIG_LINUX_KBUILD="$dir/root/usr/src/linux-headers-$release"
+  RIG_LINUX_SOURCE="$dir/source"
+}
+
+# noxs's netback for the rig's Dom0 kernel (kernel-patches/linux/netback-noxs), loaded beside the
+# stock xen-netback when the rig boots the noxs hypervisor.
+rig_image_netback_noxs() {
+  local key out dir=$REPO_DIR/kernel-patches/linux/netback-noxs start patches
+  rig_image_linux_build
+  mapfile -t patches < <(rig_xen_patches)
+  key=$(rig_hash "$(basename "$(dirname "$RIG_LINUX_SOURCE")")" "$dir"/* "${patches[@]}")
+  out="$RIG_CACHE/netback-noxs-$key.ko"
+  if [ ! -s "$out" ]; then
+    start=$(date +%s.%N)
+    rig_log "building xen-netback-noxs for $RIG_KERNEL_RELEASE"
+    "$dir/build" "$RIG_LINUX_SOURCE" "$RIG_LINUX_KBUILD" "$out.d" || rig_die "xen-netback-noxs does not build (above)"
+    mv "$out.d/xen-netback-noxs.ko" "$out" && rm -rf "$out.d"
+    rig_prune "$RIG_CACHE" "netback-noxs-*.ko" "$(basename "$out")"
+    rig_log "xen-netback-noxs built in $(rig_elapsed "$start") s"
+  fi
+  RIG_NETBACK_NOXS=$out
+}
+
 # Builds (or finds in the cache) every image the rig boots.
 rig_images() {
   local start
@@ -352,6 +407,7 @@ rig_images() {
   rig_image_dom0
   rig_image_guest
   rig_image_pvgrub
+  rig_image_netback_noxs
   exec 9>&-
   rig_log "images ready in $(rig_elapsed "$start") s (cache: $RIG_CACHE)"
 }
