@@ -11,6 +11,9 @@ import java.util.List;
  * order they were added.
  */
 public record DevicePage(int version, int generation, List<DeviceEntry> devices) {
+  /** Entries a page holds ({@code NOXS_DEV_COUNT_MAX}). */
+  public static final int MAX_ENTRIES = NoxsAbi.NOXS_DEV_COUNT_MAX;
+
   public DevicePage {
     devices = List.copyOf(devices);
   }

@@ -32,4 +32,17 @@ final class NoxsAbi {
   static final int NOXS_CONTROL_REBOOT = 2;
   static final int NOXS_CONTROL_SUSPEND = 3;
   static final int NOXS_CONTROL_CRASH = 4;
+
+  // kernel-patches/linux/netback-noxs/noxs-netback.h: /dev/xen/noxs-netback's ioctls
+  static final int NOXS_NETBACK_ALL = 0xffffffff;
+  static final int NOXS_NETBACK_LIST_MAX = 1024;
+  static final long NOXS_NETBACK_CREATE = ioc(3, 1, 32);
+  static final long NOXS_NETBACK_CONFIGURE = ioc(1, 2, 32);
+  static final long NOXS_NETBACK_DESTROY = ioc(1, 3, 8);
+  static final long NOXS_NETBACK_LIST = ioc(2, 4, 8 + 8 * 1024);
+
+  /** Linux's {@code _IOC(dir, 'N', nr, size)}: dir 1 write, 2 read, 3 both. */
+  private static long ioc(int dir, int nr, int size) {
+    return ((long) dir << 30) | ((long) size << 16) | ('N' << 8) | nr;
+  }
 }

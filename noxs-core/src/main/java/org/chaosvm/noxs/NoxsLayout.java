@@ -16,7 +16,12 @@ final class NoxsLayout {
     NOXS_DEV_KEY("noxs_dev_key", 12),
     NOXS_DEV_PAGE("noxs_dev_page", 656),
     NOXS_CTRL_HDR("noxs_ctrl_hdr", 8),
-    NOXS_CONTROL_PAGE("noxs_control_page", 24);
+    NOXS_CONTROL_PAGE("noxs_control_page", 24),
+    NOXS_VIF_PAGE("noxs_vif_page", 40),
+    NOXS_NETBACK_KEY("noxs_netback_key", 8),
+    NOXS_NETBACK_CREATE("noxs_netback_create", 32),
+    NOXS_NETBACK_CONFIGURE("noxs_netback_configure", 32),
+    NOXS_NETBACK_LIST("noxs_netback_list", 8 + 8 * 1024);
 
     final String cName;
     final int size;
@@ -64,7 +69,27 @@ final class NoxsLayout {
     CONTROL_REQUEST(Struct.NOXS_CONTROL_PAGE, "request", 8, 4),
     CONTROL_REQUEST_ID(Struct.NOXS_CONTROL_PAGE, "request_id", 12, 4),
     CONTROL_ANSWER_ID(Struct.NOXS_CONTROL_PAGE, "answer_id", 16, 4),
-    CONTROL_FEATURES(Struct.NOXS_CONTROL_PAGE, "features", 20, 4);
+    CONTROL_FEATURES(Struct.NOXS_CONTROL_PAGE, "features", 20, 4),
+
+    VIF_MAC(Struct.NOXS_VIF_PAGE, "mac", 8, 6),
+    VIF_MTU(Struct.NOXS_VIF_PAGE, "mtu", 14, 2),
+    VIF_EVTCHN(Struct.NOXS_VIF_PAGE, "evtchn", 32, 4),
+    VIF_ERROR(Struct.NOXS_VIF_PAGE, "error", 36, 4),
+
+    NETBACK_KEY_DOMID(Struct.NOXS_NETBACK_KEY, "domid", 0, 2),
+    NETBACK_KEY_PAD(Struct.NOXS_NETBACK_KEY, "pad", 2, 2),
+    NETBACK_KEY_DEVID(Struct.NOXS_NETBACK_KEY, "devid", 4, 4),
+    NETBACK_CREATE_KEY(Struct.NOXS_NETBACK_CREATE, "key", 0, 8),
+    NETBACK_CREATE_GRANT(Struct.NOXS_NETBACK_CREATE, "grant", 8, 4),
+    NETBACK_CREATE_EVTCHN(Struct.NOXS_NETBACK_CREATE, "evtchn", 12, 4),
+    NETBACK_CREATE_IFNAME(Struct.NOXS_NETBACK_CREATE, "ifname", 16, 16),
+    NETBACK_CONFIGURE_KEY(Struct.NOXS_NETBACK_CONFIGURE, "key", 0, 8),
+    NETBACK_CONFIGURE_MAC(Struct.NOXS_NETBACK_CONFIGURE, "mac", 8, 6),
+    NETBACK_CONFIGURE_MTU(Struct.NOXS_NETBACK_CONFIGURE, "mtu", 14, 2),
+    NETBACK_CONFIGURE_CREDIT_BYTES(Struct.NOXS_NETBACK_CONFIGURE, "credit_bytes", 16, 8),
+    NETBACK_CONFIGURE_CREDIT_USEC(Struct.NOXS_NETBACK_CONFIGURE, "credit_usec", 24, 8),
+    NETBACK_LIST_COUNT(Struct.NOXS_NETBACK_LIST, "count", 0, 4),
+    NETBACK_LIST_KEYS(Struct.NOXS_NETBACK_LIST, "keys", 8, 8 * 1024);
 
     final Struct struct;
     final String cName;

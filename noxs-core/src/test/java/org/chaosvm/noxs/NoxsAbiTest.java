@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NoxsAbiTest {
   private static final Path PATCHES = Path.of("..", "kernel-patches", "xen");
+  private static final Path NETBACK = Path.of("..", "kernel-patches", "linux", "netback-noxs");
 
   /** What gcc says otherwise than the Java side, one line each. */
   private static final List<String> mismatches = new ArrayList<>();
@@ -34,7 +35,8 @@ class NoxsAbiTest {
             include.toString())
         .orThrow();
 
-    CProbe probe = new CProbe("#include <stdint.h>\n#include <xen/devctl.h>\n");
+    CProbe probe =
+        new CProbe("#include <stdint.h>\n#include <xen/devctl.h>\n#include \"noxs-netback.h\"\n");
     for (NoxsLayout.Struct struct : NoxsLayout.Struct.values()) {
       probe.expect("sizeof " + struct.cName, struct.size, "sizeof(struct " + struct.cName + ")");
     }
@@ -47,12 +49,23 @@ class NoxsAbiTest {
           "sizeof " + key, member.size, "sizeof(((struct " + c + " *)0)->" + member.cName + ")");
     }
     for (Field constant : NoxsAbi.class.getDeclaredFields()) {
-      if (Modifier.isStatic(constant.getModifiers()) && constant.getType() == int.class) {
-        constant.setAccessible(true);
-        probe.expect("const " + constant.getName(), constant.getInt(null), constant.getName());
+      if (!Modifier.isStatic(constant.getModifiers())) {
+        continue;
+      }
+      constant.setAccessible(true);
+      if (constant.getType() == int.class) {
+        // As C's (unsigned) int: NOXS_NETBACK_ALL is ~0u.
+        probe.expect(
+            "const " + constant.getName(),
+            Integer.toUnsignedLong(constant.getInt(null)),
+            constant.getName());
+      } else if (constant.getType() == long.class) {
+        probe.expect("const " + constant.getName(), constant.getLong(null), constant.getName());
       }
     }
-    mismatches.addAll(probe.mismatches(dir, "-Werror", "-I", include.toString()));
+    mismatches.addAll(
+        probe.mismatches(
+            dir, "-Werror", "-I", include.toString(), "-I", NETBACK.toAbsolutePath().toString()));
   }
 
   @Test
