@@ -8,6 +8,9 @@
  *   crash  print a line and crash on purpose (to test on_crash)
  *   devctl-add    try to add to its own device page (refused: only Dom0 may), then power off
  *   map-writable  try to map its device page writable (refused: it is read-only), then power off
+ *   net ADDRESS   like noop, and answer ARP and ping for ADDRESS on its noxs vif
+ *   hostile ADDRESS  connect its noxs vif, then scribble on its control page and flood its
+ *          event channels forever (to test that Dom0 stays up)
  * Its first console output is its "booted" mark: Dom0 sees the ring's producer index move.
  */
 #include "unikernel.h"
@@ -21,10 +24,12 @@ enum mode {
   MODE_DEVCTL_ADD,
   MODE_MAP_WRITABLE,
   MODE_IGNORE,
+  MODE_NET,
+  MODE_HOSTILE,
   MODE_UNKNOWN
 };
 
-static const char *const mode_names[] = {"noop", "hello", "crash", "devctl-add", "map-writable", "ignore"};
+static const char *const mode_names[] = {"noop", "hello", "crash", "devctl-add", "map-writable", "ignore", "net", "hostile"};
 
 /* Does what the toolstack asked through the control device. */
 static void serve(uint32_t request) {
@@ -96,6 +101,28 @@ _Noreturn void kernel_main(start_info_t *start) {
         console_echo_input();
         block();
       }
+    case MODE_NET:
+    case MODE_HOSTILE: {
+      const char *address = word + length;
+      while (*address == ' ') {
+        address++;
+      }
+      if (net_init(start, address) != 0) {
+        print("chaos unikernel: no network; crashing\r\n");
+        console_drain(DRAIN_TIMEOUT_NS);
+        shutdown(SHUTDOWN_crash);
+      }
+      if (word[0] == 'h') {
+        net_hostile();
+      }
+      print("chaos unikernel: net, answering ARP and ping\r\n");
+      for (;;) {
+        serve(noxs_control_poll());
+        net_poll();
+        console_echo_input();
+        block();
+      }
+    }
     case MODE_IGNORE:
       print("chaos unikernel: ignoring control requests, blocking\r\n");
       for (;;) {
@@ -125,7 +152,7 @@ _Noreturn void kernel_main(start_info_t *start) {
   }
   print("chaos unikernel: unknown mode '");
   console_write(word, length < 63 ? length : 63);
-  print("' (modes: noop, hello, crash, devctl-add, map-writable, ignore)\r\n");
+  print("' (modes: noop, hello, crash, devctl-add, map-writable, ignore, net, hostile)\r\n");
   console_drain(DRAIN_TIMEOUT_NS);
   shutdown(SHUTDOWN_crash);
 }

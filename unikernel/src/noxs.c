@@ -20,6 +20,9 @@ static union {
 
 static uint64_t device_frame; /* 0: no device page */
 
+/* The page as noxs_init found it. */
+static struct noxs_dev_page found;
+
 /* The control device as connected: its entry, the grant's mapping, our port. */
 static struct {
   int connected;
@@ -183,17 +186,16 @@ void noxs_init(void) {
     device_frame = 0;
     return;
   }
-  static struct noxs_dev_page copy;
-  copy_page(&copy);
+  copy_page(&found);
   print("chaos unikernel: device page version ");
-  print_dec(copy.version);
+  print_dec(found.version);
   print(", generation ");
-  print_dec(copy.generation);
+  print_dec(found.generation);
   print(", ");
-  print_dec(copy.dev_count);
+  print_dec(found.dev_count);
   print(" devices\r\n");
-  for (uint32_t i = 0; i < copy.dev_count; i++) {
-    const struct noxs_dev_entry *entry = &copy.devs[i];
+  for (uint32_t i = 0; i < found.dev_count; i++) {
+    const struct noxs_dev_entry *entry = &found.devs[i];
     print("chaos unikernel: device ");
     print(entry->type <= NOXS_DEV_TYPE_MAX ? type_names[entry->type] : "unknown");
     print(" ");
@@ -206,11 +208,23 @@ void noxs_init(void) {
     print_dec(entry->evtchn);
     print("\r\n");
   }
-  const struct noxs_dev_entry *entry = find_control(&copy);
-  control.generation = copy.generation;
+  const struct noxs_dev_entry *entry = find_control(&found);
+  control.generation = found.generation;
   if (entry != NULL) {
-    control_connect(entry, copy.generation);
+    control_connect(entry, found.generation);
   }
+}
+
+const struct noxs_dev_entry *noxs_find(uint32_t type) {
+  if (device_frame == 0) {
+    return NULL;
+  }
+  for (uint32_t i = 0; i < found.dev_count; i++) {
+    if (found.devs[i].type == type) {
+      return &found.devs[i];
+    }
+  }
+  return NULL;
 }
 
 static void print_answer(const char *what, long rc) {

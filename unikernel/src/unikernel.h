@@ -55,6 +55,21 @@ void noxs_init(void);
  */
 uint32_t noxs_control_poll(void);
 
+/* The first device of a type in the device page as noxs_init found it, or NULL. */
+const struct noxs_dev_entry *noxs_find(uint32_t type);
+
+/*
+ * The noxs netfront (net.c): connects the device page's first vif, its address the dotted quad at
+ * the start of address. 0 when connected; otherwise it has said why.
+ */
+int net_init(const start_info_t *start, const char *address);
+
+/* Answers what arrived on the vif: ARP and ICMP echo requests for its address. */
+void net_poll(void);
+
+/* Scribbles on the vif's control page and rings and floods its event channels, forever. */
+_Noreturn void net_hostile(void);
+
 /* Tries to add an entry to its own device page (only the control domain may); prints the answer. */
 void noxs_try_add(void);
 
