@@ -21,6 +21,8 @@ import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.EventChannelStatus;
 import org.chaosvm.libxc.XenCtrl;
+import org.chaosvm.noxs.NoxsNetback;
+import org.chaosvm.rig.Command;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.Unikernel;
 import org.junit.jupiter.api.Test;
@@ -194,6 +196,50 @@ abstract class NoxsDaemonCycle {
     assertNothingLeftOf(domid, "nx-deaf");
   }
 
+  @Test
+  void aGuestWithAVifAnswersPingFromDom0OverTheBridgeAndLeavesNoVifBehind() throws Exception {
+    requireNoxs();
+    String address = "10.0.0.20";
+    DaemonProcess.Run created =
+        chaos(
+            "create",
+            noxsConfig(
+                    "nx-net",
+                    Unikernel.Mode.NET,
+                    Unikernel.Mode.NET.withAddress(address),
+                    "vif = [ \"bridge=xenbr0\" ]")
+                .toString());
+    assertEquals(0, created.code(), created.err());
+    assertTrue(created.out().contains("from the pool"), created.out());
+    int domid = DaemonTestBase.domidOf(created);
+    String connected = console("nx-net").awaitLineContaining(Unikernel.VIF_CONNECTED, LIMIT);
+    console("nx-net").awaitLineContaining(Unikernel.Mode.NET.line, LIMIT);
+    String vif = "vif" + domid + ".0";
+    DaemonProcess.Run vifs = chaos("network-list", "nx-net");
+    assertEquals(0, vifs.code(), vifs.err());
+    String mac = macOf(vifs.out());
+    assertTrue(vifs.out().contains(vif), vifs.out());
+    assertTrue(connected.endsWith(mac + " " + address), connected + " (chaos gave " + mac + ")");
+    assertTrue(Files.exists(Path.of("/sys/class/net/xenbr0/brif", vif)), vif + " is not on xenbr0");
+
+    Command.Result ping =
+        Command.run(Duration.ofSeconds(60), "busybox", "ping", "-c", "3", "-W", "5", address);
+    assertEquals(0, ping.exitCode(), ping.output());
+    assertTrue(ping.output().contains("3 packets received"), ping.output());
+
+    assertEquals(0, chaos("destroy", "nx-net").code());
+    awaitGone("nx-net");
+    assertNothingLeftOf(domid, "nx-net");
+  }
+
+  /** The MAC of the first vif in {@code chaos network-list}'s output. */
+  static String macOf(String networkList) {
+    java.util.regex.Matcher mac =
+        java.util.regex.Pattern.compile("mac=([0-9a-f:]{17})").matcher(networkList);
+    assertTrue(mac.find(), networkList);
+    return mac.group(1);
+  }
+
   /**
    * A request the guest may not be ready for yet (it connects its control device a moment after its
    * create returns): retried while the daemon says it has not connected.
@@ -250,6 +296,17 @@ abstract class NoxsDaemonCycle {
    */
   static void assertNothingLeftOf(int domid, String name) throws Exception {
     awaitDomainsGone(Set.of(domid));
+    assertEquals(List.of(), vifsOf(domid), "noxs vifs of " + name + "'s domain");
+    try (var interfaces = Files.list(Path.of("/sys/class/net"))) {
+      String prefix = "vif" + domid + ".";
+      assertEquals(
+          List.of(),
+          interfaces
+              .map(p -> p.getFileName().toString())
+              .filter(n -> n.startsWith(prefix))
+              .toList(),
+          "interfaces of " + name + "'s domain");
+    }
     assertEquals(
         List.of(), dom0ChannelsTo(domid), "Dom0's event channels to " + name + "'s domain");
     assertFalse(records().contains(domid + ".json"), name + "'s record is left");
@@ -284,6 +341,13 @@ abstract class NoxsDaemonCycle {
               return false; // closed meanwhile
             }
           });
+    }
+  }
+
+  /** The vifs Dom0's noxs netback has for {@code domid}. */
+  static List<NoxsNetback.Vif> vifsOf(int domid) {
+    try (NoxsNetback netback = NoxsNetback.open()) {
+      return netback.list().stream().filter(v -> v.domid().value() == domid).toList();
     }
   }
 

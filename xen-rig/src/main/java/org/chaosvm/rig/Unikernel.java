@@ -29,6 +29,9 @@ public final class Unikernel {
   /** The start of the line noop prints for each line typed on its console ("... LINE"). */
   public static final String CONSOLE_INPUT = "chaos unikernel: console input: ";
 
+  /** The start of the line net and hostile print once their noxs vif is connected. */
+  public static final String VIF_CONNECTED = "chaos unikernel: vif 0 connected: ";
+
   /** The least memory xl.cfg can give, and enough for it. */
   public static final int MEMORY_MIB = 1;
 
@@ -45,7 +48,14 @@ public final class Unikernel {
     /** Try to map its device page writable, print Xen's answer and power off. */
     MAP_WRITABLE("chaos unikernel: writable mapping of its device page: "),
     /** Like {@link #NOOP}, but never answer a request of the noxs control device. */
-    IGNORE("chaos unikernel: ignoring control requests, blocking");
+    IGNORE("chaos unikernel: ignoring control requests, blocking"),
+    /**
+     * Like {@link #NOOP}, and answer ARP and ping on its noxs vif for the address after the word
+     * ({@code cmdline = "net 10.0.0.20"}, see {@link #withAddress}).
+     */
+    NET("chaos unikernel: net, answering ARP and ping"),
+    /** Connect its noxs vif, then scribble on its control page and flood its channels forever. */
+    HOSTILE("chaos unikernel: hostile: scribbling on the vif's page and flooding its channels");
 
     /** The line it prints after {@link #BOOTED}'s. */
     public final String line;
@@ -56,6 +66,11 @@ public final class Unikernel {
 
     public String argument() {
       return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The config setting of this mode's command line with an address: net and hostile. */
+    public String withAddress(String address) {
+      return "cmdline = \"" + argument() + " " + address + "\"";
     }
   }
 

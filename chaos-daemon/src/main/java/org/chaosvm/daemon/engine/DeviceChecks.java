@@ -1,6 +1,8 @@
 package org.chaosvm.daemon.engine;
 
 import java.nio.file.Files;
+import java.util.HashMap;
+import java.util.Map;
 import org.chaosvm.daemon.config.DiskSpec;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.VifSpec;
@@ -16,8 +18,22 @@ final class DeviceChecks {
   private DeviceChecks() {}
 
   static void check(GuestConfig guest) {
+    Map<String, Integer> macs = new HashMap<>();
     for (int devid = 0; devid < guest.vifs().size(); devid++) {
-      checkVif(devid, guest.vifs().get(devid));
+      VifSpec vif = guest.vifs().get(devid);
+      checkVif(devid, vif);
+      Integer other = macs.putIfAbsent(VifPlumbing.mac(vif, guest.name(), devid), devid);
+      if (other != null) {
+        throw new ChaosException(
+            ErrorCode.CONFIG,
+            "vif "
+                + devid
+                + ": vif "
+                + other
+                + " has the MAC "
+                + VifPlumbing.mac(vif, guest.name(), devid)
+                + " already (each vif needs a MAC of its own)");
+      }
     }
     for (DiskSpec disk : guest.disks()) {
       checkDisk(disk);

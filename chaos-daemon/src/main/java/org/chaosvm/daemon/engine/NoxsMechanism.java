@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * noxs's way (docs/noxs.md): no XenStore at all. A shell gets its control device in the prepare
  * phase (a page granted from the daemon and an event channel, announced in the domain's device page
  * through devctl); the guest's record is a file of {@link NoxsRecords}; requests to the guest go
- * through the control device, with a time limit; its console is served by {@link NoxsConsoles}.
- * Networks and disks over noxs come later: a noxs guest with a vif or a disk is refused.
+ * through the control device, with a time limit; its console is served by {@link NoxsConsoles}. Its
+ * vifs are xen-netback-noxs's ({@link NoxsDevices}); disks over noxs come later.
  */
 final class NoxsMechanism implements Mechanism {
   private static final Logger log = LoggerFactory.getLogger(NoxsMechanism.class);
@@ -45,7 +45,7 @@ final class NoxsMechanism implements Mechanism {
   private final NoxsRecords records;
   private final NoxsConsoles consoles;
   private final Map<DomId, ControlDevice> controls = new ConcurrentHashMap<>();
-  private final DeviceBackend devices = new NoxsDevices();
+  private final NoxsDevices devices = new NoxsDevices(this::openDevctl);
   private Devctl devctl;
   private GrantShare grants;
   private EventChannels events;
@@ -92,6 +92,11 @@ final class NoxsMechanism implements Mechanism {
     consoles.start(); // now, not at the first create
   }
 
+  private synchronized Devctl openDevctl() {
+    open();
+    return devctl;
+  }
+
   @Override
   public void requireAvailable() {
     open();
@@ -100,12 +105,8 @@ final class NoxsMechanism implements Mechanism {
   @Override
   public void check(GuestConfig guest) {
     open();
-    if (!guest.vifs().isEmpty() || !guest.disks().isEmpty()) {
-      throw new ChaosException(
-          ErrorCode.CONFIG,
-          "a noxs guest has no vif or disk yet (their back ends over the device page are to come:"
-              + " docs/noxs.md); give this guest dev_method = \"xenstore\"");
-    }
+    devices.check(guest);
+    DeviceChecks.check(guest);
   }
 
   /** Nothing to write: a shell's handle says it is one ({@link DomainLayout#shellHandle}). */
@@ -120,6 +121,7 @@ final class NoxsMechanism implements Mechanism {
   @Override
   public void prepare(PvBuild.Prepared domain) {
     addControlDevice(domain.domid());
+    devices.prepare(domain.domid());
     consoles.prepare(domain.domid(), domain.consolePort());
     records.reserve(domain.domid());
   }
@@ -202,6 +204,7 @@ final class NoxsMechanism implements Mechanism {
   @Override
   public void removeRemains(DomId domid, Optional<UUID> uuid) {
     consoles.detach(domid);
+    devices.removeAll(domid);
     ControlDevice device = controls.remove(domid);
     if (device != null) {
       device.close();
@@ -221,6 +224,11 @@ final class NoxsMechanism implements Mechanism {
       Consumer<Guest> adopt,
       BiConsumer<DomId, Optional<UUID>> destroy) {
     Set<DomId> claimed = new HashSet<>();
+    try {
+      devices.removeOrphans(domains.keySet());
+    } catch (RuntimeException e) {
+      log.warn("cannot remove the noxs vifs of domains that are gone: {}", e.getMessage());
+    }
     NoxsRecords.Contents contents;
     try {
       contents = records.readAll();
@@ -264,7 +272,7 @@ final class NoxsMechanism implements Mechanism {
       } catch (ChaosException | XenException e) {
         log.warn("cannot serve {}'s console again: {}", entry.name(), e.getMessage());
       }
-      adopt.accept(
+      Guest guest =
           Guest.adopted(
               domid,
               uuid,
@@ -273,7 +281,9 @@ final class NoxsMechanism implements Mechanism {
               Optional.of(entry.onPoweroff()),
               Optional.of(entry.onReboot()),
               Optional.of(entry.onCrash()),
-              DeviceMechanism.NOXS));
+              DeviceMechanism.NOXS);
+      guest.config().ifPresent(config -> devices.adopt(domid, config));
+      adopt.accept(guest);
       log.info("adopted {} (domain {}, noxs)", entry.name(), domid);
     }
     return claimed;
@@ -294,6 +304,7 @@ final class NoxsMechanism implements Mechanism {
   @Override
   public synchronized void close() {
     consoles.close();
+    devices.close();
     controls.values().forEach(ControlDevice::close);
     controls.clear();
     if (devctl != null) {
