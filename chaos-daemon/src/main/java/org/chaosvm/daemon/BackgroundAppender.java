@@ -10,21 +10,19 @@ import java.util.concurrent.TimeUnit;
 import org.chaosvm.libxc.ThreadScheduling;
 
 /**
- * Writes the daemon's log lines on a thread of their own, at {@link #NICE}, so that a create does
- * not wait for its log line: a line is a write to stdout, and whoever reads it (the journal) then
- * takes Dom0's CPU. Measured in the rig: about 3 ms of a 20 ms pooled noxs create went to its one
- * line (docs/benchmarks.md). Lines keep their order, and none is dropped: when {@link #CAPACITY}
- * wait, the logging thread waits for room. At the JVM's exit what is left is written, then each
- * line at once. A daemon killed with SIGKILL loses the lines not written yet, which on an idle Dom0
- * are those of the last milliseconds.
+ * Writes the daemon's log lines on a thread of their own, at nice 10 ({@link
+ * ThreadScheduling#BACKGROUND}), so that a create does not wait for its log line: a line is a write
+ * to stdout, and whoever reads it (the journal) then takes Dom0's CPU. Measured in the rig: about 3
+ * ms of a 20 ms pooled noxs create went to its one line (docs/benchmarks.md). Lines keep their
+ * order, and none is dropped: when {@link #CAPACITY} wait, the logging thread waits for room. At
+ * the JVM's exit what is left is written, then each line at once. A daemon killed with SIGKILL
+ * loses the lines not written yet, which on an idle Dom0 are those of the last milliseconds.
  */
 final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
   /**
    * The writer's nice value: a woken thread at nice 10 preempts none of the daemon's at nice 0, and
    * still gets about a tenth of a busy CPU.
    */
-  static final int NICE = 10;
-
   static final int CAPACITY = 4096;
 
   /** Queued last by {@link #stop}: the writer ends there (it waits for events, never polls). */
@@ -71,8 +69,8 @@ final class BackgroundAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
 
   private void write() {
     try {
-      ThreadScheduling.nice(NICE);
-    } catch (RuntimeException | LinkageError e) {
+      ThreadScheduling.background();
+    } catch (LinkageError e) {
       // written at the daemon's priority: nothing else changes
     }
     try {

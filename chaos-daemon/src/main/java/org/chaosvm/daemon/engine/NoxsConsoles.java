@@ -36,9 +36,10 @@ import org.slf4j.LoggerFactory;
  * <p>A create's share is kept small, as each system call of a PV Dom0 costs a fraction of a
  * millisecond under the rig's emulation: the console channel is bound in the prepare phase ({@link
  * #prepare}), the create maps the ring, and the log is opened by the console thread at the guest's
- * first output. That thread runs at {@link #NICE}: a guest's output, which starts as soon as it is
- * unpaused, waits for the create's last steps and reply instead of taking Dom0's CPU from them, and
- * a guest that floods its console gets a small share of a busy Dom0.
+ * first output. That thread runs at nice 10 ({@link ThreadScheduling#BACKGROUND}): a guest's
+ * output, which starts as soon as it is unpaused, waits for the create's last steps and reply
+ * instead of taking Dom0's CPU from them, and a guest that floods its console gets a small share of
+ * a busy Dom0.
  *
  * <p>Clients ({@code chaos console}) attach through the daemon's socket: each gets the log's last
  * {@link #REPLAY_BYTES}, then the output as it comes, through a bounded queue of its own (a client
@@ -77,7 +78,6 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
    * The console thread's nice value. At nice 10 a woken thread preempts no thread of nice 0 (the
    * daemon's), and still gets about a tenth of a busy CPU.
    */
-  static final int NICE = 10;
 
   /** One guest's console; its log is opened at the first output, under the console's lock. */
   private static final class Console {
@@ -243,10 +243,8 @@ final class NoxsConsoles implements AutoCloseable, GuestConsole {
   }
 
   private void serve() {
-    try {
-      ThreadScheduling.nice(NICE);
-    } catch (XenException e) {
-      log.warn("the noxs consoles are served at the daemon's priority: {}", e.getMessage());
+    if (!ThreadScheduling.background()) {
+      log.warn("the noxs consoles are served at the daemon's priority");
     }
     byte[] buffer = new byte[4096];
     while (!closed) {

@@ -7,12 +7,17 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Supplier;
 import org.chaosvm.daemon.config.DiskSpec;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.VifSpec;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.Errno;
+import org.chaosvm.libxc.ThreadScheduling;
 import org.chaosvm.libxc.XenException;
 import org.chaosvm.noxs.Devctl;
 import org.chaosvm.noxs.DeviceKey;
@@ -45,6 +50,28 @@ final class NoxsDevices implements DeviceBackend {
   private final Supplier<Devctl> devctl;
   private final Map<DomId, Map<Integer, Vif>> vifs = new ConcurrentHashMap<>();
   private NoxsNetback netback;
+
+  /**
+   * Removes the unused vif 0 of shells taken by guests without a vif, after their create: netback
+   * deleting an interface takes milliseconds, which a create would otherwise wait for. Its domain's
+   * {@link #removeAll} waits for (or cancels) the removal, so that a later domain of the same
+   * number never loses a vif to it.
+   */
+  private final ExecutorService remover =
+      Executors.newSingleThreadExecutor(
+          task -> {
+            Thread thread =
+                new Thread(
+                    () -> {
+                      ThreadScheduling.background();
+                      task.run();
+                    },
+                    "noxs-vif-remover");
+            thread.setDaemon(true);
+            return thread;
+          });
+
+  private final Map<DomId, Future<?>> removals = new ConcurrentHashMap<>();
 
   /** {@code devctl}: the mechanism's, opened on first use. */
   NoxsDevices(Supplier<Devctl> devctl) {
@@ -138,9 +165,11 @@ final class NoxsDevices implements DeviceBackend {
       vifs.get(domid).put(devid, new Vif(devid, name, settings(spec, mac)));
     }
     if (guest.vifs().isEmpty() && made.containsKey(0)) {
+      // Out of the page first: the guest never sees it. The interface goes after the create.
       devctl.get().remove(domid, new DeviceKey(DeviceType.VIF, 0, DomId.DOM0));
-      netback().orElseThrow().destroy(domid, 0);
       made.remove(0);
+      NoxsNetback back = netback().orElseThrow();
+      removals.put(domid, remover.submit(() -> removeUnused(back, domid)));
     }
   }
 
@@ -152,6 +181,14 @@ final class NoxsDevices implements DeviceBackend {
     spec.mtu().ifPresent(mtu -> settings.put("mtu", Integer.toString(mtu)));
     spec.rate().ifPresent(rate -> settings.put("rate", rate.text()));
     return settings;
+  }
+
+  private void removeUnused(NoxsNetback back, DomId domid) {
+    try {
+      back.destroy(domid, 0);
+    } catch (RuntimeException e) {
+      log.warn("cannot remove domain {}'s unused vif 0: {}", domid, e.getMessage());
+    }
   }
 
   static byte[] macBytes(String mac) {
@@ -222,6 +259,16 @@ final class NoxsDevices implements DeviceBackend {
   @Override
   public void removeAll(DomId domid) {
     vifs.remove(domid);
+    Future<?> removal = removals.remove(domid);
+    if (removal != null && !removal.cancel(false)) {
+      try {
+        removal.get();
+      } catch (ExecutionException e) {
+        // said by removeUnused
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     netback()
         .ifPresent(
             back -> {
@@ -250,6 +297,7 @@ final class NoxsDevices implements DeviceBackend {
   }
 
   synchronized void close() {
+    remover.shutdown();
     if (netback != null) {
       netback.close();
       netback = null;

@@ -51,9 +51,6 @@ import org.slf4j.LoggerFactory;
 public final class XenEngine implements RequestHandler, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(XenEngine.class);
 
-  /** The nice value of the pool's refill thread ({@link #refillInBackground}). */
-  static final int REFILL_NICE = 10;
-
   /** How long {@code shutdown --wait} waits for the guest to go. */
   static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(Protocol.SHUTDOWN_WAIT_SECONDS);
 
@@ -508,10 +505,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * starved it: the pool did not fill in minutes).
    */
   private static void refillInBackground() {
-    try {
-      ThreadScheduling.nice(REFILL_NICE);
-    } catch (XenException e) {
-      log.warn("the pool's refill runs at the daemon's priority: {}", e.getMessage());
+    if (!ThreadScheduling.background()) {
+      log.warn("the pool's refill runs at the daemon's priority");
     }
   }
 
