@@ -42,10 +42,11 @@ import org.chaosvm.rig.Xl;
  * engine as {@code chaos-daemon --no-xenstore} runs it); on a hypervisor without noxs the noxs
  * curves are left empty. Each guest's create time and boot time are recorded. {@code --noxs-only}
  * runs the noxs curves alone (for N = 1000). Run by {@code xen-rig/rig bench [N] [--max M]
- * [--noxs-only]}, which draws the PNG on the host afterwards:
+ * [--noxs-only] [--vif]}, which draws the PNG on the host afterwards:
  *
  * <pre>
- * xen-rig/dom0/java org.chaosvm.cli.DensityBenchmark [N] [--max M] [--noxs-only] [--trace] [--out DIR]
+ * xen-rig/dom0/java org.chaosvm.cli.DensityBenchmark [N] [--max M] [--noxs-only] [--vif] [--trace]
+ *     [--out DIR]
  * </pre>
  *
  * <p>Create time: from the toolstack's start on the request to its answer; xl's process from spawn
@@ -72,6 +73,13 @@ public final class DensityBenchmark {
    * own pauses ({@code -Xlog:gc:file=F:uptime}).
    */
   private static boolean trace;
+
+  /**
+   * {@code --vif}: each guest has one vif on xenbr0 (the noop unikernel does not connect it: what
+   * is measured is the toolstack's work for it), for xl, chaos pooled and chaos pooled noxs;
+   * written as density-vif.*.
+   */
+  private static boolean vif;
 
   private final int guests;
   private final Path configs;
@@ -113,6 +121,7 @@ public final class DensityBenchmark {
     int max = intOption(arguments, "--max", 0);
     boolean noxsOnly = arguments.remove("--noxs-only");
     trace = arguments.remove("--trace");
+    vif = arguments.remove("--vif");
     Path out = Path.of(stringOption(arguments, "--out", "target/bench"));
     int guests = arguments.isEmpty() ? 200 : Integer.parseInt(arguments.get(0));
     Files.createDirectories(out);
@@ -120,7 +129,9 @@ public final class DensityBenchmark {
     long start = System.nanoTime();
     if (!noxsOnly) {
       bench.xlCurve();
-      bench.directCurve();
+      if (!vif) {
+        bench.directCurve();
+      }
       bench.pooledCurve("chaos pooled", DeviceMechanism.XENSTORE, true);
     }
     boolean noxs = noxsSupported();
@@ -130,7 +141,7 @@ public final class DensityBenchmark {
       System.err.println(NOXS + ": skipped: " + Devctl.NO_SUPPORT);
     }
     String maxReport = max > 0 ? bench.maximum(max) : "";
-    if (noxs) {
+    if (noxs && !vif) {
       // Last: xenstored is not started again (org.chaosvm.rig.XenStored).
       bench.xs.close();
       XenStored.stop();
@@ -383,16 +394,19 @@ public final class DensityBenchmark {
       }
       tsv.append('\n');
     }
-    Files.writeString(out.resolve("density.tsv"), tsv);
+    String base = vif ? "density-vif" : "density";
+    Files.writeString(out.resolve(base + ".tsv"), tsv);
 
     StringBuilder md = new StringBuilder();
     long image = Files.size(kernel);
     md.append(
         String.format(
-            "Density benchmark, %s: noop unikernel (%d bytes, %d MiB), N = %d, accel %s, %.1f min%n%n",
+            "Density benchmark, %s: noop unikernel (%d bytes, %d MiB%s), N = %d, accel %s, %.1f"
+                + " min%n%n",
             LocalDate.now(),
             image,
             Unikernel.MEMORY_MIB,
+            vif ? ", one vif on xenbr0" : "",
             guests,
             System.getenv().getOrDefault("RIG_ACCEL", "unknown"),
             minutes));
@@ -458,16 +472,16 @@ public final class DensityBenchmark {
       }
       md.append('\n');
     }
-    Files.writeString(out.resolve("density-phases.tsv"), phaseTsv);
+    Files.writeString(out.resolve(base + "-phases.tsv"), phaseTsv);
     md.append(
         "\nMemory per running noop guest, from Xen's free memory before the first and after the N-th:\n\n");
     kibPerGuest.forEach((curve, kib) -> md.append(String.format("- %s: %.0f KiB%n", curve, kib)));
     if (!maxReport.isEmpty()) {
       md.append('\n').append(maxReport).append('\n');
     }
-    Files.writeString(out.resolve("density.md"), md);
+    Files.writeString(out.resolve(base + ".md"), md);
     System.out.println(md);
-    System.out.println("written: " + out.resolve("density.tsv") + ", " + out.resolve("density.md"));
+    System.out.println("written: " + out.resolve(base + ".tsv") + ", " + out.resolve(base + ".md"));
   }
 
   private List<Integer> sampleRows() {
@@ -482,8 +496,11 @@ public final class DensityBenchmark {
   }
 
   private Path write(String name) throws IOException {
-    return Unikernel.writeXlConfig(
-        configs, name, Unikernel.Mode.NOOP, "kernel = \"" + kernel + "\"");
+    String kernelSetting = "kernel = \"" + kernel + "\"";
+    return vif
+        ? Unikernel.writeXlConfig(
+            configs, name, Unikernel.Mode.NOOP, kernelSetting, "vif = [ \"bridge=xenbr0\" ]")
+        : Unikernel.writeXlConfig(configs, name, Unikernel.Mode.NOOP, kernelSetting);
   }
 
   private Request.Create createRequest(String name) throws IOException {
