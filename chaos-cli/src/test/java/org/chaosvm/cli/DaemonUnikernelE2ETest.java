@@ -158,7 +158,7 @@ class DaemonUnikernelE2ETest extends NoxsDaemonCycle {
             "vif = [ \"bridge=nosuchbr0\" ]",
             "vif 0: there is no bridge nosuchbr0 in Dom0",
             "vif = [ \"mac=00:16:3e:00:00:01\", \"mac=00:16:3e:00:00:01\" ]",
-            "vif 1: vif 0 has the MAC 00:16:3e:00:00:01 already",
+            "two vifs have the mac 00:16:3e:00:00:01",
             tooMany,
             "a noxs guest has at most 31 vifs");
     for (Map.Entry<String, String> bad : cases.entrySet()) {

@@ -167,7 +167,6 @@ final class DeviceSpecs {
     }
   }
 
-  /** Two disks of one guest on one vdev, or two interfaces with one MAC, are refused. */
   /** A NUL reaches no path, XenStore node or interface name: refused before it is parsed. */
   private static void refuseNul(Path file, int line, int column, String kind, String spec)
       throws ConfigException {
@@ -176,6 +175,7 @@ final class DeviceSpecs {
     }
   }
 
+  /** Two disks of one guest on one vdev, or two interfaces with one MAC, are refused. */
   static void checkUnique(Path file, List<VifSpec> vifs, List<DiskSpec> disks)
       throws ConfigException {
     Set<String> vdevs = new HashSet<>();
