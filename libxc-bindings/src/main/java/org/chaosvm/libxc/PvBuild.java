@@ -68,6 +68,21 @@ public final class PvBuild {
    */
   public static Prepared prepare(
       XenCtrl xc, UUID handle, int maxVcpus, long maxMemoryKib, Consumer<DomId> created) {
+    return prepare(xc, handle, maxVcpus, maxMemoryKib, true, created);
+  }
+
+  /**
+   * As {@link #prepare(XenCtrl, UUID, int, long, Consumer)}; without {@code xenstore} the domain
+   * gets no XenStore event channel (start_info's is 0): a guest that finds no XenStore there does
+   * not wait for one (Linux's xenbus then waits in a thread of its own instead of at boot).
+   */
+  public static Prepared prepare(
+      XenCtrl xc,
+      UUID handle,
+      int maxVcpus,
+      long maxMemoryKib,
+      boolean xenstore,
+      Consumer<DomId> created) {
     DomId domid = xc.createDomain(DomainConfig.pv(handle, maxVcpus));
     try {
       created.accept(domid);
@@ -76,7 +91,7 @@ public final class PvBuild {
       xc.setMaxMemory(domid, maxMemoryKib + MAXMEM_SLACK_KIB);
       xc.setMemmapLimit(domid, maxMemoryKib);
       int consolePort = xc.allocUnboundEventChannel(domid, DomId.DOM0);
-      int storePort = xc.allocUnboundEventChannel(domid, DomId.DOM0);
+      int storePort = xenstore ? xc.allocUnboundEventChannel(domid, DomId.DOM0) : 0;
       return new Prepared(domid, handle, maxVcpus, maxMemoryKib, consolePort, storePort);
     } catch (RuntimeException | Error e) {
       try {

@@ -72,6 +72,7 @@ final class DomainFactory {
               uuid,
               size.vcpus(),
               size.memoryMib() * 1024L,
+              mechanism.xenstoreChannel(),
               domid -> {
                 made.add(domid);
                 mechanism.markShell(domid); // a crash from here on leaves a marked shell

@@ -22,6 +22,9 @@ interface Mechanism extends AutoCloseable {
   /** Refuses, before anything is made, a guest this mechanism cannot serve (say why). */
   void check(GuestConfig guest);
 
+  /** Whether its guests get a XenStore event channel in their start info. */
+  boolean xenstoreChannel();
+
   /** A fresh domain is a shell from here on (called as soon as it exists). */
   void markShell(DomId domid);
 

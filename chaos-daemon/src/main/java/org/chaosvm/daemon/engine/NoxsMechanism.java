@@ -109,6 +109,15 @@ final class NoxsMechanism implements Mechanism {
     DeviceChecks.check(guest);
   }
 
+  /**
+   * None: a noxs guest has no XenStore, and one that finds a channel waits for a store that never
+   * answers (a Linux guest's xenbus would, at boot).
+   */
+  @Override
+  public boolean xenstoreChannel() {
+    return false;
+  }
+
   /** Nothing to write: a shell's handle says it is one ({@link DomainLayout#shellHandle}). */
   @Override
   public void markShell(DomId domid) {}

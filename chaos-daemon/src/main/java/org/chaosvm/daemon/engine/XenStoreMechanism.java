@@ -38,6 +38,12 @@ final class XenStoreMechanism implements Mechanism {
     DeviceChecks.check(guest);
   }
 
+  /** Its guests find XenStore through it. */
+  @Override
+  public boolean xenstoreChannel() {
+    return true;
+  }
+
   @Override
   public void markShell(DomId domid) {
     DomainLayout.markShell(handles.xs(), domid);
