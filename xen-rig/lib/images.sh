@@ -27,6 +27,7 @@ RIG_DOM0_CPIO=
 RIG_GUEST_INITRD=
 RIG_PVGRUB=
 RIG_NETBACK_NOXS=
+RIG_NOXS_FRONT=
 
 rig_package_version() {
   dpkg-query -W -f='${Version}' "$1" 2>/dev/null
@@ -291,7 +292,8 @@ rig_image_guest() {
   local key out tmp moddir rel
   moddir="$RIG_KERNEL_DIR/lib/modules/$RIG_KERNEL_RELEASE"
   key=$(rig_hash "$RIG_IMAGE_FORMAT" "$(rig_package_version busybox-static)" "$RIG_DIR/guest/init" \
-    "$RIG_KERNEL_RELEASE" "$(basename "$(dirname "$RIG_KERNEL_DIR")")" "${RIG_GUEST_MODULES[*]}")
+    "$RIG_KERNEL_RELEASE" "$(basename "$(dirname "$RIG_KERNEL_DIR")")" "${RIG_GUEST_MODULES[*]}" \
+    "$(basename "$RIG_NOXS_FRONT")")
   out="$RIG_CACHE/guest-$key.cpio.gz"
   if [ ! -s "$out" ]; then
     rig_require_root
@@ -308,6 +310,10 @@ rig_image_guest() {
       cp "$moddir/$rel" "$tmp/lib/modules/"
       echo "/lib/modules/$(basename "$rel")" >>"$tmp/etc/modules.load"
     done < <(rig_module_closure "$moddir" "${RIG_GUEST_MODULES[@]}")
+    # noxs's devices, last: it connects a noxs guest's control device and vifs, and declines to
+    # load in a XenStore guest.
+    cp "$RIG_NOXS_FRONT" "$tmp/lib/modules/noxs-front.ko"
+    echo /lib/modules/noxs-front.ko >>"$tmp/etc/modules.load"
     (cd "$tmp" && find . -print0 | cpio --null -o -H newc --quiet --owner=0:0 | gzip -9 >"$out.tmp") ||
       rig_die "cpio failed"
     mv "$out.tmp" "$out"
@@ -380,7 +386,8 @@ rig_image_netback_noxs() {
   local key out dir=$REPO_DIR/kernel-patches/linux/netback-noxs start patches
   rig_image_linux_build
   mapfile -t patches < <(rig_xen_patches)
-  key=$(rig_hash "$(basename "$(dirname "$RIG_LINUX_SOURCE")")" "$dir"/* "${patches[@]}")
+  key=$(rig_hash "$(basename "$(dirname "$RIG_LINUX_SOURCE")")" "$dir"/* \
+    "$REPO_DIR/kernel-patches/linux/noxs-public-headers" "${patches[@]}")
   out="$RIG_CACHE/netback-noxs-$key.ko"
   if [ ! -s "$out" ]; then
     start=$(date +%s.%N)
@@ -391,6 +398,24 @@ rig_image_netback_noxs() {
     rig_log "xen-netback-noxs built in $(rig_elapsed "$start") s"
   fi
   RIG_NETBACK_NOXS=$out
+}
+
+# noxs's devices for a Linux guest of the rig's kernel (kernel-patches/linux/noxs-front), carried
+# by the test guest's initramfs.
+rig_image_noxs_front() {
+  local key out dir=$REPO_DIR/kernel-patches/linux/noxs-front patches
+  rig_image_linux_build
+  mapfile -t patches < <(rig_xen_patches)
+  key=$(rig_hash "$(basename "$(dirname "$RIG_LINUX_SOURCE")")" "$dir"/* \
+    "$REPO_DIR/kernel-patches/linux/noxs-public-headers" "${patches[@]}")
+  out="$RIG_CACHE/noxs-front-$key.ko"
+  if [ ! -s "$out" ]; then
+    rig_log "building noxs-front for $RIG_KERNEL_RELEASE"
+    "$dir/build" "$RIG_LINUX_KBUILD" "$out.d" || rig_die "noxs-front does not build (above)"
+    mv "$out.d/noxs-front.ko" "$out" && rm -rf "$out.d"
+    rig_prune "$RIG_CACHE" "noxs-front-*.ko" "$(basename "$out")"
+  fi
+  RIG_NOXS_FRONT=$out
 }
 
 # Builds (or finds in the cache) every image the rig boots.
@@ -405,6 +430,7 @@ rig_images() {
   rig_image_dom0_root
   rig_image_xen
   rig_image_dom0
+  rig_image_noxs_front
   rig_image_guest
   rig_image_pvgrub
   rig_image_netback_noxs
