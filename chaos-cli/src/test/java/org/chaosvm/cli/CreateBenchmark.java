@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.engine.SizeClass;
 import org.chaosvm.daemon.engine.XenEngine;
 import org.chaosvm.protocol.GuestRef;
@@ -23,12 +24,14 @@ import org.chaosvm.rig.Xl;
  * (prepare phase done ahead), in one run of the rig. Prints medians and ratios to xl. Run:
  *
  * <pre>xen-rig/rig run -- xen-rig/dom0/java org.chaosvm.cli.CreateBenchmark [N] [--vif] [--disk]
- * </pre>
+ *   [--noxs]</pre>
  *
  * With {@code --vif} the guest has one network interface on the rig's bridge (xl sets it up with
  * its vif-bridge hotplug script, chaos with its own code); with {@code --disk}, one disk, an image
  * file on a loop device (xl's block script, chaos's own code). Both toolstacks wait for the back
- * ends before the guest runs.
+ * ends before the guest runs. With {@code --noxs} (on the noxs hypervisor), the same guest also as
+ * a noxs guest ({@code dev_method = "noxs"}: its vif over xen-netback-noxs, its devices found by
+ * the test guest's noxs-front) from a pooled noxs shell; without a disk only (noxs has none yet).
  *
  * <p>Times are wall-clock around the toolstack's create: xl's process from start to exit (it
  * returns once the guest is unpaused), and chaos's request from send to reply, in this JVM; {@code
@@ -44,6 +47,10 @@ public final class CreateBenchmark {
     List<String> arguments = new ArrayList<>(List.of(args));
     boolean vif = arguments.remove("--vif");
     boolean disk = arguments.remove("--disk");
+    boolean noxs = arguments.remove("--noxs");
+    if (noxs && disk) {
+      throw new IllegalArgumentException("--noxs is without --disk: noxs has no disks yet");
+    }
     int runs = arguments.isEmpty() ? 20 : Integer.parseInt(arguments.get(0));
     Path dir = Files.createTempDirectory("chaos-bench");
     List<String> devices = new ArrayList<>();
@@ -62,6 +69,14 @@ public final class CreateBenchmark {
     Request.Create create =
         new Request.Create(Protocol.VERSION, config.toString(), Files.readString(config), false);
     Request.Destroy destroy = new Request.Destroy(Protocol.VERSION, new GuestRef("bench"));
+    devices.add("dev_method = \"noxs\"");
+    Path noxsConfig =
+        Files.writeString(
+            dir.resolve("bench-noxs.cfg"),
+            TestGuest.xlConfig("bench", TestGuest.Mode.WAIT, "", devices.toArray(String[]::new)));
+    Request.Create noxsCreate =
+        new Request.Create(
+            Protocol.VERSION, noxsConfig.toString(), Files.readString(noxsConfig), false);
     Map<String, List<Double>> totals = new LinkedHashMap<>();
     Map<String, List<Double>> phases = new LinkedHashMap<>();
     Map<String, List<Double>> commands = new LinkedHashMap<>();
@@ -84,15 +99,15 @@ public final class CreateBenchmark {
       }
     }
 
-    try (XenEngine pooled = XenEngine.start(Map.of(new SizeClass(TestGuest.MEMORY_MIB, 1), 1))) {
-      for (int i = 0; i < runs; i++) {
-        pooled.awaitPoolFull(Duration.ofMinutes(2));
-        long start = System.nanoTime();
-        Reply reply = pooled.handle(create);
-        add(totals, "chaos (pooled shell)", millisSince(start));
-        record(phases, "pooled: ", reply);
-        pooled.handle(destroy);
-      }
+    Pooled pooled = new Pooled(runs, destroy, totals, phases);
+    pooled.creates(
+        new SizeClass(TestGuest.MEMORY_MIB, 1), create, "chaos (pooled shell)", "pooled");
+    if (noxs) {
+      pooled.creates(
+          new SizeClass(TestGuest.MEMORY_MIB, 1, DeviceMechanism.NOXS),
+          noxsCreate,
+          "chaos (pooled noxs shell)",
+          "noxs");
     }
 
     // The whole command as a sysadmin times it: the chaos command's JVM and its request to a
@@ -151,6 +166,27 @@ public final class CreateBenchmark {
     }
     Files.write(tsv, lines);
     System.out.println("numbers in " + tsv);
+  }
+
+  /** Creates from a pool of one shell, the pool full before each, times and phases recorded. */
+  private record Pooled(
+      int runs,
+      Request.Destroy destroy,
+      Map<String, List<Double>> totals,
+      Map<String, List<Double>> phases) {
+    void creates(SizeClass shell, Request.Create create, String name, String phasePrefix)
+        throws Exception {
+      try (XenEngine pooled = XenEngine.start(Map.of(shell, 1))) {
+        for (int i = 0; i < runs; i++) {
+          pooled.awaitPoolFull(Duration.ofMinutes(2));
+          long start = System.nanoTime();
+          Reply reply = pooled.handle(create);
+          add(totals, name, millisSince(start));
+          record(phases, phasePrefix + ": ", reply);
+          pooled.handle(destroy);
+        }
+      }
+    }
   }
 
   /** One line per sample set: median, minimum and the median's ratio to {@code baseline}. */
