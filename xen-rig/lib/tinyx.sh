@@ -7,14 +7,16 @@
 
 RIG_TINYX_OUT="$REPO_DIR/target/tinyx"
 
-# rig_tinyx_key NAME TINYX-ARGS...: a VM's inputs, for the rig's cache: tinyx's sources and its
-# kernel patches, its arguments (the checkout's own path left out), the example files they name,
-# and the package lists apt reads (a changed list may bring other versions). tinyx's own check of
-# the same needs the package closure from apt-cache: some 15 s a VM.
+# rig_tinyx_key NAME TINYX-ARGS...: a VM's inputs, for the rig's cache: tinyx's sources, its
+# kernel patches and the noxs-front driver it builds in, its arguments (the checkout's own path
+# left out), the example files they name, and the package lists apt reads (a changed list may
+# bring other versions). tinyx's own check of the same needs the package closure from apt-cache:
+# some 15 s a VM.
 rig_tinyx_key() {
   {
     (cd "$REPO_DIR" &&
-      find tinyx-builder/src/main tinyx-builder/pom.xml kernel-patches/tinyx examples/tinyx -type f |
+      find tinyx-builder/src/main tinyx-builder/pom.xml kernel-patches/tinyx examples/tinyx \
+        kernel-patches/linux/noxs-front kernel-patches/linux/noxs-public-headers kernel-patches/xen -type f |
       LC_ALL=C sort | xargs sha256sum)
     printf '%s\n' "${@//$REPO_DIR/.}"
     stat -c '%n %s %Y' /var/lib/apt/lists/*Packages* 2>/dev/null
@@ -58,9 +60,12 @@ rig_tinyx_apps() {
     -- python3 /app/hello.py
 }
 
-# The e2e tests' VMs, on tinyx's default kernel (the small one).
+# The e2e tests' VMs, on tinyx's default kernel (the small one), and redis built for noxs
+# (NoxsDaemonCycle: noxs-front in its kernel, dev_method = "noxs").
 rig_tinyx_images() {
   rig_tinyx_apps ""
+  rig_tinyx redis-noxs redis-server --noxs --ip 10.0.0.13/24 \
+    -- redis-server --protected-mode no --save ""
 }
 
 # The tinyx benchmark's other VMs: the three applications on Debian's kernel (NAME-debian), and

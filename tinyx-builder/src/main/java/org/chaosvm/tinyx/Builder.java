@@ -319,6 +319,7 @@ public final class Builder {
             spec.excludes(),
             spec.kernel(),
             spec.network(),
+            spec.noxs(),
             spec.bridge(),
             spec.ip(),
             spec.gateway(),

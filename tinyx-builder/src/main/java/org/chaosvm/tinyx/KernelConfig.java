@@ -96,11 +96,18 @@ final class KernelConfig {
     // faster to unpack than tinyconfig's xz, for a kernel a third larger.
     config.put("KERNEL_XZ", "n", "a gzipped bzImage: the domain builder unpacks it faster");
     config.put("KERNEL_GZIP", "y", "a gzipped bzImage: the domain builder unpacks it faster");
-    if (spec.network()) {
+    if (spec.noxs()) {
+      config.add(
+          need(
+              "noxs's devices (--noxs): the control device and the vif from the device page,"
+                  + " no XenStore (noxs-front)",
+              "XEN_NOXS_FRONT"));
+    }
+    if (spec.network() && !spec.noxs()) {
       config.add(need("the VM's vif (netfront)", "NETDEVICES", "XEN_NETDEV_FRONTEND"));
-      if (spec.ip().filter("dhcp"::equals).isPresent()) {
-        config.add(need("udhcpc (--ip dhcp) uses packet sockets", "PACKET"));
-      }
+    }
+    if (spec.network() && spec.ip().filter("dhcp"::equals).isPresent()) {
+      config.add(need("udhcpc (--ip dhcp) uses packet sockets", "PACKET"));
     }
     if (spec.vcpus() > 1) {
       config.add(need(spec.vcpus() + " vCPUs (--vcpus)", "SMP"));

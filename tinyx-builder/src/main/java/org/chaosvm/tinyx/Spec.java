@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
  * @param excludes packages to leave out, beside the default ones
  * @param kernel the VM's kernel: the small one built for it, or Debian's
  * @param network whether the VM has a network interface (and netfront)
+ * @param noxs whether the VM is a noxs guest: its devices from noxs's device page (noxs-front built
+ *     into the small kernel), no XenStore
  * @param bridge the Dom0 bridge of its vif
  * @param ip the VM's address: {@code ADDRESS/PREFIX}, {@code dhcp}, or empty for none
  * @param gateway the default route's gateway, or empty
@@ -41,6 +43,7 @@ public record Spec(
     List<String> excludes,
     KernelSpec kernel,
     boolean network,
+    boolean noxs,
     String bridge,
     Optional<String> ip,
     Optional<String> gateway,
@@ -72,6 +75,11 @@ public record Spec(
     files = List.copyOf(files);
     env = Map.copyOf(env);
     excludes = List.copyOf(excludes);
+    if (noxs && !kernel.small()) {
+      throw new IllegalArgumentException(
+          "--noxs needs the small kernel, which builds noxs-front in; Debian's kernel would need"
+              + " it as a module (kernel-patches/linux/noxs-front, docs/noxs.md)");
+    }
   }
 
   private static void requirePackage(String name, String what) {

@@ -129,6 +129,14 @@ public final class Tinyx implements Callable<Integer> {
   boolean noNetwork;
 
   @Option(
+      names = "--noxs",
+      description =
+          "a VM for chaos's noxs (dev_method = \"noxs\"): its control device and vif from noxs's"
+              + " device page, no XenStore (noxs-front built into the small kernel; needs the"
+              + " noxs-patched Xen)")
+  boolean noxs;
+
+  @Option(
       names = "--bridge",
       defaultValue = "xenbr0",
       description = "the Dom0 bridge of the vif (default: ${DEFAULT-VALUE})")
@@ -201,6 +209,7 @@ public final class Tinyx implements Callable<Integer> {
         excludes,
         kernelSpec(),
         !noNetwork,
+        noxs,
         bridge,
         Optional.ofNullable(ip),
         Optional.ofNullable(gateway),

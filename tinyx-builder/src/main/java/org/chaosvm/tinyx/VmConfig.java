@@ -32,7 +32,11 @@ final class VmConfig {
         .append(" (")
         .append(app)
         .append("), made by tinyx: report.txt lists what its image holds.\n")
-        .append("# Boot it with: xl create vm.cfg, or: chaos create vm.cfg\n");
+        .append(
+            spec.noxs()
+                ? "# A noxs VM (no XenStore): boot it with chaos create vm.cfg, on the noxs-patched"
+                    + " Xen\n"
+                : "# Boot it with: xl create vm.cfg, or: chaos create vm.cfg\n");
     s.append("name = ").append(quote(spec.name())).append('\n');
     s.append("type = \"pv\"\n");
     s.append("kernel = ").append(quote(kernel)).append('\n');
@@ -40,6 +44,9 @@ final class VmConfig {
     s.append("extra = ").append(quote(cmdline(spec, root))).append('\n');
     s.append("memory = ").append(memory).append('\n');
     s.append("vcpus = ").append(spec.vcpus()).append('\n');
+    if (spec.noxs()) {
+      s.append("dev_method = \"noxs\"\n");
+    }
     if (spec.network()) {
       s.append("vif = [ ").append(quote("bridge=" + spec.bridge())).append(" ]\n");
     }

@@ -91,6 +91,7 @@ class KernelBuildTest {
             List.of(),
             new Spec.KernelSpec(true, SOURCE, List.of(extra), Optional.empty(), List.of()),
             false,
+            false,
             "xenbr0",
             Optional.empty(),
             Optional.empty(),

@@ -14,6 +14,11 @@ import org.junit.jupiter.api.Test;
 /** What the small kernel gets on top of tinyconfig, and why. */
 class KernelConfigTest {
   private static Spec spec(boolean network, String ip, int vcpus, List<String> extra) {
+    return spec(network, false, ip, vcpus, extra);
+  }
+
+  private static Spec spec(
+      boolean network, boolean noxs, String ip, int vcpus, List<String> extra) {
     return new Spec(
         "redis-server",
         List.of(),
@@ -28,6 +33,7 @@ class KernelConfigTest {
         new Spec.KernelSpec(
             true, Spec.KernelSpec.DEFAULT_SOURCE, extra, Optional.empty(), List.of()),
         network,
+        noxs,
         "xenbr0",
         Optional.ofNullable(ip),
         Optional.empty(),
@@ -73,6 +79,22 @@ class KernelConfigTest {
     assertEquals("y", dhcp.get("PACKET"));
     assertEquals("y", dhcp.get("SMP"));
     assertEquals("4", dhcp.get("NR_CPUS"));
+  }
+
+  @Test
+  void aNoxsVmGetsNoxsFrontInsteadOfNetfront() {
+    KernelConfig config = KernelConfig.of(spec(true, true, "10.0.0.2/24", 1, List.of()), List.of());
+    assertEquals("y", config.values().get("XEN_NOXS_FRONT"));
+    assertFalse(config.values().containsKey("XEN_NETDEV_FRONTEND"));
+    assertTrue(
+        config.byReason().keySet().stream().anyMatch(r -> r.contains("--noxs")),
+        config.byReason().toString());
+    assertEquals(
+        "y",
+        KernelConfig.of(spec(false, true, null, 1, List.of()), List.of())
+            .values()
+            .get("XEN_NOXS_FRONT"),
+        "the control device needs it without a network too");
   }
 
   @Test

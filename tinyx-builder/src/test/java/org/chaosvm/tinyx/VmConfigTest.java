@@ -1,12 +1,14 @@
 package org.chaosvm.tinyx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.daemon.config.XlConfigReader;
@@ -14,6 +16,10 @@ import org.junit.jupiter.api.Test;
 
 class VmConfigTest {
   static Spec spec(boolean network, Optional<String> ip) {
+    return spec(network, false, Spec.KernelSpec.defaultSmall(), ip);
+  }
+
+  static Spec spec(boolean network, boolean noxs, Spec.KernelSpec kernel, Optional<String> ip) {
     return new Spec(
         "redis-server",
         List.of("redis-server"),
@@ -25,8 +31,9 @@ class VmConfigTest {
         0,
         1,
         List.of(),
-        Spec.KernelSpec.defaultSmall(),
+        kernel,
         network,
+        noxs,
         "xenbr0",
         ip,
         Optional.of("10.0.0.1"),
@@ -55,6 +62,31 @@ class VmConfigTest {
         guest.cmdline());
     assertEquals(1, guest.vifs().size());
     assertEquals(LifecycleAction.DESTROY, guest.onPoweroff());
+  }
+
+  @Test
+  void aNoxsVmIsANoxsGuestForChaosAndNeedsTheSmallKernel() throws Exception {
+    String text =
+        VmConfig.render(
+            spec(true, true, Spec.KernelSpec.defaultSmall(), Optional.of("10.0.0.13/24")),
+            "/k",
+            "/r",
+            List.of(),
+            32,
+            "redis-server");
+    GuestConfig guest = XlConfigReader.read(Path.of("vm.cfg"), text);
+    assertEquals(Optional.of(DeviceMechanism.NOXS), guest.devices());
+    assertEquals(1, guest.vifs().size());
+    assertTrue(text.contains("chaos create vm.cfg, on the noxs-patched Xen"), text);
+    Spec.KernelSpec debian =
+        new Spec.KernelSpec(
+            false, Spec.KernelSpec.DEFAULT_SOURCE, List.of(), Optional.empty(), List.of());
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> spec(true, true, debian, Optional.of("10.0.0.13/24")));
+    assertTrue(
+        refused.getMessage().startsWith("--noxs needs the small kernel"), refused.getMessage());
   }
 
   @Test
