@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.chaosvm.daemon.config.XlConfigReader;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.EventChannelStatus;
@@ -24,6 +25,7 @@ import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.noxs.NoxsNetback;
 import org.chaosvm.rig.Command;
 import org.chaosvm.rig.ConsoleLog;
+import org.chaosvm.rig.Probes;
 import org.chaosvm.rig.TestGuest;
 import org.chaosvm.rig.Unikernel;
 import org.junit.jupiter.api.AfterEach;
@@ -294,6 +296,51 @@ abstract class NoxsDaemonCycle {
     log.awaitLineContaining("chaos-rig guest: powering off", LIMIT);
     awaitGone("nx-linux");
     assertNothingLeftOf(domid, "nx-linux");
+  }
+
+  /**
+   * tinyx's redis VM built for noxs ({@code tinyx --noxs}: noxs-front in its small kernel, {@code
+   * dev_method = "noxs"} in its vm.cfg, as xen-rig/lib/tinyx.sh builds it): created from a pooled
+   * noxs shell of its size, it answers {@code redis-cli PING} from Dom0 over its noxs vif, and
+   * {@code chaos shutdown -w} stops it through its control device (tinyx's init says it was asked
+   * to). Nothing is left.
+   */
+  @Test
+  void aTinyxRedisVmBuiltForNoxsAnswersPingFromThePoolAndShutsDownCleanly() throws Exception {
+    requireNoxs();
+    Path cfg = Path.of("target/tinyx/redis-noxs/vm.cfg").toAbsolutePath();
+    assertTrue(Files.exists(cfg), cfg + " is missing: xen-rig/rig e2e builds it with tinyx first");
+    String text = Files.readString(cfg);
+    assertTrue(text.contains("dev_method = \"noxs\""), text);
+    String report = Files.readString(cfg.resolveSibling("report.txt"));
+    assertTrue(report.contains("XEN_NOXS_FRONT=y"), report);
+    int memory = XlConfigReader.read(cfg, text).memoryMib();
+    String shell = memory + "x1:noxs";
+    assertEquals(0, chaos("pool", shell + "=1").code());
+    try {
+      daemon.awaitPool(shell, 1);
+    } finally {
+      // The shell made stays for the create; no other is made after it (the pool keeps shells
+      // above their target), so the cycle's count of granted pages holds after the test.
+      chaos("pool", shell + "=0");
+    }
+    DaemonProcess.Run created = chaos("create", cfg.toString());
+    assertEquals(0, created.code(), created.err());
+    assertTrue(created.out().contains("from the pool"), created.out());
+    int domid = DaemonTestBase.domidOf(created);
+    long start = System.nanoTime();
+    assertEquals("+PONG", Probes.awaitRedisPing("10.0.0.13", LIMIT));
+    System.out.printf(
+        "tinyx redis-noxs: +PONG %.1f s after the create returned%n",
+        (System.nanoTime() - start) / 1e9);
+    ConsoleLog log = console("redis-noxs");
+    log.awaitLineContaining("tinyx: starting 'redis-server'", LIMIT);
+
+    DaemonProcess.Run off = awaitAnswered("shutdown", "-w", "redis-noxs");
+    assertEquals(0, off.code(), off.err());
+    log.awaitLineContaining("tinyx: shutdown requested", LIMIT);
+    awaitGone("redis-noxs");
+    assertNothingLeftOf(domid, "redis-noxs");
   }
 
   /** The MAC of the first vif in {@code chaos network-list}'s output. */
