@@ -380,15 +380,21 @@ rig_image_linux_build() {
   RIG_LINUX_SOURCE="$dir/source"
 }
 
+# rig_module_key DIR: the cache key of a noxs module built from DIR against the rig's kernel: the
+# kernel's source version, DIR's files, the public headers' script and Xen's series it reads.
+rig_module_key() {
+  local patches
+  mapfile -t patches < <(rig_xen_patches)
+  rig_hash "$(basename "$(dirname "$RIG_LINUX_SOURCE")")" "$1"/* \
+    "$REPO_DIR/kernel-patches/linux/noxs-public-headers" "${patches[@]}"
+}
+
 # noxs's netback for the rig's Dom0 kernel (kernel-patches/linux/netback-noxs), loaded beside the
 # stock xen-netback when the rig boots the noxs hypervisor.
 rig_image_netback_noxs() {
-  local key out dir=$REPO_DIR/kernel-patches/linux/netback-noxs start patches
+  local out dir=$REPO_DIR/kernel-patches/linux/netback-noxs start
   rig_image_linux_build
-  mapfile -t patches < <(rig_xen_patches)
-  key=$(rig_hash "$(basename "$(dirname "$RIG_LINUX_SOURCE")")" "$dir"/* \
-    "$REPO_DIR/kernel-patches/linux/noxs-public-headers" "${patches[@]}")
-  out="$RIG_CACHE/netback-noxs-$key.ko"
+  out="$RIG_CACHE/netback-noxs-$(rig_module_key "$dir").ko"
   if [ ! -s "$out" ]; then
     start=$(date +%s.%N)
     rig_log "building xen-netback-noxs for $RIG_KERNEL_RELEASE"
@@ -403,12 +409,9 @@ rig_image_netback_noxs() {
 # noxs's devices for a Linux guest of the rig's kernel (kernel-patches/linux/noxs-front), carried
 # by the test guest's initramfs.
 rig_image_noxs_front() {
-  local key out dir=$REPO_DIR/kernel-patches/linux/noxs-front patches
+  local out dir=$REPO_DIR/kernel-patches/linux/noxs-front
   rig_image_linux_build
-  mapfile -t patches < <(rig_xen_patches)
-  key=$(rig_hash "$(basename "$(dirname "$RIG_LINUX_SOURCE")")" "$dir"/* \
-    "$REPO_DIR/kernel-patches/linux/noxs-public-headers" "${patches[@]}")
-  out="$RIG_CACHE/noxs-front-$key.ko"
+  out="$RIG_CACHE/noxs-front-$(rig_module_key "$dir").ko"
   if [ ! -s "$out" ]; then
     rig_log "building noxs-front for $RIG_KERNEL_RELEASE"
     "$dir/build" "$RIG_LINUX_KBUILD" "$out.d" || rig_die "noxs-front does not build (above)"
