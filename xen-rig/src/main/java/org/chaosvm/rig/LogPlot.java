@@ -24,7 +24,8 @@ import javax.imageio.ImageIO;
  *
  * <pre>java -cp xen-rig/target/classes org.chaosvm.rig.LogPlot TSV PNG TITLE</pre>
  *
- * The TSV's first line names the columns: x, then one per series; "-" marks a missing value.
+ * The TSV's first line names the columns: x, then one per series; "-" marks a missing value, and a
+ * series with no value at all (a curve the run skipped) is not drawn.
  */
 public final class LogPlot {
   /** One curve: points (x[i], y[i]); NaN or non-positive y values are skipped. */
@@ -80,7 +81,9 @@ public final class LogPlot {
         x[i] = rows.get(i)[0];
         y[i] = rows.get(i)[column];
       }
-      series.add(new Series(names[column], x, y));
+      if (java.util.Arrays.stream(y).anyMatch(v -> !Double.isNaN(v))) {
+        series.add(new Series(names[column], x, y)); // a series not measured at all is left out
+      }
     }
     return series;
   }

@@ -17,7 +17,7 @@ class LogPlotTest {
     Path tsv =
         Files.writeString(
             dir.resolve("d.tsv"),
-            "n\txl create\txl boot\tchaos create\n1\t400\t380\t5\n2\t420\t-\t6\n");
+            "n\txl create\txl boot\tchaos create\tskipped\n1\t400\t380\t5\t-\n2\t420\t-\t6\t-\n");
     List<LogPlot.Series> series = LogPlot.readTsv(Files.readAllLines(tsv));
     assertEquals(3, series.size());
     assertTrue(Double.isNaN(series.get(1).y()[1]));
