@@ -17,6 +17,9 @@
  *              NOXS_NETBACK_ALL); -ENOENT if there is none.
  *   LIST       every vif, at most NOXS_NETBACK_LIST_MAX; count is how many
  *              there are.
+ *   STATE      a vif's states (XenbusState values): the back end's, as the
+ *              module holds it, and the front end's, as the module last read
+ *              it from the page (the guest's word: any value).
  *
  * Every ioctl needs CAP_NET_ADMIN. The layouts have fixed widths.
  */
@@ -60,10 +63,17 @@ struct noxs_netback_list {
 	struct noxs_netback_key keys[NOXS_NETBACK_LIST_MAX]; /* OUT */
 };
 
+struct noxs_netback_state {
+	struct noxs_netback_key key; /* IN */
+	uint32_t be_state;           /* OUT */
+	uint32_t fe_state;           /* OUT */
+};
+
 #define NOXS_NETBACK_IOC 'N'
 #define NOXS_NETBACK_CREATE    _IOWR(NOXS_NETBACK_IOC, 1, struct noxs_netback_create)
 #define NOXS_NETBACK_CONFIGURE _IOW(NOXS_NETBACK_IOC, 2, struct noxs_netback_configure)
 #define NOXS_NETBACK_DESTROY   _IOW(NOXS_NETBACK_IOC, 3, struct noxs_netback_key)
 #define NOXS_NETBACK_LIST      _IOR(NOXS_NETBACK_IOC, 4, struct noxs_netback_list)
+#define NOXS_NETBACK_STATE     _IOWR(NOXS_NETBACK_IOC, 5, struct noxs_netback_state)
 
 #endif

@@ -467,6 +467,21 @@ static int noxs_vif_configure(const struct noxs_netback_configure *arg)
 	return 0;
 }
 
+/* The states from the module's own memory, never from the page's be_state (the guest's to write). */
+static int noxs_vif_state(struct noxs_netback_state *arg)
+{
+	struct noxs_vif *nv = noxs_vif_find(arg->key.domid, arg->key.devid);
+
+	if (!nv)
+		return -ENOENT;
+	mutex_lock(&nv->lock);
+	arg->be_state = nv->connected ? XenbusStateConnected :
+		nv->failed ? XenbusStateClosed : XenbusStateInitWait;
+	arg->fe_state = nv->fe_seen;
+	mutex_unlock(&nv->lock);
+	return 0;
+}
+
 static int noxs_vif_destroy(const struct noxs_netback_key *key)
 {
 	struct noxs_vif *nv, *next;
@@ -561,6 +576,17 @@ static long noxs_ioctl(struct file *file, unsigned int cmd, unsigned long data)
 	case NOXS_NETBACK_LIST:
 		err = noxs_vif_list(udata);
 		break;
+	case NOXS_NETBACK_STATE: {
+		struct noxs_netback_state arg;
+
+		err = -EFAULT;
+		if (copy_from_user(&arg, udata, sizeof(arg)))
+			break;
+		err = arg.key.pad ? -EINVAL : noxs_vif_state(&arg);
+		if (!err && copy_to_user(udata, &arg, sizeof(arg)))
+			err = -EFAULT;
+		break;
+	}
 	default:
 		err = -ENOTTY;
 	}

@@ -40,6 +40,7 @@ final class NoxsAbi {
   static final long NOXS_NETBACK_CONFIGURE = ioc(1, 2, 32);
   static final long NOXS_NETBACK_DESTROY = ioc(1, 3, 8);
   static final long NOXS_NETBACK_LIST = ioc(2, 4, 8 + 8 * 1024);
+  static final long NOXS_NETBACK_STATE = ioc(3, 5, 16);
 
   /** Linux's {@code _IOC(dir, 'N', nr, size)}: dir 1 write, 2 read, 3 both. */
   private static long ioc(int dir, int nr, int size) {

@@ -21,7 +21,8 @@ final class NoxsLayout {
     NOXS_NETBACK_KEY("noxs_netback_key", 8),
     NOXS_NETBACK_CREATE("noxs_netback_create", 32),
     NOXS_NETBACK_CONFIGURE("noxs_netback_configure", 32),
-    NOXS_NETBACK_LIST("noxs_netback_list", 8 + 8 * 1024);
+    NOXS_NETBACK_LIST("noxs_netback_list", 8 + 8 * 1024),
+    NOXS_NETBACK_STATE("noxs_netback_state", 16);
 
     final String cName;
     final int size;
@@ -89,7 +90,10 @@ final class NoxsLayout {
     NETBACK_CONFIGURE_CREDIT_BYTES(Struct.NOXS_NETBACK_CONFIGURE, "credit_bytes", 16, 8),
     NETBACK_CONFIGURE_CREDIT_USEC(Struct.NOXS_NETBACK_CONFIGURE, "credit_usec", 24, 8),
     NETBACK_LIST_COUNT(Struct.NOXS_NETBACK_LIST, "count", 0, 4),
-    NETBACK_LIST_KEYS(Struct.NOXS_NETBACK_LIST, "keys", 8, 8 * 1024);
+    NETBACK_LIST_KEYS(Struct.NOXS_NETBACK_LIST, "keys", 8, 8 * 1024),
+    NETBACK_STATE_KEY(Struct.NOXS_NETBACK_STATE, "key", 0, 8),
+    NETBACK_STATE_BE(Struct.NOXS_NETBACK_STATE, "be_state", 8, 4),
+    NETBACK_STATE_FE(Struct.NOXS_NETBACK_STATE, "fe_state", 12, 4);
 
     final Struct struct;
     final String cName;

@@ -30,6 +30,12 @@ public final class NoxsNetback implements AutoCloseable {
   /** One vif of the module's. */
   public record Vif(DomId domid, int devid) {}
 
+  /**
+   * A vif's states, XenbusState values: the back end's as the module holds it, the front end's as
+   * the module last read it from the guest's page (the guest's word: any value).
+   */
+  public record States(int backend, int frontend) {}
+
   /** A new vif: what goes in the domain's device page, and its interface in Dom0. */
   public record Created(int grant, int evtchn, String ifname) {
     /** The vif's entry for the device page. */
@@ -117,6 +123,16 @@ public final class NoxsNetback implements AutoCloseable {
               NoxsLayout.Member.NETBACK_KEY_DEVID.getInt(bytes, base)));
     }
     return vifs;
+  }
+
+  /** The vif's states; fails (ENOENT) if the module has no such vif. */
+  public States states(DomId domid, int devid) {
+    ByteBuffer bytes = buffer(NoxsLayout.Struct.NOXS_NETBACK_STATE);
+    putKey(bytes, NoxsLayout.Member.NETBACK_STATE_KEY.offset, domid, devid);
+    device.ioctl("ioctl(NOXS_NETBACK_STATE)", NoxsAbi.NOXS_NETBACK_STATE, bytes, domid);
+    return new States(
+        NoxsLayout.Member.NETBACK_STATE_BE.getInt(bytes, 0),
+        NoxsLayout.Member.NETBACK_STATE_FE.getInt(bytes, 0));
   }
 
   private static ByteBuffer buffer(NoxsLayout.Struct struct) {
