@@ -243,7 +243,7 @@ abstract class NoxsDaemonCycle {
     DaemonProcess.Run vifs = chaos("network-list", "nx-net");
     assertEquals(0, vifs.code(), vifs.err());
     String mac = macOf(vifs.out());
-    assertTrue(vifs.out().contains(vif), vifs.out());
+    assertConnected(vifs.out(), vif);
     assertTrue(connected.endsWith(mac + " " + address), connected + " (chaos gave " + mac + ")");
     assertTrue(Files.exists(Path.of("/sys/class/net/xenbr0/brif", vif)), vif + " is not on xenbr0");
 
@@ -285,8 +285,10 @@ abstract class NoxsDaemonCycle {
             + " the boot went on; 2 devices from the device page",
         LIMIT);
     String up = log.awaitLineContaining("chaos-rig guest: eth0 up with " + address, LIMIT);
-    String mac = macOf(chaos("network-list", "nx-linux").out());
+    String networkList = chaos("network-list", "nx-linux").out();
+    String mac = macOf(networkList);
     assertTrue(up.contains("(mac " + mac + ")"), up + " (chaos gave " + mac + ")");
+    assertConnected(networkList, "vif" + domid + ".0");
     Command.Result ping =
         Command.run(Duration.ofSeconds(60), "busybox", "ping", "-c", "3", "-W", "5", address);
     assertEquals(0, ping.exitCode(), ping.output());
@@ -341,6 +343,16 @@ abstract class NoxsDaemonCycle {
     log.awaitLineContaining("tinyx: shutdown requested", LIMIT);
     awaitGone("redis-noxs");
     assertNothingLeftOf(domid, "redis-noxs");
+  }
+
+  /**
+   * {@code chaos network-list} shows vif 0 as {@code ifname}, both ends Connected (XenbusState 4)
+   * as the module has them.
+   */
+  static void assertConnected(String networkList, String ifname) {
+    assertTrue(
+        networkList.lines().anyMatch(l -> l.matches("0\\s+" + ifname + "\\s+4\\s+4\\s+.*")),
+        networkList);
   }
 
   /** The MAC of the first vif in {@code chaos network-list}'s output. */

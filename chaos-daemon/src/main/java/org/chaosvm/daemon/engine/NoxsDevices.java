@@ -44,6 +44,9 @@ final class NoxsDevices implements DeviceBackend {
   /** A device page's room, less the control device's entry. */
   static final int MAX_DEVICES = DevicePage.MAX_ENTRIES - 1;
 
+  /** The states of a vif the module does not have. */
+  private static final NoxsNetback.States NO_STATES = new NoxsNetback.States(0, 0);
+
   /** A vif as the daemon made it: its interface's name once plugged, its settings. */
   private record Vif(int devid, String ifname, Map<String, String> settings) {}
 
@@ -226,18 +229,30 @@ final class NoxsDevices implements DeviceBackend {
             + " (docs/noxs.md)");
   }
 
-  /** The vifs, with their settings as the daemon gave them (the page's copy is the guest's). */
+  /**
+   * The vifs, with their settings as the daemon gave them (the page's copy is the guest's) and
+   * their states as the module has them (0 and 0 for one it has not).
+   */
   @Override
   public List<Reply.DeviceInfo> list(DomId domid, DeviceKind kind) {
     List<Reply.DeviceInfo> infos = new ArrayList<>();
     if (kind == DeviceKind.NETWORK) {
-      new TreeMap<>(vifs.getOrDefault(domid, Map.of()))
-          .values()
-          .forEach(
-              vif ->
-                  infos.add(new Reply.DeviceInfo(vif.devid(), vif.ifname(), 0, 0, vif.settings())));
+      for (Vif vif : new TreeMap<>(vifs.getOrDefault(domid, Map.of())).values()) {
+        NoxsNetback.States states = states(domid, vif.devid());
+        infos.add(
+            new Reply.DeviceInfo(
+                vif.devid(), vif.ifname(), states.backend(), states.frontend(), vif.settings()));
+      }
     }
     return infos;
+  }
+
+  private NoxsNetback.States states(DomId domid, int devid) {
+    try {
+      return netback().map(back -> back.states(domid, devid)).orElse(NO_STATES);
+    } catch (XenException e) { // gone meanwhile
+      return NO_STATES;
+    }
   }
 
   /**
