@@ -12,6 +12,10 @@ void console_init(const start_info_t *start) {
   port = start->console.domU.evtchn;
 }
 
+void console_resume(const start_info_t *start) {
+  port = start->console.domU.evtchn; /* the ring is the same page of ours, at a new machine frame */
+}
+
 void console_write(const char *data, size_t length) {
   while (length > 0) {
     XENCONS_RING_IDX cons = ring->out_cons;

@@ -29,6 +29,7 @@ DEFINE_HYPERCALL3(hypercall_callback_op, __HYPERVISOR_callback_op)
 DEFINE_HYPERCALL3(hypercall_event_channel_op, __HYPERVISOR_event_channel_op)
 DEFINE_HYPERCALL3(hypercall_devctl, __HYPERVISOR_devctl)
 DEFINE_HYPERCALL3(hypercall_grant_table_op, __HYPERVISOR_grant_table_op)
+DEFINE_HYPERCALL3(hypercall_set_timer_op, __HYPERVISOR_set_timer_op)
 
 static inline long sched_op(int cmd, void *arg) {
   return hypercall_sched_op((unsigned long)cmd, (unsigned long)arg, 0);

@@ -11,11 +11,15 @@
  *   net ADDRESS   like noop, and answer ARP and ping for ADDRESS on its noxs vif
  *   hostile ADDRESS  connect its noxs vif, then scribble on its control page and flood its
  *          event channels forever (to test that Dom0 stays up)
+ *   count  print "count N" every second, N going on from 1; it can be suspended (for a save or
+ *          a migration) through XenStore's control/shutdown or its noxs control device, and
+ *          counts on after a restore where it left off (to prove that its state survives)
  * Its first console output is its "booted" mark: Dom0 sees the ring's producer index move.
  */
 #include "unikernel.h"
 
 #define DRAIN_TIMEOUT_NS 2000000000ULL /* how long hello and crash let the console be read */
+#define SECOND_NS 1000000000ULL
 
 enum mode {
   MODE_NOOP,
@@ -26,10 +30,11 @@ enum mode {
   MODE_IGNORE,
   MODE_NET,
   MODE_HOSTILE,
+  MODE_COUNT,
   MODE_UNKNOWN
 };
 
-static const char *const mode_names[] = {"noop", "hello", "crash", "devctl-add", "map-writable", "ignore", "net", "hostile"};
+static const char *const mode_names[] = {"noop", "hello", "crash", "devctl-add", "map-writable", "ignore", "net", "hostile", "count"};
 
 /* Does what the toolstack asked through the control device. */
 static void serve(uint32_t request) {
@@ -50,6 +55,73 @@ static void serve(uint32_t request) {
   print("\r\n");
   console_drain(DRAIN_TIMEOUT_NS);
   shutdown(reasons[request]);
+}
+
+/*
+ * Suspends the domain for a save: everything that is not the domain's own memory let go (the
+ * shared info page, the device page, granted pages, event channels), start_info's frames made
+ * our own frame numbers, then SCHEDOP_shutdown(suspend) with start_info's frame in rdx, where a
+ * save finds it. It returns in a restored domain (start_info rewritten by the restore), or in the
+ * same one when the toolstack cancelled the suspend; either way everything is connected again.
+ */
+static void suspend(start_info_t *start) {
+  print("chaos unikernel: suspending\r\n");
+  console_drain(DRAIN_TIMEOUT_NS);
+  noxs_suspend();
+  events_suspend();
+  start->store_mfn = mfn_to_pfn(start->store_mfn);
+  start->console.domU.mfn = mfn_to_pfn(start->console.domU.mfn);
+  long cancelled = suspend_domain(virt_to_mfn(start));
+  if (cancelled) {
+    start->store_mfn = pfn_to_mfn(start->store_mfn);
+    start->console.domU.mfn = pfn_to_mfn(start->console.domU.mfn);
+  }
+  events_resume(start);
+  console_resume(start);
+  print(cancelled ? "chaos unikernel: suspend cancelled, going on\r\n"
+                  : "chaos unikernel: resumed in a new domain\r\n");
+  if (timer_init() != 0) {
+    print("chaos unikernel: cannot bind the timer again\r\n");
+  }
+  noxs_resume();
+  xs_resume(start, (int)cancelled);
+}
+
+/* The count mode: a line a second, a counter in memory that a save and a restore keep. */
+static _Noreturn void count(start_info_t *start) {
+  if (timer_init() != 0) {
+    print("chaos unikernel: cannot bind the timer; crashing\r\n");
+    console_drain(DRAIN_TIMEOUT_NS);
+    shutdown(SHUTDOWN_crash);
+  }
+  xs_init(start);
+  print("chaos unikernel: count, a line a second\r\n");
+  uint64_t counted = 0;
+  uint64_t next = xen_time_ns() + SECOND_NS;
+  timer_set(next);
+  for (;;) {
+    uint32_t request = noxs_control_poll();
+    if (request == NOXS_CONTROL_NONE) {
+      request = xs_control_poll();
+    }
+    if (request == NOXS_CONTROL_SUSPEND) {
+      suspend(start);
+      next = xen_time_ns() + SECOND_NS; /* another host's clock, or the same one much later */
+      timer_set(next);
+    } else {
+      serve(request);
+    }
+    console_echo_input();
+    uint64_t now = xen_time_ns();
+    if (now >= next) {
+      print("chaos unikernel: count ");
+      print_dec(++counted);
+      print("\r\n");
+      next = now + SECOND_NS;
+      timer_set(next);
+    }
+    block();
+  }
 }
 
 static int word_equals(const char *word, size_t length, const char *name) {
@@ -89,11 +161,12 @@ _Noreturn void kernel_main(start_info_t *start) {
   print("chaos unikernel: booted (");
   print_dec(start->nr_pages * (PAGE_SIZE / 1024));
   print(" KiB)\r\n");
-  noxs_init();
 
   const char *word;
   size_t length;
-  switch (parse_mode((const char *)start->cmd_line, &word, &length)) {
+  enum mode mode = parse_mode((const char *)start->cmd_line, &word, &length);
+  noxs_init(mode == MODE_COUNT);
+  switch (mode) {
     case MODE_NOOP:
       print("chaos unikernel: noop, blocking\r\n");
       for (;;) {
@@ -123,6 +196,8 @@ _Noreturn void kernel_main(start_info_t *start) {
         block();
       }
     }
+    case MODE_COUNT:
+      count(start);
     case MODE_IGNORE:
       print("chaos unikernel: ignoring control requests, blocking\r\n");
       for (;;) {
@@ -152,7 +227,7 @@ _Noreturn void kernel_main(start_info_t *start) {
   }
   print("chaos unikernel: unknown mode '");
   console_write(word, length < 63 ? length : 63);
-  print("' (modes: noop, hello, crash, devctl-add, map-writable, ignore, net, hostile)\r\n");
+  print("' (modes: noop, hello, crash, devctl-add, map-writable, ignore, net, hostile, count)\r\n");
   console_drain(DRAIN_TIMEOUT_NS);
   shutdown(SHUTDOWN_crash);
 }

@@ -33,7 +33,9 @@ static struct {
   uint32_t generation; /* of the device page it was found in */
 } control;
 
-#define CONTROL_FEATURES ((1U << NOXS_CONTROL_POWEROFF) | (1U << NOXS_CONTROL_REBOOT) | (1U << NOXS_CONTROL_CRASH))
+/* What the control device says this guest does; suspend only in the modes that can (count). */
+static uint32_t control_features =
+    (1U << NOXS_CONTROL_POWEROFF) | (1U << NOXS_CONTROL_REBOOT) | (1U << NOXS_CONTROL_CRASH);
 
 static const char *const type_names[] = {"none", "control", "console", "vif", "vbd"};
 
@@ -111,7 +113,7 @@ static void control_connect(const struct noxs_dev_entry *entry, uint32_t generat
   control.answered = page->request_id; /* requests before we connected are not ours to serve */
   control.generation = generation;
   control.connected = 1;
-  page->features = CONTROL_FEATURES;
+  page->features = control_features;
   page->answer_id = control.answered;
   wmb();
   page->hdr.fe_state = XenbusStateConnected;
@@ -168,7 +170,10 @@ uint32_t noxs_control_poll(void) {
   return request;
 }
 
-void noxs_init(void) {
+void noxs_init(int can_suspend) {
+  if (can_suspend) {
+    control_features |= 1U << NOXS_CONTROL_SUSPEND;
+  }
   uint64_t frame;
   long rc = devctl_get(&frame);
   if (rc != 0) {
@@ -213,6 +218,24 @@ void noxs_init(void) {
   if (entry != NULL) {
     control_connect(entry, found.generation);
   }
+}
+
+void noxs_suspend(void) {
+  if (device_frame == 0) {
+    return;
+  }
+  control_disconnect();
+  /* A save refuses page tables that map a page not the domain's own: put ours back. */
+  hypercall_update_va_mapping((unsigned long)&device_page,
+                              (virt_to_mfn(&device_page) << PAGE_SHIFT) | PTE_WRITABLE, UVMF_INVLPG);
+}
+
+void noxs_resume(void) {
+  if (device_frame == 0) {
+    return;
+  }
+  device_frame = 0;
+  noxs_init(0);
 }
 
 const struct noxs_dev_entry *noxs_find(uint32_t type) {

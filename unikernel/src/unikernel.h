@@ -7,8 +7,28 @@
 /* Where the image is linked: the virtual base (unikernel.lds). */
 extern char image_start[];
 
-/* Maps the shared info page and registers the event and failsafe callbacks. */
+/*
+ * Maps the shared info page, tells Xen where the physical-to-machine list is (for a save), and
+ * registers the event and failsafe callbacks.
+ */
 void events_init(const start_info_t *start);
+
+/* Before a suspend: closes the timer's event channel and unmaps the shared info page. */
+void events_suspend(void);
+
+/* After a suspend: as events_init, with start_info as the restore (or the cancel) left it. */
+void events_resume(const start_info_t *start);
+
+/* Binds the timer's VIRQ so that timer_set's deadline ends a block. 0, or Xen's error. */
+int timer_init(void);
+
+/* One timer event at Xen's time deadline_ns. */
+void timer_set(uint64_t deadline_ns);
+
+/* Frames: a virtual address of the image's, or a frame of ours, to its machine frame and back. */
+unsigned long virt_to_mfn(const void *address);
+unsigned long pfn_to_mfn(unsigned long pfn);
+unsigned long mfn_to_pfn(unsigned long mfn);
 
 /* Xen's system time in nanoseconds (the same clock for every domain). */
 uint64_t xen_time_ns(void);
@@ -29,8 +49,16 @@ void clear_pending(evtchn_port_t port);
 
 _Noreturn void shutdown(unsigned int reason);
 
+/*
+ * SCHEDOP_shutdown(suspend), start_info's machine frame in rdx for the save to find: 0 when it
+ * returns in a restored domain, 1 when the toolstack cancelled it (the same domain goes on).
+ */
+long suspend_domain(unsigned long start_info_mfn);
+
 /* The PV console ring: the page and event channel of start_info's console.domU. */
 void console_init(const start_info_t *start);
+/* After a suspend: the console's new event channel. */
+void console_resume(const start_info_t *start);
 void console_write(const char *data, size_t length);
 void print(const char *text);
 void print_dec(uint64_t value);
@@ -44,9 +72,16 @@ void console_drain(uint64_t timeout_ns);
 
 /*
  * noxs: maps this domain's device page read-only (devctl get) and prints what it holds, or that
- * there is none (an unpatched Xen answers -ENOSYS).
+ * there is none (an unpatched Xen answers -ENOSYS). The control device offers suspend if
+ * can_suspend.
  */
-void noxs_init(void);
+void noxs_init(int can_suspend);
+
+/* Before a suspend: disconnects the control device and unmaps the device page. */
+void noxs_suspend(void);
+
+/* After a suspend: reads the device page again (a restored domain's is new) and reconnects. */
+void noxs_resume(void);
 
 /*
  * The control device (NOXS_DEV_CONTROL): noxs_init connects it when the page announces one. Poll
@@ -57,6 +92,18 @@ uint32_t noxs_control_poll(void);
 
 /* The first device of a type in the device page as noxs_init found it, or NULL. */
 const struct noxs_dev_entry *noxs_find(uint32_t type);
+
+/*
+ * XenStore (xs.c), for a guest that has it (start_info's store_evtchn): watches control/shutdown
+ * and says control/feature-suspend.
+ */
+void xs_init(const start_info_t *start);
+
+/* A new request written to control/shutdown (NOXS_CONTROL_*, taken and cleared), or NONE. */
+uint32_t xs_control_poll(void);
+
+/* After a suspend: the new event channel; in a new domain, the watch registered again. */
+void xs_resume(const start_info_t *start, int cancelled);
 
 /*
  * The noxs netfront (net.c): connects the device page's first vif, its address the dotted quad at

@@ -13,6 +13,7 @@
 #include <xen/devctl.h>
 #include <xen/grant_table.h>
 #include <xen/io/xenbus.h>
+#include <xen/io/xs_wire.h>
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1UL << PAGE_SHIFT)

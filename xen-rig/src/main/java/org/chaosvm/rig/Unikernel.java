@@ -32,6 +32,15 @@ public final class Unikernel {
   /** The start of the line net and hostile print once their noxs vif is connected. */
   public static final String VIF_CONNECTED = "chaos unikernel: vif 0 connected: ";
 
+  /** The start of each of count's lines, before its number. */
+  public static final String COUNT = "chaos unikernel: count ";
+
+  /** The line it prints when a suspend returns in a restored domain. */
+  public static final String RESUMED = "chaos unikernel: resumed in a new domain";
+
+  /** The line it prints when a suspend was cancelled (the saved domain goes on). */
+  public static final String SUSPEND_CANCELLED = "chaos unikernel: suspend cancelled, going on";
+
   /** The least memory xl.cfg can give, and enough for it. */
   public static final int MEMORY_MIB = 1;
 
@@ -55,7 +64,12 @@ public final class Unikernel {
      */
     NET("chaos unikernel: net, answering ARP and ping"),
     /** Connect its noxs vif, then scribble on its control page and flood its channels forever. */
-    HOSTILE("chaos unikernel: hostile: scribbling on the vif's page and flooding its channels");
+    HOSTILE("chaos unikernel: hostile: scribbling on the vif's page and flooding its channels"),
+    /**
+     * Print {@code chaos unikernel: count N} every second, N from 1 on; it can be suspended (saved,
+     * migrated) and counts on after a restore where it left off ({@link #COUNT}).
+     */
+    COUNT("chaos unikernel: count, a line a second");
 
     /** The line it prints after {@link #BOOTED}'s. */
     public final String line;
