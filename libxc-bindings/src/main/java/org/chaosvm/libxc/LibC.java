@@ -2,6 +2,8 @@ package org.chaosvm.libxc;
 
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.IgnoreError;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
 
 /**
  * The C library calls the bindings need: freeing what Xen's libraries malloc, strerror, and the
@@ -43,6 +45,15 @@ final class LibC {
 
     /** A system call with a count and an array of ids: getgroups and setgroups (per thread). */
     long syscall(long number, int count, int[] ids);
+
+    /** {@code fds}: out, the read end then the write end. */
+    int pipe2(@Out int[] fds, int flags);
+
+    /** The bytes read (0 at the end), or -1 and errno. {@code count} is C's size_t. */
+    long read(int fd, @Out byte[] buffer, long count);
+
+    /** The bytes written, or -1 and errno. */
+    long write(int fd, @In byte[] buffer, long count);
 
     /** With PRIO_PROCESS and {@code who} 0, Linux sets the calling thread's nice value alone. */
     int setpriority(int which, int who, int prio);

@@ -1,7 +1,10 @@
 package org.chaosvm.libxc;
 
 import jnr.ffi.Pointer;
+import jnr.ffi.annotations.Delegate;
 import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.byref.NativeLongByReference;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.u_int32_t;
 
@@ -62,6 +65,50 @@ final class LibXenGuest {
 
     /** Returns a C bool (read its low byte): whether the guest's physmap is translated. */
     byte xc_dom_translated(Pointer dom);
+
+    /**
+     * 0, or -1 (errno set by most failures; libxc's last error says what). {@code callbacks}: a
+     * {@code struct save_callbacks}; {@code streamType} 0 (plain), {@code recvFd} -1 for it.
+     */
+    int xc_domain_save(
+        Pointer xch,
+        int ioFd,
+        @u_int32_t int domid,
+        @u_int32_t int flags,
+        Pointer callbacks,
+        int streamType,
+        int recvFd);
+
+    /**
+     * 0, or -1 (as xc_domain_save). The rings' frames come back through {@code storeMfn} and {@code
+     * consoleMfn} (C's unsigned long); {@code callbacks} a {@code struct restore_callbacks}, which
+     * must not be NULL.
+     */
+    int xc_domain_restore(
+        Pointer xch,
+        int ioFd,
+        @u_int32_t int domid,
+        @u_int32_t int storeEvtchn,
+        @Out NativeLongByReference storeMfn,
+        @u_int32_t int storeDomid,
+        @u_int32_t int consoleEvtchn,
+        @Out NativeLongByReference consoleMfn,
+        @u_int32_t int consoleDomid,
+        int streamType,
+        Pointer callbacks,
+        int sendBackFd);
+
+    /**
+     * 0, or -1 and errno. With {@code fast} 1 a cooperative resume: the guest's suspend call
+     * returns 1 (cancelled) and it goes on in the same domain.
+     */
+    int xc_domain_resume(Pointer xch, @u_int32_t int domid, int fast);
+  }
+
+  /** A save's callback: its {@code data} (unused), and 1 for done, 0 for failed. */
+  public interface SaveCallback {
+    @Delegate
+    int call(Pointer data);
   }
 
   private static final class Holder {

@@ -19,7 +19,8 @@ import java.util.function.IntConsumer;
  *       xenconsoled follows).
  * </ol>
  *
- * The caller unpauses. A restore reuses {@link #prepare} and {@link #finish}.
+ * The caller unpauses. A restore ({@link DomainStream#restore}) reuses {@link #prepare} and {@link
+ * #finish}.
  */
 public final class PvBuild {
   /** libxl's LIBXL_MAXMEM_CONSTANT: slack above the guest's memory for Xen's own use, in KiB. */
@@ -56,7 +57,17 @@ public final class PvBuild {
    * @param consoleMfn the console ring's frame, for XenStore and for mapping it
    * @param storeMfn the XenStore ring's frame, for introducing the domain
    */
-  public record Built(KernelImage kernel, long consoleMfn, long storeMfn) {}
+  public record Built(KernelImage kernel, long consoleMfn, long storeMfn) {
+    public Rings rings() {
+      return new Rings(consoleMfn, storeMfn);
+    }
+  }
+
+  /**
+   * Where a guest's console and XenStore rings are, as a build or a restore ({@link
+   * DomainStream#restore}) leaves them: what Dom0 needs to describe the guest.
+   */
+  public record Rings(long consoleMfn, long storeMfn) {}
 
   private PvBuild() {}
 

@@ -1,0 +1,137 @@
+package org.chaosvm.libxc;
+
+import java.lang.ref.Reference;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.byref.NativeLongByReference;
+
+/**
+ * A PV domain's memory and vCPU state as libxenguest's migration stream (format v2, {@code
+ * xc_domain_save} and {@code xc_domain_restore}), the stream {@code xl save} writes after its own
+ * header. A save asks its caller to suspend the domain; a restore fills a domain {@link
+ * PvBuild#prepare} made, which then needs its Dom0 side ({@link PvBuild#finish}, or its own) and an
+ * unpause, as a built one does.
+ */
+public final class DomainStream {
+  private static final int XCFLAGS_LIVE = 1;
+  private static final int XC_STREAM_PLAIN = 0;
+
+  /**
+   * {@code struct save_callbacks} (Xen 4.17): suspend, precopy_policy, postcopy, checkpoint,
+   * wait_checkpoint, switch_qemu_logdirty, data; NULL but for suspend (a plain stream's default
+   * precopy policy).
+   */
+  private static final int SAVE_CALLBACKS_SIZE = 7 * 8;
+
+  /**
+   * {@code struct restore_callbacks}: static_data_done, suspend, postcopy, checkpoint,
+   * wait_checkpoint, restore_results, data; all NULL for a plain stream.
+   */
+  private static final int RESTORE_CALLBACKS_SIZE = 7 * 8;
+
+  /** Suspends the domain when the save needs it still. */
+  @FunctionalInterface
+  public interface Suspender {
+    /**
+     * Returns once the domain is shut down with reason suspend, true; false (or an exception, which
+     * the save then throws) if it is not.
+     */
+    boolean suspend();
+  }
+
+  private DomainStream() {}
+
+  /**
+   * Writes {@code domid}'s stream to {@code fd}; {@code live}: the memory is sent while the guest
+   * runs, then again what it changed, before the suspend (a migration's short pause). On success
+   * the domain is left suspended (destroy it, or {@link #resume} it); on failure it is left as it
+   * is, suspended or not.
+   */
+  public static void save(XenCtrl xc, DomId domid, int fd, boolean live, Suspender suspender) {
+    Runtime runtime = NativeLibraries.runtime(LibXenGuest.lib());
+    RuntimeException[] thrown = new RuntimeException[1];
+    LibXenGuest.SaveCallback suspend =
+        data -> {
+          try {
+            return suspender.suspend() ? 1 : 0;
+          } catch (RuntimeException e) {
+            thrown[0] = e;
+            return 0;
+          }
+        };
+    Pointer callbacks = Memory.allocateDirect(runtime, SAVE_CALLBACKS_SIZE, true);
+    callbacks.putAddress(
+        0,
+        runtime
+            .getClosureManager()
+            .getClosurePointer(LibXenGuest.SaveCallback.class, suspend)
+            .address());
+    try {
+      int rc =
+          LibXenGuest.lib()
+              .xc_domain_save(
+                  xc.handle(),
+                  fd,
+                  domid.value(),
+                  live ? XCFLAGS_LIVE : 0,
+                  callbacks,
+                  XC_STREAM_PLAIN,
+                  -1);
+      if (thrown[0] != null) {
+        xc.takeLastError();
+        throw thrown[0];
+      }
+      NativeCall.checkZero(runtime, "xc_domain_save", rc, domid, xc::takeLastError);
+    } finally {
+      Reference.reachabilityFence(suspend);
+      Reference.reachabilityFence(callbacks);
+    }
+  }
+
+  /**
+   * Reads a stream from {@code fd} into {@code domain}, a prepared domain with no memory yet: its
+   * memory, vCPUs and start info (given the domain's own console and XenStore event channels). The
+   * domain is left paused; on failure, as it is (the caller destroys it).
+   */
+  public static PvBuild.Rings restore(XenCtrl xc, PvBuild.Prepared domain, int fd) {
+    Runtime runtime = NativeLibraries.runtime(LibXenGuest.lib());
+    Pointer callbacks = Memory.allocateDirect(runtime, RESTORE_CALLBACKS_SIZE, true);
+    NativeLongByReference storeMfn = new NativeLongByReference();
+    NativeLongByReference consoleMfn = new NativeLongByReference();
+    try {
+      int rc =
+          LibXenGuest.lib()
+              .xc_domain_restore(
+                  xc.handle(),
+                  fd,
+                  domain.domid().value(),
+                  domain.storePort(),
+                  storeMfn,
+                  DomId.DOM0.value(),
+                  domain.consolePort(),
+                  consoleMfn,
+                  DomId.DOM0.value(),
+                  XC_STREAM_PLAIN,
+                  callbacks,
+                  -1);
+      NativeCall.checkZero(runtime, "xc_domain_restore", rc, domain.domid(), xc::takeLastError);
+    } finally {
+      Reference.reachabilityFence(callbacks);
+    }
+    return new PvBuild.Rings(consoleMfn.getValue().longValue(), storeMfn.getValue().longValue());
+  }
+
+  /**
+   * Lets a domain a save left suspended go on where it was (a cooperative resume: its suspend call
+   * returns "cancelled"), as {@code xl save -c} does.
+   */
+  public static void resume(XenCtrl xc, DomId domid) {
+    NativeCall.checkNonNegative(
+        NativeLibraries.runtime(LibXenGuest.lib()),
+        "xc_domain_resume",
+        LibXenGuest.lib().xc_domain_resume(xc.handle(), domid.value(), 1),
+        domid,
+        xc::takeLastError);
+  }
+}

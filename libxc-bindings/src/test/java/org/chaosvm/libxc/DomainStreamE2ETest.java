@@ -1,0 +1,230 @@
+package org.chaosvm.libxc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.chaosvm.rig.ConsoleLog;
+import org.chaosvm.rig.Unikernel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * libxenguest's stream on real Xen, from Java alone: the unikernel's count mode saved (suspended
+ * through XenStore's control/shutdown), destroyed, restored into a domain made as a create makes
+ * one, and counting on where it left off; or saved and resumed in place.
+ */
+@Tag("xen")
+class DomainStreamE2ETest {
+  private static final Duration LIMIT = Duration.ofSeconds(60);
+  private static final int MEMORY_MIB = 4;
+
+  private XenCtrl xc;
+  private XenStore xs;
+  private String name;
+  private final List<DomId> domains = new java.util.ArrayList<>();
+
+  @BeforeEach
+  void open(TestInfo test) {
+    xc = XenCtrl.open();
+    xs = XenStore.open();
+    name = "stream-" + Integer.toHexString(test.getTestMethod().orElseThrow().getName().hashCode());
+  }
+
+  @AfterEach
+  void cleanUp() {
+    try {
+      for (DomId domid : domains) {
+        xs.rm(XenStore.NO_TRANSACTION, PvGuestNodes.domainPath(domid));
+        if (xc.domainInfo(domid).isPresent()) {
+          xc.destroy(domid);
+        }
+      }
+    } finally {
+      xs.close();
+      xc.close();
+    }
+  }
+
+  @Test
+  void aSavedUnikernelRestoredIntoANewDomainCountsOnWhereItLeftOff(@TempDir Path dir)
+      throws Exception {
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    PvGuest guest = boot();
+    console.awaitLineContaining(Unikernel.COUNT + "3", LIMIT);
+    Path image = dir.resolve("count.img");
+
+    save(guest.domid, image);
+    long last = lastCount(console);
+    assertEquals(
+        Optional.of(ShutdownReason.SUSPEND), xc.domainInfo(guest.domid).get().shutdownReason());
+    guest.destroy(xc, xs);
+    assertTrue(Files.size(image) > MEMORY_MIB * 1024L * 1024, "the image holds its memory");
+
+    DomId restored = restore(image);
+
+    console.awaitLineContaining(Unikernel.RESUMED, LIMIT);
+    console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
+    assertFalse(
+        console.lines().stream()
+            .skip(console.lines().indexOf(Unikernel.RESUMED))
+            .anyMatch(line -> line.equals(Unikernel.COUNT + "1")),
+        "it counted from 1 again: " + console.lines());
+    assertFalse(isShutDown(restored));
+  }
+
+  @Test
+  void aSavedUnikernelResumedInPlaceGoesOn(@TempDir Path dir) throws Exception {
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    PvGuest guest = boot();
+    console.awaitLineContaining(Unikernel.COUNT + "2", LIMIT);
+
+    save(guest.domid, dir.resolve("count.img"));
+    long last = lastCount(console);
+    DomainStream.resume(xc, guest.domid);
+
+    console.awaitLineContaining(Unikernel.SUSPEND_CANCELLED, LIMIT);
+    console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
+    assertFalse(isShutDown(guest.domid));
+  }
+
+  @Test
+  void aStreamThatIsNotOneFailsTheRestoreClearly() {
+    PvBuild.Prepared domain =
+        PvBuild.prepare(xc, UUID.randomUUID(), 1, MEMORY_MIB * 1024L, domid -> domains.add(domid));
+    try (FdPipe pipe = FdPipe.open()) {
+      CompletableFuture<Void> feeder =
+          CompletableFuture.runAsync(
+              () -> {
+                try (OutputStream out = pipe.writeStream()) {
+                  out.write("not a stream at all\n".repeat(100).getBytes());
+                } catch (IOException e) {
+                  // the restore stopped reading: fine
+                }
+              });
+      XenException e =
+          assertThrows(XenException.class, () -> DomainStream.restore(xc, domain, pipe.readFd()));
+      assertEquals("xc_domain_restore", e.function());
+      feeder.join();
+    }
+  }
+
+  private PvGuest boot() {
+    PvGuest guest =
+        PvGuest.boot(
+            xc,
+            xs,
+            new PvGuest.Spec(
+                name, Unikernel.image(), null, Unikernel.Mode.COUNT.argument(), MEMORY_MIB, 1));
+    domains.add(guest.domid);
+    return guest;
+  }
+
+  /** Saves through a pipe into {@code image}, asking for the suspend as a toolstack does. */
+  private void save(DomId domid, Path image) throws Exception {
+    try (FdPipe pipe = FdPipe.open()) {
+      CompletableFuture<Void> copier =
+          CompletableFuture.runAsync(
+              () -> {
+                try (InputStream in = pipe.readStream();
+                    OutputStream out = Files.newOutputStream(image)) {
+                  in.transferTo(out);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+      DomainStream.save(
+          xc,
+          domid,
+          pipe.writeFd(),
+          false,
+          () -> {
+            xs.write(
+                XenStore.NO_TRANSACTION,
+                PvGuestNodes.domainPath(domid) + "/control/shutdown",
+                "suspend");
+            long deadline = System.nanoTime() + LIMIT.toNanos();
+            while (System.nanoTime() < deadline) {
+              if (xc.domainInfo(domid)
+                  .get()
+                  .shutdownReason()
+                  .equals(Optional.of(ShutdownReason.SUSPEND))) {
+                return true;
+              }
+              Thread.onSpinWait();
+            }
+            return false;
+          });
+      pipe.closeWrite();
+      copier.join();
+    }
+  }
+
+  private DomId restore(Path image) throws Exception {
+    UUID uuid = UUID.randomUUID();
+    PvBuild.Prepared domain =
+        PvBuild.prepare(xc, uuid, 1, MEMORY_MIB * 1024L, domid -> domains.add(domid));
+    PvBuild.Rings rings;
+    try (FdPipe pipe = FdPipe.open()) {
+      CompletableFuture<Void> feeder =
+          CompletableFuture.runAsync(
+              () -> {
+                try (OutputStream out = pipe.writeStream()) {
+                  Files.copy(image, out);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+      rings = DomainStream.restore(xc, domain, pipe.readFd());
+      feeder.join();
+    }
+    long memoryKib = MEMORY_MIB * 1024L;
+    PvGuestNodes nodes =
+        new PvGuestNodes(
+            domain.domid(),
+            uuid,
+            name,
+            memoryKib,
+            memoryKib,
+            1,
+            1,
+            rings.consoleMfn(),
+            domain.consolePort(),
+            rings.storeMfn(),
+            domain.storePort());
+    PvBuild.finish(xs, nodes, t -> {}, phase -> {});
+    xc.unpause(domain.domid());
+    return domain.domid();
+  }
+
+  private boolean isShutDown(DomId domid) {
+    return xc.domainInfo(domid).map(DomainInfo::shutdown).orElse(true);
+  }
+
+  /** The last number count printed. */
+  private static long lastCount(ConsoleLog console) {
+    return console.lines().stream()
+        .filter(line -> line.startsWith(Unikernel.COUNT))
+        .map(line -> line.substring(Unikernel.COUNT.length()).strip())
+        .filter(number -> number.chars().allMatch(Character::isDigit) && !number.isEmpty())
+        .mapToLong(Long::parseLong)
+        .max()
+        .orElseThrow();
+  }
+}
