@@ -107,6 +107,11 @@ public final class Codec {
                   fields.bool("force"));
           case "network-list", "block-list" ->
               new Request.ListDevices(version, fields.guest("guest"), kindOf(op));
+          case "save" ->
+              new Request.Save(
+                  version, fields.guest("guest"), fields.bool("keep"), fields.bool("live"));
+          case "restore" ->
+              new Request.Restore(version, fields.optionalString("name"), fields.bool("paused"));
           default -> throw new MalformedMessage("unknown or missing \"op\": " + op);
         };
     fields.requireAllRead();
@@ -128,6 +133,7 @@ public final class Codec {
                 fields.integer("domid"), fields.string("name"), fields.bool("fromPool"), phasesMs);
           }
           case "done" -> new Reply.Done(fields.string("message"));
+          case "image" -> new Reply.Image(fields.integer("domid"), fields.string("name"));
           case "console" ->
               new Reply.Console(
                   fields.integer("domid"), fields.string("name"), fields.bool("streamed"));
@@ -260,6 +266,16 @@ public final class Codec {
       out.writeBooleanField("force", detach.force());
     } else if (request instanceof Request.ListDevices list) {
       writeHead(out, list.kind().command() + "-list", list, list.guest());
+    } else if (request instanceof Request.Save save) {
+      writeHead(out, "save", save, save.guest());
+      out.writeBooleanField("keep", save.keep());
+      out.writeBooleanField("live", save.live());
+    } else if (request instanceof Request.Restore restore) {
+      writeHead(out, "restore", restore);
+      if (restore.name() != null) {
+        out.writeStringField("name", restore.name());
+      }
+      out.writeBooleanField("paused", restore.paused());
     } else {
       throw new IllegalArgumentException("not a request of the protocol: " + request);
     }
@@ -297,6 +313,10 @@ public final class Codec {
     } else if (reply instanceof Reply.Done done) {
       out.writeStringField("reply", "done");
       out.writeStringField("message", done.message());
+    } else if (reply instanceof Reply.Image image) {
+      out.writeStringField("reply", "image");
+      out.writeNumberField("domid", image.domid());
+      out.writeStringField("name", image.name());
     } else if (reply instanceof Reply.Console console) {
       out.writeStringField("reply", "console");
       out.writeNumberField("domid", console.domid());

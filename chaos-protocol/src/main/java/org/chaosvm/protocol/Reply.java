@@ -81,4 +81,10 @@ public sealed interface Reply {
       int devid, String name, int backendState, int frontendState, Map<String, String> settings) {}
 
   record Error(ErrorCode code, String message) implements Reply {}
+
+  /**
+   * A save goes ahead: the guest's image follows on the connection ({@link ImageFrames}), then the
+   * save's final reply.
+   */
+  record Image(int domid, String name) implements Reply {}
 }

@@ -81,4 +81,24 @@ public sealed interface Request {
       implements Request {}
 
   record ListDevices(int version, GuestRef guest, DeviceKind kind) implements Request {}
+
+  /**
+   * Save a guest to a checkpoint image, which the daemon sends on this connection ({@link
+   * Reply.Image}, then {@link ImageFrames}, then the final reply). Without {@code keep} the guest
+   * is destroyed once saved; with it, it goes on. {@code live}: its memory is sent while it runs,
+   * for a short pause (a migration's).
+   */
+  record Save(int version, GuestRef guest, boolean keep, boolean live) implements Request {}
+
+  /**
+   * Restore a guest from the checkpoint image the client sends on this connection right after the
+   * request ({@link ImageFrames}); the final reply is {@link Reply.Created} or an error. {@code
+   * name}, when not null, replaces the image's name (a copy of a guest that still runs needs one).
+   */
+  record Restore(int version, String name, boolean paused) implements Request {}
+
+  /** Whether the request carries an image on its connection (which then ends with its reply). */
+  default boolean carriesImage() {
+    return this instanceof Save || this instanceof Restore;
+  }
 }
