@@ -8,6 +8,7 @@ import java.util.UUID;
 import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.DomainStream;
 import org.chaosvm.libxc.Errno;
 import org.chaosvm.libxc.KernelImage;
 import org.chaosvm.libxc.PvBuild;
@@ -143,7 +144,7 @@ final class DomainFactory {
       if (cached.isEmpty() && bootloaded.isEmpty()) {
         kernels.put(guest.kernel(), built.kernel());
       }
-      mechanism.describe(shell, guest, uuid, configText, built, phases);
+      mechanism.describe(shell, guest, uuid, configText, built.rings(), phases);
       try {
         mechanism
             .console()
@@ -167,6 +168,57 @@ final class DomainFactory {
       throw e;
     } finally {
       bootloaded.ifPresent(Pygrub.Boot::close);
+    }
+  }
+
+  /**
+   * The execute phase of a restore: as {@link #execute}, but the shell is filled from a
+   * checkpoint's stream ({@code streamFd}, libxenguest's) instead of a kernel: the guest's devices
+   * made again from {@code config}, its memory and vCPUs restored, then described to Dom0 with the
+   * rings where the restore put them. The guest goes on where it was saved (its suspend call
+   * returns), unless {@code paused}.
+   */
+  DomId restore(
+      Shell shell,
+      GuestConfig config,
+      UUID uuid,
+      String configText,
+      boolean paused,
+      int streamFd,
+      Phases phases) {
+    XenCtrl xc = handles.xc();
+    DomId domid = shell.domid();
+    Mechanism mechanism = mechanism(shell.size().devices());
+    try {
+      mechanism.markBuilding(domid, config.name(), uuid);
+      phases.end("record");
+      mechanism.devices().attachAll(domid, config);
+      phases.end("devices");
+      PvBuild.Rings rings = DomainStream.restore(xc, shell.domain(), streamFd);
+      phases.end("stream");
+      mechanism.describe(shell, config, uuid, configText, rings, phases);
+      mechanism.devices().awaitReady(domid);
+      phases.end("back ends ready");
+      if (!paused) {
+        xc.unpause(domid);
+      }
+      phases.end("unpause");
+      return domid;
+    } catch (XenException e) {
+      destroyQuietly(domid, Optional.of(uuid), mechanism, e);
+      if (e.function().equals("xc_domain_restore")) {
+        throw new ChaosException(
+            ErrorCode.BAD_REQUEST,
+            "cannot restore "
+                + config.name()
+                + ": its image's stream is incomplete or damaged: "
+                + e.getMessage(),
+            e);
+      }
+      throw translate(e, config);
+    } catch (RuntimeException e) {
+      destroyQuietly(domid, Optional.of(uuid), mechanism, e);
+      throw e;
     }
   }
 

@@ -26,4 +26,10 @@ interface GuestControl {
   }
 
   void ask(DomId domid, Request request);
+
+  /**
+   * Takes back a request the guest has not acted on (a suspend it ignored), so that it does not act
+   * on it later; nothing where requests are answered at once or not at all.
+   */
+  default void withdraw(DomId domid, Request request) {}
 }

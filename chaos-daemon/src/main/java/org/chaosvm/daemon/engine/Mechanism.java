@@ -38,16 +38,17 @@ interface Mechanism extends AutoCloseable {
   void markBuilding(DomId domid, String name, UUID uuid);
 
   /**
-   * The execute phase, once the kernel is built in: the guest described to Dom0 and recorded, and
-   * the domain given the guest's handle {@code uuid} ({@link Shell#takeHandle}), in the order that
-   * lets a restarted daemon tell a half-built guest from a running one.
+   * The execute phase, once the kernel is built in (or a checkpoint restored into the shell, its
+   * rings where the restore put them): the guest described to Dom0 and recorded, and the domain
+   * given the guest's handle {@code uuid} ({@link Shell#takeHandle}), in the order that lets a
+   * restarted daemon tell a half-built guest from a running one.
    */
   void describe(
       Shell shell,
       GuestConfig guest,
       UUID uuid,
       String configText,
-      PvBuild.Built built,
+      PvBuild.Rings rings,
       Phases phases);
 
   DeviceBackend devices();

@@ -160,7 +160,7 @@ final class NoxsMechanism implements Mechanism {
       GuestConfig guest,
       UUID uuid,
       String configText,
-      PvBuild.Built built,
+      PvBuild.Rings rings,
       Phases phases) {
     records.write(
         new NoxsRecords.Entry(
@@ -173,12 +173,12 @@ final class NoxsMechanism implements Mechanism {
             guest.onCrash().xlName(),
             configText,
             shell.consolePort(),
-            built.consoleMfn())); // into the file made in the prepare phase
+            rings.consoleMfn())); // into the file made in the prepare phase
     // After the record: a daemon killed in between finds a record whose handle is not yet the
     // domain's, drops it and destroys the domain as the shell it still is (recover).
     shell.takeHandle(handles.xc(), uuid);
     phases.end("record");
-    consoles.attach(shell.domid(), guest.name(), built.consoleMfn(), shell.consolePort());
+    consoles.attach(shell.domid(), guest.name(), rings.consoleMfn(), shell.consolePort());
     phases.end("console");
   }
 

@@ -3,6 +3,7 @@ package org.chaosvm.daemon.engine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import org.chaosvm.protocol.ErrorCode;
 import org.chaosvm.protocol.Reply;
 import org.chaosvm.protocol.Request;
 
@@ -33,5 +34,16 @@ public interface RequestHandler {
   default void streamConsole(Reply.Console console, InputStream fromClient, OutputStream toClient)
       throws IOException {
     throw new UnsupportedOperationException("no console is streamed here");
+  }
+
+  /**
+   * Serves a request that carries a checkpoint image on its connection ({@link
+   * Request#carriesImage}): a save writes its {@link Reply.Image} then the image's frames to {@code
+   * toClient}; a restore reads the image's frames from {@code fromClient}. Returns the final reply,
+   * errors included; it does not throw.
+   */
+  default Reply handleImage(
+      Caller caller, Request request, InputStream fromClient, OutputStream toClient) {
+    return new Reply.Error(ErrorCode.BAD_REQUEST, "no checkpoint images are carried here");
   }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import org.chaosvm.daemon.checkpoint.CheckpointImage;
 import org.chaosvm.daemon.config.ConfigException;
 import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.DiskSpec;
@@ -36,6 +37,7 @@ import org.chaosvm.libxc.XenException;
 import org.chaosvm.protocol.DeviceKind;
 import org.chaosvm.protocol.ErrorCode;
 import org.chaosvm.protocol.GuestRef;
+import org.chaosvm.protocol.ImageFrames;
 import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
 import org.chaosvm.protocol.Request;
@@ -94,6 +96,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private final GuestRegistry registry = new GuestRegistry();
   private final DomainDiscovery discovery;
   private final Lifecycle lifecycle;
+  private final Checkpoints checkpoints;
   private final GuestOwners owners;
   private final Access access;
 
@@ -145,6 +148,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
                         new Phases(),
                         System.nanoTime())
                     .domid());
+    this.checkpoints = new Checkpoints(handles, registry, lifecycle, factory);
   }
 
   /**
@@ -285,8 +289,30 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
 
   @Override
   public Reply handle(Caller caller, Request request) {
+    return answer(request, () -> dispatch(caller, request));
+  }
+
+  @Override
+  public Reply handleImage(
+      Caller caller, Request request, InputStream fromClient, OutputStream toClient) {
+    return answer(
+        request,
+        () -> {
+          if (request instanceof Request.Save save) {
+            Guest guest = resolve(caller, save.guest(), LIVE, "save");
+            return checkpoints.save(guest, save.keep(), save.live(), toClient);
+          } else if (request instanceof Request.Restore restore) {
+            return restore(caller, restore, ImageFrames.reader(fromClient));
+          }
+          throw new ChaosException(
+              ErrorCode.BAD_REQUEST, "not a request that carries an image: " + request);
+        });
+  }
+
+  /** The reply of {@code work}, its failures as error replies. */
+  private static Reply answer(Request request, java.util.function.Supplier<Reply> work) {
     try {
-      return dispatch(caller, request);
+      return work.get();
     } catch (ChaosException e) {
       return new Reply.Error(e.code(), e.getMessage());
     } catch (XenException e) {
@@ -386,6 +412,64 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     }
   }
 
+  /**
+   * Restores the guest of an image into a shell of its size, as a create would make it (its name
+   * held, its devices made again, its owner the caller), from the head on {@code image} and the
+   * stream that follows it. The image's handle is kept unless a guest has it (a copy of a guest
+   * saved with {@code keep}, which also needs another name).
+   */
+  private Reply restore(Caller caller, Request.Restore request, InputStream image) {
+    long startNanos = System.nanoTime();
+    Phases phases = new Phases();
+    CheckpointImage.Guest record = Checkpoints.readHead(image);
+    GuestConfig guest;
+    try {
+      guest = GuestConfigs.parse(configPath(record.configPath()), record.config());
+    } catch (ConfigException e) {
+      throw new ChaosException(
+          ErrorCode.BAD_REQUEST, "the image's config cannot be read: " + e.getMessage(), e);
+    }
+    guest = guest.withName(request.name() != null ? request.name() : record.name());
+    Optional<String> badName = GuestNames.problem(guest.name());
+    if (badName.isPresent()) {
+      throw new ChaosException(ErrorCode.CONFIG, badName.get());
+    }
+    Optional<UUID> handle = Optional.empty();
+    try {
+      UUID saved = UUID.fromString(record.uuid());
+      if (registry.withUuid(saved).isEmpty()) {
+        handle = Optional.of(saved);
+      }
+    } catch (IllegalArgumentException | NullPointerException e) {
+      // no handle kept: the shell's
+    }
+    DeviceMechanism kind = record.mechanism();
+    phases.end("image head");
+    try (CallerFiles files = new CallerFiles(caller, access.policy())) {
+      // The disks as the caller may open them; the kernel is in the image, not read again.
+      GuestConfig build =
+          guest.withFiles(
+              guest.kernel(), guest.ramdisk(), guest.disks().stream().map(files::open).toList());
+      try {
+        factory.mechanism(kind).check(build);
+      } catch (ChaosException e) {
+        throw new ChaosException(
+            e.code(), "cannot restore " + guest.name() + ": " + e.getMessage(), e);
+      }
+      String configText = record.config();
+      boolean paused = request.paused();
+      return create(
+          caller,
+          guest,
+          configText,
+          kind,
+          handle,
+          phases,
+          (shell, uuid) ->
+              checkpoints.restoreInto(shell, build, uuid, configText, paused, image, phases));
+    }
+  }
+
   /** The path a create request names its config by (for messages), refused if it is none. */
   static Path configPath(String path) {
     try {
@@ -437,6 +521,36 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       boolean paused,
       Phases phases,
       long startNanos) {
+    return create(
+        caller,
+        guest,
+        configText,
+        guest.devices().orElse(defaultDevices),
+        Optional.empty(),
+        phases,
+        (shell, uuid) ->
+            factory.execute(shell, build, uuid, configText, paused, phases, startNanos));
+  }
+
+  /** What turns a shell into the guest with handle {@code uuid}: a build, or a restore. */
+  @FunctionalInterface
+  private interface Fill {
+    void into(Shell shell, UUID uuid);
+  }
+
+  /**
+   * Makes {@code guest} for {@code caller} in a shell of its size ({@code kind}'s) by {@code fill},
+   * the guest then the caller's ({@link GuestOwners}); its handle is the config's, else {@code
+   * handle}, else the shell's.
+   */
+  private Reply.Created create(
+      Caller caller,
+      GuestConfig guest,
+      String configText,
+      DeviceMechanism kind,
+      Optional<UUID> handle,
+      Phases phases,
+      Fill fill) {
     guest.vifs().forEach(vif -> access.requireNetwork(caller, guest.name(), vif));
     if (!owner) {
       discovery.learnNames(); // every name on the host, and nothing more
@@ -456,7 +570,6 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       builds.acquireUninterruptibly();
       try (ShellPool.Execution execution = pool.executing()) {
         phases.end("build queue");
-        DeviceMechanism kind = guest.devices().orElse(defaultDevices);
         SizeClass size = SizeClass.of(guest, kind);
         Optional<Shell> pooled = pool.take(size);
         Shell shell;
@@ -472,13 +585,13 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
           }
           phases.end("shell prepare (no pooled shell)");
         }
-        UUID uuid = guest.uuid().orElse(shell.uuid());
+        UUID uuid = guest.uuid().or(() -> handle).orElse(shell.uuid());
         DomId domid = shell.domid();
         registry.register(
             guestOf(domid, uuid, guest, configText, kind), State.BUILDING, Optional.of(name));
         try {
           owners.record(domid, uuid, caller);
-          factory.execute(shell, build, uuid, configText, paused, phases, startNanos);
+          fill.into(shell, uuid);
         } catch (RuntimeException e) {
           registry.forget(domid);
           owners.forget(domid);

@@ -14,4 +14,19 @@ final class XenStoreGuestControl implements GuestControl {
   public void ask(DomId domid, Request request) {
     DomainLayout.requestShutdown(handles.xs(), domid, request.word());
   }
+
+  /** Clears control/shutdown if the request is still there (the guest clears it when it acts). */
+  @Override
+  public void withdraw(DomId domid, Request request) {
+    handles
+        .xs()
+        .inTransaction(
+            t -> {
+              String node = DomainLayout.domainPath(domid) + "/control/shutdown";
+              if (handles.xs().read(t, node).filter(request.word()::equals).isPresent()) {
+                handles.xs().write(t, node, "");
+              }
+              return null;
+            });
+  }
 }

@@ -65,7 +65,7 @@ final class XenStoreMechanism implements Mechanism {
       GuestConfig guest,
       UUID uuid,
       String configText,
-      PvBuild.Built built,
+      PvBuild.Rings rings,
       Phases phases) {
     shell.takeHandle(handles.xc(), uuid); // still "building" in its chaos/ node until finish
     var xs = handles.xs();
@@ -78,9 +78,9 @@ final class XenStoreMechanism implements Mechanism {
             guest.maxMemoryMib() * 1024L,
             guest.vcpus(),
             guest.maxVcpus(),
-            built.consoleMfn(),
+            rings.consoleMfn(),
             shell.consolePort(),
-            built.storeMfn(),
+            rings.storeMfn(),
             shell.storePort());
     PvBuild.finish(
         xs, nodes, t -> DomainLayout.recordGuest(xs, t, nodes, guest, configText), phases::end);

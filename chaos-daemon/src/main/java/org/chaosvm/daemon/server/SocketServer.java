@@ -360,7 +360,15 @@ public final class SocketServer implements AutoCloseable {
         if (line.isEmpty()) {
           return;
         }
-        Reply reply = answer(caller, line.get());
+        Optional<Request> request = decode(line.get(), out);
+        if (request.isEmpty()) {
+          continue;
+        }
+        if (request.get().carriesImage()) {
+          Codec.write(out, answerWithImage(caller, request.get(), in, out));
+          return; // the image's frames may not all have been read: the connection ends here
+        }
+        Reply reply = answer(caller, request.get());
         Codec.write(out, reply);
         if (reply instanceof Reply.Console console && console.streamed()) {
           handler.streamConsole(console, in, out); // the rest of the connection is the console
@@ -390,25 +398,42 @@ public final class SocketServer implements AutoCloseable {
     }
   }
 
-  /**
-   * The reply to one request line, whatever happens in the handler: a stack overflow or a bug there
-   * is logged once (the request without its config text: {@link Request.Create#toString}) and
-   * answered INTERNAL, never a silently closed connection.
-   */
-  private Reply answer(Caller caller, byte[] line) {
-    Request request;
+  /** The request on a line; empty once a bad one is answered with its error. */
+  private static Optional<Request> decode(byte[] line, OutputStream out) throws IOException {
     try {
-      request = Codec.decodeRequest(line);
+      return Optional.of(Codec.decodeRequest(line));
     } catch (Codec.MalformedMessage e) {
-      return new Reply.Error(ErrorCode.BAD_REQUEST, e.getMessage());
+      Codec.write(out, new Reply.Error(ErrorCode.BAD_REQUEST, e.getMessage()));
+      return Optional.empty();
     }
+  }
+
+  /**
+   * The reply to one request, whatever happens in the handler: a stack overflow or a bug there is
+   * logged once (the request without its config text: {@link Request.Create#toString}) and answered
+   * INTERNAL, never a silently closed connection.
+   */
+  private Reply answer(Caller caller, Request request) {
     try {
       return handler.handle(caller, request);
     } catch (RuntimeException | Error e) {
-      log.error("request {} failed", request, e);
-      return new Reply.Error(
-          ErrorCode.INTERNAL, "internal error: " + e + " (the daemon's log has the details)");
+      return internalError(request, e);
     }
+  }
+
+  /** As {@link #answer}, for a request whose image travels on the connection. */
+  private Reply answerWithImage(Caller caller, Request request, InputStream in, OutputStream out) {
+    try {
+      return handler.handleImage(caller, request, in, out);
+    } catch (RuntimeException | Error e) {
+      return internalError(request, e);
+    }
+  }
+
+  private static Reply internalError(Request request, Throwable e) {
+    log.error("request {} failed", request, e);
+    return new Reply.Error(
+        ErrorCode.INTERNAL, "internal error: " + e + " (the daemon's log has the details)");
   }
 
   /**

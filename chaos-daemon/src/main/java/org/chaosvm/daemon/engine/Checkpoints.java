@@ -1,0 +1,283 @@
+package org.chaosvm.daemon.engine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.chaosvm.daemon.checkpoint.CheckpointImage;
+import org.chaosvm.daemon.config.GuestConfig;
+import org.chaosvm.daemon.engine.GuestRegistry.State;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.DomainInfo;
+import org.chaosvm.libxc.DomainStream;
+import org.chaosvm.libxc.FdPipe;
+import org.chaosvm.libxc.ShutdownReason;
+import org.chaosvm.libxc.XenException;
+import org.chaosvm.protocol.Codec;
+import org.chaosvm.protocol.ErrorCode;
+import org.chaosvm.protocol.ImageFrames;
+import org.chaosvm.protocol.Reply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checkpoints of running guests (docs/checkpoints.md): a save suspends the guest through its
+ * mechanism's control and sends chaos's head and libxenguest's stream to the client; a restore
+ * fills a shell from such an image. The image travels on the client's connection only: the daemon
+ * never opens a path the client names, so a member of the socket's group writes and reads images
+ * with its own rights, through the {@code chaos} command.
+ */
+final class Checkpoints {
+  private static final Logger log = LoggerFactory.getLogger(Checkpoints.class);
+
+  /** How long a guest has to suspend once asked (a Linux guest's freeze takes a while). */
+  static final Duration SUSPEND_WAIT = Duration.ofSeconds(30);
+
+  private final XenHandles handles;
+  private final GuestRegistry registry;
+  private final Lifecycle lifecycle;
+  private final DomainFactory factory;
+
+  Checkpoints(
+      XenHandles handles, GuestRegistry registry, Lifecycle lifecycle, DomainFactory factory) {
+    this.handles = handles;
+    this.registry = registry;
+    this.lifecycle = lifecycle;
+    this.factory = factory;
+  }
+
+  /**
+   * Saves a running guest to {@code toClient}: a {@link Reply.Image}, then the image in frames.
+   * Without {@code keep} the guest is destroyed once its image is sent; with it, it goes on. If
+   * anything fails (the guest does not suspend, the client goes away), the guest goes on as it was.
+   */
+  Reply.Done save(Guest guest, boolean keep, boolean live, OutputStream toClient) {
+    DomId domid = guest.domid();
+    if (guest.configText().isEmpty()) {
+      throw new ChaosException(
+          ErrorCode.WRONG_STATE,
+          "cannot save "
+              + guest.name()
+              + ": its config was not kept (an adopted guest whose config was too long)");
+    }
+    if (registry.claim(domid, Lifecycle.LIVE, State.SUSPENDING).isEmpty()) {
+      registry.require(guest, Lifecycle.LIVE, "save"); // it changed state meanwhile: say which
+    }
+    long start = System.nanoTime();
+    boolean sent = false;
+    OutputStream image = ImageFrames.writer(toClient);
+    try {
+      Codec.write(toClient, new Reply.Image(domid.value(), guest.name()));
+      CheckpointImage.writeHead(
+          image,
+          new CheckpointImage.Guest(
+              guest.name(),
+              guest.uuid().toString(),
+              guest.mechanism(),
+              guest.name(),
+              guest.configText()));
+      stream(guest, live, image);
+      image.close();
+      sent = true;
+    } catch (IOException e) {
+      throw new ChaosException(
+          ErrorCode.INTERNAL,
+          "cannot send "
+              + guest.name()
+              + "'s image (the client went away?): "
+              + e.getMessage()
+              + "; it goes on",
+          e);
+    } finally {
+      if (!sent) {
+        goOn(guest);
+        endQuietly(image); // the frames end, then the error reply follows
+      }
+    }
+    double millis = (System.nanoTime() - start) / 1e6;
+    if (keep) {
+      DomainStream.resume(handles.xc(), domid);
+      registry.transition(domid, State.SUSPENDING, State.RUNNING);
+      log.info("saved {} (domain {}) in {} ms; it goes on", guest.name(), domid, millis);
+      return new Reply.Done("saved " + guest.name() + "; it goes on");
+    }
+    lifecycle.end(guest, true, EnumSet.of(State.SUSPENDING));
+    log.info("saved {} (domain {}) in {} ms, then destroyed it", guest.name(), domid, millis);
+    return new Reply.Done("saved " + guest.name() + " (domain " + domid + " destroyed)");
+  }
+
+  /** libxenguest's stream of the guest, through a pipe, into {@code image}. */
+  private void stream(Guest guest, boolean live, OutputStream image) throws IOException {
+    try (FdPipe pipe = FdPipe.open()) {
+      CompletableFuture<Void> copier =
+          CompletableFuture.runAsync(
+              () -> {
+                try (InputStream in = pipe.readStream()) {
+                  in.transferTo(image);
+                } catch (IOException e) {
+                  throw new CompletionException(e);
+                }
+              },
+              Checkpoints::thread);
+      try {
+        DomainStream.save(handles.xc(), guest.domid(), pipe.writeFd(), live, () -> suspend(guest));
+      } finally {
+        pipe.closeWrite();
+      }
+      try {
+        copier.join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        throw e;
+      }
+    } catch (XenException e) {
+      throw new ChaosException(
+          ErrorCode.XEN, "cannot save " + guest.name() + ": " + e.getMessage() + "; it goes on", e);
+    }
+  }
+
+  /** Asks the guest to suspend and waits until it has (the save's callback). */
+  private boolean suspend(Guest guest) {
+    DomId domid = guest.domid();
+    GuestControl control = factory.mechanism(guest.mechanism()).control();
+    control.ask(domid, GuestControl.Request.SUSPEND);
+    boolean suspended =
+        Polling.until(
+            SUSPEND_WAIT,
+            5,
+            50,
+            () -> {
+              Optional<DomainInfo> info = handles.xc().domainInfo(domid);
+              return info.isEmpty()
+                  || info.get().shutdownReason().equals(Optional.of(ShutdownReason.SUSPEND));
+            });
+    if (!suspended) {
+      control.withdraw(domid, GuestControl.Request.SUSPEND);
+      throw new ChaosException(
+          ErrorCode.WRONG_STATE,
+          guest.name()
+              + " did not suspend within "
+              + SUSPEND_WAIT.toSeconds()
+              + " s (its kernel ignores the request, or takes longer); it keeps running and"
+              + " nothing was saved");
+    }
+    return handles.xc().domainInfo(domid).isPresent();
+  }
+
+  private static void endQuietly(OutputStream image) {
+    try {
+      image.close();
+    } catch (IOException e) {
+      log.debug("cannot end an image's frames: {}", e.getMessage());
+    }
+  }
+
+  /** After a failed save: the guest, if suspended, resumes where it was, and is running again. */
+  private void goOn(Guest guest) {
+    DomId domid = guest.domid();
+    try {
+      Optional<DomainInfo> info = handles.xc().domainInfo(domid);
+      if (info.isPresent()
+          && info.get().shutdownReason().equals(Optional.of(ShutdownReason.SUSPEND))) {
+        DomainStream.resume(handles.xc(), domid);
+      }
+    } catch (XenException e) {
+      log.warn("cannot resume {} after its failed save: {}", guest.name(), e.getMessage());
+    } finally {
+      registry.transition(domid, State.SUSPENDING, State.RUNNING);
+    }
+  }
+
+  /** The head of an image the client sends, with its errors in the client's words. */
+  static CheckpointImage.Guest readHead(InputStream image) {
+    try {
+      return CheckpointImage.readHead(image, "the image");
+    } catch (IOException e) {
+      throw new ChaosException(
+          ErrorCode.BAD_REQUEST, "cannot read the image: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Fills {@code shell} with the rest of {@code image} (libxenguest's stream), as {@link
+   * DomainFactory#restore}; a failure of the image's own (it ends early, it is not a stream) is
+   * said as such.
+   */
+  void restoreInto(
+      Shell shell,
+      GuestConfig guest,
+      UUID uuid,
+      String configText,
+      boolean paused,
+      InputStream image,
+      Phases phases) {
+    try (FdPipe pipe = FdPipe.open()) {
+      CompletableFuture<Void> feeder =
+          CompletableFuture.runAsync(
+              () -> {
+                try (OutputStream out = pipe.writeStream()) {
+                  image.transferTo(out);
+                } catch (IOException e) {
+                  throw new CompletionException(e);
+                }
+              },
+              Checkpoints::thread);
+      try {
+        factory.restore(shell, guest, uuid, configText, paused, pipe.readFd(), phases);
+      } catch (RuntimeException e) {
+        pipe.closeRead(); // a feeder blocked on a full pipe fails, and ends
+        Optional<Throwable> fed = failure(feeder);
+        if (fed.isPresent()) {
+          ChaosException bad =
+              new ChaosException(
+                  ErrorCode.BAD_REQUEST,
+                  "cannot restore "
+                      + guest.name()
+                      + ": the image is incomplete: "
+                      + fed.get().getMessage(),
+                  fed.get());
+          bad.addSuppressed(e);
+          throw bad;
+        }
+        throw e;
+      }
+      pipe.closeRead(); // what follows libxenguest's end, if anything, is not read
+      failure(feeder);
+    }
+  }
+
+  /**
+   * The feeder's failure, if it failed or fails within a second (it may be waiting for a client
+   * that sends nothing more: the connection's end, after the reply, ends it).
+   */
+  private static Optional<Throwable> failure(CompletableFuture<Void> feeder) {
+    try {
+      feeder.get(1, TimeUnit.SECONDS);
+      return Optional.empty();
+    } catch (ExecutionException e) {
+      return Optional.of(e.getCause() == null ? e : e.getCause());
+    } catch (TimeoutException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  /** The pipe's other end is served by a thread of its own (blocking I/O, never a pool's). */
+  private static void thread(Runnable task) {
+    Thread thread = new Thread(task, "checkpoint-pipe");
+    thread.setDaemon(true);
+    thread.start();
+  }
+}
