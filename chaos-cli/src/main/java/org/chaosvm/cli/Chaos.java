@@ -52,6 +52,8 @@ public final class Chaos implements Runnable {
     COMMANDS.put("block-attach", DeviceCommands.BlockAttach.class);
     COMMANDS.put("block-detach", DeviceCommands.BlockDetach.class);
     COMMANDS.put("block-list", DeviceCommands.BlockList.class);
+    COMMANDS.put("save", CheckpointCommands.Save.class);
+    COMMANDS.put("restore", CheckpointCommands.Restore.class);
     COMMANDS.put("generate-completion", AutoComplete.GenerateCompletion.class);
   }
 

@@ -150,6 +150,14 @@ final class DaemonClient {
       } catch (IOException e) {
         writeFailure = e;
       }
+      return readReply(writeFailure);
+    }
+
+    /**
+     * Reads the next reply; {@code writeFailure}, if not null, is why what this side sent last did
+     * not all go (the daemon may have answered and closed without reading it).
+     */
+    Reply readReply(IOException writeFailure) throws Unreachable {
       try {
         Optional<byte[]> line = Codec.readLine(in);
         if (line.isEmpty()) {

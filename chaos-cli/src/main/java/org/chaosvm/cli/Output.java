@@ -40,6 +40,8 @@ final class Output {
       created.phasesMs().forEach((phase, ms) -> out.printf("  %-34s %9.1f ms%n", phase, ms));
     } else if (reply instanceof Reply.Done done) {
       out.println(done.message());
+    } else if (reply instanceof Reply.Image image) {
+      out.printf("saving %s (domid %d)%n", image.name(), image.domid());
     } else if (reply instanceof Reply.Console console) {
       out.printf(
           "%s (domid %d): console served by %s%n",

@@ -124,10 +124,15 @@ abstract class NoxsDaemonCycle {
 
   /** The unikernel as a noxs guest: {@code dev_method = "noxs"}. */
   static Path noxsConfig(String name, Unikernel.Mode mode, String... settings) {
+    return noxsConfigIn(dir, name, mode, settings);
+  }
+
+  /** As {@link #noxsConfig}, written in {@code folder}. */
+  static Path noxsConfigIn(Path folder, String name, Unikernel.Mode mode, String... settings) {
     String[] all = new String[settings.length + 1];
     all[0] = "dev_method = \"noxs\"";
     System.arraycopy(settings, 0, all, 1, settings.length);
-    return Unikernel.writeXlConfig(dir, name, mode, all);
+    return Unikernel.writeXlConfig(folder, name, mode, all);
   }
 
   /** A noxs guest's console as the daemon logs it. */

@@ -1,0 +1,250 @@
+package org.chaosvm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Set;
+import org.chaosvm.rig.ConsoleLog;
+import org.chaosvm.rig.Unikernel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code chaos save} and {@code chaos restore} under chaos-daemon (docs/checkpoints.md): the
+ * unikernel's count mode, a XenStore guest and a noxs guest, saved and restored from the pool,
+ * counting on where it left off; saved with {@code -c} and going on, its copy restored under
+ * another name; bad images and requests refused clearly, leaving nothing.
+ */
+@Tag("xen")
+class DaemonCheckpointE2ETest {
+  private static final boolean PATCHED = NoxsDaemonCycle.PATCHED;
+  private static final String XENSTORE_SHELLS = "1x1";
+  private static final String NOXS_SHELLS = NoxsDaemonCycle.NOXS_SHELLS;
+
+  @TempDir static Path dir;
+  private static DaemonProcess daemon;
+  private static Path logs;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    logs = dir.resolve("log");
+    List<String> pool = new java.util.ArrayList<>(List.of(XENSTORE_SHELLS + "=1"));
+    if (PATCHED) {
+      pool.add(NOXS_SHELLS + "=1");
+    }
+    daemon =
+        new DaemonProcess(dir)
+            .option("--state-dir", dir.resolve("state").toString(), "--log-dir", logs.toString())
+            .start(pool.toArray(String[]::new));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (daemon != null) {
+      System.out.println("--- chaos-daemon's log ---\n" + daemon.stop());
+      NoxsDaemonCycle.awaitDomains(Set.of(0));
+    }
+  }
+
+  /** What a failed test left, destroyed: the next test starts from the pool alone. */
+  @AfterEach
+  void destroyLeftGuests() throws InterruptedException {
+    java.util.regex.Matcher guest =
+        java.util.regex.Pattern.compile("\"domid\":(\\d+),\"name\":\"([^\"]+)\"")
+            .matcher(chaos("list", "--json").out());
+    while (guest.find()) {
+      if (!guest.group(1).equals("0")) {
+        System.out.println("destroying " + guest.group(2) + ", left by the test");
+        chaos("destroy", guest.group(2));
+      }
+    }
+  }
+
+  @Test
+  void aXenStoreCounterSavedAndRestoredFromThePoolCountsOn() throws Exception {
+    String name = "ck-count";
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    Path config = Unikernel.writeXlConfig(dir, name, Unikernel.Mode.COUNT);
+    savedAndRestoredCountsOn(name, config, console, XENSTORE_SHELLS);
+  }
+
+  @Test
+  void aNoxsCounterSavedAndRestoredFromThePoolCountsOn() throws Exception {
+    assumeTrue(PATCHED, "RIG_XEN=stock: no noxs");
+    String name = "nx-count";
+    Path config = NoxsDaemonCycle.noxsConfigIn(dir, name, Unikernel.Mode.COUNT);
+    savedAndRestoredCountsOn(name, config, noxsConsole(name), NOXS_SHELLS);
+  }
+
+  private void savedAndRestoredCountsOn(String name, Path config, ConsoleLog console, String shells)
+      throws Exception {
+    daemon.awaitPool(shells, 1);
+    DaemonProcess.Run created = chaos("create", config.toString());
+    assertEquals(0, created.code(), created.err());
+    int domid = DaemonTestBase.domidOf(created);
+    console.awaitLineContaining(Unikernel.COUNT + "3", LIMIT);
+    Path image = dir.resolve(name + ".img");
+
+    DaemonProcess.Run saved = chaos("save", name, image.toString());
+
+    assertEquals(0, saved.code(), saved.out() + saved.err());
+    assertTrue(
+        saved.out().contains("saved " + name + " (domain " + domid + " destroyed)"), saved.out());
+    assertTrue(Files.size(image) > 1024 * 1024, "the image holds the guest's 1 MiB");
+    long last = lastCount(console);
+    NoxsDaemonCycle.awaitDomainsGone(Set.of(domid));
+    daemon.awaitPool(shells, 1);
+
+    DaemonProcess.Run restored = chaos("restore", image.toString());
+
+    assertEquals(0, restored.code(), restored.out() + restored.err());
+    assertTrue(restored.out().contains("created " + name), restored.out());
+    assertTrue(restored.out().contains("from the pool"), restored.out());
+    console.awaitLineContaining(Unikernel.RESUMED, LIMIT);
+    console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
+    List<String> lines = console.lines();
+    assertFalse(
+        lines
+            .subList(lines.indexOf(Unikernel.RESUMED), lines.size())
+            .contains(Unikernel.COUNT + "1"),
+        "it counted from 1 again: " + lines);
+    int restoredDomid = DaemonTestBase.domidOf(restored);
+    assertEquals(0, chaos("destroy", name).code());
+    NoxsDaemonCycle.awaitDomainsGone(Set.of(restoredDomid));
+  }
+
+  @Test
+  void aCounterSavedWithCheckpointGoesOnAndItsCopyRunsUnderAnotherName() throws Exception {
+    String name = "ck-keep";
+    String copy = "ck-copy";
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    ConsoleLog copyConsole = ConsoleLog.of(copy).sinceNow();
+    DaemonProcess.Run created =
+        chaos("create", Unikernel.writeXlConfig(dir, name, Unikernel.Mode.COUNT).toString());
+    assertEquals(0, created.code(), created.err());
+    console.awaitLineContaining(Unikernel.COUNT + "2", LIMIT);
+    Path image = dir.resolve(name + ".img");
+
+    DaemonProcess.Run saved = chaos("save", "-c", name, image.toString());
+
+    assertEquals(0, saved.code(), saved.out() + saved.err());
+    assertTrue(saved.out().contains("saved " + name + "; it goes on"), saved.out());
+    long last = lastCount(console);
+    console.awaitLineContaining(Unikernel.SUSPEND_CANCELLED, LIMIT);
+    console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
+
+    DaemonProcess.Run exists = chaos("restore", image.toString());
+    assertEquals(ExitCodes.EXISTS, exists.code(), exists.out() + exists.err());
+    assertTrue(exists.err().contains(name), exists.err());
+
+    DaemonProcess.Run restored = chaos("restore", "--name", copy, image.toString());
+    assertEquals(0, restored.code(), restored.out() + restored.err());
+    copyConsole.awaitLineContaining(Unikernel.RESUMED, LIMIT);
+    copyConsole.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
+    assertTrue(chaos("list").out().contains(name + " "), "the original runs on");
+
+    assertEquals(0, chaos("destroy", name).code());
+    assertEquals(0, chaos("destroy", copy).code());
+  }
+
+  @Test
+  void badImagesAndSavesFailClearlyAndLeaveNothing() throws Exception {
+    daemon.awaitPool(XENSTORE_SHELLS, 1);
+    Set<Integer> before = NoxsDaemonCycle.domids();
+
+    Path text = Files.writeString(dir.resolve("not-an-image"), "just text\n".repeat(100));
+    DaemonProcess.Run notAnImage = chaos("restore", text.toString());
+    assertEquals(ExitCodes.USAGE, notAnImage.code(), notAnImage.out() + notAnImage.err());
+    assertTrue(notAnImage.err().contains("is not a chaos image"), notAnImage.err());
+
+    DaemonProcess.Run missing = chaos("restore", dir.resolve("no-such.img").toString());
+    assertEquals(ExitCodes.USAGE, missing.code(), missing.err());
+    assertTrue(missing.err().contains("no such file"), missing.err());
+
+    // A real image cut short: its head is whole, its stream is not.
+    String name = "ck-cut";
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    DaemonProcess.Run created =
+        chaos("create", Unikernel.writeXlConfig(dir, name, Unikernel.Mode.COUNT).toString());
+    assertEquals(0, created.code(), created.err());
+    console.awaitLineContaining(Unikernel.COUNT + "1", LIMIT);
+    Path image = dir.resolve(name + ".img");
+    assertEquals(0, chaos("save", name, image.toString()).code());
+    byte[] whole = Files.readAllBytes(image);
+    Path cut = dir.resolve("cut.img");
+    Files.write(cut, java.util.Arrays.copyOf(whole, whole.length / 2));
+    DaemonProcess.Run truncated = chaos("restore", cut.toString());
+    assertEquals(ExitCodes.USAGE, truncated.code(), truncated.out() + truncated.err());
+    assertTrue(truncated.err().contains("incomplete"), truncated.err());
+
+    // Not writable: no file, no partial file, and the guest is not touched.
+    DaemonProcess.Run restored = chaos("restore", image.toString());
+    assertEquals(0, restored.code(), restored.err());
+    Path nowhere = dir.resolve("no-such-dir").resolve("x.img");
+    DaemonProcess.Run unwritable = chaos("save", name, nowhere.toString());
+    assertTrue(unwritable.code() != 0, unwritable.out());
+    assertTrue(unwritable.err().contains("cannot write " + nowhere), unwritable.err());
+    assertTrue(chaos("list").out().contains(name + " "), "the guest runs on");
+
+    // A XenStore guest that ignores control/shutdown never suspends: it runs on.
+    String deaf = "ck-deaf";
+    assertEquals(
+        0,
+        chaos("create", Unikernel.writeXlConfig(dir, deaf, Unikernel.Mode.NOOP).toString()).code());
+    Path deafImage = dir.resolve(deaf + ".img");
+    DaemonProcess.Run ignored = chaos("save", deaf, deafImage.toString());
+    assertEquals(ExitCodes.FAILURE, ignored.code(), ignored.out() + ignored.err());
+    assertTrue(ignored.err().contains(deaf + " did not suspend within"), ignored.err());
+    assertFalse(Files.exists(deafImage), "an image of a save that failed");
+    assertTrue(chaos("list").out().contains(deaf + " "), "the guest runs on");
+
+    assertEquals(0, chaos("destroy", name).code());
+    assertEquals(0, chaos("destroy", deaf).code());
+    daemon.awaitPool(XENSTORE_SHELLS, 1);
+    // Domain-0 and the pool's shells (the restores took shells, which were made again).
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (NoxsDaemonCycle.domids().size() != before.size()) {
+      assertTrue(
+          System.nanoTime() < deadline,
+          "domains " + NoxsDaemonCycle.domids() + ", not as many as " + before);
+      Thread.sleep(250);
+    }
+    try (var files = Files.list(dir)) {
+      assertEquals(
+          List.of(),
+          files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith("partial")).toList());
+    }
+  }
+
+  private static final java.time.Duration LIMIT = DaemonProcess.LIMIT;
+
+  private static DaemonProcess.Run chaos(String... args) {
+    return daemon.chaos(args);
+  }
+
+  private static ConsoleLog noxsConsole(String name) {
+    return new ConsoleLog(logs.resolve("console").resolve(name + ".log"));
+  }
+
+  /** The last number count printed. */
+  private static long lastCount(ConsoleLog console) {
+    return console.lines().stream()
+        .filter(line -> line.startsWith(Unikernel.COUNT))
+        .map(line -> line.substring(Unikernel.COUNT.length()).strip())
+        .filter(number -> !number.isEmpty() && number.chars().allMatch(Character::isDigit))
+        .mapToLong(Long::parseLong)
+        .max()
+        .orElseThrow();
+  }
+}
