@@ -199,7 +199,7 @@ final class CheckpointCommands {
     }
 
     void copy(InputStream in, OutputStream out) throws IOException {
-      byte[] buffer = new byte[1 << 16];
+      byte[] buffer = new byte[1 << 20];
       long total = 0;
       int n;
       while ((n = in.read(buffer)) > 0) {

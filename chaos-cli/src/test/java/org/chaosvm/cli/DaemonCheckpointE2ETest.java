@@ -10,7 +10,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Set;
+import org.chaosvm.rig.Command;
 import org.chaosvm.rig.ConsoleLog;
+import org.chaosvm.rig.Dom0Devices;
+import org.chaosvm.rig.PtySession;
+import org.chaosvm.rig.TestGuest;
 import org.chaosvm.rig.Unikernel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -30,6 +34,7 @@ class DaemonCheckpointE2ETest {
   private static final boolean PATCHED = NoxsDaemonCycle.PATCHED;
   private static final String XENSTORE_SHELLS = "1x1";
   private static final String NOXS_SHELLS = NoxsDaemonCycle.NOXS_SHELLS;
+  private static final String LINUX_SHELLS = TestGuest.MEMORY_MIB + "x1";
 
   @TempDir static Path dir;
   private static DaemonProcess daemon;
@@ -39,7 +44,8 @@ class DaemonCheckpointE2ETest {
   static void start() throws Exception {
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     logs = dir.resolve("log");
-    List<String> pool = new java.util.ArrayList<>(List.of(XENSTORE_SHELLS + "=1"));
+    List<String> pool =
+        new java.util.ArrayList<>(List.of(XENSTORE_SHELLS + "=1", LINUX_SHELLS + "=1"));
     if (PATCHED) {
       pool.add(NOXS_SHELLS + "=1");
     }
@@ -156,6 +162,112 @@ class DaemonCheckpointE2ETest {
 
     assertEquals(0, chaos("destroy", name).code());
     assertEquals(0, chaos("destroy", copy).code());
+  }
+
+  /**
+   * The rig's Linux test guest with a vif and a disk: saved (Linux suspends through
+   * control/shutdown) and restored from the pool, it answers ping again, its console answers a line
+   * typed after the restore, and its disk holds what it wrote before the save.
+   */
+  @Test
+  void aLinuxGuestWithAVifAndADiskSavedAndRestoredAnswersAndKeepsItsDisk() throws Exception {
+    String name = "ck-linux";
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    Path disk = diskImage(name, "hello from Dom0");
+    Path config =
+        Files.writeString(
+            dir.resolve(name + ".cfg"),
+            TestGuest.xlConfig(
+                name,
+                TestGuest.Mode.ECHO,
+                "rig.ip=10.0.0.44/24 rig.disk=xvdb",
+                "vif = [ 'bridge=xenbr0' ]",
+                "disk = [ '" + disk + ",raw,xvdb,rw' ]"));
+    daemon.awaitPool(LINUX_SHELLS, 1);
+    DaemonProcess.Run created = chaos("create", config.toString());
+    assertEquals(0, created.code(), created.err());
+    int domid = DaemonTestBase.domidOf(created);
+    console.awaitLineContaining("disk xvdb marker written", LIMIT);
+    assertPings("10.0.0.44");
+    Path image = dir.resolve(name + ".img");
+
+    DaemonProcess.Run saved = chaos("save", name, image.toString());
+
+    assertEquals(0, saved.code(), saved.out() + saved.err());
+    NoxsDaemonCycle.awaitDomainsGone(Set.of(domid));
+    daemon.awaitPool(LINUX_SHELLS, 1);
+    DaemonProcess.Run restored = chaos("restore", image.toString());
+    assertEquals(0, restored.code(), restored.out() + restored.err());
+    assertTrue(restored.out().contains("from the pool"), restored.out());
+    assertPings("10.0.0.44");
+    typed(name, "after-restore");
+    Files.delete(image);
+    assertEquals(0, chaos("destroy", name).code());
+    int restoredDomid = DaemonTestBase.domidOf(restored);
+    NoxsDaemonCycle.awaitDomainsGone(Set.of(restoredDomid));
+    String marker =
+        Command.run(LIMIT, "debugfs", "-R", "cat /marker-out", disk.toString()).orThrow().output();
+    assertTrue(marker.contains("written by the guest on xvdb"), marker);
+    assertEquals(List.of(), Dom0Devices.remains(domid, disk), "devices of the saved domain");
+    assertEquals(
+        List.of(), Dom0Devices.remains(restoredDomid, disk), "devices of the restored one");
+  }
+
+  /** Saved with -c, the Linux guest goes on; its copy runs beside it under another name. */
+  @Test
+  void aLinuxGuestSavedWithCheckpointGoesOnBesideItsCopy() throws Exception {
+    String name = "ck-linux-keep";
+    String copy = "ck-linux-copy";
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    Path config =
+        Files.writeString(
+            dir.resolve(name + ".cfg"),
+            TestGuest.xlConfig(
+                name, TestGuest.Mode.ECHO, "rig.ip=10.0.0.45/24", "vif = [ 'bridge=xenbr0' ]"));
+    DaemonProcess.Run created = chaos("create", config.toString());
+    assertEquals(0, created.code(), created.err());
+    console.awaitLineContaining("eth0 up", LIMIT);
+    Path image = dir.resolve(name + ".img");
+
+    DaemonProcess.Run saved = chaos("save", "-c", name, image.toString());
+
+    assertEquals(0, saved.code(), saved.out() + saved.err());
+    assertPings("10.0.0.45");
+    typed(name, "still-here");
+    DaemonProcess.Run restored = chaos("restore", "--name", copy, image.toString());
+    assertEquals(0, restored.code(), restored.out() + restored.err());
+    typed(copy, "the-copy");
+    typed(name, "and-the-original");
+    Files.delete(image);
+    assertEquals(0, chaos("destroy", copy).code());
+    assertEquals(0, chaos("destroy", name).code());
+  }
+
+  /** A line typed on the guest's console (chaos console) is answered: its console goes on. */
+  private static void typed(String guest, String word) throws Exception {
+    try (PtySession terminal = PtySession.start(daemon.chaosCommand("console", guest))) {
+      terminal.typeUntil(word, "you said [" + word + "]", java.time.Duration.ofSeconds(3), LIMIT);
+      terminal.type("\u001d");
+      assertEquals(0, terminal.awaitExit(java.time.Duration.ofSeconds(30)), terminal.screen());
+    }
+  }
+
+  private static void assertPings(String address) {
+    Command.Result ping =
+        Command.run(
+            java.time.Duration.ofSeconds(90), "busybox", "ping", "-c", "3", "-W", "5", address);
+    assertEquals(0, ping.exitCode(), "ping " + address + ": " + ping.output());
+  }
+
+  /** An ext2 image of 8 MiB holding {@code marker-in} with {@code text}. */
+  private static Path diskImage(String name, String text) throws Exception {
+    Path content = Files.createDirectories(dir.resolve(name + ".d"));
+    Files.writeString(content.resolve("marker-in"), text);
+    Path image = dir.resolve(name + "-disk.img");
+    Command.run(
+            LIMIT, "mke2fs", "-q", "-t", "ext2", "-d", content.toString(), image.toString(), "8M")
+        .orThrow();
+    return image;
   }
 
   @Test

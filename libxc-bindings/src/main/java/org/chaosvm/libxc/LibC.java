@@ -2,7 +2,6 @@ package org.chaosvm.libxc;
 
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.IgnoreError;
-import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 
 /**
@@ -50,10 +49,13 @@ final class LibC {
     int pipe2(@Out int[] fds, int flags);
 
     /** The bytes read (0 at the end), or -1 and errno. {@code count} is C's size_t. */
-    long read(int fd, @Out byte[] buffer, long count);
+    long read(int fd, Pointer buffer, long count);
 
     /** The bytes written, or -1 and errno. */
-    long write(int fd, @In byte[] buffer, long count);
+    long write(int fd, Pointer buffer, long count);
+
+    /** fcntl with an int argument (F_SETPIPE_SZ: the new size, or -1 and errno). */
+    int fcntl(int fd, int command, int argument);
 
     /** With PRIO_PROCESS and {@code who} 0, Linux sets the calling thread's nice value alone. */
     int setpriority(int which, int who, int prio);
