@@ -9,7 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.DomainInfo;
+import org.chaosvm.libxc.ShutdownReason;
+import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.rig.Command;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.Dom0Devices;
@@ -49,10 +56,16 @@ class DaemonCheckpointE2ETest {
     if (PATCHED) {
       pool.add(NOXS_SHELLS + "=1");
     }
-    daemon =
-        new DaemonProcess(dir)
-            .option("--state-dir", dir.resolve("state").toString(), "--log-dir", logs.toString())
-            .start(pool.toArray(String[]::new));
+    poolTargets = pool.toArray(String[]::new);
+    daemon = newDaemon();
+  }
+
+  private static String[] poolTargets;
+
+  private static DaemonProcess newDaemon() throws Exception {
+    return new DaemonProcess(dir)
+        .option("--state-dir", dir.resolve("state").toString(), "--log-dir", logs.toString())
+        .start(poolTargets);
   }
 
   @AfterAll
@@ -241,6 +254,65 @@ class DaemonCheckpointE2ETest {
     Files.delete(image);
     assertEquals(0, chaos("destroy", copy).code());
     assertEquals(0, chaos("destroy", name).code());
+  }
+
+  /**
+   * chaos-daemon killed (SIGKILL) while it saves a Linux guest, the guest suspended: the command
+   * says it lost the daemon and leaves no file; the restarted daemon adopts the guest, finds it
+   * suspended with no save under way and resumes it: it answers ping and its console again.
+   */
+  @Test
+  void aDaemonKilledInTheMiddleOfASaveLeavesTheGuestRunningOnceRestarted() throws Exception {
+    String name = "ck-killed";
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    Path config =
+        Files.writeString(
+            dir.resolve(name + ".cfg"),
+            TestGuest.xlConfig(
+                name, TestGuest.Mode.ECHO, "rig.ip=10.0.0.46/24", "vif = [ 'bridge=xenbr0' ]"));
+    DaemonProcess.Run created = chaos("create", config.toString());
+    assertEquals(0, created.code(), created.err());
+    int domid = DaemonTestBase.domidOf(created);
+    console.awaitLineContaining("eth0 up", LIMIT);
+    Path image = dir.resolve(name + ".img");
+    DaemonProcess first = daemon;
+    CompletableFuture<DaemonProcess.Run> saving =
+        CompletableFuture.supplyAsync(() -> first.chaos("save", name, image.toString()));
+    awaitSuspended(domid);
+
+    daemon.kill(); // SIGKILL while the suspended guest's memory is being sent
+
+    DaemonProcess.Run reply = saving.get(60, TimeUnit.SECONDS);
+    assertEquals(ExitCodes.DAEMON_UNREACHABLE, reply.code(), reply.out() + reply.err());
+    assertFalse(Files.exists(image), "the image of a save cut short");
+    try (var files = Files.list(dir)) {
+      assertEquals(
+          List.of(),
+          files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith("partial")).toList());
+    }
+    daemon = newDaemon();
+    String log = daemon.logText();
+    assertTrue(log.contains("adopted " + name), log);
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (!daemon.logText().contains(name + " (domain " + domid + ") was suspended")) {
+      assertTrue(System.nanoTime() < deadline, daemon.logText());
+      Thread.sleep(200);
+    }
+    assertPings("10.0.0.46");
+    typed(name, "after-the-kill");
+    assertEquals(0, chaos("destroy", name).code());
+  }
+
+  private static void awaitSuspended(int domid) throws InterruptedException {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    try (XenCtrl xc = XenCtrl.open()) {
+      while (!xc.domainInfo(DomId.of(domid))
+          .flatMap(DomainInfo::shutdownReason)
+          .equals(Optional.of(ShutdownReason.SUSPEND))) {
+        assertTrue(System.nanoTime() < deadline, "domain " + domid + " never suspended");
+        Thread.sleep(20);
+      }
+    }
   }
 
   /** A line typed on the guest's console (chaos console) is answered: its console goes on. */

@@ -11,6 +11,7 @@ import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.daemon.engine.GuestRegistry.State;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
+import org.chaosvm.libxc.DomainStream;
 import org.chaosvm.libxc.ShutdownReason;
 import org.chaosvm.libxc.XenException;
 import org.slf4j.Logger;
@@ -127,9 +128,32 @@ final class Lifecycle {
     return true;
   }
 
+  /**
+   * A running guest found suspended: no save is under way (a save holds its guest {@code
+   * suspending}), so it is one that a dead daemon began, or a guest that suspended of its own
+   * accord. It goes on where it was, as after a failed save; if it cannot, it is kept (preserved).
+   */
+  private void resume(Guest guest) {
+    try {
+      DomainStream.resume(handles.xc(), guest.domid());
+      log.info(
+          "{} (domain {}) was suspended with no save under way (one an earlier daemon began?):"
+              + " resumed",
+          guest.name(),
+          guest.domid());
+    } catch (XenException e) {
+      log.warn("{} is suspended and cannot be resumed: {}", guest.name(), e.getMessage());
+      registry.transition(guest.domid(), State.RUNNING, State.PRESERVED);
+    }
+  }
+
   private void apply(Guest guest, ShutdownReason reason, LifecycleAction action) {
     if (registry.state(guest.domid()).filter(s -> s == State.RUNNING).isEmpty()) {
       return; // preserved already, or being built or destroyed
+    }
+    if (reason == ShutdownReason.SUSPEND) {
+      resume(guest);
+      return;
     }
     log.info(
         "{} (domain {}) shut down ({}): {}", guest.name(), guest.domid(), reason, action.xlName());
