@@ -188,14 +188,11 @@ class DaemonCheckpointE2ETest {
     ConsoleLog console = ConsoleLog.of(name).sinceNow();
     Path disk = diskImage(name, "hello from Dom0");
     Path config =
-        Files.writeString(
-            dir.resolve(name + ".cfg"),
-            TestGuest.xlConfig(
-                name,
-                TestGuest.Mode.ECHO,
-                "rig.ip=10.0.0.44/24 rig.disk=xvdb",
-                "vif = [ 'bridge=xenbr0' ]",
-                "disk = [ '" + disk + ",raw,xvdb,rw' ]"));
+        linuxConfig(
+            name,
+            "rig.ip=10.0.0.44/24 rig.disk=xvdb",
+            "vif = [ 'bridge=xenbr0' ]",
+            "disk = [ '" + disk + ",raw,xvdb,rw' ]");
     daemon.awaitPool(LINUX_SHELLS, 1);
     DaemonProcess.Run created = chaos("create", config.toString());
     assertEquals(0, created.code(), created.err());
@@ -232,11 +229,7 @@ class DaemonCheckpointE2ETest {
     String name = "ck-linux-keep";
     String copy = "ck-linux-copy";
     ConsoleLog console = ConsoleLog.of(name).sinceNow();
-    Path config =
-        Files.writeString(
-            dir.resolve(name + ".cfg"),
-            TestGuest.xlConfig(
-                name, TestGuest.Mode.ECHO, "rig.ip=10.0.0.45/24", "vif = [ 'bridge=xenbr0' ]"));
+    Path config = linuxConfig(name, "rig.ip=10.0.0.45/24", "vif = [ 'bridge=xenbr0' ]");
     DaemonProcess.Run created = chaos("create", config.toString());
     assertEquals(0, created.code(), created.err());
     console.awaitLineContaining("eth0 up", LIMIT);
@@ -265,11 +258,7 @@ class DaemonCheckpointE2ETest {
   void aDaemonKilledInTheMiddleOfASaveLeavesTheGuestRunningOnceRestarted() throws Exception {
     String name = "ck-killed";
     ConsoleLog console = ConsoleLog.of(name).sinceNow();
-    Path config =
-        Files.writeString(
-            dir.resolve(name + ".cfg"),
-            TestGuest.xlConfig(
-                name, TestGuest.Mode.ECHO, "rig.ip=10.0.0.46/24", "vif = [ 'bridge=xenbr0' ]"));
+    Path config = linuxConfig(name, "rig.ip=10.0.0.46/24", "vif = [ 'bridge=xenbr0' ]");
     DaemonProcess.Run created = chaos("create", config.toString());
     assertEquals(0, created.code(), created.err());
     int domid = DaemonTestBase.domidOf(created);
@@ -313,6 +302,14 @@ class DaemonCheckpointE2ETest {
         Thread.sleep(20);
       }
     }
+  }
+
+  /** The rig's Linux test guest in echo mode, with {@code arguments} and config {@code lines}. */
+  private static Path linuxConfig(String name, String arguments, String... lines)
+      throws java.io.IOException {
+    return Files.writeString(
+        dir.resolve(name + ".cfg"),
+        TestGuest.xlConfig(name, TestGuest.Mode.ECHO, arguments, lines));
   }
 
   /** A line typed on the guest's console (chaos console) is answered: its console goes on. */

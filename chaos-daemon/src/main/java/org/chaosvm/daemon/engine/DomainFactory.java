@@ -153,12 +153,7 @@ final class DomainFactory {
         log.warn("cannot watch {}'s console for its boot: {}", guest.name(), e.getMessage());
       }
       phases.end("boot watch");
-      mechanism.devices().awaitReady(domid); // as libxl: no front end may find its back end absent
-      phases.end("back ends ready");
-      if (!paused) {
-        xc.unpause(domid);
-      }
-      phases.end("unpause");
+      start(mechanism, domid, paused, phases);
       return domid;
     } catch (XenException e) {
       destroyQuietly(domid, Optional.of(uuid), mechanism, e);
@@ -197,12 +192,7 @@ final class DomainFactory {
       PvBuild.Rings rings = DomainStream.restore(xc, shell.domain(), streamFd);
       phases.end("stream");
       mechanism.describe(shell, config, uuid, configText, rings, phases);
-      mechanism.devices().awaitReady(domid);
-      phases.end("back ends ready");
-      if (!paused) {
-        xc.unpause(domid);
-      }
-      phases.end("unpause");
+      start(mechanism, domid, paused, phases);
       return domid;
     } catch (XenException e) {
       destroyQuietly(domid, Optional.of(uuid), mechanism, e);
@@ -220,6 +210,19 @@ final class DomainFactory {
       destroyQuietly(domid, Optional.of(uuid), mechanism, e);
       throw e;
     }
+  }
+
+  /**
+   * The end of either execute phase: the devices' back ends ready (as libxl: no front end may find
+   * its back end absent), then the guest unpaused unless {@code paused}.
+   */
+  private void start(Mechanism mechanism, DomId domid, boolean paused, Phases phases) {
+    mechanism.devices().awaitReady(domid);
+    phases.end("back ends ready");
+    if (!paused) {
+      handles.xc().unpause(domid);
+    }
+    phases.end("unpause");
   }
 
   /** What boots the guest before its kernel, for what its boot time means ({@link BootWatch}). */
