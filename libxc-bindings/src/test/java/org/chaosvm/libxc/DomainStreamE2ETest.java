@@ -39,6 +39,8 @@ class DomainStreamE2ETest {
   private XenStore xs;
   private String name;
   private final List<DomId> domains = new java.util.ArrayList<>();
+  private final List<PvGuest> booted = new java.util.ArrayList<>();
+  private final List<UUID> handles = new java.util.ArrayList<>();
 
   @BeforeEach
   void open(TestInfo test) {
@@ -47,9 +49,16 @@ class DomainStreamE2ETest {
     name = "stream-" + Integer.toHexString(test.getTestMethod().orElseThrow().getName().hashCode());
   }
 
+  /** Leaves nothing: no domain, no node under /local/domain or /vm (PvBootE2ETest checks). */
   @AfterEach
   void cleanUp() {
     try {
+      for (PvGuest guest : booted) {
+        guest.destroy(xc, xs);
+      }
+      for (UUID handle : handles) {
+        xs.rm(XenStore.NO_TRANSACTION, "/vm/" + handle);
+      }
       for (DomId domid : domains) {
         xs.rm(XenStore.NO_TRANSACTION, PvGuestNodes.domainPath(domid));
         if (xc.domainInfo(domid).isPresent()) {
@@ -132,7 +141,7 @@ class DomainStreamE2ETest {
             xs,
             new PvGuest.Spec(
                 name, Unikernel.image(), null, Unikernel.Mode.COUNT.argument(), MEMORY_MIB, 1));
-    domains.add(guest.domid);
+    booted.add(guest);
     return guest;
   }
 
@@ -178,6 +187,7 @@ class DomainStreamE2ETest {
 
   private DomId restore(Path image) throws Exception {
     UUID uuid = UUID.randomUUID();
+    handles.add(uuid);
     PvBuild.Prepared domain =
         PvBuild.prepare(xc, uuid, 1, MEMORY_MIB * 1024L, domid -> domains.add(domid));
     PvBuild.Rings rings;
