@@ -78,16 +78,8 @@ class DaemonCheckpointE2ETest {
 
   /** What a failed test left, destroyed: the next test starts from the pool alone. */
   @AfterEach
-  void destroyLeftGuests() throws InterruptedException {
-    java.util.regex.Matcher guest =
-        java.util.regex.Pattern.compile("\"domid\":(\\d+),\"name\":\"([^\"]+)\"")
-            .matcher(chaos("list", "--json").out());
-    while (guest.find()) {
-      if (!guest.group(1).equals("0")) {
-        System.out.println("destroying " + guest.group(2) + ", left by the test");
-        chaos("destroy", guest.group(2));
-      }
-    }
+  void destroyLeftGuests() {
+    daemon.destroyGuests();
   }
 
   @Test
@@ -186,7 +178,7 @@ class DaemonCheckpointE2ETest {
   void aLinuxGuestWithAVifAndADiskSavedAndRestoredAnswersAndKeepsItsDisk() throws Exception {
     String name = "ck-linux";
     ConsoleLog console = ConsoleLog.of(name).sinceNow();
-    Path disk = diskImage(name, "hello from Dom0");
+    Path disk = TestGuest.markerDisk(dir, name + "-disk", "hello from Dom0");
     Path config =
         linuxConfig(
             name,
@@ -326,17 +318,6 @@ class DaemonCheckpointE2ETest {
         Command.run(
             java.time.Duration.ofSeconds(90), "busybox", "ping", "-c", "3", "-W", "5", address);
     assertEquals(0, ping.exitCode(), "ping " + address + ": " + ping.output());
-  }
-
-  /** An ext2 image of 8 MiB holding {@code marker-in} with {@code text}. */
-  private static Path diskImage(String name, String text) throws Exception {
-    Path content = Files.createDirectories(dir.resolve(name + ".d"));
-    Files.writeString(content.resolve("marker-in"), text);
-    Path image = dir.resolve(name + "-disk.img");
-    Command.run(
-            LIMIT, "mke2fs", "-q", "-t", "ext2", "-d", content.toString(), image.toString(), "8M")
-        .orThrow();
-    return image;
   }
 
   @Test

@@ -36,15 +36,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 class DaemonDevicesE2ETest extends DaemonTestBase {
   private static final Duration BOOT = Duration.ofSeconds(180);
 
-  /** An ext2 image of {@code mib} MiB holding {@code marker-in} with {@code text}. */
-  private static Path image(String name, String text) throws Exception {
-    Path content = Files.createDirectories(dir.resolve(name + ".d"));
-    Files.writeString(content.resolve("marker-in"), text);
-    Path image = dir.resolve(name + ".img");
-    Command.run(
-            LIMIT, "mke2fs", "-q", "-t", "ext2", "-d", content.toString(), image.toString(), "8M")
-        .orThrow();
-    return image;
+  /** An ext2 image holding {@code marker-in} with {@code text} ({@link TestGuest#markerDisk}). */
+  private static Path image(String name, String text) {
+    return TestGuest.markerDisk(dir, name, text);
   }
 
   private static Path writeConfig(String name, String text) throws Exception {

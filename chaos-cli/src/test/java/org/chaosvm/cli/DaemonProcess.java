@@ -154,6 +154,22 @@ final class DaemonProcess {
     return logText();
   }
 
+  /** Destroys every guest the daemon lists (a failed test's leftovers); their names. */
+  List<String> destroyGuests() {
+    java.util.regex.Matcher guest =
+        java.util.regex.Pattern.compile("\"domid\":(\\d+),\"name\":\"([^\"]+)\"")
+            .matcher(chaos("list", "--json").out());
+    List<String> destroyed = new java.util.ArrayList<>();
+    while (guest.find()) {
+      if (!guest.group(1).equals("0")) {
+        System.out.println("destroying " + guest.group(2) + ", left by the test");
+        chaos("destroy", guest.group(2));
+        destroyed.add(guest.group(2));
+      }
+    }
+    return destroyed;
+  }
+
   /** Kills the daemon outright (SIGKILL), as a crash would. */
   void kill() throws InterruptedException {
     process.destroyForcibly();

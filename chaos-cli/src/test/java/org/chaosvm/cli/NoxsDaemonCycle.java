@@ -102,15 +102,8 @@ abstract class NoxsDaemonCycle {
     if (daemon == null) {
       return;
     }
-    java.util.regex.Matcher guest =
-        java.util.regex.Pattern.compile("\"domid\":(\\d+),\"name\":\"([^\"]+)\"")
-            .matcher(chaos("list", "--json").out());
-    while (guest.find()) {
-      if (!guest.group(1).equals("0")) {
-        System.out.println("destroying " + guest.group(2) + ", left by the test");
-        chaos("destroy", guest.group(2));
-        awaitGone(guest.group(2));
-      }
+    for (String name : daemon.destroyGuests()) {
+      awaitGone(name);
     }
   }
 

@@ -98,6 +98,32 @@ public final class TestGuest {
   }
 
   /**
+   * An ext2 image of 8 MiB, {@code dir/NAME.img}, holding {@code marker-in} with {@code text}: the
+   * disk the guest's {@code rig.disk=VDEV} reads and writes {@code marker-out} on.
+   */
+  public static Path markerDisk(Path dir, String name, String text) {
+    try {
+      Path content = Files.createDirectories(dir.resolve(name + ".d"));
+      Files.writeString(content.resolve("marker-in"), text);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot lay out " + name + "'s disk", e);
+    }
+    Path image = dir.resolve(name + ".img");
+    Command.run(
+            Duration.ofSeconds(60),
+            "mke2fs",
+            "-q",
+            "-t",
+            "ext2",
+            "-d",
+            dir.resolve(name + ".d").toString(),
+            image.toString(),
+            "8M")
+        .orThrow();
+    return image;
+  }
+
+  /**
    * PV-GRUB2 in the rig's Dom0, Debian's grub-x86_64-xen.bin (the rig exports it as RIG_PVGRUB).
    */
   public static Path pvGrub() {
