@@ -113,7 +113,7 @@ class DaemonCheckpointE2ETest {
     assertTrue(
         saved.out().contains("saved " + name + " (domain " + domid + " destroyed)"), saved.out());
     assertTrue(Files.size(image) > 1024 * 1024, "the image holds the guest's 1 MiB");
-    long last = lastCount(console);
+    long last = Unikernel.lastCount(console);
     NoxsDaemonCycle.awaitDomainsGone(Set.of(domid));
     daemon.awaitPool(shells, 1);
 
@@ -151,7 +151,7 @@ class DaemonCheckpointE2ETest {
 
     assertEquals(0, saved.code(), saved.out() + saved.err());
     assertTrue(saved.out().contains("saved " + name + "; it goes on"), saved.out());
-    long last = lastCount(console);
+    long last = Unikernel.lastCount(console);
     console.awaitLineContaining(Unikernel.SUSPEND_CANCELLED, LIMIT);
     console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
 
@@ -397,16 +397,5 @@ class DaemonCheckpointE2ETest {
 
   private static ConsoleLog noxsConsole(String name) {
     return new ConsoleLog(logs.resolve("console").resolve(name + ".log"));
-  }
-
-  /** The last number count printed. */
-  private static long lastCount(ConsoleLog console) {
-    return console.lines().stream()
-        .filter(line -> line.startsWith(Unikernel.COUNT))
-        .map(line -> line.substring(Unikernel.COUNT.length()).strip())
-        .filter(number -> !number.isEmpty() && number.chars().allMatch(Character::isDigit))
-        .mapToLong(Long::parseLong)
-        .max()
-        .orElseThrow();
   }
 }

@@ -80,7 +80,7 @@ class DomainStreamE2ETest {
     Path image = dir.resolve("count.img");
 
     save(guest.domid, image);
-    long last = lastCount(console);
+    long last = Unikernel.lastCount(console);
     assertEquals(
         Optional.of(ShutdownReason.SUSPEND), xc.domainInfo(guest.domid).get().shutdownReason());
     guest.destroy(xc, xs);
@@ -105,7 +105,7 @@ class DomainStreamE2ETest {
     console.awaitLineContaining(Unikernel.COUNT + "2", LIMIT);
 
     save(guest.domid, dir.resolve("count.img"));
-    long last = lastCount(console);
+    long last = Unikernel.lastCount(console);
     DomainStream.resume(xc, guest.domid);
 
     console.awaitLineContaining(Unikernel.SUSPEND_CANCELLED, LIMIT);
@@ -225,16 +225,5 @@ class DomainStreamE2ETest {
 
   private boolean isShutDown(DomId domid) {
     return xc.domainInfo(domid).map(DomainInfo::shutdown).orElse(true);
-  }
-
-  /** The last number count printed. */
-  private static long lastCount(ConsoleLog console) {
-    return console.lines().stream()
-        .filter(line -> line.startsWith(Unikernel.COUNT))
-        .map(line -> line.substring(Unikernel.COUNT.length()).strip())
-        .filter(number -> number.chars().allMatch(Character::isDigit) && !number.isEmpty())
-        .mapToLong(Long::parseLong)
-        .max()
-        .orElseThrow();
   }
 }

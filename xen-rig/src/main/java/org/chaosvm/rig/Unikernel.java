@@ -121,6 +121,17 @@ public final class Unikernel {
     return String.join("\n", config.values()) + "\n";
   }
 
+  /** The last number the count mode printed on {@code console}. */
+  public static long lastCount(ConsoleLog console) {
+    return console.lines().stream()
+        .filter(line -> line.startsWith(COUNT))
+        .map(line -> line.substring(COUNT.length()).strip())
+        .filter(number -> !number.isEmpty() && number.chars().allMatch(Character::isDigit))
+        .mapToLong(Long::parseLong)
+        .max()
+        .orElseThrow();
+  }
+
   private static String keyOf(String setting) {
     int equals = setting.indexOf('=');
     if (equals < 0) {

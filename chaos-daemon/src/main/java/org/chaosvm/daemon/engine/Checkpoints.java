@@ -117,16 +117,7 @@ final class Checkpoints {
   /** libxenguest's stream of the guest, through a pipe, into {@code image}. */
   private void stream(Guest guest, boolean live, OutputStream image) throws IOException {
     try (FdPipe pipe = FdPipe.open()) {
-      CompletableFuture<Void> copier =
-          CompletableFuture.runAsync(
-              () -> {
-                try (InputStream in = pipe.readStream()) {
-                  copy(in, image);
-                } catch (IOException e) {
-                  throw new CompletionException(e);
-                }
-              },
-              Checkpoints::thread);
+      CompletableFuture<Void> copier = pump(pipe.readStream(), image, true);
       try {
         DomainStream.save(handles.xc(), guest.domid(), pipe.writeFd(), live, () -> suspend(guest));
       } finally {
@@ -156,11 +147,7 @@ final class Checkpoints {
             SUSPEND_WAIT,
             5,
             50,
-            () -> {
-              Optional<DomainInfo> info = handles.xc().domainInfo(domid);
-              return info.isEmpty()
-                  || info.get().shutdownReason().equals(Optional.of(ShutdownReason.SUSPEND));
-            });
+            () -> handles.xc().domainInfo(domid).isEmpty() || suspended(domid));
     if (!suspended) {
       control.withdraw(domid, GuestControl.Request.SUSPEND);
       throw new ChaosException(
@@ -174,13 +161,29 @@ final class Checkpoints {
     return handles.xc().domainInfo(domid).isPresent();
   }
 
-  /** Copies in 1 MiB steps: few system calls, which cost much under emulation. */
-  private static void copy(InputStream in, OutputStream out) throws IOException {
-    byte[] buffer = new byte[1 << 20];
-    int n;
-    while ((n = in.read(buffer)) > 0) {
-      out.write(buffer, 0, n);
-    }
+  /**
+   * Copies {@code in} to {@code out} on a thread of its own (blocking I/O, never a pool's), in 1
+   * MiB steps: few system calls, which cost much under emulation. Then it closes the pipe's end,
+   * {@code in} if {@code closeIn}, else {@code out}; the connection's side stays open.
+   */
+  private static CompletableFuture<Void> pump(InputStream in, OutputStream out, boolean closeIn) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try (AutoCloseable end = closeIn ? in : out) {
+            byte[] buffer = new byte[1 << 20];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+              out.write(buffer, 0, n);
+            }
+          } catch (Exception e) {
+            throw new CompletionException(e);
+          }
+        },
+        task -> {
+          Thread thread = new Thread(task, "checkpoint-pipe");
+          thread.setDaemon(true);
+          thread.start();
+        });
   }
 
   private static void endQuietly(OutputStream image) {
@@ -191,13 +194,20 @@ final class Checkpoints {
     }
   }
 
+  /** Whether the domain is there and shut down for suspend. */
+  private boolean suspended(DomId domid) {
+    return handles
+        .xc()
+        .domainInfo(domid)
+        .flatMap(DomainInfo::shutdownReason)
+        .equals(Optional.of(ShutdownReason.SUSPEND));
+  }
+
   /** After a failed save: the guest, if suspended, resumes where it was, and is running again. */
   private void goOn(Guest guest) {
     DomId domid = guest.domid();
     try {
-      Optional<DomainInfo> info = handles.xc().domainInfo(domid);
-      if (info.isPresent()
-          && info.get().shutdownReason().equals(Optional.of(ShutdownReason.SUSPEND))) {
+      if (suspended(domid)) {
         DomainStream.resume(handles.xc(), domid);
       }
     } catch (XenException e) {
@@ -231,16 +241,7 @@ final class Checkpoints {
       InputStream image,
       Phases phases) {
     try (FdPipe pipe = FdPipe.open()) {
-      CompletableFuture<Void> feeder =
-          CompletableFuture.runAsync(
-              () -> {
-                try (OutputStream out = pipe.writeStream()) {
-                  copy(image, out);
-                } catch (IOException e) {
-                  throw new CompletionException(e);
-                }
-              },
-              Checkpoints::thread);
+      CompletableFuture<Void> feeder = pump(image, pipe.writeStream(), false);
       try {
         factory.restore(shell, guest, uuid, configText, paused, pipe.readFd(), phases);
       } catch (RuntimeException e) {
@@ -281,12 +282,5 @@ final class Checkpoints {
       Thread.currentThread().interrupt();
       return Optional.empty();
     }
-  }
-
-  /** The pipe's other end is served by a thread of its own (blocking I/O, never a pool's). */
-  private static void thread(Runnable task) {
-    Thread thread = new Thread(task, "checkpoint-pipe");
-    thread.setDaemon(true);
-    thread.start();
   }
 }

@@ -419,7 +419,6 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * saved with {@code keep}, which also needs another name).
    */
   private Reply restore(Caller caller, Request.Restore request, InputStream image) {
-    long startNanos = System.nanoTime();
     Phases phases = new Phases();
     CheckpointImage.Guest record = Checkpoints.readHead(image);
     GuestConfig guest;
