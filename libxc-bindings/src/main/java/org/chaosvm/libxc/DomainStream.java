@@ -49,6 +49,9 @@ public final class DomainStream {
    * is, suspended or not.
    */
   public static void save(XenCtrl xc, DomId domid, int fd, boolean live, Suspender suspender) {
+    if (live) {
+      xc.domainInfo(domid).ifPresent(info -> xc.growShadowMemory(domid, liveShadowMib(info)));
+    }
     Runtime runtime = NativeLibraries.runtime(LibXenGuest.lib());
     RuntimeException[] thrown = new RuntimeException[1];
     LibXenGuest.SaveCallback suspend =
@@ -87,6 +90,19 @@ public final class DomainStream {
       Reference.reachabilityFence(suspend);
       Reference.reachabilityFence(callbacks);
     }
+  }
+
+  /**
+   * The shadow memory a live save needs, in MiB, as libxl reckons a shadow-paged guest's: 4 KiB
+   * times 256 per vCPU plus 2 per MiB of memory, and a MiB more. Xen gives a PV domain in log-dirty
+   * mode only the least it accepts, from which its dirty bitmap's pages soon fail to come (a 1 MiB
+   * guest's live save failed with ENOMEM: "failed page allocs while logging dirty pages"), and
+   * libxl sets none for PV guests.
+   */
+  static int liveShadowMib(DomainInfo info) {
+    long maxMib = info.maxPages() * PhysInfo.PAGE_SIZE >> 20;
+    long kib = 4 * (256L * Math.max(1, info.onlineVcpus()) + 2 * maxMib);
+    return (int) ((kib + 1023) / 1024) + 1;
   }
 
   /**

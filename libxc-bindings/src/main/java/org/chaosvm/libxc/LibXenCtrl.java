@@ -46,6 +46,14 @@ final class LibXenCtrl {
         Pointer cpumapSoft,
         @u_int32_t int flags);
 
+    /** 0, or -1 and errno; {@code mb} in and out (XEN_DOMCTL_SHADOW_OP_*_ALLOCATION). */
+    int xc_shadow_control(
+        Pointer xch,
+        @u_int32_t int domid,
+        @u_int32_t int sop,
+        IntByReference mb,
+        @u_int32_t int mode);
+
     /** 0, or -1 and errno. */
     int xc_domain_setmaxmem(Pointer xch, @u_int32_t int domid, @u_int64_t long maxMemKib);
 

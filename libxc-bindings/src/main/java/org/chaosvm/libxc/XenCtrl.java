@@ -97,6 +97,32 @@ public final class XenCtrl implements AutoCloseable {
     check("xc_domain_setmaxmem", lib.xc_domain_setmaxmem(handle(), domid.value(), kib), domid);
   }
 
+  private static final int XEN_DOMCTL_SHADOW_OP_GET_ALLOCATION = 30;
+  private static final int XEN_DOMCTL_SHADOW_OP_SET_ALLOCATION = 31;
+
+  /**
+   * Makes the domain's shadow (paging) memory pool at least {@code mib} MiB, which its log-dirty
+   * mode and, for a PV guest, its shadow page tables while that mode is on, come from; the pool's
+   * size after.
+   */
+  public int growShadowMemory(DomId domid, int mib) {
+    IntByReference mb = new IntByReference(0);
+    check(
+        "xc_shadow_control",
+        lib.xc_shadow_control(handle(), domid.value(), XEN_DOMCTL_SHADOW_OP_GET_ALLOCATION, mb, 0),
+        domid);
+    if (mb.getValue() >= mib) {
+      return mb.getValue();
+    }
+    IntByReference wanted = new IntByReference(mib);
+    check(
+        "xc_shadow_control",
+        lib.xc_shadow_control(
+            handle(), domid.value(), XEN_DOMCTL_SHADOW_OP_SET_ALLOCATION, wanted, 0),
+        domid);
+    return wanted.getValue();
+  }
+
   /** The end of a PV domain's pseudo-physical memory map (its e820), in KiB. */
   public void setMemmapLimit(DomId domid, long kib) {
     check(
