@@ -109,9 +109,19 @@ public final class Codec {
               new Request.ListDevices(version, fields.guest("guest"), kindOf(op));
           case "save" ->
               new Request.Save(
-                  version, fields.guest("guest"), fields.bool("keep"), fields.bool("live"));
+                  version,
+                  fields.guest("guest"),
+                  fields.bool("keep"),
+                  fields.bool("live"),
+                  fields.optionalBool("hold"));
           case "restore" ->
-              new Request.Restore(version, fields.optionalString("name"), fields.bool("paused"));
+              new Request.Restore(
+                  version,
+                  fields.optionalString("name"),
+                  fields.bool("paused"),
+                  fields.optionalBool("hold"));
+          case "commit" -> new Request.Decision(version, true, fields.bool("paused"));
+          case "abort" -> new Request.Decision(version, false, false);
           default -> throw new MalformedMessage("unknown or missing \"op\": " + op);
         };
     fields.requireAllRead();
@@ -270,12 +280,23 @@ public final class Codec {
       writeHead(out, "save", save, save.guest());
       out.writeBooleanField("keep", save.keep());
       out.writeBooleanField("live", save.live());
+      if (save.hold()) {
+        out.writeBooleanField("hold", true);
+      }
     } else if (request instanceof Request.Restore restore) {
       writeHead(out, "restore", restore);
       if (restore.name() != null) {
         out.writeStringField("name", restore.name());
       }
       out.writeBooleanField("paused", restore.paused());
+      if (restore.hold()) {
+        out.writeBooleanField("hold", true);
+      }
+    } else if (request instanceof Request.Decision decision) {
+      writeHead(out, decision.commit() ? "commit" : "abort", decision);
+      if (decision.commit()) {
+        out.writeBooleanField("paused", decision.paused());
+      }
     } else {
       throw new IllegalArgumentException("not a request of the protocol: " + request);
     }
@@ -548,6 +569,12 @@ public final class Codec {
         return flag;
       }
       throw wrongType(key, "true or false");
+    }
+
+    /** The flag, false when the field is absent (one added after its request). */
+    boolean optionalBool(String key) throws MalformedMessage {
+      read.add(key);
+      return values.get(key) != null && bool(key);
     }
 
     GuestRef guest(String key) throws MalformedMessage {

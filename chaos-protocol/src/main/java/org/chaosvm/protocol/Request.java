@@ -86,16 +86,40 @@ public sealed interface Request {
    * Save a guest to a checkpoint image, which the daemon sends on this connection ({@link
    * Reply.Image}, then {@link ImageFrames}, then the final reply). Without {@code keep} the guest
    * is destroyed once saved; with it, it goes on. {@code live}: its memory is sent while it runs,
-   * for a short pause (a migration's).
+   * for a short pause (a migration's). {@code hold} (a migration's source): once the image is sent,
+   * the guest waits, suspended, and the daemon replies {@link Reply.Done} and reads a {@link
+   * Decision}: commit destroys the guest, abort (or the connection's end, or none within the idle
+   * limit) lets it go on; the final reply follows.
    */
-  record Save(int version, GuestRef guest, boolean keep, boolean live) implements Request {}
+  record Save(int version, GuestRef guest, boolean keep, boolean live, boolean hold)
+      implements Request {
+    /** A save to a checkpoint, not a migration's. */
+    public Save(int version, GuestRef guest, boolean keep, boolean live) {
+      this(version, guest, keep, live, false);
+    }
+  }
 
   /**
    * Restore a guest from the checkpoint image the client sends on this connection right after the
    * request ({@link ImageFrames}); the final reply is {@link Reply.Created} or an error. {@code
    * name}, when not null, replaces the image's name (a copy of a guest that still runs needs one).
+   * {@code hold} (a migration's destination): the guest is restored paused under the name
+   * NAME--incoming, the daemon replies {@link Reply.Created} and reads a {@link Decision}: commit
+   * names it NAME and lets it run (unless {@code paused}), abort (or the connection's end, or none
+   * within the idle limit) destroys it; the final reply follows.
    */
-  record Restore(int version, String name, boolean paused) implements Request {}
+  record Restore(int version, String name, boolean paused, boolean hold) implements Request {
+    /** A restore from a checkpoint, not a migration's. */
+    public Restore(int version, String name, boolean paused) {
+      this(version, name, paused, false);
+    }
+  }
+
+  /**
+   * How a migration ends, sent on a held {@link Save}'s or {@link Restore}'s connection after its
+   * first reply: {@code commit} or abort. {@code paused}: a committed incoming guest stays paused.
+   */
+  record Decision(int version, boolean commit, boolean paused) implements Request {}
 
   /** Whether the request carries an image on its connection (which then ends with its reply). */
   default boolean carriesImage() {
