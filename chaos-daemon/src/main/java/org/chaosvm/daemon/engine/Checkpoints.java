@@ -25,6 +25,7 @@ import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.ErrorCode;
 import org.chaosvm.protocol.ImageFrames;
 import org.chaosvm.protocol.Reply;
+import org.chaosvm.protocol.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,15 @@ final class Checkpoints {
 
   /** How long a guest has to suspend once asked (a Linux guest's freeze takes a while). */
   static final Duration SUSPEND_WAIT = Duration.ofSeconds(30);
+
+  /**
+   * How long a migration's held guest waits for the client's {@link Request.Decision}: the other
+   * side's restore ends soon after the stream does, so a longer wait means a client gone astray.
+   */
+  static final Duration DECISION_WAIT = Duration.ofSeconds(60);
+
+  /** The name a migration's incoming guest has until it is committed: xl's. */
+  static final String INCOMING = "--incoming";
 
   private final XenHandles handles;
   private final GuestRegistry registry;
@@ -58,8 +68,16 @@ final class Checkpoints {
    * Saves a running guest to {@code toClient}: a {@link Reply.Image}, then the image in frames.
    * Without {@code keep} the guest is destroyed once its image is sent; with it, it goes on. If
    * anything fails (the guest does not suspend, the client goes away), the guest goes on as it was.
+   * With {@code hold} (a migration's source) it waits, suspended, for the client's decision read
+   * from {@code fromClient} ({@link #handOver}).
    */
-  Reply.Done save(Guest guest, boolean keep, boolean live, OutputStream toClient) {
+  Reply.Done save(
+      Guest guest,
+      boolean keep,
+      boolean live,
+      boolean hold,
+      InputStream fromClient,
+      OutputStream toClient) {
     DomId domid = guest.domid();
     if (guest.configText().isEmpty()) {
       throw new ChaosException(
@@ -98,11 +116,19 @@ final class Checkpoints {
           e);
     } finally {
       if (!sent) {
-        goOn(guest);
+        goOn(guest, State.SUSPENDING);
         endQuietly(image); // the frames end, then the error reply follows
       }
     }
     double millis = (System.nanoTime() - start) / 1e6;
+    if (hold) {
+      log.info(
+          "sent {} (domain {}) in {} ms; it waits for the migration's end",
+          guest.name(),
+          domid,
+          millis);
+      return handOver(guest, fromClient, toClient);
+    }
     if (keep) {
       DomainStream.resume(handles.xc(), domid);
       registry.transition(domid, State.SUSPENDING, State.RUNNING);
@@ -112,6 +138,135 @@ final class Checkpoints {
     lifecycle.end(guest, true, EnumSet.of(State.SUSPENDING));
     log.info("saved {} (domain {}) in {} ms, then destroyed it", guest.name(), domid, millis);
     return new Reply.Done("saved " + guest.name() + " (domain " + domid + " destroyed)");
+  }
+
+  /**
+   * A migration's source, once its image is sent: the guest waits, suspended, for the client's
+   * decision. Commit destroys it (its copy runs elsewhere now); abort, or no decision, lets it go
+   * on here.
+   */
+  private Reply.Done handOver(Guest guest, InputStream fromClient, OutputStream toClient) {
+    DomId domid = guest.domid();
+    registry.transition(domid, State.SUSPENDING, State.MIGRATING);
+    Optional<Request.Decision> decision =
+        awaitDecision(
+            fromClient,
+            toClient,
+            new Reply.Done("sent " + guest.name() + "; it waits, suspended, for commit or abort"));
+    if (decision.filter(Request.Decision::commit).isPresent()) {
+      lifecycle.end(guest, true, EnumSet.of(State.MIGRATING));
+      log.info("migrated {} (domain {}) away", guest.name(), domid);
+      return new Reply.Done("migrated " + guest.name() + " away (domain " + domid + " destroyed)");
+    }
+    goOn(guest, State.MIGRATING);
+    log.info(
+        "the migration of {} (domain {}) ended without commit: it goes on", guest.name(), domid);
+    return new Reply.Done("the migration of " + guest.name() + " was aborted; it goes on here");
+  }
+
+  /**
+   * A migration's destination, once {@code incoming} is restored (paused, held, under its temporary
+   * name): commit gives it {@code name} and lets it run unless {@code paused}; abort, or no
+   * decision, destroys it.
+   */
+  Reply receive(
+      Guest incoming,
+      String name,
+      boolean paused,
+      Reply.Created restored,
+      InputStream fromClient,
+      OutputStream toClient) {
+    DomId domid = incoming.domid();
+    Optional<Request.Decision> decision = awaitDecision(fromClient, toClient, restored);
+    if (decision.filter(Request.Decision::commit).isEmpty()) {
+      lifecycle.end(incoming, true, EnumSet.of(State.MIGRATING));
+      log.info("the migration of {} ended without commit: domain {} destroyed", name, domid);
+      return new Reply.Done(
+          "the migration of "
+              + name
+              + " was aborted; its copy here (domain "
+              + domid
+              + ") is gone");
+    }
+    Mechanism mechanism = factory.mechanism(incoming.mechanism());
+    String taken = name;
+    ChaosException clash = null;
+    try {
+      registry.rename(domid, name);
+    } catch (ChaosException e) {
+      clash = e; // the source's copy is gone by now: this one is kept, paused, under its own name
+      taken = incoming.name();
+    }
+    mechanism.confirm(domid, taken);
+    registry.transition(domid, State.MIGRATING, State.RUNNING);
+    if (clash != null) {
+      throw new ChaosException(
+          clash.code(),
+          "cannot name the migrated guest "
+              + name
+              + " ("
+              + clash.getMessage()
+              + "): it is kept here, paused, as "
+              + taken,
+          clash);
+    }
+    if (!paused && !decision.get().paused()) {
+      handles.xc().unpause(domid);
+    }
+    log.info("migrated {} in as domain {}", name, domid);
+    return new Reply.Created(domid.value(), name, restored.fromPool(), restored.phasesMs());
+  }
+
+  /**
+   * Sends {@code interim} and reads the client's {@link Request.Decision}: empty if the connection
+   * ends, sends something else, or sends nothing within {@link #DECISION_WAIT} (then it is closed).
+   */
+  private static Optional<Request.Decision> awaitDecision(
+      InputStream in, OutputStream out, Reply interim) {
+    try {
+      Codec.write(out, interim);
+    } catch (IOException e) {
+      log.info("a migration's client went away: {}", e.getMessage());
+      return Optional.empty();
+    }
+    CompletableFuture<Optional<byte[]>> line =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return Codec.readLine(in);
+              } catch (IOException | Codec.MalformedMessage e) {
+                throw new CompletionException(e);
+              }
+            },
+            task -> ownThread(task, "migration-decision"));
+    try {
+      Optional<byte[]> got = line.get(DECISION_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      if (got.isEmpty()) {
+        log.info("a migration's client closed the connection without commit or abort");
+        return Optional.empty();
+      }
+      Request request = Codec.decodeRequest(got.get());
+      if (request instanceof Request.Decision decision) {
+        return Optional.of(decision);
+      }
+      log.warn("a migration's client sent {} instead of commit or abort", request);
+    } catch (TimeoutException e) {
+      log.warn("a migration's client sent no decision within {} s", DECISION_WAIT.toSeconds());
+      closeQuietly(in); // its read ends
+    } catch (ExecutionException | Codec.MalformedMessage e) {
+      log.warn("a migration's client sent no decision: {}", e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return Optional.empty();
+  }
+
+  private static void closeQuietly(InputStream in) {
+    try {
+      in.close();
+    } catch (IOException e) {
+      log.debug("cannot close a connection: {}", e.getMessage());
+    }
   }
 
   /** libxenguest's stream of the guest, through a pipe, into {@code image}. */
@@ -179,11 +334,14 @@ final class Checkpoints {
             throw new CompletionException(e);
           }
         },
-        task -> {
-          Thread thread = new Thread(task, "checkpoint-pipe");
-          thread.setDaemon(true);
-          thread.start();
-        });
+        task -> ownThread(task, "checkpoint-pipe"));
+  }
+
+  /** Runs {@code task} on a daemon thread of its own (one that may block on I/O for long). */
+  private static void ownThread(Runnable task, String name) {
+    Thread thread = new Thread(task, name);
+    thread.setDaemon(true);
+    thread.start();
   }
 
   private static void endQuietly(OutputStream image) {
@@ -203,8 +361,11 @@ final class Checkpoints {
         .equals(Optional.of(ShutdownReason.SUSPEND));
   }
 
-  /** After a failed save: the guest, if suspended, resumes where it was, and is running again. */
-  private void goOn(Guest guest) {
+  /**
+   * After a failed save or an aborted migration: the guest, if suspended, resumes where it was, and
+   * is running again (from {@code from}).
+   */
+  private void goOn(Guest guest, State from) {
     DomId domid = guest.domid();
     try {
       if (suspended(domid)) {
@@ -213,7 +374,7 @@ final class Checkpoints {
     } catch (XenException e) {
       log.warn("cannot resume {} after its failed save: {}", guest.name(), e.getMessage());
     } finally {
-      registry.transition(domid, State.SUSPENDING, State.RUNNING);
+      registry.transition(domid, from, State.RUNNING);
     }
   }
 
@@ -238,12 +399,13 @@ final class Checkpoints {
       UUID uuid,
       String configText,
       boolean paused,
+      boolean held,
       InputStream image,
       Phases phases) {
     try (FdPipe pipe = FdPipe.open()) {
       CompletableFuture<Void> feeder = pump(image, pipe.writeStream(), false);
       try {
-        factory.restore(shell, guest, uuid, configText, paused, pipe.readFd(), phases);
+        factory.restore(shell, guest, uuid, configText, paused, held, pipe.readFd(), phases);
       } catch (RuntimeException e) {
         pipe.closeRead(); // a feeder blocked on a full pipe fails, and ends
         Optional<Throwable> fed = failure(feeder);

@@ -144,7 +144,7 @@ final class DomainFactory {
       if (cached.isEmpty() && bootloaded.isEmpty()) {
         kernels.put(guest.kernel(), built.kernel());
       }
-      mechanism.describe(shell, guest, uuid, configText, built.rings(), phases);
+      mechanism.describe(shell, guest, uuid, configText, built.rings(), false, phases);
       try {
         mechanism
             .console()
@@ -171,7 +171,8 @@ final class DomainFactory {
    * checkpoint's stream ({@code streamFd}, libxenguest's) instead of a kernel: the guest's devices
    * made again from {@code config}, its memory and vCPUs restored, then described to Dom0 with the
    * rings where the restore put them. The guest goes on where it was saved (its suspend call
-   * returns), unless {@code paused}.
+   * returns), unless {@code paused}. A {@code held} guest (a migration's incoming one) stays paused
+   * and recorded as being built until {@link Mechanism#confirm}.
    */
   DomId restore(
       Shell shell,
@@ -179,6 +180,7 @@ final class DomainFactory {
       UUID uuid,
       String configText,
       boolean paused,
+      boolean held,
       int streamFd,
       Phases phases) {
     XenCtrl xc = handles.xc();
@@ -191,8 +193,8 @@ final class DomainFactory {
       phases.end("devices");
       PvBuild.Rings rings = DomainStream.restore(xc, shell.domain(), streamFd);
       phases.end("stream");
-      mechanism.describe(shell, config, uuid, configText, rings, phases);
-      start(mechanism, domid, paused, phases);
+      mechanism.describe(shell, config, uuid, configText, rings, held, phases);
+      start(mechanism, domid, paused || held, phases);
       return domid;
     } catch (XenException e) {
       destroyQuietly(domid, Optional.of(uuid), mechanism, e);

@@ -85,6 +85,18 @@ final class DomainLayout {
         });
   }
 
+  /** A guest recorded as held ({@link #recordGuest}) is running, under {@code name}. */
+  static void markRunning(XenStore xs, DomId domid, String name) {
+    String dom = domainPath(domid);
+    xs.inTransaction(
+        t -> {
+          xs.write(t, dom + "/name", name);
+          xs.write(t, dom + "/chaos/name", name);
+          xs.write(t, dom + "/chaos/state", STATE_RUNNING);
+          return null;
+        });
+  }
+
   static Optional<String> state(XenStore xs, DomId domid) {
     return xs.read(XenStore.NO_TRANSACTION, domainPath(domid) + "/chaos/state");
   }
@@ -98,10 +110,10 @@ final class DomainLayout {
    * org.chaosvm.libxc.PvBuild#finish}): what a restarted daemon reads back ({@link #readGuest}).
    */
   static void recordGuest(
-      XenStore xs, int t, PvGuestNodes nodes, GuestConfig guest, String configText) {
+      XenStore xs, int t, PvGuestNodes nodes, GuestConfig guest, String configText, boolean held) {
     String chaos = domainPath(nodes.domid()) + "/chaos";
     xs.setPermissions(t, chaos, List.of(new XsPermission(DomId.DOM0, XsPermission.Access.NONE)));
-    xs.write(t, chaos + "/state", STATE_RUNNING);
+    xs.write(t, chaos + "/state", held ? STATE_BUILDING : STATE_RUNNING);
     xs.write(t, chaos + "/uuid", nodes.uuid().toString());
     xs.write(t, chaos + "/on_poweroff", guest.onPoweroff().xlName());
     xs.write(t, chaos + "/on_reboot", guest.onReboot().xlName());

@@ -62,6 +62,20 @@ record Guest(
         mechanism);
   }
 
+  /** The same guest under another name, its config's too. */
+  Guest renamed(String newName) {
+    return new Guest(
+        domid,
+        uuid,
+        newName,
+        config.map(c -> c.withName(newName)),
+        configText,
+        onPoweroff,
+        onReboot,
+        onCrash,
+        mechanism);
+  }
+
   private static LifecycleAction action(Optional<String> name, LifecycleAction fallback) {
     return name.flatMap(LifecycleAction::fromXlName).orElse(fallback);
   }

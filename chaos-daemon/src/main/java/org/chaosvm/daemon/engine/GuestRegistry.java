@@ -33,7 +33,10 @@ final class GuestRegistry {
     SUSPENDING,
     /** Saved to a checkpoint; its domain is gone. */
     SAVED,
-    /** Being sent to another host. */
+    /**
+     * Held by a migration until it ends: sent and suspended (the source's), or restored and paused
+     * under a name of its own (the destination's).
+     */
     MIGRATING,
     /** Being destroyed, or cleaned up after: its name is held until that is done. */
     DESTROYING;
@@ -84,8 +87,21 @@ final class GuestRegistry {
    * @throws ChaosException EXISTS if a guest, a create under way or another domain holds it
    */
   synchronized Reservation reserve(String name) {
+    requireFree(name, Set.of());
+    reserved.add(name);
+    return new Reservation(name);
+  }
+
+  /**
+   * Refuses a name that a create under way, another domain or a guest holds, unless that guest is
+   * in one of {@code yielding} (a guest being migrated away, whose name a migration's incoming
+   * guest takes once it is gone).
+   *
+   * @throws ChaosException EXISTS, naming the holder
+   */
+  synchronized void requireFree(String name, Set<State> yielding) {
     DomId guest = byName.get(name);
-    if (guest != null) {
+    if (guest != null && !yielding.contains(byDomid.get(guest).state())) {
       throw new ChaosException(
           ErrorCode.EXISTS, "a guest named " + name + " exists already (domain " + guest + ")");
     }
@@ -99,8 +115,25 @@ final class GuestRegistry {
           ErrorCode.EXISTS,
           "domain " + holders.iterator().next() + " is named " + name + " already");
     }
-    reserved.add(name);
-    return new Reservation(name);
+  }
+
+  /**
+   * Gives a guest another name, free as {@link #reserve} needs it (a migration's incoming guest
+   * taking its own).
+   *
+   * @throws ChaosException EXISTS if the name is held, NOT_FOUND if the guest is gone
+   */
+  synchronized Guest rename(DomId domid, String name) {
+    Entry entry = byDomid.get(domid);
+    if (entry == null) {
+      throw notFound(new GuestRef(domid.toString()));
+    }
+    requireFree(name, Set.of());
+    Guest renamed = entry.guest().renamed(name);
+    byName.remove(entry.guest().name());
+    byName.put(name, domid);
+    byDomid.put(domid, new Entry(renamed, entry.state()));
+    return renamed;
   }
 
   /**

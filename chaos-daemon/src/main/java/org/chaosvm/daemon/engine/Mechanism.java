@@ -41,7 +41,9 @@ interface Mechanism extends AutoCloseable {
    * The execute phase, once the kernel is built in (or a checkpoint restored into the shell, its
    * rings where the restore put them): the guest described to Dom0 and recorded, and the domain
    * given the guest's handle {@code uuid} ({@link Shell#takeHandle}), in the order that lets a
-   * restarted daemon tell a half-built guest from a running one.
+   * restarted daemon tell a half-built guest from a running one. {@code held} (a migration's
+   * incoming guest): it is recorded as still being built (a restarted daemon destroys it) until
+   * {@link #confirm}.
    */
   void describe(
       Shell shell,
@@ -49,7 +51,11 @@ interface Mechanism extends AutoCloseable {
       UUID uuid,
       String configText,
       PvBuild.Rings rings,
+      boolean held,
       Phases phases);
+
+  /** A held guest ({@link #describe}) is recorded as running, under {@code name}. */
+  void confirm(DomId domid, String name);
 
   DeviceBackend devices();
 

@@ -45,6 +45,10 @@ final class NoxsMechanism implements Mechanism {
   private final NoxsRecords records;
   private final NoxsConsoles consoles;
   private final Map<DomId, ControlDevice> controls = new ConcurrentHashMap<>();
+
+  /** The records of held guests (a migration's incoming ones), written again once they run. */
+  private final Map<DomId, NoxsRecords.Entry> heldEntries = new ConcurrentHashMap<>();
+
   private final NoxsDevices devices = new NoxsDevices(this::openDevctl);
   private Devctl devctl;
   private GrantShare grants;
@@ -161,25 +165,39 @@ final class NoxsMechanism implements Mechanism {
       UUID uuid,
       String configText,
       PvBuild.Rings rings,
+      boolean held,
       Phases phases) {
-    records.write(
+    NoxsRecords.Entry entry =
         new NoxsRecords.Entry(
             shell.domid().value(),
             uuid.toString(),
             guest.name(),
-            NoxsRecords.STATE_RUNNING,
+            held ? NoxsRecords.STATE_BUILDING : NoxsRecords.STATE_RUNNING,
             guest.onPoweroff().xlName(),
             guest.onReboot().xlName(),
             guest.onCrash().xlName(),
             configText,
             shell.consolePort(),
-            rings.consoleMfn())); // into the file made in the prepare phase
+            rings.consoleMfn());
+    records.write(entry); // into the file made in the prepare phase
+    if (held) {
+      heldEntries.put(shell.domid(), entry);
+    }
     // After the record: a daemon killed in between finds a record whose handle is not yet the
     // domain's, drops it and destroys the domain as the shell it still is (recover).
     shell.takeHandle(handles.xc(), uuid);
     phases.end("record");
     consoles.attach(shell.domid(), guest.name(), rings.consoleMfn(), shell.consolePort());
     phases.end("console");
+  }
+
+  @Override
+  public void confirm(DomId domid, String name) {
+    NoxsRecords.Entry held = heldEntries.remove(domid);
+    if (held == null) {
+      throw new IllegalStateException("domain " + domid + " is not a held noxs guest");
+    }
+    records.write(held.confirmed(name));
   }
 
   @Override
@@ -219,6 +237,7 @@ final class NoxsMechanism implements Mechanism {
       device.close();
     }
     records.remove(domid);
+    heldEntries.remove(domid);
   }
 
   /**

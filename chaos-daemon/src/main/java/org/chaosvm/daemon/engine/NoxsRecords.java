@@ -58,7 +58,22 @@ final class NoxsRecords {
       String onCrash,
       String config,
       int consolePort,
-      long consoleFrame) {}
+      long consoleFrame) {
+    /** The record of a held guest ({@link Mechanism#describe}) once it runs, named {@code to}. */
+    Entry confirmed(String to) {
+      return new Entry(
+          domid,
+          uuid,
+          to,
+          STATE_RUNNING,
+          onPoweroff,
+          onReboot,
+          onCrash,
+          config,
+          consolePort,
+          consoleFrame);
+    }
+  }
 
   /**
    * jackson-core's streaming API, not data binding: data binding's start (some 300 classes) was

@@ -9,6 +9,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -300,9 +301,10 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         () -> {
           if (request instanceof Request.Save save) {
             Guest guest = resolve(caller, save.guest(), LIVE, "save");
-            return checkpoints.save(guest, save.keep(), save.live(), toClient);
+            return checkpoints.save(
+                guest, save.keep(), save.live(), save.hold(), fromClient, toClient);
           } else if (request instanceof Request.Restore restore) {
-            return restore(caller, restore, ImageFrames.reader(fromClient));
+            return restore(caller, restore, fromClient, toClient);
           }
           throw new ChaosException(
               ErrorCode.BAD_REQUEST, "not a request that carries an image: " + request);
@@ -366,6 +368,10 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     } else if (request instanceof Request.ListDevices list) {
       Guest guest = resolve(caller, list.guest(), DESTROYABLE, "list the devices of");
       return new Reply.Devices(mechanismOf(guest).devices().list(guest.domid(), list.kind()));
+    } else if (request instanceof Request.Decision) {
+      throw new ChaosException(
+          ErrorCode.BAD_REQUEST,
+          "commit and abort end a migration, on its save's or restore's connection only");
     }
     throw new ChaosException(ErrorCode.BAD_REQUEST, "unknown request " + request);
   }
@@ -416,10 +422,14 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * Restores the guest of an image into a shell of its size, as a create would make it (its name
    * held, its devices made again, its owner the caller), from the head on {@code image} and the
    * stream that follows it. The image's handle is kept unless a guest has it (a copy of a guest
-   * saved with {@code keep}, which also needs another name).
+   * saved with {@code keep}, which also needs another name). A {@code hold} restore (a migration's
+   * destination) keeps the guest paused as NAME--incoming until the client's decision ({@link
+   * Checkpoints#receive}).
    */
-  private Reply restore(Caller caller, Request.Restore request, InputStream image) {
+  private Reply restore(
+      Caller caller, Request.Restore request, InputStream fromClient, OutputStream toClient) {
     Phases phases = new Phases();
+    InputStream image = ImageFrames.reader(fromClient);
     CheckpointImage.Guest record = Checkpoints.readHead(image);
     GuestConfig guest;
     try {
@@ -428,10 +438,17 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       throw new ChaosException(
           ErrorCode.BAD_REQUEST, "the image's config cannot be read: " + e.getMessage(), e);
     }
-    guest = guest.withName(request.name() != null ? request.name() : record.name());
+    String name = request.name() != null ? request.name() : record.name();
+    boolean hold = request.hold();
+    guest = guest.withName(hold ? name + Checkpoints.INCOMING : name);
     Optional<String> badName = GuestNames.problem(guest.name());
     if (badName.isPresent()) {
       throw new ChaosException(ErrorCode.CONFIG, badName.get());
+    }
+    if (hold) {
+      // Its own name, which it takes at the commit, may be held by the guest sent here (the
+      // migration of a guest to its own host), and by nothing else.
+      registry.requireFree(name, EnumSet.of(State.SUSPENDING, State.MIGRATING));
     }
     Optional<UUID> handle = Optional.empty();
     try {
@@ -457,15 +474,25 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       }
       String configText = record.config();
       boolean paused = request.paused();
-      return create(
-          caller,
-          guest,
-          configText,
-          kind,
-          handle,
-          phases,
-          (shell, uuid) ->
-              checkpoints.restoreInto(shell, build, uuid, configText, paused, image, phases));
+      // Described to Dom0 under its own name, though the engine holds it under the temporary one.
+      GuestConfig described = build.withName(name);
+      Reply.Created restored =
+          create(
+              caller,
+              guest,
+              configText,
+              kind,
+              handle,
+              hold ? State.MIGRATING : State.RUNNING,
+              phases,
+              (shell, uuid) ->
+                  checkpoints.restoreInto(
+                      shell, described, uuid, configText, paused, hold, image, phases));
+      if (!hold) {
+        return restored;
+      }
+      Guest incoming = registry.resolve(new GuestRef(Integer.toString(restored.domid())));
+      return checkpoints.receive(incoming, name, paused, restored, fromClient, toClient);
     }
   }
 
@@ -526,6 +553,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         configText,
         guest.devices().orElse(defaultDevices),
         Optional.empty(),
+        State.RUNNING,
         phases,
         (shell, uuid) ->
             factory.execute(shell, build, uuid, configText, paused, phases, startNanos));
@@ -539,8 +567,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
 
   /**
    * Makes {@code guest} for {@code caller} in a shell of its size ({@code kind}'s) by {@code fill},
-   * the guest then the caller's ({@link GuestOwners}); its handle is the config's, else {@code
-   * handle}, else the shell's.
+   * the guest then the caller's ({@link GuestOwners}), in state {@code built} once filled; its
+   * handle is the config's, else {@code handle}, else the shell's.
    */
   private Reply.Created create(
       Caller caller,
@@ -548,6 +576,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       String configText,
       DeviceMechanism kind,
       Optional<UUID> handle,
+      State built,
       Phases phases,
       Fill fill) {
     guest.vifs().forEach(vif -> access.requireNetwork(caller, guest.name(), vif));
@@ -596,7 +625,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
           owners.forget(domid);
           throw e;
         }
-        registry.transition(domid, State.BUILDING, State.RUNNING);
+        registry.transition(domid, State.BUILDING, built);
         log.info(
             "created {} as domain {} ({} shell)",
             guest.name(),

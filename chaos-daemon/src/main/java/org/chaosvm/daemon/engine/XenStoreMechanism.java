@@ -66,6 +66,7 @@ final class XenStoreMechanism implements Mechanism {
       UUID uuid,
       String configText,
       PvBuild.Rings rings,
+      boolean held,
       Phases phases) {
     shell.takeHandle(handles.xc(), uuid); // still "building" in its chaos/ node until finish
     var xs = handles.xs();
@@ -83,7 +84,15 @@ final class XenStoreMechanism implements Mechanism {
             rings.storeMfn(),
             shell.storePort());
     PvBuild.finish(
-        xs, nodes, t -> DomainLayout.recordGuest(xs, t, nodes, guest, configText), phases::end);
+        xs,
+        nodes,
+        t -> DomainLayout.recordGuest(xs, t, nodes, guest, configText, held),
+        phases::end);
+  }
+
+  @Override
+  public void confirm(DomId domid, String name) {
+    DomainLayout.markRunning(handles.xs(), domid, name);
   }
 
   @Override

@@ -142,4 +142,22 @@ class GuestRegistryTest {
     registry.reserve("new").close();
     assertEquals(ErrorCode.EXISTS, code(() -> registry.reserve("xl-29999")));
   }
+
+  @Test
+  void aMigrationsIncomingGuestTakesTheNameOfTheGuestSentOnceThatIsGone() {
+    registry.register(guest(3, "web"), State.MIGRATING, Optional.empty());
+    registry.register(guest(9, "web--incoming"), State.MIGRATING, Optional.empty());
+    registry.requireFree("web", EnumSet.of(State.SUSPENDING, State.MIGRATING));
+    assertEquals(ErrorCode.EXISTS, code(() -> registry.requireFree("web", Set.of())));
+    assertEquals(ErrorCode.EXISTS, code(() -> registry.rename(DomId.of(9), "web")));
+
+    registry.forget(DomId.of(3));
+    Guest renamed = registry.rename(DomId.of(9), "web");
+
+    assertEquals("web", renamed.name());
+    assertEquals(DomId.of(9), registry.resolve(new GuestRef("web")).domid());
+    assertEquals(ErrorCode.NOT_FOUND, code(() -> registry.resolve(new GuestRef("web--incoming"))));
+    assertEquals(Optional.of(State.MIGRATING), registry.state(DomId.of(9)));
+    registry.reserve("web--incoming").close(); // its old name is free again
+  }
 }
