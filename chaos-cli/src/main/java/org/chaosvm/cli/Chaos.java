@@ -54,6 +54,8 @@ public final class Chaos implements Runnable {
     COMMANDS.put("block-list", DeviceCommands.BlockList.class);
     COMMANDS.put("save", CheckpointCommands.Save.class);
     COMMANDS.put("restore", CheckpointCommands.Restore.class);
+    COMMANDS.put("migrate", MigrateCommands.Migrate.class);
+    COMMANDS.put("migrate-receive", MigrateCommands.Receive.class);
     COMMANDS.put("generate-completion", AutoComplete.GenerateCompletion.class);
   }
 

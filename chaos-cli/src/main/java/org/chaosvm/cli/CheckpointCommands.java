@@ -79,7 +79,7 @@ final class CheckpointCommands {
             throw new DaemonClient.Unreachable(
                 "lost chaos-daemon during the save: " + e.getMessage());
           }
-          reply = session.readReply(null);
+          reply = session.readReply((IOException) null);
           if (reply instanceof Reply.Done) {
             out.close();
             Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING);
@@ -178,7 +178,7 @@ final class CheckpointCommands {
     }
   }
 
-  private static void requireDaemon(Connection connection, String what) {
+  static void requireDaemon(Connection connection, String what) {
     if (connection.direct) {
       throw new ExitCodes.Failure(
           ErrorCode.BAD_REQUEST, what + " needs chaos-daemon: it has no --direct mode", false);
@@ -186,7 +186,7 @@ final class CheckpointCommands {
   }
 
   /** Bytes and rate of a long copy, on a terminal only (a line rewritten every second). */
-  private static final class Progress {
+  static final class Progress {
     private final PrintWriter err;
     private final String what;
     private final boolean shown = System.console() != null;
@@ -198,7 +198,8 @@ final class CheckpointCommands {
       this.what = what;
     }
 
-    void copy(InputStream in, OutputStream out) throws IOException {
+    /** Copies all of {@code in} to {@code out}; how many bytes. */
+    long copy(InputStream in, OutputStream out) throws IOException {
       byte[] buffer = new byte[1 << 20];
       long total = 0;
       int n;
@@ -212,6 +213,7 @@ final class CheckpointCommands {
           err.flush();
         }
       }
+      return total;
     }
 
     void done(long total) {

@@ -1,6 +1,7 @@
 package org.chaosvm.cli;
 
 import java.io.BufferedInputStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -51,10 +52,10 @@ final class DaemonClient {
   static final class TimedOut extends Unreachable {
     private static final long serialVersionUID = 1L;
 
-    TimedOut(Path socket, Duration limit) {
+    TimedOut(String peer, Duration limit) {
       super(
-          "no reply from chaos-daemon at "
-              + socket
+          "no reply from "
+              + peer
               + " within "
               + limit.toSeconds()
               + " s (--timeout); the request may still take effect: see `chaos list` and the"
@@ -101,21 +102,42 @@ final class DaemonClient {
               + why
               + "): is it running? (or use --direct)");
     }
-    return new Session(socket, channel);
+    return new Session(
+        "chaos-daemon at " + socket,
+        new BufferedInputStream(ChannelStreams.in(channel)),
+        ChannelStreams.out(channel),
+        channel::shutdownOutput,
+        channel);
+  }
+
+  /**
+   * The protocol spoken over other streams than the socket (a migration's destination daemon,
+   * through the command that reaches it); {@code peer} names it in messages, {@code end} ends it.
+   */
+  static Session over(String peer, InputStream in, OutputStream out, Closeable end) {
+    return new Session(peer, new BufferedInputStream(in), out, out::close, end);
   }
 
   /** One connection to the daemon. */
   static final class Session implements AutoCloseable {
-    private final Path socket;
-    private final SocketChannel channel;
+    private final String peer;
+    private final Closeable endOutput;
+    private final Closeable end;
     final InputStream in;
     final OutputStream out;
 
-    private Session(Path socket, SocketChannel channel) {
-      this.socket = socket;
-      this.channel = channel;
-      this.in = new BufferedInputStream(ChannelStreams.in(channel));
-      this.out = ChannelStreams.out(channel);
+    private Session(
+        String peer, InputStream in, OutputStream out, Closeable endOutput, Closeable end) {
+      this.peer = peer;
+      this.endOutput = endOutput;
+      this.end = end;
+      this.in = in;
+      this.out = out;
+    }
+
+    /** Ends this side's sending; the other side's replies can still be read. */
+    void endOutput() throws IOException {
+      endOutput.close();
     }
 
     /**
@@ -123,6 +145,19 @@ final class DaemonClient {
      * {@link TimedOut} thrown).
      */
     Reply exchange(Request request, Duration limit) throws Unreachable {
+      return within(limit, () -> exchange(request));
+    }
+
+    /** Reads the next reply within {@code limit}, as {@link #exchange(Request, Duration)}. */
+    Reply readReplyWithin(Duration limit) throws Unreachable {
+      return within(limit, () -> readReply((IOException) null));
+    }
+
+    private interface Read {
+      Reply reply() throws Unreachable;
+    }
+
+    private Reply within(Duration limit, Read read) throws Unreachable {
       AtomicBoolean expired = new AtomicBoolean();
       ScheduledFuture<?> deadline =
           DEADLINES.schedule(
@@ -133,9 +168,9 @@ final class DaemonClient {
               limit.toMillis(),
               TimeUnit.MILLISECONDS);
       try {
-        return exchange(request);
+        return read.reply();
       } catch (Unreachable e) {
-        throw expired.get() ? new TimedOut(socket, limit) : e;
+        throw expired.get() ? new TimedOut(peer, limit) : e;
       } finally {
         deadline.cancel(false);
       }
@@ -163,25 +198,22 @@ final class DaemonClient {
         if (line.isEmpty()) {
           throw new Unreachable(
               writeFailure != null
-                  ? "lost chaos-daemon at " + socket + ": " + writeFailure.getMessage()
-                  : "chaos-daemon at " + socket + " closed the connection without a reply");
+                  ? "lost " + peer + ": " + writeFailure.getMessage()
+                  : peer + " closed the connection without a reply");
         }
         return Codec.decodeReply(line.get());
       } catch (IOException e) {
-        throw new Unreachable("lost chaos-daemon at " + socket + ": " + e.getMessage());
+        throw new Unreachable("lost " + peer + ": " + e.getMessage());
       } catch (Codec.MalformedMessage e) {
         throw new Unreachable(
-            "chaos-daemon at "
-                + socket
-                + " replied with something else than the protocol: "
-                + e.getMessage());
+            peer + " replied with something else than the protocol: " + e.getMessage());
       }
     }
 
     @Override
     public void close() {
       try {
-        channel.close();
+        end.close();
       } catch (IOException e) {
         // closed either way
       }

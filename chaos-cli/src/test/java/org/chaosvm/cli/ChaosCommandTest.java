@@ -222,7 +222,7 @@ class ChaosCommandTest {
   @Test
   void eachSubcommandIsListedUnderItsOwnNameAndOnlyTheInvokedOneIsBuilt() {
     CommandLine all = Chaos.commandLine();
-    assertEquals(19, all.getSubcommands().size());
+    assertEquals(21, all.getSubcommands().size());
     all.getSubcommands()
         .forEach(
             (name, sub) ->

@@ -389,6 +389,159 @@ class DaemonCheckpointE2ETest {
     }
   }
 
+  @Test
+  void aXenStoreCounterMigratedLiveToItsOwnHostCountsOnUnderItsName() throws Exception {
+    String name = "mg-count";
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    Path config = Unikernel.writeXlConfig(dir, name, Unikernel.Mode.COUNT);
+    migratedCountsOn(name, config, console, XENSTORE_SHELLS);
+  }
+
+  @Test
+  void aNoxsCounterMigratedLiveToItsOwnHostCountsOnUnderItsName() throws Exception {
+    assumeTrue(PATCHED, "RIG_XEN=stock: no noxs");
+    String name = "mg-nx-count";
+    Path config = NoxsDaemonCycle.noxsConfigIn(dir, name, Unikernel.Mode.COUNT);
+    migratedCountsOn(name, config, noxsConsole(name), NOXS_SHELLS);
+  }
+
+  /**
+   * {@code chaos migrate --live NAME localhost}, the transport being the receive command itself
+   * ({@code -s ''}: the rig has no sshd): the guest counts on in a new domain under its own name,
+   * the source's domain is gone, and no NAME--incoming is left.
+   */
+  private void migratedCountsOn(String name, Path config, ConsoleLog console, String shells)
+      throws Exception {
+    daemon.awaitPool(shells, 1);
+    DaemonProcess.Run created = chaos("create", config.toString());
+    assertEquals(0, created.code(), created.err());
+    int domid = DaemonTestBase.domidOf(created);
+    console.awaitLineContaining(Unikernel.COUNT + "3", LIMIT);
+    daemon.awaitPool(shells, 1);
+
+    DaemonProcess.Run migrated = chaos("migrate", "--live", "-s", "", name, receiveCommand());
+
+    assertEquals(0, migrated.code(), migrated.out() + migrated.err());
+    assertTrue(migrated.out().contains("migrated " + name + " to "), migrated.out());
+    long last = Unikernel.lastCount(console);
+    console.awaitLineContaining(Unikernel.RESUMED, LIMIT);
+    console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
+    List<String> lines = console.lines();
+    assertFalse(
+        lines
+            .subList(lines.indexOf(Unikernel.RESUMED), lines.size())
+            .contains(Unikernel.COUNT + "1"),
+        "it counted from 1 again: " + lines);
+    NoxsDaemonCycle.awaitDomainsGone(Set.of(domid));
+    String list = chaos("list").out();
+    assertFalse(list.contains("--incoming"), list);
+    assertEquals(1, list.lines().filter(l -> l.startsWith(name + " ")).count(), list);
+    assertEquals(0, chaos("destroy", name).code());
+  }
+
+  /**
+   * A migration the destination refuses (its daemon is not there; its command fails): a clear
+   * error, the guest counts on here, nothing is left.
+   */
+  @Test
+  void aMigrationToADestinationThatIsDownOrRefusesLeavesTheGuestRunning() throws Exception {
+    String name = "mg-refused";
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    daemon.awaitPool(XENSTORE_SHELLS, 1);
+    DaemonProcess.Run created =
+        chaos("create", Unikernel.writeXlConfig(dir, name, Unikernel.Mode.COUNT).toString());
+    assertEquals(0, created.code(), created.err());
+    int domid = DaemonTestBase.domidOf(created);
+    console.awaitLineContaining(Unikernel.COUNT + "2", LIMIT);
+    daemon.awaitPool(XENSTORE_SHELLS, 1);
+    Set<Integer> before = NoxsDaemonCycle.domids();
+
+    DaemonProcess.Run down =
+        chaos(
+            "migrate",
+            "-s",
+            "",
+            name,
+            receiveCommand()
+                .replace(daemon.socket.toString(), dir.resolve("none.sock").toString()));
+    assertTrue(down.code() != 0, down.out() + down.err());
+    assertTrue(down.err().contains("cannot migrate " + name), down.err());
+    assertTrue(down.err().contains("cannot reach chaos-daemon"), down.err());
+    assertTrue(down.err().contains(name + " goes on here"), down.err());
+
+    DaemonProcess.Run refused = chaos("migrate", "-s", "", name, "exit 3");
+    assertTrue(refused.code() != 0, refused.out() + refused.err());
+    assertTrue(refused.err().contains(name + " goes on here"), refused.err());
+
+    long last = Unikernel.lastCount(console);
+    console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
+    assertEquals(before, NoxsDaemonCycle.domids());
+    assertTrue(chaos("list").out().contains(name + " "), "the guest runs on");
+    assertEquals(0, chaos("destroy", name).code());
+    NoxsDaemonCycle.awaitDomainsGone(Set.of(domid));
+  }
+
+  /**
+   * chaos-daemon, source and destination at once, killed (SIGKILL) while it migrates a Linux guest
+   * to its own host: the restarted daemon resumes the source's guest (the stream had not finished)
+   * and destroys the half-restored incoming one: one copy runs, no other domain is left.
+   */
+  @Test
+  void aDaemonKilledInTheMiddleOfAMigrationLeavesOneCopyRunningOnceRestarted() throws Exception {
+    String name = "mg-killed";
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    Path config = linuxConfig(name, "rig.ip=10.0.0.47/24", "vif = [ 'bridge=xenbr0' ]");
+    daemon.awaitPool(LINUX_SHELLS, 1);
+    DaemonProcess.Run created = chaos("create", config.toString());
+    assertEquals(0, created.code(), created.err());
+    int domid = DaemonTestBase.domidOf(created);
+    console.awaitLineContaining("eth0 up", LIMIT);
+    daemon.awaitPool(LINUX_SHELLS, 1);
+    daemon.awaitPool(XENSTORE_SHELLS, 1);
+    Set<Integer> before = NoxsDaemonCycle.domids();
+    DaemonProcess first = daemon;
+    String receive = receiveCommand();
+    CompletableFuture<DaemonProcess.Run> migrating =
+        CompletableFuture.supplyAsync(() -> first.chaos("migrate", "-s", "", name, receive));
+    awaitSuspended(domid);
+
+    daemon.kill(); // SIGKILL while the suspended guest's memory is on its way
+
+    DaemonProcess.Run reply = migrating.get(60, TimeUnit.SECONDS);
+    assertEquals(ExitCodes.DAEMON_UNREACHABLE, reply.code(), reply.out() + reply.err());
+    assertTrue(reply.err().contains("lost chaos-daemon during the migration"), reply.err());
+    daemon = newDaemon();
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (!daemon.logText().contains(name + " (domain " + domid + ") was suspended")) {
+      assertTrue(System.nanoTime() < deadline, daemon.logText());
+      Thread.sleep(200);
+    }
+    daemon.awaitPool(LINUX_SHELLS, 1);
+    daemon.awaitPool(XENSTORE_SHELLS, 1);
+    while (NoxsDaemonCycle.domids().size() != before.size()) {
+      assertTrue(
+          System.nanoTime() < deadline,
+          "domains "
+              + NoxsDaemonCycle.domids()
+              + ", not as many as "
+              + before
+              + ":\n"
+              + daemon.logText());
+      Thread.sleep(250);
+    }
+    String list = chaos("list").out();
+    assertEquals(1, list.lines().filter(l -> l.startsWith(name)).count(), list);
+    assertPings("10.0.0.47");
+    typed(name, "after-the-kill");
+    assertEquals(0, chaos("destroy", name).code());
+  }
+
+  /** What {@code chaos migrate -s '' NAME HOST} runs for HOST: the receive command, for sh. */
+  private static String receiveCommand() {
+    return String.join(
+        " ", daemon.chaosCommand("migrate-receive").stream().map(a -> "'" + a + "'").toList());
+  }
+
   private static final java.time.Duration LIMIT = DaemonProcess.LIMIT;
 
   private static DaemonProcess.Run chaos(String... args) {
