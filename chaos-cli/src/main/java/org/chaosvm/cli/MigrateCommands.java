@@ -77,22 +77,50 @@ final class MigrateCommands {
       String command = ssh.isEmpty() ? host : ssh + " " + host + " chaos migrate-receive";
       Request save =
           new Request.Save(Protocol.VERSION, new GuestRef(guest), false, live, /* hold */ true);
-      try (DaemonClient.Session source = DaemonClient.connect(connection.socket)) {
-        Reply reply = source.exchange(save, connection.limit(save));
-        if (!(reply instanceof Reply.Image image)) {
-          return print(reply);
+      // The destination first: its daemon answers before the guest is touched (a transport or
+      // daemon that is not there costs the guest nothing, and the transport's start, an ssh
+      // login and a JVM's, is not in its pause).
+      Process transport = new ProcessBuilder("sh", "-c", command).start();
+      Said said = Said.follow(transport.getErrorStream(), spec.commandLine().getErr());
+      try (DaemonClient.Session destination =
+          DaemonClient.over(
+              "the destination (" + shortened(command) + ")",
+              transport.getInputStream(),
+              transport.getOutputStream(),
+              () -> end(transport))) {
+        Request hello = new Request.Info(Protocol.VERSION);
+        Reply ready;
+        try {
+          ready = destination.exchange(hello, connection.limit(hello));
+        } catch (DaemonClient.Unreachable e) {
+          ready = new Reply.Error(ErrorCode.INTERNAL, e.getMessage());
         }
-        Process transport = new ProcessBuilder("sh", "-c", command).start();
-        Said said = Said.follow(transport.getErrorStream(), spec.commandLine().getErr());
-        try (DaemonClient.Session destination =
-            DaemonClient.over(
-                "the destination (" + command + ")",
-                transport.getInputStream(),
-                transport.getOutputStream(),
-                () -> end(transport))) {
+        if (!(ready instanceof Reply.HostInfo)) {
+          throw new DaemonClient.Unreachable(
+              "cannot migrate "
+                  + guest
+                  + " to "
+                  + shortened(host)
+                  + ": "
+                  + (ready instanceof Reply.Error error ? error.message() : ready)
+                  + said.last().map(line -> " (it said: " + line + ")").orElse("")
+                  + "; "
+                  + guest
+                  + " goes on here, untouched");
+        }
+        try (DaemonClient.Session source = DaemonClient.connect(connection.socket)) {
+          Reply reply = source.exchange(save, connection.limit(save));
+          if (!(reply instanceof Reply.Image image)) {
+            return print(reply);
+          }
           return new Migration(image.name(), source, destination, said).run();
         }
       }
+    }
+
+    /** A command or host for messages: a long one (a classpath, say) cut to its start. */
+    private static String shortened(String command) {
+      return command.length() <= 80 ? command : command.substring(0, 77) + "...";
     }
 
     /** Ends the transport: its input first (the relay ends with it), then the process. */
@@ -163,7 +191,7 @@ final class MigrateCommands {
                   + " ("
                   + e.getMessage()
                   + "); nothing was kept on "
-                  + host
+                  + shortened(host)
                   + ", and "
                   + name
                   + " goes on here once chaos-daemon runs again");
@@ -191,7 +219,7 @@ final class MigrateCommands {
               "cannot migrate "
                   + name
                   + " to "
-                  + host
+                  + shortened(host)
                   + ": "
                   + why
                   + "; "
@@ -211,7 +239,7 @@ final class MigrateCommands {
                   + " after its migration: "
                   + name
                   + " is kept paused on "
-                  + host
+                  + shortened(host)
                   + "; if it runs here again, destroy that copy, else unpause it there",
               false);
         }
@@ -221,7 +249,7 @@ final class MigrateCommands {
               running instanceof Reply.Error error ? error.code() : ErrorCode.INTERNAL,
               name
                   + " left this host, and "
-                  + host
+                  + shortened(host)
                   + " did not confirm it runs there: "
                   + (running instanceof Reply.Error error ? error.message() : running)
                   + "; see chaos list there",
@@ -233,7 +261,7 @@ final class MigrateCommands {
                 "migrated "
                     + name
                     + " to "
-                    + host
+                    + shortened(host)
                     + " (domid "
                     + created.domid()
                     + " there"
