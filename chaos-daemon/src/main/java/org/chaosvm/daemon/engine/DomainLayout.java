@@ -76,23 +76,22 @@ final class DomainLayout {
   }
 
   static void markBuilding(XenStore xs, DomId domid, String name) {
-    String dom = domainPath(domid);
-    xs.inTransaction(
-        t -> {
-          xs.write(t, dom + "/chaos/state", STATE_BUILDING);
-          xs.write(t, dom + "/chaos/name", name);
-          return null;
-        });
+    writeAll(xs, domid, "chaos/state", STATE_BUILDING, "chaos/name", name);
   }
 
   /** A guest recorded as held ({@link #recordGuest}) is running, under {@code name}. */
   static void markRunning(XenStore xs, DomId domid, String name) {
+    writeAll(xs, domid, "name", name, "chaos/name", name, "chaos/state", STATE_RUNNING);
+  }
+
+  /** Writes nodes of the domain's, paths and values in turn, in one transaction. */
+  private static void writeAll(XenStore xs, DomId domid, String... pathsAndValues) {
     String dom = domainPath(domid);
     xs.inTransaction(
         t -> {
-          xs.write(t, dom + "/name", name);
-          xs.write(t, dom + "/chaos/name", name);
-          xs.write(t, dom + "/chaos/state", STATE_RUNNING);
+          for (int i = 0; i < pathsAndValues.length; i += 2) {
+            xs.write(t, dom + "/" + pathsAndValues[i], pathsAndValues[i + 1]);
+          }
           return null;
         });
   }
