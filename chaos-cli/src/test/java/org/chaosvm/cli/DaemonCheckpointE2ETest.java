@@ -98,13 +98,30 @@ class DaemonCheckpointE2ETest {
     savedAndRestoredCountsOn(name, config, noxsConsole(name), NOXS_SHELLS);
   }
 
-  private void savedAndRestoredCountsOn(String name, Path config, ConsoleLog console, String shells)
-      throws Exception {
+  /** A count guest of {@code config} created from a pooled shell and counting; its domid. */
+  private static int counting(Path config, ConsoleLog console, String shells) throws Exception {
     daemon.awaitPool(shells, 1);
     DaemonProcess.Run created = chaos("create", config.toString());
     assertEquals(0, created.code(), created.err());
-    int domid = DaemonTestBase.domidOf(created);
     console.awaitLineContaining(Unikernel.COUNT + "3", LIMIT);
+    return DaemonTestBase.domidOf(created);
+  }
+
+  /** The count guest resumed in a new domain and counts on from {@code last}, never from 1. */
+  private static void assertResumedCountingOn(ConsoleLog console, long last) throws Exception {
+    console.awaitLineContaining(Unikernel.RESUMED, LIMIT);
+    console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
+    List<String> lines = console.lines();
+    assertFalse(
+        lines
+            .subList(lines.indexOf(Unikernel.RESUMED), lines.size())
+            .contains(Unikernel.COUNT + "1"),
+        "it counted from 1 again: " + lines);
+  }
+
+  private void savedAndRestoredCountsOn(String name, Path config, ConsoleLog console, String shells)
+      throws Exception {
+    int domid = counting(config, console, shells);
     Path image = dir.resolve(name + ".img");
 
     DaemonProcess.Run saved = chaos("save", name, image.toString());
@@ -122,14 +139,7 @@ class DaemonCheckpointE2ETest {
     assertEquals(0, restored.code(), restored.out() + restored.err());
     assertTrue(restored.out().contains("created " + name), restored.out());
     assertTrue(restored.out().contains("from the pool"), restored.out());
-    console.awaitLineContaining(Unikernel.RESUMED, LIMIT);
-    console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
-    List<String> lines = console.lines();
-    assertFalse(
-        lines
-            .subList(lines.indexOf(Unikernel.RESUMED), lines.size())
-            .contains(Unikernel.COUNT + "1"),
-        "it counted from 1 again: " + lines);
+    assertResumedCountingOn(console, last);
     int restoredDomid = DaemonTestBase.domidOf(restored);
     assertEquals(0, chaos("destroy", name).code());
     NoxsDaemonCycle.awaitDomainsGone(Set.of(restoredDomid));
@@ -350,6 +360,31 @@ class DaemonCheckpointE2ETest {
     assertEquals(ExitCodes.USAGE, truncated.code(), truncated.out() + truncated.err());
     assertTrue(truncated.err().contains("incomplete"), truncated.err());
 
+    // The same image, its format version (bytes 8 to 11, little-endian) made one newer.
+    byte[] newer = whole.clone();
+    newer[8] = 2;
+    Path newerImage = dir.resolve("newer.img");
+    Files.write(newerImage, newer);
+    DaemonProcess.Run tooNew = chaos("restore", newerImage.toString());
+    assertEquals(ExitCodes.USAGE, tooNew.code(), tooNew.out() + tooNew.err());
+    assertTrue(tooNew.err().contains("format version 2, newer than"), tooNew.err());
+
+    // A guest with a disk whose file is gone by the restore: refused, naming the file.
+    String withDisk = "ck-disk";
+    Path disk = TestGuest.markerDisk(dir, withDisk + "-disk", "gone soon");
+    Path diskConfig =
+        Unikernel.writeXlConfig(
+            dir, withDisk, Unikernel.Mode.COUNT, "disk = [ '" + disk + ",raw,xvdb,rw' ]");
+    assertEquals(0, chaos("create", diskConfig.toString()).code());
+    Path diskImage = dir.resolve(withDisk + ".img");
+    DaemonProcess.Run diskSaved = chaos("save", withDisk, diskImage.toString());
+    assertEquals(0, diskSaved.code(), diskSaved.out() + diskSaved.err());
+    Files.delete(disk);
+    DaemonProcess.Run noDisk = chaos("restore", diskImage.toString());
+    assertTrue(noDisk.code() != 0, noDisk.out() + noDisk.err());
+    assertTrue(noDisk.err().contains(disk.toString()), noDisk.err());
+    assertFalse(chaos("list").out().contains(withDisk), "a guest restored without its disk");
+
     // Not writable: no file, no partial file, and the guest is not touched.
     DaemonProcess.Run restored = chaos("restore", image.toString());
     assertEquals(0, restored.code(), restored.err());
@@ -412,11 +447,7 @@ class DaemonCheckpointE2ETest {
    */
   private void migratedCountsOn(String name, Path config, ConsoleLog console, String shells)
       throws Exception {
-    daemon.awaitPool(shells, 1);
-    DaemonProcess.Run created = chaos("create", config.toString());
-    assertEquals(0, created.code(), created.err());
-    int domid = DaemonTestBase.domidOf(created);
-    console.awaitLineContaining(Unikernel.COUNT + "3", LIMIT);
+    int domid = counting(config, console, shells);
     daemon.awaitPool(shells, 1);
 
     DaemonProcess.Run migrated = chaos("migrate", "--live", "-s", "", name, receiveCommand());
@@ -424,14 +455,7 @@ class DaemonCheckpointE2ETest {
     assertEquals(0, migrated.code(), migrated.out() + migrated.err());
     assertTrue(migrated.out().contains("migrated " + name + " to "), migrated.out());
     long last = Unikernel.lastCount(console);
-    console.awaitLineContaining(Unikernel.RESUMED, LIMIT);
-    console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
-    List<String> lines = console.lines();
-    assertFalse(
-        lines
-            .subList(lines.indexOf(Unikernel.RESUMED), lines.size())
-            .contains(Unikernel.COUNT + "1"),
-        "it counted from 1 again: " + lines);
+    assertResumedCountingOn(console, last);
     NoxsDaemonCycle.awaitDomainsGone(Set.of(domid));
     String list = chaos("list").out();
     assertFalse(list.contains("--incoming"), list);
@@ -472,10 +496,19 @@ class DaemonCheckpointE2ETest {
     DaemonProcess.Run refused = chaos("migrate", "-s", "", name, "exit 3");
     assertTrue(refused.code() != 0, refused.out() + refused.err());
     assertTrue(refused.err().contains(name + " goes on here"), refused.err());
+    assertEquals(before, NoxsDaemonCycle.domids());
+
+    // A transport that dies in the middle of the image: the destination drops what it restored.
+    DaemonProcess.Run cut =
+        chaos("migrate", "-s", "", name, "stdbuf -o0 head -c 300000 | " + receiveCommand());
+    assertTrue(cut.code() != 0, cut.out() + cut.err());
+    assertTrue(cut.err().contains("incomplete"), cut.err());
+    assertTrue(cut.err().contains(name + " goes on here"), cut.err());
 
     long last = Unikernel.lastCount(console);
     console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
-    assertEquals(before, NoxsDaemonCycle.domids());
+    daemon.awaitPool(XENSTORE_SHELLS, 1);
+    assertEquals(before.size(), NoxsDaemonCycle.domids().size(), "domains " + before);
     assertTrue(chaos("list").out().contains(name + " "), "the guest runs on");
     assertEquals(0, chaos("destroy", name).code());
     NoxsDaemonCycle.awaitDomainsGone(Set.of(domid));
