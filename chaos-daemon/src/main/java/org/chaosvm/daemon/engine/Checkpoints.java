@@ -10,8 +10,12 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.chaosvm.daemon.checkpoint.CheckpointImage;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.engine.GuestRegistry.State;
@@ -50,6 +54,15 @@ final class Checkpoints {
 
   /** The name a migration's incoming guest has until it is committed: xl's. */
   static final String INCOMING = "--incoming";
+
+  /** Closes the connections of migrations whose decision does not come in time. */
+  private static final ScheduledExecutorService DEADLINES =
+      Executors.newSingleThreadScheduledExecutor(
+          task -> {
+            Thread thread = new Thread(task, "migration-deadline");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   private final XenHandles handles;
   private final GuestRegistry registry;
@@ -229,34 +242,35 @@ final class Checkpoints {
       log.info("a migration's client went away: {}", e.getMessage());
       return Optional.empty();
     }
-    CompletableFuture<Optional<byte[]>> line =
-        CompletableFuture.supplyAsync(
+    // A read that outlives the wait is ended by closing the connection under it.
+    AtomicBoolean expired = new AtomicBoolean();
+    ScheduledFuture<?> deadline =
+        DEADLINES.schedule(
             () -> {
-              try {
-                return Codec.readLine(in);
-              } catch (IOException | Codec.MalformedMessage e) {
-                throw new CompletionException(e);
-              }
+              expired.set(true);
+              closeQuietly(in);
             },
-            task -> ownThread(task, "migration-decision"));
+            DECISION_WAIT.toMillis(),
+            TimeUnit.MILLISECONDS);
     try {
-      Optional<byte[]> got = line.get(DECISION_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-      if (got.isEmpty()) {
+      Optional<byte[]> line = Codec.readLine(in);
+      if (line.isEmpty()) {
         log.info("a migration's client closed the connection without commit or abort");
         return Optional.empty();
       }
-      Request request = Codec.decodeRequest(got.get());
+      Request request = Codec.decodeRequest(line.get());
       if (request instanceof Request.Decision decision) {
         return Optional.of(decision);
       }
       log.warn("a migration's client sent {} instead of commit or abort", request);
-    } catch (TimeoutException e) {
-      log.warn("a migration's client sent no decision within {} s", DECISION_WAIT.toSeconds());
-      closeQuietly(in); // its read ends
-    } catch (ExecutionException | Codec.MalformedMessage e) {
-      log.warn("a migration's client sent no decision: {}", e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    } catch (IOException | Codec.MalformedMessage e) {
+      if (expired.get()) {
+        log.warn("a migration's client sent no decision within {} s", DECISION_WAIT.toSeconds());
+      } else {
+        log.warn("a migration's client sent no decision: {}", e.getMessage());
+      }
+    } finally {
+      deadline.cancel(false);
     }
     return Optional.empty();
   }
@@ -302,7 +316,7 @@ final class Checkpoints {
             SUSPEND_WAIT,
             5,
             50,
-            () -> handles.xc().domainInfo(domid).isEmpty() || suspended(domid));
+            () -> handles.xc().domainInfo(domid).map(Checkpoints::suspended).orElse(true));
     if (!suspended) {
       control.withdraw(domid, GuestControl.Request.SUSPEND);
       throw new ChaosException(
@@ -354,11 +368,11 @@ final class Checkpoints {
 
   /** Whether the domain is there and shut down for suspend. */
   private boolean suspended(DomId domid) {
-    return handles
-        .xc()
-        .domainInfo(domid)
-        .flatMap(DomainInfo::shutdownReason)
-        .equals(Optional.of(ShutdownReason.SUSPEND));
+    return handles.xc().domainInfo(domid).map(Checkpoints::suspended).orElse(false);
+  }
+
+  private static boolean suspended(DomainInfo info) {
+    return info.shutdownReason().equals(Optional.of(ShutdownReason.SUSPEND));
   }
 
   /**
