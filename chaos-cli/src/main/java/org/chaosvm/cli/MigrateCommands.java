@@ -103,7 +103,7 @@ final class MigrateCommands {
                   + shortened(host)
                   + ": "
                   + (ready instanceof Reply.Error error ? error.message() : ready)
-                  + said.last().map(line -> " (it said: " + line + ")").orElse("")
+                  + said.suffix()
                   + "; "
                   + guest
                   + " goes on here, untouched");
@@ -197,10 +197,7 @@ final class MigrateCommands {
                   + " goes on here once chaos-daemon runs again");
         }
         Reply sent = source.readReplyWithin(STEP);
-        Reply restored =
-            destinationFailure == null
-                ? readQuietly(destination, null)
-                : readQuietly(destination, destinationFailure);
+        Reply restored = readQuietly(destination, destinationFailure);
         if (!(sent instanceof Reply.Done)) {
           decideQuietly(destination, false);
           return print(sent); // the source's error: it goes on there, as it was
@@ -211,7 +208,7 @@ final class MigrateCommands {
               (restored instanceof Reply.Error error
                       ? error.message()
                       : "the destination went away (" + restored + ")")
-                  + said.last().map(line -> " (it said: " + line + ")").orElse("");
+                  + said.suffix();
           ErrorCode code =
               restored instanceof Reply.Error error ? error.code() : ErrorCode.INTERNAL;
           throw new ExitCodes.Failure(
@@ -330,14 +327,18 @@ final class MigrateCommands {
       return said;
     }
 
-    /** Its last line, once the transport has had a moment to say why it ended. */
-    java.util.Optional<String> last() {
+    /**
+     * Its last line for an error message, " (it said: LINE)", once the transport has had a moment
+     * to say why it ended; empty if it said nothing.
+     */
+    String suffix() {
       try {
         Thread.sleep(200);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      return java.util.Optional.ofNullable(last);
+      String line = last;
+      return line == null ? "" : " (it said: " + line + ")";
     }
   }
 
