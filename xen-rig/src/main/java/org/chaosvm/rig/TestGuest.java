@@ -108,7 +108,13 @@ public final class TestGuest {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot lay out " + name + "'s disk", e);
     }
-    Path image = dir.resolve(name + ".img");
+    return ext2Image(dir.resolve(name + ".d"), dir.resolve(name + ".img"), "8M");
+  }
+
+  /**
+   * An ext2 image of {@code size} (mke2fs's) at {@code image}, holding what {@code content} does.
+   */
+  private static Path ext2Image(Path content, Path image, String size) {
     Command.run(
             Duration.ofSeconds(60),
             "mke2fs",
@@ -116,9 +122,9 @@ public final class TestGuest {
             "-t",
             "ext2",
             "-d",
-            dir.resolve(name + ".d").toString(),
+            content.toString(),
             image.toString(),
-            "8M")
+            size)
         .orThrow();
     return image;
   }
@@ -157,18 +163,7 @@ public final class TestGuest {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot lay out " + content, e);
     }
-    Command.run(
-            Duration.ofSeconds(60),
-            "mke2fs",
-            "-q",
-            "-t",
-            "ext2",
-            "-d",
-            content.toString(),
-            image.toString(),
-            "64M")
-        .orThrow();
-    return image;
+    return ext2Image(content, image, "64M");
   }
 
   /** The path in environment variable {@code variable}, or {@code fallback} when it is unset. */
