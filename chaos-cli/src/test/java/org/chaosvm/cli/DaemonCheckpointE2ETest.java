@@ -2,9 +2,18 @@ package org.chaosvm.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -13,10 +22,17 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.ShutdownReason;
 import org.chaosvm.libxc.XenCtrl;
+import org.chaosvm.protocol.Codec;
+import org.chaosvm.protocol.ErrorCode;
+import org.chaosvm.protocol.ImageFrames;
+import org.chaosvm.protocol.Protocol;
+import org.chaosvm.protocol.Reply;
+import org.chaosvm.protocol.Request;
 import org.chaosvm.rig.Command;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.Dom0Devices;
@@ -62,9 +78,16 @@ class DaemonCheckpointE2ETest {
 
   private static String[] poolTargets;
 
+  /**
+   * The daemon's idle limit, shorter than its default (60 s) so that a restore whose image stops
+   * coming fails sooner; still far above any pause of a save or a migration here.
+   */
+  private static final int IDLE_SECONDS = 20;
+
   private static DaemonProcess newDaemon() throws Exception {
     return new DaemonProcess(dir)
         .option("--state-dir", dir.resolve("state").toString(), "--log-dir", logs.toString())
+        .option("--idle-timeout", Integer.toString(IDLE_SECONDS))
         .start(poolTargets);
   }
 
@@ -409,7 +432,19 @@ class DaemonCheckpointE2ETest {
     assertEquals(0, chaos("destroy", name).code());
     assertEquals(0, chaos("destroy", deaf).code());
     daemon.awaitPool(XENSTORE_SHELLS, 1);
-    // Domain-0 and the pool's shells (the restores took shells, which were made again).
+    awaitAsManyDomainsAs(before);
+    try (var files = Files.list(dir)) {
+      assertEquals(
+          List.of(),
+          files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith("partial")).toList());
+    }
+  }
+
+  /**
+   * Waits until there are as many domains as {@code before}: Domain-0 and the pool's shells (the
+   * restores took shells, which were made again, under other domids).
+   */
+  private static void awaitAsManyDomainsAs(Set<Integer> before) throws InterruptedException {
     long deadline = System.nanoTime() + LIMIT.toNanos();
     while (NoxsDaemonCycle.domids().size() != before.size()) {
       assertTrue(
@@ -417,11 +452,64 @@ class DaemonCheckpointE2ETest {
           "domains " + NoxsDaemonCycle.domids() + ", not as many as " + before);
       Thread.sleep(250);
     }
-    try (var files = Files.list(dir)) {
-      assertEquals(
-          List.of(),
-          files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith("partial")).toList());
+  }
+
+  @Test
+  void aRestoreWhoseImageStopsComingFailsWithinTheIdleLimitAndLeavesNothing() throws Exception {
+    String name = "ck-stall";
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    counting(Unikernel.writeXlConfig(dir, name, Unikernel.Mode.COUNT), console, XENSTORE_SHELLS);
+    Path image = dir.resolve(name + ".img");
+    assertEquals(0, chaos("save", name, image.toString()).code());
+    byte[] whole = Files.readAllBytes(image);
+    daemon.awaitPool(XENSTORE_SHELLS, 1);
+    Set<Integer> before = NoxsDaemonCycle.domids();
+
+    // A client that sends the image's head and half its stream, then nothing, and stays.
+    Reply reply;
+    long start = System.nanoTime();
+    try (SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      client.connect(UnixDomainSocketAddress.of(daemon.socket));
+      OutputStream out = Channels.newOutputStream(client);
+      Codec.write(out, new Request.Restore(Protocol.VERSION, null, false));
+      OutputStream frames = ImageFrames.writer(out);
+      frames.write(whole, 0, whole.length / 2);
+      frames.flush();
+      InputStream in = new BufferedInputStream(Channels.newInputStream(client));
+      // Waited for apart, so that a daemon that waits for ever fails the test (closing the
+      // client, at the end of this block, ends the read).
+      CompletableFuture<Reply> answer =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return Codec.decodeReply(Codec.readLine(in).orElseThrow());
+                } catch (IOException | Codec.MalformedMessage e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      try {
+        reply = answer.get(IDLE_SECONDS + 30, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        throw new AssertionError("no reply within " + (IDLE_SECONDS + 30) + " s", e);
+      }
     }
+    double seconds = (System.nanoTime() - start) / 1e9;
+
+    Reply.Error error = assertInstanceOf(Reply.Error.class, reply);
+    assertEquals(ErrorCode.BAD_REQUEST, error.code());
+    assertTrue(
+        error.message().contains("cannot restore " + name)
+            && error.message().contains("the client sent nothing more within 20 s"),
+        error.message());
+    assertTrue(seconds >= IDLE_SECONDS, "the restore failed before the limit: " + seconds + " s");
+    assertFalse(chaos("list").out().contains(name), "a guest of a restore that failed");
+    // Its domain destroyed, the pool made whole again.
+    daemon.awaitPool(XENSTORE_SHELLS, 1);
+    awaitAsManyDomainsAs(before);
+    // The same image, whole, still restores.
+    DaemonProcess.Run restored = chaos("restore", image.toString());
+    assertEquals(0, restored.code(), restored.out() + restored.err());
+    assertEquals(0, chaos("destroy", name).code());
   }
 
   @Test

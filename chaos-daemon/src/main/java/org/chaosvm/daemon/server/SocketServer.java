@@ -47,9 +47,10 @@ import org.slf4j.LoggerFactory;
  * at most {@link Limits#perUser} of one user other than root (known from {@code SO_PEERCRED}); one
  * more is answered {@code BUSY} and closed at once, never left waiting. A connection that sends no
  * whole request within {@link Limits#idle} (silent, or stopped halfway through a message) is
- * closed, as is one that does not take what the daemon writes to it within that time. A worker idle
- * for {@link Limits#keepAlive} ends, and what the handler held for it goes with it ({@link
- * RequestHandler#threadDone}).
+ * closed, as is one that does not take what the daemon writes to it within that time; one that
+ * sends an image (a restore) and sends nothing more of it within that time has its input shut, and
+ * its restore fails with that reason. A worker idle for {@link Limits#keepAlive} ends, and what the
+ * handler held for it goes with it ({@link RequestHandler#threadDone}).
  *
  * <p>Always answering: the accept loop outlives any failure (a thread that cannot be started
  * included: that connection is told the daemon is busy), and every request gets a reply, an {@code
@@ -365,7 +366,8 @@ public final class SocketServer implements AutoCloseable {
           continue;
         }
         if (request.get().carriesImage()) {
-          Codec.write(out, answerWithImage(caller, request.get(), in, out));
+          InputStream image = new LimitedReads(client, in);
+          Codec.write(out, answerWithImage(caller, request.get(), image, out));
           return; // the image's frames may not all have been read: the connection ends here
         }
         Reply reply = answer(caller, request.get());
@@ -472,11 +474,63 @@ public final class SocketServer implements AutoCloseable {
   }
 
   /**
+   * The reads of a connection that carries an image (a restore's, a migration's decision after it),
+   * each ended by shutting the connection's input if nothing came within the idle limit: a client
+   * that stops sending halfway through its image cannot keep a worker, and the pooled shell its
+   * restore took, forever. The read then fails with the reason, so the restore's error says it; the
+   * connection's output stays open for that error.
+   */
+  private final class LimitedReads extends InputStream {
+    private final SocketChannel client;
+    private final InputStream in;
+    private volatile boolean timedOut;
+
+    LimitedReads(SocketChannel client, InputStream in) {
+      this.client = client;
+      this.in = in;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] bytes, int offset, int length) throws IOException {
+      ScheduledFuture<?> deadline =
+          afterIdleLimit(
+              () -> {
+                log.info(
+                    "shutting the input of a connection that sent nothing more of its image"
+                        + " within {}",
+                    limits.idle());
+                timedOut = true;
+                try {
+                  client.shutdownInput();
+                } catch (IOException e) {
+                  log.debug("cannot shut a connection's input: {}", e.getMessage());
+                }
+              });
+      int n;
+      try {
+        n = in.read(bytes, offset, length);
+      } finally {
+        deadline.cancel(false);
+      }
+      if (timedOut) {
+        throw new IOException("the client sent nothing more within " + said(limits.idle()));
+      }
+      return n;
+    }
+  }
+
+  /**
    * Closes {@code client} once the idle limit has passed, unless the returned deadline is cancelled
    * first; {@code what} says in the log what the client did not do in time.
    */
   private ScheduledFuture<?> closeAfterIdleLimit(SocketChannel client, String what) {
-    return timer.schedule(
+    return afterIdleLimit(
         () -> {
           log.info("closing a connection that {} within {}", what, limits.idle());
           try {
@@ -484,9 +538,18 @@ public final class SocketServer implements AutoCloseable {
           } catch (IOException e) {
             log.debug("cannot close a connection: {}", e.getMessage());
           }
-        },
-        limits.idle().toMillis(),
-        TimeUnit.MILLISECONDS);
+        });
+  }
+
+  /** A limit as a sysadmin sets it: in seconds, or in milliseconds below a whole second. */
+  static String said(Duration limit) {
+    long millis = limit.toMillis();
+    return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
+  }
+
+  /** Runs {@code action} once the idle limit has passed, unless the deadline is cancelled first. */
+  private ScheduledFuture<?> afterIdleLimit(Runnable action) {
+    return timer.schedule(action, limits.idle().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   @Override

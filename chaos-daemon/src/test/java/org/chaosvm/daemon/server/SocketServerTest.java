@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -71,6 +72,18 @@ class SocketServerTest {
             }
           }
           return new Reply.Guests(List.of());
+        }
+
+        /** Reads the image to its end; its read's failure is the reply. */
+        @Override
+        public Reply handleImage(
+            Caller caller, Request request, InputStream fromClient, OutputStream toClient) {
+          try {
+            fromClient.transferTo(OutputStream.nullOutputStream());
+            return new Reply.Guests(List.of());
+          } catch (IOException e) {
+            return new Reply.Error(ErrorCode.BAD_REQUEST, e.getMessage());
+          }
         }
 
         @Override
@@ -288,6 +301,21 @@ class SocketServerTest {
       // It never reads the reply: its worker gives up on it, and the only slot serves the next.
       assertInstanceOf(Reply.Guests.class, listOnceASlotIsFree());
     }
+  }
+
+  @Test
+  void aClientThatStopsSendingItsImageIsToldWhyAndFreesItsWorker() throws Exception {
+    serve(new SocketServer.Limits(1, Duration.ofMillis(300), Duration.ofSeconds(5)));
+    try (SocketChannel stalled = connect()) {
+      OutputStream out = Channels.newOutputStream(stalled);
+      Codec.write(out, new Request.Restore(Protocol.VERSION, null, false));
+      out.write(new byte[] {0, 0, 0, 16, 1, 2, 3}); // a frame begun, never finished
+      out.flush();
+      Reply.Error error = assertInstanceOf(Reply.Error.class, read(stalled));
+      assertEquals("the client sent nothing more within 300 ms", error.message());
+    }
+    // The only slot is free again.
+    assertInstanceOf(Reply.Guests.class, listOnceASlotIsFree());
   }
 
   @Test
