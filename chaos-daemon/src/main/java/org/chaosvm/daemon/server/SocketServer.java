@@ -492,12 +492,15 @@ public final class SocketServer implements AutoCloseable {
 
     @Override
     public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      return limited(in::read);
     }
 
     @Override
     public int read(byte[] bytes, int offset, int length) throws IOException {
+      return limited(() -> in.read(bytes, offset, length));
+    }
+
+    private int limited(Read read) throws IOException {
       ScheduledFuture<?> deadline =
           afterIdleLimit(
               () -> {
@@ -514,7 +517,7 @@ public final class SocketServer implements AutoCloseable {
               });
       int n;
       try {
-        n = in.read(bytes, offset, length);
+        n = read.get();
       } finally {
         deadline.cancel(false);
       }
@@ -523,6 +526,11 @@ public final class SocketServer implements AutoCloseable {
       }
       return n;
     }
+  }
+
+  /** One read of a stream. */
+  private interface Read {
+    int get() throws IOException;
   }
 
   /**
