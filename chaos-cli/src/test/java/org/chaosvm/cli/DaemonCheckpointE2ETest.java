@@ -6,23 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.BufferedInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.ShutdownReason;
@@ -468,30 +461,13 @@ class DaemonCheckpointE2ETest {
     // A client that sends the image's head and half its stream, then nothing, and stays.
     Reply reply;
     long start = System.nanoTime();
-    try (SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      client.connect(UnixDomainSocketAddress.of(daemon.socket));
-      OutputStream out = Channels.newOutputStream(client);
-      Codec.write(out, new Request.Restore(Protocol.VERSION, null, false));
-      OutputStream frames = ImageFrames.writer(out);
+    try (DaemonClient.Session session = DaemonClient.connect(daemon.socket)) {
+      Codec.write(session.out, new Request.Restore(Protocol.VERSION, null, false));
+      OutputStream frames = ImageFrames.writer(session.out);
       frames.write(whole, 0, whole.length / 2);
       frames.flush();
-      InputStream in = new BufferedInputStream(Channels.newInputStream(client));
-      // Waited for apart, so that a daemon that waits for ever fails the test (closing the
-      // client, at the end of this block, ends the read).
-      CompletableFuture<Reply> answer =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  return Codec.decodeReply(Codec.readLine(in).orElseThrow());
-                } catch (IOException | Codec.MalformedMessage e) {
-                  throw new IllegalStateException(e);
-                }
-              });
-      try {
-        reply = answer.get(IDLE_SECONDS + 30, TimeUnit.SECONDS);
-      } catch (TimeoutException e) {
-        throw new AssertionError("no reply within " + (IDLE_SECONDS + 30) + " s", e);
-      }
+      // bounded, so that a daemon that waits for ever fails the test (TimedOut)
+      reply = session.readReplyWithin(Duration.ofSeconds(IDLE_SECONDS + 30));
     }
     double seconds = (System.nanoTime() - start) / 1e9;
 

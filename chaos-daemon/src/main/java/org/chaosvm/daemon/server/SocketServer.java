@@ -550,7 +550,7 @@ public final class SocketServer implements AutoCloseable {
   }
 
   /** A limit as a sysadmin sets it: in seconds, or in milliseconds below a whole second. */
-  static String said(Duration limit) {
+  private static String said(Duration limit) {
     long millis = limit.toMillis();
     return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
   }
