@@ -14,8 +14,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.ShutdownReason;
@@ -488,30 +491,54 @@ class DaemonCheckpointE2ETest {
     assertEquals(0, chaos("destroy", name).code());
   }
 
+  /** With the config's own uuid, which the guest keeps (and Dom0's /vm nodes with it). */
   @Test
   void aXenStoreCounterMigratedLiveToItsOwnHostCountsOnUnderItsName() throws Exception {
     String name = "mg-count";
+    String uuid = "3c0ffee5-0b5e-4d1a-8e2f-5a1e0f1ce0de";
     ConsoleLog console = ConsoleLog.of(name).sinceNow();
-    Path config = Unikernel.writeXlConfig(dir, name, Unikernel.Mode.COUNT);
-    migratedCountsOn(name, config, console, XENSTORE_SHELLS);
+    Path config =
+        Unikernel.writeXlConfig(dir, name, Unikernel.Mode.COUNT, "uuid = \"" + uuid + "\"");
+    List<String> vms = xenstoreList("/vm");
+
+    int domid = migratedCountsOn(name, config, console, XENSTORE_SHELLS);
+
+    assertEquals(UUID.fromString(uuid), NoxsDaemonCycle.handleOf(domid));
+    String vm =
+        Command.run(LIMIT, "xenstore-read", "/local/domain/" + domid + "/vm").orThrow().output();
+    assertEquals("/vm/" + uuid, vm.strip());
+    List<String> after = xenstoreList("/vm");
+    assertTrue(after.contains(uuid), after.toString());
+    after.remove(uuid);
+    assertEquals(vms, after, "/vm has the guest's node and no other left by the migration");
+    assertEquals(0, chaos("destroy", name).code());
   }
 
+  /** Without one: the handle the guest had (the pooled shell's it was created in) goes with it. */
   @Test
   void aNoxsCounterMigratedLiveToItsOwnHostCountsOnUnderItsName() throws Exception {
     assumeTrue(PATCHED, "RIG_XEN=stock: no noxs");
     String name = "mg-nx-count";
     Path config = NoxsDaemonCycle.noxsConfigIn(dir, name, Unikernel.Mode.COUNT);
     migratedCountsOn(name, config, noxsConsole(name), NOXS_SHELLS);
+    assertEquals(0, chaos("destroy", name).code());
+  }
+
+  private static List<String> xenstoreList(String path) throws Exception {
+    String out = Command.run(LIMIT, "xenstore-list", path).orThrow().output();
+    return new java.util.ArrayList<>(out.lines().map(String::strip).sorted().toList());
   }
 
   /**
    * {@code chaos migrate --live NAME localhost}, the transport being the receive command itself
    * ({@code -s ''}: the rig has no sshd): the guest counts on in a new domain under its own name,
-   * the source's domain is gone, and no NAME--incoming is left.
+   * the source's domain is gone, no NAME--incoming is left, and the new domain has the source's
+   * handle (its UUID). Returns the new domain's domid.
    */
-  private void migratedCountsOn(String name, Path config, ConsoleLog console, String shells)
+  private int migratedCountsOn(String name, Path config, ConsoleLog console, String shells)
       throws Exception {
     int domid = counting(config, console, shells);
+    UUID handle = NoxsDaemonCycle.handleOf(domid);
     daemon.awaitPool(shells, 1);
 
     DaemonProcess.Run migrated = chaos("migrate", "--live", "-s", "", name, receiveCommand());
@@ -524,7 +551,11 @@ class DaemonCheckpointE2ETest {
     String list = chaos("list").out();
     assertFalse(list.contains("--incoming"), list);
     assertEquals(1, list.lines().filter(l -> l.startsWith(name + " ")).count(), list);
-    assertEquals(0, chaos("destroy", name).code());
+    Matcher there = Pattern.compile("\\(domid (\\d+) there").matcher(migrated.out());
+    assertTrue(there.find(), migrated.out());
+    int moved = Integer.parseInt(there.group(1));
+    assertEquals(handle, NoxsDaemonCycle.handleOf(moved), "the handle went with the guest");
+    return moved;
   }
 
   /**

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.chaosvm.daemon.config.XlConfigReader;
@@ -487,6 +488,13 @@ abstract class NoxsDaemonCycle {
           .map(DomainInfo::domid)
           .map(d -> d.value())
           .collect(Collectors.toSet());
+    }
+  }
+
+  /** A domain's handle (its UUID). */
+  static UUID handleOf(int domid) {
+    try (XenCtrl xc = XenCtrl.open()) {
+      return xc.domainInfo(DomId.of(domid)).orElseThrow().handle();
     }
   }
 

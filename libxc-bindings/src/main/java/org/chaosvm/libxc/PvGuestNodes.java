@@ -34,22 +34,34 @@ public record PvGuestNodes(
     return "/vm/" + uuid;
   }
 
+  /**
+   * Writes the guest's {@code /vm/UUID} nodes in transaction {@code t} and points the domain's
+   * {@code vm} node at them (also for a guest given another handle once running).
+   */
+  public static void writeVm(XenStore xs, int t, DomId domid, UUID uuid, String name) {
+    String vm = vmPath(uuid);
+    xs.mkdir(t, vm);
+    xs.setPermissions(t, vm, readOnly(domid));
+    xs.write(t, vm + "/uuid", uuid.toString());
+    xs.write(t, vm + "/name", name);
+    xs.write(t, domainPath(domid) + "/vm", vm);
+  }
+
+  /** Dom0's, and readable by the guest. */
+  private static List<XsPermission> readOnly(DomId domid) {
+    return List.of(
+        new XsPermission(DomId.DOM0, XsPermission.Access.NONE),
+        new XsPermission(domid, XsPermission.Access.READ));
+  }
+
   /** Writes the nodes in transaction {@code t}; the caller commits (and may add its own). */
   public void write(XenStore xs, int t) {
     String dom = domainPath(domid);
-    String vm = vmPath(uuid);
-    List<XsPermission> readOnly =
-        List.of(
-            new XsPermission(DomId.DOM0, XsPermission.Access.NONE),
-            new XsPermission(domid, XsPermission.Access.READ));
+    List<XsPermission> readOnly = readOnly(domid);
     List<XsPermission> guestOwned = List.of(new XsPermission(domid, XsPermission.Access.NONE));
     xs.mkdir(t, dom);
     xs.setPermissions(t, dom, readOnly);
-    xs.mkdir(t, vm);
-    xs.setPermissions(t, vm, readOnly);
-    xs.write(t, vm + "/uuid", uuid.toString());
-    xs.write(t, vm + "/name", name);
-    xs.write(t, dom + "/vm", vm);
+    writeVm(xs, t, domid, uuid, name);
     xs.write(t, dom + "/name", name);
     xs.write(t, dom + "/domid", Integer.toString(domid.value()));
     for (String node : List.of("device", "memory", "cpu")) {

@@ -68,13 +68,19 @@ final class Checkpoints {
   private final GuestRegistry registry;
   private final Lifecycle lifecycle;
   private final DomainFactory factory;
+  private final GuestOwners owners;
 
   Checkpoints(
-      XenHandles handles, GuestRegistry registry, Lifecycle lifecycle, DomainFactory factory) {
+      XenHandles handles,
+      GuestRegistry registry,
+      Lifecycle lifecycle,
+      DomainFactory factory,
+      GuestOwners owners) {
     this.handles = handles;
     this.registry = registry;
     this.lifecycle = lifecycle;
     this.factory = factory;
+    this.owners = owners;
   }
 
   /**
@@ -179,12 +185,14 @@ final class Checkpoints {
 
   /**
    * A migration's destination, once {@code incoming} is restored (paused, held, under its temporary
-   * name): commit gives it {@code name} and lets it run unless {@code paused}; abort, or no
-   * decision, destroys it.
+   * name): commit gives it {@code name} (and the handle {@code own}, if given: one the guest sent
+   * from this host held until then) and lets it run unless {@code paused}; abort, or no decision,
+   * destroys it.
    */
   Reply receive(
       Guest incoming,
       String name,
+      Optional<UUID> own,
       boolean paused,
       Reply.Created restored,
       InputStream fromClient,
@@ -210,7 +218,16 @@ final class Checkpoints {
       clash = e; // the source's copy is gone by now: this one is kept, paused, under its own name
       taken = incoming.name();
     }
-    mechanism.confirm(domid, taken);
+    UUID uuid = incoming.uuid();
+    if (own.isPresent()) {
+      if (registry.rehandle(domid, own.get())) {
+        uuid = own.get();
+        owners.rehandle(domid, uuid);
+      } else {
+        log.warn("{} keeps the handle {}: another guest took {} meanwhile", taken, uuid, own.get());
+      }
+    }
+    mechanism.confirm(domid, taken, uuid);
     registry.transition(domid, State.MIGRATING, State.RUNNING);
     if (clash != null) {
       throw new ChaosException(

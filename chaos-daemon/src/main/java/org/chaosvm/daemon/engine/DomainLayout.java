@@ -79,21 +79,40 @@ final class DomainLayout {
     writeAll(xs, domid, "chaos/state", STATE_BUILDING, "chaos/name", name);
   }
 
-  /** A guest recorded as held ({@link #recordGuest}) is running, under {@code name}. */
-  static void markRunning(XenStore xs, DomId domid, String name) {
-    writeAll(xs, domid, "name", name, "chaos/name", name, "chaos/state", STATE_RUNNING);
+  /**
+   * A guest recorded as held ({@link #recordGuest}) is running, under {@code name} and handle
+   * {@code uuid}: if that is not the one it was recorded with, its {@code /vm} nodes move to it.
+   */
+  static void markRunning(XenStore xs, DomId domid, String name, UUID uuid) {
+    Optional<UUID> was = uuid(xs, domid);
+    String dom = domainPath(domid);
+    xs.inTransaction(
+        t -> {
+          write(xs, t, domid, "name", name, "chaos/name", name, "chaos/state", STATE_RUNNING);
+          if (!was.equals(Optional.of(uuid))) {
+            PvGuestNodes.writeVm(xs, t, domid, uuid, name);
+            xs.write(t, dom + "/chaos/uuid", uuid.toString());
+            was.ifPresent(old -> xs.rm(t, vmPath(old)));
+          }
+          return null;
+        });
   }
 
   /** Writes nodes of the domain's, paths and values in turn, in one transaction. */
   private static void writeAll(XenStore xs, DomId domid, String... pathsAndValues) {
-    String dom = domainPath(domid);
     xs.inTransaction(
         t -> {
-          for (int i = 0; i < pathsAndValues.length; i += 2) {
-            xs.write(t, dom + "/" + pathsAndValues[i], pathsAndValues[i + 1]);
-          }
+          write(xs, t, domid, pathsAndValues);
           return null;
         });
+  }
+
+  /** Writes nodes of the domain's, paths and values in turn, in transaction {@code t}. */
+  private static void write(XenStore xs, int t, DomId domid, String... pathsAndValues) {
+    String dom = domainPath(domid);
+    for (int i = 0; i < pathsAndValues.length; i += 2) {
+      xs.write(t, dom + "/" + pathsAndValues[i], pathsAndValues[i + 1]);
+    }
   }
 
   static Optional<String> state(XenStore xs, DomId domid) {

@@ -76,6 +76,12 @@ record Guest(
         mechanism);
   }
 
+  /** The same guest with another handle. */
+  Guest rehandled(UUID newUuid) {
+    return new Guest(
+        domid, newUuid, name, config, configText, onPoweroff, onReboot, onCrash, mechanism);
+  }
+
   private static LifecycleAction action(Optional<String> name, LifecycleAction fallback) {
     return name.flatMap(LifecycleAction::fromXlName).orElse(fallback);
   }

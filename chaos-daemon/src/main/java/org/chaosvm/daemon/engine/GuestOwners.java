@@ -42,10 +42,20 @@ final class GuestOwners {
 
   /** Records {@code creator} as the guest's (nothing for root: the default). */
   void record(DomId domid, UUID uuid, Caller creator) {
-    if (creator.isRoot()) {
-      return;
+    if (!creator.isRoot()) {
+      write(domid, uuid, creator.name());
     }
-    String user = creator.name();
+  }
+
+  /** The guest has another handle now: its record (if any) follows it. */
+  void rehandle(DomId domid, UUID uuid) {
+    Owner owner = owners.get(domid);
+    if (owner != null) {
+      write(domid, uuid, owner.user());
+    }
+  }
+
+  private void write(DomId domid, UUID uuid, String user) {
     try {
       Files.createDirectories(dir);
       Files.writeString(dir.resolve(domid.toString()), uuid + " " + user + "\n");

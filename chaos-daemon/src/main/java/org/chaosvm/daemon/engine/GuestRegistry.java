@@ -137,6 +137,24 @@ final class GuestRegistry {
   }
 
   /**
+   * Gives a guest another handle if no other guest holds it (a migration's incoming guest taking
+   * its own, which the guest sent from here held until then); false if one does.
+   *
+   * @throws ChaosException NOT_FOUND if the guest is gone
+   */
+  synchronized boolean rehandle(DomId domid, UUID uuid) {
+    Entry entry = byDomid.get(domid);
+    if (entry == null) {
+      throw notFound(new GuestRef(domid.toString()));
+    }
+    if (byDomid.values().stream().anyMatch(e -> e != entry && e.guest().uuid().equals(uuid))) {
+      return false;
+    }
+    byDomid.put(domid, new Entry(entry.guest().rehandled(uuid), entry.state()));
+    return true;
+  }
+
+  /**
    * Adds a guest in {@code state}; with a reservation, under the name it reserved (and the
    * reservation ends). Its domid stops being another domain's (a shell's, say).
    */
@@ -278,6 +296,12 @@ final class GuestRegistry {
         .map(Entry::guest)
         .filter(g -> g.uuid().equals(uuid))
         .findFirst();
+  }
+
+  /** Whether a guest holds this UUID, in a state other than {@code yielding}. */
+  synchronized boolean holds(UUID uuid, Set<State> yielding) {
+    return byDomid.values().stream()
+        .anyMatch(e -> e.guest().uuid().equals(uuid) && !yielding.contains(e.state()));
   }
 
   /**

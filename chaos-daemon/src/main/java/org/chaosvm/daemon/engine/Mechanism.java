@@ -54,8 +54,11 @@ interface Mechanism extends AutoCloseable {
       boolean held,
       Phases phases);
 
-  /** A held guest ({@link #describe}) is recorded as running, under {@code name}. */
-  void confirm(DomId domid, String name);
+  /**
+   * A held guest ({@link #describe}) is recorded as running, under {@code name} and handle {@code
+   * uuid}: the one it was described with, or its own that a guest sent from here held until now.
+   */
+  void confirm(DomId domid, String name, UUID uuid);
 
   DeviceBackend devices();
 

@@ -192,12 +192,14 @@ final class NoxsMechanism implements Mechanism {
   }
 
   @Override
-  public void confirm(DomId domid, String name) {
+  public void confirm(DomId domid, String name, UUID uuid) {
     NoxsRecords.Entry held = heldEntries.remove(domid);
     if (held == null) {
       throw new IllegalStateException("domain " + domid + " is not a held noxs guest");
     }
-    records.write(held.confirmed(name));
+    // Before the record, as in describe: a daemon killed between destroys it, still held.
+    handles.xc().setHandle(domid, uuid);
+    records.write(held.confirmed(name, uuid.toString()));
   }
 
   @Override

@@ -59,11 +59,14 @@ final class NoxsRecords {
       String config,
       int consolePort,
       long consoleFrame) {
-    /** The record of a held guest ({@link Mechanism#describe}) once it runs, named {@code to}. */
-    Entry confirmed(String to) {
+    /**
+     * The record of a held guest ({@link Mechanism#describe}) once it runs, named {@code to}, with
+     * handle {@code handle}.
+     */
+    Entry confirmed(String to, String handle) {
       return new Entry(
           domid,
-          uuid,
+          handle,
           to,
           STATE_RUNNING,
           onPoweroff,

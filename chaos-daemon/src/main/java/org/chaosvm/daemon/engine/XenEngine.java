@@ -70,6 +70,12 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private static final Set<State> LIVE = Lifecycle.LIVE;
   private static final Set<State> DESTROYABLE = Lifecycle.DESTROYABLE;
 
+  /**
+   * The states of a guest being sent away: a migration's incoming guest takes its name and its
+   * handle at the commit, once it is gone (a migration to its own host).
+   */
+  private static final Set<State> YIELDING = EnumSet.of(State.SUSPENDING, State.MIGRATING);
+
   /** Where a daemon keeps what it keeps on disk (noxs guests' records) unless told otherwise. */
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/chaos");
 
@@ -149,7 +155,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
                         new Phases(),
                         System.nanoTime())
                     .domid());
-    this.checkpoints = new Checkpoints(handles, registry, lifecycle, factory);
+    this.checkpoints = new Checkpoints(handles, registry, lifecycle, factory, owners);
   }
 
   /**
@@ -448,17 +454,18 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     if (hold) {
       // Its own name, which it takes at the commit, may be held by the guest sent here (the
       // migration of a guest to its own host), and by nothing else.
-      registry.requireFree(name, EnumSet.of(State.SUSPENDING, State.MIGRATING));
+      registry.requireFree(name, YIELDING);
     }
-    Optional<UUID> handle = Optional.empty();
-    try {
-      UUID saved = UUID.fromString(record.uuid());
-      if (registry.withUuid(saved).isEmpty()) {
-        handle = Optional.of(saved);
-      }
-    } catch (IllegalArgumentException | NullPointerException e) {
-      // no handle kept: the shell's
-    }
+    // Its own handle: the config's, else the one it had when saved. The guest sent here from this
+    // host (a migration to its own host) holds it until the commit, which gives it to the incoming
+    // guest; until then that has its shell's.
+    Optional<UUID> own = guest.uuid().or(() -> savedHandle(record));
+    Optional<UUID> atCommit =
+        own.filter(u -> hold && registry.holds(u, Set.of()) && !registry.holds(u, YIELDING));
+    Optional<UUID> handle =
+        atCommit.isPresent()
+            ? Optional.empty()
+            : guest.uuid().or(() -> own.filter(u -> !registry.holds(u, Set.of())));
     DeviceMechanism kind = record.mechanism();
     phases.end("image head");
     try (CallerFiles files = new CallerFiles(caller, access.policy())) {
@@ -492,7 +499,16 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         return restored;
       }
       Guest incoming = registry.resolve(new GuestRef(Integer.toString(restored.domid())));
-      return checkpoints.receive(incoming, name, paused, restored, fromClient, toClient);
+      return checkpoints.receive(incoming, name, atCommit, paused, restored, fromClient, toClient);
+    }
+  }
+
+  /** The handle an image's guest had when it was saved, if it names one. */
+  private static Optional<UUID> savedHandle(CheckpointImage.Guest record) {
+    try {
+      return Optional.of(UUID.fromString(record.uuid()));
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return Optional.empty();
     }
   }
 
@@ -552,7 +568,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         guest,
         configText,
         guest.devices().orElse(defaultDevices),
-        Optional.empty(),
+        guest.uuid(),
         State.RUNNING,
         phases,
         (shell, uuid) ->
@@ -568,7 +584,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   /**
    * Makes {@code guest} for {@code caller} in a shell of its size ({@code kind}'s) by {@code fill},
    * the guest then the caller's ({@link GuestOwners}), in state {@code built} once filled; its
-   * handle is the config's, else {@code handle}, else the shell's.
+   * handle is {@code handle} (refused if a guest holds it), else the shell's.
    */
   private Reply.Created create(
       Caller caller,
@@ -584,14 +600,14 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       discovery.learnNames(); // every name on the host, and nothing more
     }
     try (GuestRegistry.Reservation name = registry.reserve(guest.name())) {
-      if (guest.uuid().isPresent()) {
+      if (handle.isPresent()) {
         registry
-            .withUuid(guest.uuid().get())
+            .withUuid(handle.get())
             .ifPresent(
                 other -> {
                   throw new ChaosException(
                       ErrorCode.EXISTS,
-                      "uuid " + guest.uuid().get() + " is " + other.name() + "'s already");
+                      "uuid " + handle.get() + " is " + other.name() + "'s already");
                 });
       }
       phases.end("name check");
@@ -613,7 +629,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
           }
           phases.end("shell prepare (no pooled shell)");
         }
-        UUID uuid = guest.uuid().or(() -> handle).orElse(shell.uuid());
+        UUID uuid = handle.orElse(shell.uuid());
         DomId domid = shell.domid();
         registry.register(
             guestOf(domid, uuid, guest, configText, kind), State.BUILDING, Optional.of(name));

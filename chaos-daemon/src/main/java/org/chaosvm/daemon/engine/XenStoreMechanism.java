@@ -91,8 +91,9 @@ final class XenStoreMechanism implements Mechanism {
   }
 
   @Override
-  public void confirm(DomId domid, String name) {
-    DomainLayout.markRunning(handles.xs(), domid, name);
+  public void confirm(DomId domid, String name, UUID uuid) {
+    handles.xc().setHandle(domid, uuid); // before the mark: a daemon killed between destroys it
+    DomainLayout.markRunning(handles.xs(), domid, name, uuid);
   }
 
   @Override

@@ -160,4 +160,22 @@ class GuestRegistryTest {
     assertEquals(Optional.of(State.MIGRATING), registry.state(DomId.of(9)));
     registry.reserve("web--incoming").close(); // its old name is free again
   }
+
+  @Test
+  void aMigrationsIncomingGuestTakesTheHandleOfTheGuestSentOnceThatIsGone() {
+    Guest sent = guest(3, "web");
+    UUID own = sent.uuid();
+    registry.register(sent, State.MIGRATING, Optional.empty());
+    registry.register(guest(9, "web--incoming"), State.MIGRATING, Optional.empty());
+    assertTrue(registry.holds(own, Set.of()));
+    assertFalse(registry.holds(own, EnumSet.of(State.SUSPENDING, State.MIGRATING)));
+    assertFalse(registry.rehandle(DomId.of(9), own), "the guest sent holds it still");
+
+    registry.forget(DomId.of(3));
+
+    assertTrue(registry.rehandle(DomId.of(9), own));
+    assertEquals(DomId.of(9), registry.withUuid(own).orElseThrow().domid());
+    assertEquals(Optional.of(State.MIGRATING), registry.state(DomId.of(9)));
+    assertTrue(registry.rehandle(DomId.of(9), own), "its own already");
+  }
 }
