@@ -108,7 +108,7 @@ final class Checkpoints {
     if (registry.claim(domid, Lifecycle.LIVE, State.SUSPENDING).isEmpty()) {
       registry.require(guest, Lifecycle.LIVE, "save"); // it changed state meanwhile: say which
     }
-    long start = System.nanoTime();
+    Phases phases = new Phases();
     boolean sent = false;
     OutputStream image = ImageFrames.writer(toClient);
     try {
@@ -121,8 +121,10 @@ final class Checkpoints {
               guest.mechanism(),
               guest.name(),
               guest.configText()));
-      stream(guest, live, image);
+      phases.end("head");
+      stream(guest, live, image, phases);
       image.close();
+      phases.end("stream");
       sent = true;
     } catch (IOException e) {
       throw new ChaosException(
@@ -139,23 +141,24 @@ final class Checkpoints {
         endQuietly(image); // the frames end, then the error reply follows
       }
     }
-    double millis = (System.nanoTime() - start) / 1e6;
     if (hold) {
       log.info(
-          "sent {} (domain {}) in {} ms; it waits for the migration's end",
+          "sent {} (domain {}), ms {}; it waits for the migration's end",
           guest.name(),
           domid,
-          millis);
+          phases.millis());
       return handOver(guest, fromClient, toClient);
     }
     if (keep) {
       DomainStream.resume(handles.xc(), domid);
       registry.transition(domid, State.SUSPENDING, State.RUNNING);
-      log.info("saved {} (domain {}) in {} ms; it goes on", guest.name(), domid, millis);
+      phases.end("resume");
+      log.info("saved {} (domain {}), ms {}; it goes on", guest.name(), domid, phases.millis());
       return new Reply.Done("saved " + guest.name() + "; it goes on");
     }
     lifecycle.end(guest, true, EnumSet.of(State.SUSPENDING));
-    log.info("saved {} (domain {}) in {} ms, then destroyed it", guest.name(), domid, millis);
+    phases.end("destroy");
+    log.info("saved {} (domain {}), ms {}", guest.name(), domid, phases.millis());
     return new Reply.Done("saved " + guest.name() + " (domain " + domid + " destroyed)");
   }
 
@@ -301,11 +304,24 @@ final class Checkpoints {
   }
 
   /** libxenguest's stream of the guest, through a pipe, into {@code image}. */
-  private void stream(Guest guest, boolean live, OutputStream image) throws IOException {
+  private void stream(Guest guest, boolean live, OutputStream image, Phases phases)
+      throws IOException {
     try (FdPipe pipe = FdPipe.open()) {
       CompletableFuture<Void> copier = pump(pipe.readStream(), image, true);
       try {
-        DomainStream.save(handles.xc(), guest.domid(), pipe.writeFd(), live, () -> suspend(guest));
+        DomainStream.save(
+            handles.xc(),
+            guest.domid(),
+            pipe.writeFd(),
+            live,
+            () -> {
+              phases.end("stream before the suspend");
+              try {
+                return suspend(guest);
+              } finally {
+                phases.end("suspend");
+              }
+            });
       } finally {
         pipe.closeWrite();
       }
