@@ -64,15 +64,15 @@ public record PvGuestNodes(
     writeVm(xs, t, domid, uuid, name);
     xs.write(t, dom + "/name", name);
     xs.write(t, dom + "/domid", Integer.toString(domid.value()));
-    for (String node : List.of("device", "memory", "cpu")) {
-      xs.mkdir(t, dom + "/" + node);
-      xs.setPermissions(t, dom + "/" + node, readOnly);
-    }
-    for (String node :
-        List.of("control", "control/shutdown", "data", "drivers", "feature", "attr", "error")) {
+    // A node that xenstored creates takes its parent's permissions (a write creates the nodes on
+    // its path): each request costs a round trip, so those that would change nothing are not made.
+    // device, memory and cpu are the domain's node's (read-only); control/shutdown is control's.
+    xs.mkdir(t, dom + "/device");
+    for (String node : List.of("control", "data", "drivers", "feature", "attr", "error")) {
       xs.mkdir(t, dom + "/" + node);
       xs.setPermissions(t, dom + "/" + node, guestOwned);
     }
+    xs.mkdir(t, dom + "/control/shutdown");
     xs.write(t, dom + "/control/platform-feature-multiprocessor-suspend", "1");
     xs.write(t, dom + "/control/platform-feature-xs_reset_watches", "1");
     xs.write(t, dom + "/memory/static-max", Long.toString(maxMemoryKib));

@@ -65,6 +65,7 @@ class PvBootE2ETest {
     guest = PvGuest.boot(xc, xs, spec(TestGuest.Mode.HELLO, TestGuest.MEMORY_MIB));
 
     assertTrue(Xl.domainNames().contains(name), "xl list does not name " + name);
+    assertNodesAreTheGuestsToReadOrToWrite(guest);
     String line = console.awaitLineContaining(TestGuest.GREETING, BOOT_LIMIT);
     assertTrue(line.endsWith("(mode hello)"), line);
 
@@ -76,6 +77,29 @@ class PvBootE2ETest {
     guest = null;
     awaitOnlyDomain0();
     assertEquals(List.of("Domain-0"), Xl.domainNames());
+  }
+
+  /**
+   * As libxl leaves them: Dom0's, which the guest may read (its domain's node, device, memory, cpu,
+   * its /vm node), or the guest's own (control and its shutdown, data, console).
+   */
+  private void assertNodesAreTheGuestsToReadOrToWrite(PvGuest guest) {
+    DomId domid = guest.domid;
+    List<XsPermission> readOnly =
+        List.of(
+            new XsPermission(DomId.DOM0, XsPermission.Access.NONE),
+            new XsPermission(domid, XsPermission.Access.READ));
+    List<XsPermission> guestOwned = List.of(new XsPermission(domid, XsPermission.Access.NONE));
+    String dom = PvGuestNodes.domainPath(domid);
+    for (String node :
+        List.of("", "/device", "/memory", "/memory/target", "/cpu", "/cpu/0/availability")) {
+      assertEquals(readOnly, xs.getPermissions(XenStore.NO_TRANSACTION, dom + node), dom + node);
+    }
+    String vm = PvGuestNodes.vmPath(guest.uuid);
+    assertEquals(readOnly, xs.getPermissions(XenStore.NO_TRANSACTION, vm), vm);
+    for (String node : List.of("/control", "/control/shutdown", "/data", "/console/port")) {
+      assertEquals(guestOwned, xs.getPermissions(XenStore.NO_TRANSACTION, dom + node), dom + node);
+    }
   }
 
   /**
