@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -87,6 +88,7 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
     assertTrue(created.out().contains("devices"), created.out());
     int domid = domidOf(created);
     assertEquals("xenbr0", Dom0Devices.bridgeOf("vif" + domid + ".0"));
+    assertNodesAsLibxlLeavesThem(domid);
 
     String up = console.awaitLineContaining("eth0 up with 10.0.0.2/24", BOOT);
     assertTrue(up.contains("mac 00:16:3e:"), up);
@@ -302,6 +304,37 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
     while (domainInState(state).isEmpty()) {
       assertTrue(System.nanoTime() < deadline, "no domain reached chaos/state = " + state);
       Thread.sleep(50);
+    }
+  }
+
+  /**
+   * A pooled guest's nodes (partly written in its shell's prepare phase) with the permissions libxl
+   * gives them, in xenstore-ls's notation: Dom0's, which the guest may read; the guest's own; and
+   * chaos's record, which the guest may not read.
+   */
+  private static void assertNodesAsLibxlLeavesThem(int domid) {
+    String dom = "/local/domain/" + domid;
+    String readable = "n0,r" + domid;
+    String guests = "n" + domid;
+    Map<String, String> expected = new java.util.LinkedHashMap<>();
+    for (String node : List.of("", "/device", "/memory/target", "/cpu/0/availability")) {
+      expected.put(dom + node, readable);
+    }
+    for (String node :
+        List.of("/control/shutdown", "/data", "/console/port", "/console/ring-ref")) {
+      expected.put(dom + node, guests);
+    }
+    expected.put(dom + "/chaos", "n0");
+    try (XenStore xs = XenStore.open()) {
+      expected.forEach(
+          (path, perms) ->
+              assertEquals(
+                  perms,
+                  xs.getPermissions(XenStore.NO_TRANSACTION, path).stream()
+                      .map(
+                          p -> p.access().name().substring(0, 1).toLowerCase() + p.domain().value())
+                      .collect(java.util.stream.Collectors.joining(",")),
+                  path));
     }
   }
 

@@ -154,9 +154,27 @@ public final class PvBuild {
    */
   public static void finish(
       XenStore xs, PvGuestNodes nodes, IntConsumer more, Consumer<String> phases) {
+    finish(xs, nodes, false, more, phases);
+  }
+
+  /**
+   * {@link #finish}; with {@code writtenAhead}, only the guest's own nodes ({@link
+   * PvGuestNodes#writeGuest}): the others were written when the domain was prepared ({@link
+   * PvGuestNodes#writeAhead}).
+   */
+  public static void finish(
+      XenStore xs,
+      PvGuestNodes nodes,
+      boolean writtenAhead,
+      IntConsumer more,
+      Consumer<String> phases) {
     xs.inTransaction(
         t -> {
-          nodes.write(xs, t);
+          if (writtenAhead) {
+            nodes.writeGuest(xs, t);
+          } else {
+            nodes.write(xs, t);
+          }
           more.accept(t);
           return null;
         });

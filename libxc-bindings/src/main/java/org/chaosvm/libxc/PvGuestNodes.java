@@ -56,17 +56,25 @@ public record PvGuestNodes(
 
   /** Writes the nodes in transaction {@code t}; the caller commits (and may add its own). */
   public void write(XenStore xs, int t) {
+    writeAhead(xs, t, domid, consolePort, storePort);
+    writeGuest(xs, t);
+  }
+
+  /**
+   * Writes the nodes that do not depend on which guest the domain becomes, in transaction {@code
+   * t}: the domain node (the guest may read it) and the folders the guest owns, the platform's
+   * features, the ports of its XenStore and console channels and its console's settings. A
+   * toolstack that prepares domains ahead (a pool of shells) writes them then, and {@link
+   * #writeGuest} once the guest is known; the domain cannot reach XenStore before its introduction.
+   */
+  public static void writeAhead(XenStore xs, int t, DomId domid, int consolePort, int storePort) {
     String dom = domainPath(domid);
-    List<XsPermission> readOnly = readOnly(domid);
     List<XsPermission> guestOwned = List.of(new XsPermission(domid, XsPermission.Access.NONE));
     xs.mkdir(t, dom);
-    xs.setPermissions(t, dom, readOnly);
-    writeVm(xs, t, domid, uuid, name);
-    xs.write(t, dom + "/name", name);
-    xs.write(t, dom + "/domid", Integer.toString(domid.value()));
+    xs.setPermissions(t, dom, readOnly(domid));
     // A node that xenstored creates takes its parent's permissions (a write creates the nodes on
     // its path): each request costs a round trip, so those that would change nothing are not made.
-    // device, memory and cpu are the domain's node's (read-only); control/shutdown is control's.
+    // device, memory and cpu are the domain node's (read-only); control/shutdown is control's.
     xs.mkdir(t, dom + "/device");
     for (String node : List.of("control", "data", "drivers", "feature", "attr", "error")) {
       xs.mkdir(t, dom + "/" + node);
@@ -75,19 +83,30 @@ public record PvGuestNodes(
     xs.mkdir(t, dom + "/control/shutdown");
     xs.write(t, dom + "/control/platform-feature-multiprocessor-suspend", "1");
     xs.write(t, dom + "/control/platform-feature-xs_reset_watches", "1");
+    xs.write(t, dom + "/store/port", Integer.toString(storePort));
+    xs.mkdir(t, dom + "/console");
+    xs.setPermissions(t, dom + "/console", guestOwned);
+    xs.write(t, dom + "/console/port", Integer.toString(consolePort));
+    xs.write(t, dom + "/console/type", "xenconsoled");
+    xs.write(t, dom + "/console/output", "pty");
+    xs.write(t, dom + "/console/limit", "1048576");
+  }
+
+  /**
+   * Writes the guest's own nodes in transaction {@code t}, after {@link #writeAhead}: its {@code
+   * /vm} node, name, memory, vCPUs and the frames of its XenStore and console rings.
+   */
+  public void writeGuest(XenStore xs, int t) {
+    String dom = domainPath(domid);
+    writeVm(xs, t, domid, uuid, name);
+    xs.write(t, dom + "/name", name);
+    xs.write(t, dom + "/domid", Integer.toString(domid.value()));
     xs.write(t, dom + "/memory/static-max", Long.toString(maxMemoryKib));
     xs.write(t, dom + "/memory/target", Long.toString(memoryKib));
     for (int cpu = 0; cpu < maxVcpus; cpu++) {
       xs.write(t, dom + "/cpu/" + cpu + "/availability", cpu < vcpus ? "online" : "offline");
     }
-    xs.write(t, dom + "/store/port", Integer.toString(storePort));
     xs.write(t, dom + "/store/ring-ref", Long.toString(storeMfn));
-    xs.mkdir(t, dom + "/console");
-    xs.setPermissions(t, dom + "/console", guestOwned);
-    xs.write(t, dom + "/console/port", Integer.toString(consolePort));
     xs.write(t, dom + "/console/ring-ref", Long.toString(consoleMfn));
-    xs.write(t, dom + "/console/type", "xenconsoled");
-    xs.write(t, dom + "/console/output", "pty");
-    xs.write(t, dom + "/console/limit", "1048576");
   }
 }

@@ -6,6 +6,7 @@ import java.util.UUID;
 import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.PvBuild;
 import org.chaosvm.libxc.PvGuestNodes;
 import org.chaosvm.libxc.XenStore;
 import org.chaosvm.libxc.XsPermission;
@@ -71,6 +72,18 @@ final class DomainLayout {
           xs.write(t, dom + "/chaos/state", STATE_SHELL);
           xs.setPermissions(
               t, dom, List.of(new XsPermission(DomId.DOM0, XsPermission.Access.NONE)));
+          return null;
+        });
+  }
+
+  /**
+   * A shell's share of the PV nodes, in the prepare phase ({@link PvGuestNodes#writeAhead}): the
+   * execute phase then writes only the guest's own, in fewer of xenstored's round trips.
+   */
+  static void writeAhead(XenStore xs, PvBuild.Prepared domain) {
+    xs.inTransaction(
+        t -> {
+          PvGuestNodes.writeAhead(xs, t, domain.domid(), domain.consolePort(), domain.storePort());
           return null;
         });
   }

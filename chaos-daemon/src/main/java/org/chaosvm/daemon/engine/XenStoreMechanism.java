@@ -51,6 +51,7 @@ final class XenStoreMechanism implements Mechanism {
 
   @Override
   public void prepare(PvBuild.Prepared domain) {
+    DomainLayout.writeAhead(handles.xs(), domain);
     devices.prepare(domain.domid());
   }
 
@@ -86,6 +87,7 @@ final class XenStoreMechanism implements Mechanism {
     PvBuild.finish(
         xs,
         nodes,
+        true, // the shell's nodes were written in the prepare phase
         t -> DomainLayout.recordGuest(xs, t, nodes, guest, configText, held),
         phases::end);
   }
