@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -63,8 +64,7 @@ class DaemonCheckpointE2ETest {
   static void start() throws Exception {
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     logs = dir.resolve("log");
-    List<String> pool =
-        new java.util.ArrayList<>(List.of(XENSTORE_SHELLS + "=1", LINUX_SHELLS + "=1"));
+    List<String> pool = new ArrayList<>(List.of(XENSTORE_SHELLS + "=1", LINUX_SHELLS + "=1"));
     if (PATCHED) {
       pool.add(NOXS_SHELLS + "=1");
     }
@@ -526,7 +526,7 @@ class DaemonCheckpointE2ETest {
 
   private static List<String> xenstoreList(String path) throws Exception {
     String out = Command.run(LIMIT, "xenstore-list", path).orThrow().output();
-    return new java.util.ArrayList<>(out.lines().map(String::strip).sorted().toList());
+    return new ArrayList<>(out.lines().map(String::strip).sorted().toList());
   }
 
   /**

@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenStore;
@@ -316,7 +318,7 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
     String dom = "/local/domain/" + domid;
     String readable = "n0,r" + domid;
     String guests = "n" + domid;
-    Map<String, String> expected = new java.util.LinkedHashMap<>();
+    Map<String, String> expected = new LinkedHashMap<>();
     for (String node : List.of("", "/device", "/memory/target", "/cpu/0/availability")) {
       expected.put(dom + node, readable);
     }
@@ -333,7 +335,7 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
                   xs.getPermissions(XenStore.NO_TRANSACTION, path).stream()
                       .map(
                           p -> p.access().name().substring(0, 1).toLowerCase() + p.domain().value())
-                      .collect(java.util.stream.Collectors.joining(",")),
+                      .collect(Collectors.joining(",")),
                   path));
     }
   }

@@ -461,11 +461,11 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     // guest; until then that has its shell's.
     Optional<UUID> own = guest.uuid().or(() -> savedHandle(record));
     Optional<UUID> atCommit =
-        own.filter(u -> hold && registry.holds(u, Set.of()) && !registry.holds(u, YIELDING));
+        own.filter(u -> hold && registry.withUuid(u).isPresent() && !registry.holds(u, YIELDING));
     Optional<UUID> handle =
         atCommit.isPresent()
             ? Optional.empty()
-            : guest.uuid().or(() -> own.filter(u -> !registry.holds(u, Set.of())));
+            : guest.uuid().or(() -> own.filter(u -> registry.withUuid(u).isEmpty()));
     DeviceMechanism kind = record.mechanism();
     phases.end("image head");
     try (CallerFiles files = new CallerFiles(caller, access.policy())) {
