@@ -319,7 +319,8 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
     String readable = "n0,r" + domid;
     String guests = "n" + domid;
     Map<String, String> expected = new LinkedHashMap<>();
-    for (String node : List.of("", "/device", "/memory/target", "/cpu/0/availability")) {
+    for (String node :
+        List.of("", "/name", "/domid", "/device", "/memory/target", "/cpu/0/availability")) {
       expected.put(dom + node, readable);
     }
     for (String node :
@@ -327,6 +328,7 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
       expected.put(dom + node, guests);
     }
     expected.put(dom + "/chaos", "n0");
+    expected.put(dom + "/chaos/state", "n0");
     try (XenStore xs = XenStore.open()) {
       expected.forEach(
           (path, perms) ->

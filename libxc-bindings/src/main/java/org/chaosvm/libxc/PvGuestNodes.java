@@ -47,8 +47,8 @@ public record PvGuestNodes(
     xs.write(t, domainPath(domid) + "/vm", vm);
   }
 
-  /** Dom0's, and readable by the guest. */
-  private static List<XsPermission> readOnly(DomId domid) {
+  /** Dom0's, and readable by the guest: the permissions of its domain node and its /vm node. */
+  public static List<XsPermission> readOnly(DomId domid) {
     return List.of(
         new XsPermission(DomId.DOM0, XsPermission.Access.NONE),
         new XsPermission(domid, XsPermission.Access.READ));

@@ -30,6 +30,10 @@ final class DomainLayout {
   /** Config texts longer than this are not kept in XenStore (its values stop at 4 KB). */
   static final int MAX_KEPT_CONFIG = 3072;
 
+  /** chaos's own nodes: Dom0's, which no guest may read. */
+  private static final List<XsPermission> DOM0_ONLY =
+      List.of(new XsPermission(DomId.DOM0, XsPermission.Access.NONE));
+
   private DomainLayout() {}
 
   static String domainPath(DomId domid) {
@@ -62,16 +66,22 @@ final class DomainLayout {
     return "chaos-shell-" + domid.value();
   }
 
-  /** Marks a fresh domain as a shell: named so in {@code xl list}, state "shell". */
+  /**
+   * Marks a fresh domain as a shell: named so in {@code xl list}, state "shell". The domain node is
+   * made first, readable by the guest as libxl makes it, so that the name and domid nodes written
+   * under it are too (a node takes its parent's permissions); {@code chaos/} is Dom0's alone.
+   */
   static void markShell(XenStore xs, DomId domid) {
     String dom = domainPath(domid);
     xs.inTransaction(
         t -> {
+          xs.mkdir(t, dom);
+          xs.setPermissions(t, dom, PvGuestNodes.readOnly(domid));
           xs.write(t, dom + "/name", shellName(domid));
           xs.write(t, dom + "/domid", Integer.toString(domid.value()));
+          xs.mkdir(t, dom + "/chaos");
+          xs.setPermissions(t, dom + "/chaos", DOM0_ONLY);
           xs.write(t, dom + "/chaos/state", STATE_SHELL);
-          xs.setPermissions(
-              t, dom, List.of(new XsPermission(DomId.DOM0, XsPermission.Access.NONE)));
           return null;
         });
   }
@@ -139,11 +149,11 @@ final class DomainLayout {
   /**
    * Writes chaos's own record of a built guest, in the transaction that writes its PV nodes ({@link
    * org.chaosvm.libxc.PvBuild#finish}): what a restarted daemon reads back ({@link #readGuest}).
+   * Under the shell's {@code chaos/} ({@link #markShell}), whose permissions its nodes take.
    */
   static void recordGuest(
       XenStore xs, int t, PvGuestNodes nodes, GuestConfig guest, String configText, boolean held) {
     String chaos = domainPath(nodes.domid()) + "/chaos";
-    xs.setPermissions(t, chaos, List.of(new XsPermission(DomId.DOM0, XsPermission.Access.NONE)));
     xs.write(t, chaos + "/state", held ? STATE_BUILDING : STATE_RUNNING);
     xs.write(t, chaos + "/uuid", nodes.uuid().toString());
     xs.write(t, chaos + "/on_poweroff", guest.onPoweroff().xlName());
