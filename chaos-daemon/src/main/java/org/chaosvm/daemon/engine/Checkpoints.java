@@ -230,7 +230,7 @@ final class Checkpoints {
         log.warn("{} keeps the handle {}: another guest took {} meanwhile", taken, uuid, own.get());
       }
     }
-    mechanism.confirm(domid, taken, uuid);
+    mechanism.confirm(incoming, taken, uuid);
     registry.transition(domid, State.MIGRATING, State.RUNNING);
     if (clash != null) {
       throw new ChaosException(

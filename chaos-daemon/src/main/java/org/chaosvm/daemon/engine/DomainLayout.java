@@ -103,19 +103,18 @@ final class DomainLayout {
   }
 
   /**
-   * A guest recorded as held ({@link #recordGuest}) is running, under {@code name} and handle
-   * {@code uuid}: if that is not the one it was recorded with, its {@code /vm} nodes move to it.
+   * A guest recorded as held ({@link #recordGuest}) with handle {@code recorded} is running, under
+   * {@code name} and handle {@code uuid}: if that is another, its {@code /vm} nodes move to it.
    */
-  static void markRunning(XenStore xs, DomId domid, String name, UUID uuid) {
-    Optional<UUID> was = uuid(xs, domid);
+  static void markRunning(XenStore xs, DomId domid, String name, UUID recorded, UUID uuid) {
     String dom = domainPath(domid);
     xs.inTransaction(
         t -> {
           write(xs, t, domid, "name", name, "chaos/name", name, "chaos/state", STATE_RUNNING);
-          if (!was.equals(Optional.of(uuid))) {
+          if (!recorded.equals(uuid)) {
             PvGuestNodes.writeVm(xs, t, domid, uuid, name);
             xs.write(t, dom + "/chaos/uuid", uuid.toString());
-            was.ifPresent(old -> xs.rm(t, vmPath(old)));
+            xs.rm(t, vmPath(recorded));
           }
           return null;
         });

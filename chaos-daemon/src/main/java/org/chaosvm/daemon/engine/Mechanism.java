@@ -56,9 +56,10 @@ interface Mechanism extends AutoCloseable {
 
   /**
    * A held guest ({@link #describe}) is recorded as running, under {@code name} and handle {@code
-   * uuid}: the one it was described with, or its own that a guest sent from here held until now.
+   * uuid}: the one it was described with ({@code held.uuid()}), or its own that a guest sent from
+   * here held until now.
    */
-  void confirm(DomId domid, String name, UUID uuid);
+  void confirm(Guest held, String name, UUID uuid);
 
   DeviceBackend devices();
 

@@ -192,14 +192,16 @@ final class NoxsMechanism implements Mechanism {
   }
 
   @Override
-  public void confirm(DomId domid, String name, UUID uuid) {
-    NoxsRecords.Entry held = heldEntries.remove(domid);
-    if (held == null) {
-      throw new IllegalStateException("domain " + domid + " is not a held noxs guest");
+  public void confirm(Guest held, String name, UUID uuid) {
+    NoxsRecords.Entry entry = heldEntries.remove(held.domid());
+    if (entry == null) {
+      throw new IllegalStateException("domain " + held.domid() + " is not a held noxs guest");
     }
-    // Before the record, as in describe: a daemon killed between destroys it, still held.
-    handles.xc().setHandle(domid, uuid);
-    records.write(held.confirmed(name, uuid.toString()));
+    if (!held.uuid().equals(uuid)) {
+      // Before the record, as in describe: a daemon killed between destroys it, still held.
+      handles.xc().setHandle(held.domid(), uuid);
+    }
+    records.write(entry.confirmed(name, uuid.toString()));
   }
 
   @Override

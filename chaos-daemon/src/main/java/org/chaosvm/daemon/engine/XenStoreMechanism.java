@@ -93,9 +93,12 @@ final class XenStoreMechanism implements Mechanism {
   }
 
   @Override
-  public void confirm(DomId domid, String name, UUID uuid) {
-    handles.xc().setHandle(domid, uuid); // before the mark: a daemon killed between destroys it
-    DomainLayout.markRunning(handles.xs(), domid, name, uuid);
+  public void confirm(Guest held, String name, UUID uuid) {
+    if (!held.uuid().equals(uuid)) {
+      // Before the mark: a daemon killed between destroys it, still held.
+      handles.xc().setHandle(held.domid(), uuid);
+    }
+    DomainLayout.markRunning(handles.xs(), held.domid(), name, held.uuid(), uuid);
   }
 
   @Override
