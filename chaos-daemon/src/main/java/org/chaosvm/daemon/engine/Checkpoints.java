@@ -344,11 +344,13 @@ final class Checkpoints {
     DomId domid = guest.domid();
     GuestControl control = factory.mechanism(guest.mechanism()).control();
     control.ask(domid, GuestControl.Request.SUSPEND);
+    // The save goes on only once this sees the guest suspended: short pauses, so that it is seen
+    // within a few ms of it; 8 ms at most, some 4000 checks (a hypercall each) in the whole wait.
     boolean suspended =
         Polling.until(
             SUSPEND_WAIT,
-            5,
-            50,
+            1,
+            8,
             () -> handles.xc().domainInfo(domid).map(Checkpoints::suspended).orElse(true));
     if (!suspended) {
       control.withdraw(domid, GuestControl.Request.SUSPEND);
