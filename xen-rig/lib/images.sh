@@ -4,7 +4,7 @@
 # shellcheck shell=bash
 
 # Packages of the Dom0 root file system (Debian minbase plus these).
-RIG_DOM0_PACKAGES=xen-utils-4.17,xen-utils-common,xenstore-utils,openjdk-17-jre-headless,kmod,iproute2,busybox,procps,bridge-utils,zstd,squashfs-tools
+RIG_DOM0_PACKAGES=xen-utils-4.17,xen-utils-common,xenstore-utils,openjdk-17-jre-headless,kmod,iproute2,busybox,procps,bridge-utils,zstd,squashfs-tools,socat
 
 # Kernel modules Dom0 loads (their dependencies are added from modules.dep).
 RIG_DOM0_MODULES=(

@@ -501,7 +501,7 @@ class DaemonCheckpointE2ETest {
         Unikernel.writeXlConfig(dir, name, Unikernel.Mode.COUNT, "uuid = \"" + uuid + "\"");
     List<String> vms = xenstoreList("/vm");
 
-    int domid = migratedCountsOn(name, config, console, XENSTORE_SHELLS);
+    int domid = migratedCountsOn(name, config, console, XENSTORE_SHELLS, installedReceive());
 
     assertEquals(UUID.fromString(uuid), NoxsDaemonCycle.handleOf(domid));
     String vm =
@@ -520,7 +520,7 @@ class DaemonCheckpointE2ETest {
     assumeTrue(PATCHED, "RIG_XEN=stock: no noxs");
     String name = "mg-nx-count";
     Path config = NoxsDaemonCycle.noxsConfigIn(dir, name, Unikernel.Mode.COUNT);
-    migratedCountsOn(name, config, noxsConsole(name), NOXS_SHELLS);
+    migratedCountsOn(name, config, noxsConsole(name), NOXS_SHELLS, receiveCommand());
     assertEquals(0, chaos("destroy", name).code());
   }
 
@@ -535,13 +535,14 @@ class DaemonCheckpointE2ETest {
    * the source's domain is gone, no NAME--incoming is left, and the new domain has the source's
    * handle (its UUID). Returns the new domain's domid.
    */
-  private int migratedCountsOn(String name, Path config, ConsoleLog console, String shells)
+  private int migratedCountsOn(
+      String name, Path config, ConsoleLog console, String shells, String receive)
       throws Exception {
     int domid = counting(config, console, shells);
     UUID handle = NoxsDaemonCycle.handleOf(domid);
     daemon.awaitPool(shells, 1);
 
-    DaemonProcess.Run migrated = chaos("migrate", "--live", "-s", "", name, receiveCommand());
+    DaemonProcess.Run migrated = chaos("migrate", "--live", "-s", "", name, receive);
 
     assertEquals(0, migrated.code(), migrated.out() + migrated.err());
     assertTrue(migrated.out().contains("migrated " + name + " to "), migrated.out());
@@ -581,11 +582,12 @@ class DaemonCheckpointE2ETest {
             "-s",
             "",
             name,
-            receiveCommand()
+            installedReceive()
                 .replace(daemon.socket.toString(), dir.resolve("none.sock").toString()));
     assertTrue(down.code() != 0, down.out() + down.err());
     assertTrue(down.err().contains("cannot migrate " + name), down.err());
     assertTrue(down.err().contains("cannot reach chaos-daemon"), down.err());
+    assertTrue(down.err().contains("(no socket there)"), "socat's relay: " + down.err());
     assertTrue(down.err().contains(name + " goes on here"), down.err());
 
     DaemonProcess.Run refused = chaos("migrate", "-s", "", name, "exit 3");
@@ -595,7 +597,7 @@ class DaemonCheckpointE2ETest {
 
     // A transport that dies in the middle of the image: the destination drops what it restored.
     DaemonProcess.Run cut =
-        chaos("migrate", "-s", "", name, "stdbuf -o0 head -c 300000 | " + receiveCommand());
+        chaos("migrate", "-s", "", name, "stdbuf -o0 head -c 300000 | " + installedReceive());
     assertTrue(cut.code() != 0, cut.out() + cut.err());
     assertTrue(cut.err().contains("incomplete"), cut.err());
     assertTrue(cut.err().contains(name + " goes on here"), cut.err());
@@ -664,10 +666,22 @@ class DaemonCheckpointE2ETest {
     assertEquals(0, chaos("destroy", name).code());
   }
 
-  /** What {@code chaos migrate -s '' NAME HOST} runs for HOST: the receive command, for sh. */
+  /**
+   * What {@code chaos migrate -s '' NAME HOST} runs for HOST, for sh: the receive command in a JVM
+   * ({@code MigrateCommands.Receive}, the relay of a host without socat).
+   */
   private static String receiveCommand() {
     return String.join(
         " ", daemon.chaosCommand("migrate-receive").stream().map(a -> "'" + a + "'").toList());
+  }
+
+  /**
+   * The same through the command as installed (the build's bin/chaos, beside its lib/), as ssh
+   * starts it on a destination: with the rig Dom0's socat, its relay is socat, not a JVM.
+   */
+  private static String installedReceive() {
+    Path command = Path.of("chaos-cli/target/chaos/bin/chaos").toAbsolutePath();
+    return "'" + command + "' migrate-receive '--socket=" + daemon.socket + "'";
   }
 
   private static final java.time.Duration LIMIT = DaemonProcess.LIMIT;
