@@ -251,9 +251,13 @@ public final class CheckpointBenchmark {
                 OutputStream.nullOutputStream());
       }
       add(samples, "restore", CreateBenchmark.millisSince(start));
-      if (!(restored instanceof Reply.Created)) {
+      if (!(restored instanceof Reply.Created back)) {
         throw new IllegalStateException("restore failed: " + restored);
       }
+      // where the restore's time went, daemon side (the save's phases are in the engine's log)
+      StringBuilder phases = new StringBuilder("  restore phases (ms):");
+      back.phasesMs().forEach((phase, ms) -> phases.append(String.format(" %s %.0f", phase, ms)));
+      System.out.println(phases);
       Files.delete(image);
       Thread.sleep(guest.settle().toMillis());
       engine.awaitPoolFull(LIMIT);
