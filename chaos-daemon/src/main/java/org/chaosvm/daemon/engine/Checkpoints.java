@@ -230,6 +230,10 @@ final class Checkpoints {
         log.warn("{} keeps the handle {}: another guest took {} meanwhile", taken, uuid, own.get());
       }
     }
+    if (!uuid.equals(incoming.uuid())) {
+      // Before the mechanism's record: a daemon killed between destroys it, still held.
+      handles.xc().setHandle(domid, uuid);
+    }
     mechanism.confirm(incoming, taken, uuid);
     registry.transition(domid, State.MIGRATING, State.RUNNING);
     if (clash != null) {

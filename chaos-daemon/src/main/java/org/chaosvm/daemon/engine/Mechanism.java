@@ -57,7 +57,7 @@ interface Mechanism extends AutoCloseable {
   /**
    * A held guest ({@link #describe}) is recorded as running, under {@code name} and handle {@code
    * uuid}: the one it was described with ({@code held.uuid()}), or its own that a guest sent from
-   * here held until now.
+   * here held until now, which the domain already has (Xen's handle is set by the caller first).
    */
   void confirm(Guest held, String name, UUID uuid);
 

@@ -197,10 +197,6 @@ final class NoxsMechanism implements Mechanism {
     if (entry == null) {
       throw new IllegalStateException("domain " + held.domid() + " is not a held noxs guest");
     }
-    if (!held.uuid().equals(uuid)) {
-      // Before the record, as in describe: a daemon killed between destroys it, still held.
-      handles.xc().setHandle(held.domid(), uuid);
-    }
     records.write(entry.confirmed(name, uuid.toString()));
   }
 

@@ -94,10 +94,6 @@ final class XenStoreMechanism implements Mechanism {
 
   @Override
   public void confirm(Guest held, String name, UUID uuid) {
-    if (!held.uuid().equals(uuid)) {
-      // Before the mark: a daemon killed between destroys it, still held.
-      handles.xc().setHandle(held.domid(), uuid);
-    }
     DomainLayout.markRunning(handles.xs(), held.domid(), name, held.uuid(), uuid);
   }
 
