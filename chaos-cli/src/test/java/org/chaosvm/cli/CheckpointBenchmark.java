@@ -255,9 +255,7 @@ public final class CheckpointBenchmark {
         throw new IllegalStateException("restore failed: " + restored);
       }
       // where the restore's time went, daemon side (the save's phases are in the engine's log)
-      StringBuilder phases = new StringBuilder("  restore phases (ms):");
-      back.phasesMs().forEach((phase, ms) -> phases.append(String.format(" %s %.0f", phase, ms)));
-      System.out.println(phases);
+      System.out.println("  restore phases (ms):" + CreateBenchmark.phases(back));
       Files.delete(image);
       Thread.sleep(guest.settle().toMillis());
       engine.awaitPoolFull(LIMIT);

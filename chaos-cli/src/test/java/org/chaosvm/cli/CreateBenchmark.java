@@ -224,6 +224,13 @@ public final class CreateBenchmark {
     return (System.nanoTime() - start) / 1e6;
   }
 
+  /** A reply's phases on one line, for where a request's time went: {@code " PHASE MS ..."}. */
+  static String phases(Reply.Created created) {
+    StringBuilder line = new StringBuilder();
+    created.phasesMs().forEach((phase, ms) -> line.append(String.format(" %s %.0f", phase, ms)));
+    return line.toString();
+  }
+
   static double median(List<Double> samples) {
     List<Double> sorted = samples.stream().sorted().toList();
     return sorted.get(sorted.size() / 2);

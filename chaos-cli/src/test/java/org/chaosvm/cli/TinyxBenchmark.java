@@ -190,11 +190,7 @@ public final class TinyxBenchmark {
                   throw new IllegalStateException("chaos create failed: " + reply);
                 }
                 // where the create's time went, daemon side
-                StringBuilder phases = new StringBuilder("  chaos phases (ms):");
-                created
-                    .phasesMs()
-                    .forEach((phase, ms) -> phases.append(String.format(" %s %.0f", phase, ms)));
-                System.out.println(phases);
+                System.out.println("  chaos phases (ms):" + CreateBenchmark.phases(created));
               });
           engine.handle(destroy);
           Xl.awaitGone(name, LIMIT);
