@@ -13,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.chaosvm.protocol.Protocol;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -62,6 +63,17 @@ class MigrateReceiveRelayTest {
     assertEquals(ExitCodes.DAEMON_UNREACHABLE, run.code(), run.toString());
     assertTrue(run.err().contains("cannot reach chaos-daemon at " + missing), run.err());
     assertEquals("", run.out());
+  }
+
+  /** Without --socket, the daemon's default socket, as the JVM's command has it. */
+  @Test
+  void withoutASocketTheDaemonsDefaultOne() throws Exception {
+    Run run = run(bin, "migrate-receive");
+    String socket = Protocol.DEFAULT_SOCKET.toString();
+    assertTrue(
+        run.out().endsWith("UNIX-CONNECT:" + socket + "\n")
+            || run.err().contains("cannot reach chaos-daemon at " + socket + " "),
+        run.toString());
   }
 
   @Test
