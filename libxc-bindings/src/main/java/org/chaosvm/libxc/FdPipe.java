@@ -1,10 +1,7 @@
 package org.chaosvm.libxc;
 
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 /**
  * A pipe (close-on-exec) between a C library that reads or writes a file descriptor (libxenguest's
@@ -13,8 +10,8 @@ import jnr.ffi.Pointer;
  * stream once the write end is closed, the writer fails once the read end is.
  */
 public final class FdPipe implements AutoCloseable {
-  /** A read or write moves at most this much at once; the pipe holds as much (F_SETPIPE_SZ). */
-  private static final int CHUNK = 1 << 20;
+  /** The pipe holds as much as a stream's read or write moves at once (F_SETPIPE_SZ). */
+  private static final int CHUNK = FdStreams.CHUNK;
 
   /** fcntl's F_SETPIPE_SZ (F_LINUX_SPECIFIC_BASE + 7). */
   private static final int F_SETPIPE_SZ = 1031;
@@ -49,78 +46,12 @@ public final class FdPipe implements AutoCloseable {
 
   /** A stream on the read end; closing it closes the end. */
   public InputStream readStream() {
-    int fd = readFd();
-    Pointer buffer = Memory.allocateDirect(LibC.runtime(), CHUNK);
-    return new InputStream() {
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-      }
-
-      @Override
-      public int read(byte[] bytes, int offset, int length) throws IOException {
-        if (length == 0) {
-          return 0;
-        }
-        long n;
-        do {
-          n = LibC.lib().read(fd, buffer, Math.min(length, CHUNK));
-        } while (n < 0 && NativeCall.lastErrno(LibC.runtime()) == Errno.EINTR);
-        if (n < 0) {
-          throw new IOException("read from a pipe: " + NativeCall.lastErrno(LibC.runtime()));
-        }
-        if (n == 0) {
-          return -1;
-        }
-        buffer.get(0, bytes, offset, (int) n);
-        return (int) n;
-      }
-
-      @Override
-      public void close() {
-        closeRead();
-      }
-    };
+    return FdStreams.input(readFd(), "a pipe", this::closeRead);
   }
 
   /** A stream on the write end; closing it closes the end (the reader then sees the end). */
   public OutputStream writeStream() {
-    int fd = writeFd();
-    Pointer buffer = Memory.allocateDirect(LibC.runtime(), CHUNK);
-    return new OutputStream() {
-      @Override
-      public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
-      }
-
-      @Override
-      public void write(byte[] bytes, int offset, int length) throws IOException {
-        while (length > 0) {
-          int size = Math.min(length, CHUNK);
-          buffer.put(0, bytes, offset, size);
-          int at = 0;
-          while (at < size) {
-            long n = LibC.lib().write(fd, buffer.slice(at), size - at);
-            if (n < 0) {
-              Errno errno = NativeCall.lastErrno(LibC.runtime());
-              if (errno == Errno.EINTR) {
-                continue;
-              }
-              throw new IOException("write to a pipe: " + errno);
-            }
-            at += (int) n;
-          }
-          offset += size;
-          length -= size;
-        }
-      }
-
-      @Override
-      public void close() {
-        closeWrite();
-      }
-    };
+    return FdStreams.output(writeFd(), "a pipe", this::closeWrite);
   }
 
   public synchronized void closeRead() {

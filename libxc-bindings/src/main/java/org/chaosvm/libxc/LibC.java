@@ -54,6 +54,9 @@ final class LibC {
     /** The bytes written, or -1 and errno. */
     long write(int fd, Pointer buffer, long count);
 
+    /** The new offset, or -1 and errno ({@code offset} is C's off_t). */
+    long lseek(int fd, long offset, int whence);
+
     /** fcntl with an int argument (F_SETPIPE_SZ: the new size, or -1 and errno). */
     int fcntl(int fd, int command, int argument);
 

@@ -16,9 +16,14 @@ final class LinuxAbi {
 
   // fcntl.h
   static final int O_RDONLY = 0;
+  static final int O_WRONLY = 1;
   static final int O_RDWR = 2;
+  static final int O_TRUNC = 01000;
   static final int O_NONBLOCK = 04000;
   static final int O_CLOEXEC = 0x80000;
+
+  // unistd.h
+  static final int SEEK_CUR = 1;
 
   // sys/resource.h
   static final int PRIO_PROCESS = 0;

@@ -1,5 +1,8 @@
 package org.chaosvm.libxc;
 
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -28,9 +31,23 @@ public final class UserFile implements AutoCloseable {
    * @throws XenException naming {@code open(PATH)} and the errno (EACCES, ENOENT...)
    */
   public static UserFile open(UnixUser user, Path path, boolean writable) {
+    return open(user, path, writable ? LinuxAbi.O_RDWR : LinuxAbi.O_RDONLY);
+  }
+
+  /**
+   * Opens {@code path} as {@code user} would, to write it from its start: the file, which must be
+   * there, is emptied (a regular file's content; a device's is not).
+   *
+   * @throws XenException naming {@code open(PATH)} and the errno (EACCES, ENOENT, EROFS...)
+   */
+  public static UserFile openToWrite(UnixUser user, Path path) {
+    return open(user, path, LinuxAbi.O_WRONLY | LinuxAbi.O_TRUNC);
+  }
+
+  private static UserFile open(UnixUser user, Path path, int mode) {
     // O_NONBLOCK: a FIFO put where a file was expected must not hold the thread (as the user) in
     // its open; on files and block devices it changes nothing.
-    int flags = (writable ? LinuxAbi.O_RDWR : LinuxAbi.O_RDONLY) | LinuxAbi.O_NONBLOCK;
+    int flags = mode | LinuxAbi.O_NONBLOCK;
     Ids saved = Ids.become(user);
     int fd;
     try {
@@ -44,6 +61,42 @@ public final class UserFile implements AutoCloseable {
   /** The open file, as a path any code in this process may open (again) while this is open. */
   public Path path() {
     return Path.of("/proc/self/fd/" + fd);
+  }
+
+  /** The open file's descriptor, for C code that reads or writes it; this keeps it. */
+  public int fd() {
+    return fd;
+  }
+
+  /**
+   * A stream that reads the file from where its offset is, and leaves the offset after the last
+   * byte it returned; closing it leaves the file open.
+   */
+  public InputStream input() {
+    return FdStreams.input(fd, opened.toString(), () -> {});
+  }
+
+  /** A stream that writes the file at its offset; closing it leaves the file open. */
+  public OutputStream output() {
+    return FdStreams.output(fd, opened.toString(), () -> {});
+  }
+
+  /** Where the file's offset is: how far it has been read or written. */
+  public long position() {
+    long at = LibC.lib().lseek(fd, 0, LinuxAbi.SEEK_CUR);
+    if (at < 0) {
+      throw new XenException(
+          "lseek",
+          NativeCall.lastErrno(LibC.runtime()),
+          null,
+          "cannot tell where " + opened + " is");
+    }
+    return at;
+  }
+
+  /** Whether the open file is a regular file (not a device, a FIFO, a socket or a folder). */
+  public boolean isRegularFile() {
+    return Files.isRegularFile(path());
   }
 
   /** The path it was opened by. */

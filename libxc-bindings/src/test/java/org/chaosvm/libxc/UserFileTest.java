@@ -1,9 +1,12 @@
 package org.chaosvm.libxc;
 
+import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -77,5 +80,37 @@ class UserFileTest {
       Files.createSymbolicLink(image, Path.of("/etc/shadow")); // swapped after the check
       assertEquals("the user's\n", Files.readString(file.path()));
     }
+  }
+
+  @Test
+  void aFileOpenedToWriteIsEmptiedAndItsStreamsShareTheOffset() throws Exception {
+    assumeRoot();
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path image = Files.writeString(dir.resolve("image"), "an older image, longer\n");
+    Files.setPosixFilePermissions(image, PosixFilePermissions.fromString("rw-rw-rw-"));
+    try (UserFile file = UserFile.openToWrite(nobody(), image)) {
+      assertEquals(true, file.isRegularFile());
+      assertEquals(0, Files.size(image));
+      try (OutputStream out = file.output()) {
+        out.write("head|stream".getBytes(US_ASCII));
+      }
+      assertEquals(11, file.position()); // and closing the stream left the file open
+    }
+    try (UserFile file = UserFile.open(nobody(), image, false);
+        InputStream in = file.input()) {
+      assertEquals("head", new String(in.readNBytes(4), US_ASCII));
+      assertEquals(4, file.position()); // no read ahead: C code goes on from here
+    }
+  }
+
+  @Test
+  void aFileTheUserMayNotWriteIsNotOpenedToWrite() throws Exception {
+    assumeRoot();
+    Path image = Files.writeString(dir.resolve("image"), "root's\n");
+    Files.setPosixFilePermissions(image, PosixFilePermissions.fromString("rw-r--r--"));
+    XenException refused =
+        assertThrows(XenException.class, () -> UserFile.openToWrite(nobody(), image));
+    assertEquals(Errno.EACCES, refused.errno());
+    assertEquals("root's\n", Files.readString(image)); // not emptied
   }
 }

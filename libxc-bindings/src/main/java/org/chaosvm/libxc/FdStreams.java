@@ -1,0 +1,95 @@
+package org.chaosvm.libxc;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+/**
+ * Java streams on a file descriptor that C code also uses (a pipe's end, a file libxenguest writes
+ * or reads): unbuffered, so that the descriptor's offset is exactly where the Java side left it,
+ * and each read or write moves at most {@link #CHUNK} bytes at once. Closing a stream runs the
+ * action its maker gives (closing the descriptor, or nothing when the descriptor is someone
+ * else's).
+ */
+public final class FdStreams {
+  /** A read or write moves at most this much at once. */
+  static final int CHUNK = 1 << 20;
+
+  private FdStreams() {}
+
+  /** Reads from {@code fd}; {@code what} names it in errors ("a pipe", "the image"). */
+  public static InputStream input(int fd, String what, Runnable onClose) {
+    Pointer buffer = Memory.allocateDirect(LibC.runtime(), CHUNK);
+    return new InputStream() {
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] bytes, int offset, int length) throws IOException {
+        if (length == 0) {
+          return 0;
+        }
+        long n;
+        do {
+          n = LibC.lib().read(fd, buffer, Math.min(length, CHUNK));
+        } while (n < 0 && NativeCall.lastErrno(LibC.runtime()) == Errno.EINTR);
+        if (n < 0) {
+          throw new IOException("read from " + what + ": " + NativeCall.lastErrno(LibC.runtime()));
+        }
+        if (n == 0) {
+          return -1;
+        }
+        buffer.get(0, bytes, offset, (int) n);
+        return (int) n;
+      }
+
+      @Override
+      public void close() {
+        onClose.run();
+      }
+    };
+  }
+
+  /** Writes to {@code fd}; {@code what} names it in errors. */
+  public static OutputStream output(int fd, String what, Runnable onClose) {
+    Pointer buffer = Memory.allocateDirect(LibC.runtime(), CHUNK);
+    return new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] bytes, int offset, int length) throws IOException {
+        while (length > 0) {
+          int size = Math.min(length, CHUNK);
+          buffer.put(0, bytes, offset, size);
+          int at = 0;
+          while (at < size) {
+            long n = LibC.lib().write(fd, buffer.slice(at), size - at);
+            if (n < 0) {
+              Errno errno = NativeCall.lastErrno(LibC.runtime());
+              if (errno == Errno.EINTR) {
+                continue;
+              }
+              throw new IOException("write to " + what + ": " + errno);
+            }
+            at += (int) n;
+          }
+          offset += size;
+          length -= size;
+        }
+      }
+
+      @Override
+      public void close() {
+        onClose.run();
+      }
+    };
+  }
+}
