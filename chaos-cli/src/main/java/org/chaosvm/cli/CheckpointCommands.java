@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
+import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.ErrorCode;
 import org.chaosvm.protocol.GuestRef;
 import org.chaosvm.protocol.ImageFrames;
@@ -24,9 +25,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code chaos save} and {@code chaos restore}, with xl's names and habits. The image file is this
- * command's to write and read, with its user's rights: it travels to and from the daemon on the
- * connection (docs/protocol.md, "Images"), and the daemon opens no path of the client's.
+ * {@code chaos save} and {@code chaos restore}, with xl's names and habits. The image file is
+ * written and read with this command's user's rights: by the daemon, which opens it as that user
+ * and hands it to libxenguest, or, when the daemon cannot open it, by this command, the image then
+ * travelling on the connection (docs/protocol.md, "Images").
  */
 final class CheckpointCommands {
   private CheckpointCommands() {}
@@ -67,19 +69,32 @@ final class CheckpointCommands {
             ErrorCode.BAD_REQUEST, "cannot write " + file + ": " + e, false);
       }
       boolean saved = false;
-      Request request = new Request.Save(Protocol.VERSION, new GuestRef(guest), keep, false);
+      // The daemon writes the partial file itself, with this user's rights, when it can open it;
+      // else the image comes in frames, and this command writes it.
+      Request request =
+          new Request.Save(
+              Protocol.VERSION,
+              new GuestRef(guest),
+              keep,
+              false,
+              false,
+              partial.toAbsolutePath().toString());
       try (out;
           DaemonClient.Session session = DaemonClient.connect(connection.socket)) {
         Reply reply = session.exchange(request, connection.limit(request));
         if (reply instanceof Reply.Image image) {
           Progress progress = new Progress(spec.commandLine().getErr(), "saving " + image.name());
-          try (InputStream frames = ImageFrames.reader(session.in)) {
-            progress.copy(frames, out);
-          } catch (IOException e) {
-            throw new DaemonClient.Unreachable(
-                "lost chaos-daemon during the save: " + e.getMessage());
+          if (image.toFile()) {
+            reply = progress.watch(partial, () -> session.readReply((IOException) null));
+          } else {
+            try (InputStream frames = ImageFrames.reader(session.in)) {
+              progress.copy(frames, out);
+            } catch (IOException e) {
+              throw new DaemonClient.Unreachable(
+                  "lost chaos-daemon during the save: " + e.getMessage());
+            }
+            reply = session.readReply((IOException) null);
           }
-          reply = session.readReply((IOException) null);
           if (reply instanceof Reply.Done) {
             out.close();
             Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING);
@@ -150,23 +165,33 @@ final class CheckpointCommands {
         throw new ExitCodes.Failure(
             ErrorCode.DENIED, "cannot read " + file + ": permission denied", false);
       }
-      Request request = new Request.Restore(Protocol.VERSION, name, paused);
+      // The daemon reads FILE itself, with this user's rights, when it can open it; else it asks
+      // for the image in frames, and this command sends it.
+      Request request =
+          new Request.Restore(
+              Protocol.VERSION, name, paused, false, file.toAbsolutePath().toString());
       Reply reply;
       try (in;
           DaemonClient.Session session = DaemonClient.connect(connection.socket)) {
         IOException writeFailure = null;
-        Progress progress = new Progress(spec.commandLine().getErr(), "restoring " + file);
         try {
-          session.out.write(org.chaosvm.protocol.Codec.encode(request));
-          try (OutputStream frames = ImageFrames.writer(session.out)) {
-            progress.copy(in, frames);
-          }
+          Codec.write(session.out, request);
         } catch (IOException e) {
           writeFailure = e; // the daemon refused and closed: its reply says why
         }
+        // The final reply once the daemon has read the file; else its request for frames.
         reply = session.readReply(writeFailure);
-        if (reply instanceof Reply.Created) {
-          progress.done(Files.size(file));
+        if (reply instanceof Reply.SendImage) {
+          Progress progress = new Progress(spec.commandLine().getErr(), "restoring " + file);
+          try (OutputStream frames = ImageFrames.writer(session.out)) {
+            progress.copy(in, frames);
+          } catch (IOException e) {
+            writeFailure = e; // the daemon refused and closed: its reply says why
+          }
+          reply = session.readReply(writeFailure);
+          if (reply instanceof Reply.Created) {
+            progress.done(Files.size(file));
+          }
         }
       }
       Output.print(
@@ -214,6 +239,49 @@ final class CheckpointCommands {
         }
       }
       return total;
+    }
+
+    /** A reply that takes long to come */
+    interface Awaited {
+      Reply reply() throws DaemonClient.Unreachable;
+    }
+
+    /**
+     * Waits for {@code awaited} while another process writes {@code file}: its size, as {@link
+     * #copy} shows its bytes.
+     */
+    Reply watch(Path file, Awaited awaited) throws DaemonClient.Unreachable {
+      if (!shown) {
+        return awaited.reply();
+      }
+      Thread watcher =
+          new Thread(
+              () -> {
+                try {
+                  while (true) {
+                    Thread.sleep(1000);
+                    long now = System.nanoTime();
+                    lastShown = now;
+                    err.printf("\r%s: %s", what, amount(Files.size(file), now));
+                    err.flush();
+                  }
+                } catch (InterruptedException | IOException e) {
+                  // the reply came, or the file went: nothing more to show
+                }
+              },
+              "progress");
+      watcher.setDaemon(true);
+      watcher.start();
+      try {
+        return awaited.reply();
+      } finally {
+        watcher.interrupt();
+        try {
+          watcher.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
     }
 
     void done(long total) {

@@ -42,6 +42,8 @@ final class Output {
       out.println(done.message());
     } else if (reply instanceof Reply.Image image) {
       out.printf("saving %s (domid %d)%n", image.name(), image.domid());
+    } else if (reply instanceof Reply.SendImage send) {
+      out.printf("sending the image: %s%n", send.why());
     } else if (reply instanceof Reply.Console console) {
       out.printf(
           "%s (domid %d): console served by %s%n",

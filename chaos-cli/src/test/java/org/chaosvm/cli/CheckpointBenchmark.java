@@ -1,11 +1,12 @@
 package org.chaosvm.cli;
 
-import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +20,6 @@ import org.chaosvm.daemon.engine.Caller;
 import org.chaosvm.daemon.engine.SizeClass;
 import org.chaosvm.daemon.engine.XenEngine;
 import org.chaosvm.daemon.server.SocketServer;
-import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.GuestRef;
 import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
@@ -226,30 +226,31 @@ public final class CheckpointBenchmark {
     for (int i = 0; i < runs; i++) {
       engine.awaitPoolFull(LIMIT);
       long start = System.nanoTime();
-      Reply saved;
-      try (OutputStream out = Files.newOutputStream(image)) {
-        saved =
-            engine.handleImage(
-                Caller.ROOT,
-                new Request.Save(Protocol.VERSION, new GuestRef(name), false, false),
-                InputStream.nullInputStream(),
-                out);
-      }
+      // As `chaos save` does: the client makes the file, the daemon opens it as the client and
+      // libxenguest writes it.
+      Files.write(image, new byte[0]);
+      ByteArrayOutputStream toClient = new ByteArrayOutputStream();
+      Reply saved =
+          engine.handleImage(
+              Caller.ROOT,
+              new Request.Save(
+                  Protocol.VERSION, new GuestRef(name), false, false, false, image.toString()),
+              InputStream.nullInputStream(),
+              toClient);
       add(samples, "save", CreateBenchmark.millisSince(start));
       if (!(saved instanceof Reply.Done)) {
         throw new IllegalStateException("save failed: " + saved);
       }
-      start = System.nanoTime();
-      Reply restored;
-      try (InputStream in = new BufferedInputStream(Files.newInputStream(image), 1 << 20)) {
-        Codec.readLine(in); // the save's image reply; the frames follow
-        restored =
-            engine.handleImage(
-                Caller.ROOT,
-                new Request.Restore(Protocol.VERSION, null, false),
-                in,
-                OutputStream.nullOutputStream());
+      if (!toClient.toString(StandardCharsets.UTF_8).contains("\"toFile\":true")) {
+        throw new IllegalStateException("the image came in frames: " + toClient.size() + " bytes");
       }
+      start = System.nanoTime();
+      Reply restored =
+          engine.handleImage(
+              Caller.ROOT,
+              new Request.Restore(Protocol.VERSION, null, false, false, image.toString()),
+              InputStream.nullInputStream(),
+              OutputStream.nullOutputStream());
       add(samples, "restore", CreateBenchmark.millisSince(start));
       if (!(restored instanceof Reply.Created back)) {
         throw new IllegalStateException("restore failed: " + restored);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import org.chaosvm.libxc.ShutdownReason;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.ErrorCode;
+import org.chaosvm.protocol.GuestRef;
 import org.chaosvm.protocol.ImageFrames;
 import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
@@ -448,6 +450,53 @@ class DaemonCheckpointE2ETest {
           "domains " + NoxsDaemonCycle.domids() + ", not as many as " + before);
       Thread.sleep(250);
     }
+  }
+
+  /**
+   * `chaos save` and `chaos restore` name their file, which the daemon opens as the caller; a file
+   * it cannot open (here: a folder that is not there, as a path outside the daemon's view of the
+   * file system would be) makes the image travel on the connection instead, both ways.
+   */
+  @Test
+  void anImageFileTheDaemonCannotOpenTravelsInFramesBothWays() throws Exception {
+    String name = "ck-frames";
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    int domid =
+        counting(
+            Unikernel.writeXlConfig(dir, name, Unikernel.Mode.COUNT), console, XENSTORE_SHELLS);
+    String elsewhere = "/no-such-folder-for-chaos/" + name + ".img";
+
+    ByteArrayOutputStream image = new ByteArrayOutputStream();
+    Reply saved;
+    try (DaemonClient.Session session = DaemonClient.connect(daemon.socket)) {
+      Codec.write(
+          session.out,
+          new Request.Save(Protocol.VERSION, new GuestRef(name), false, false, false, elsewhere));
+      Reply.Image head = assertInstanceOf(Reply.Image.class, session.readReply(null));
+      assertFalse(head.toFile(), "the daemon says it wrote a file it cannot open");
+      ImageFrames.reader(session.in).transferTo(image);
+      saved = session.readReply(null);
+    }
+    assertInstanceOf(Reply.Done.class, saved, saved.toString());
+    long last = Unikernel.lastCount(console);
+    NoxsDaemonCycle.awaitDomainsGone(Set.of(domid));
+    daemon.awaitPool(XENSTORE_SHELLS, 1);
+
+    Reply restored;
+    try (DaemonClient.Session session = DaemonClient.connect(daemon.socket)) {
+      Codec.write(
+          session.out, new Request.Restore(Protocol.VERSION, null, false, false, elsewhere));
+      Reply.SendImage ask = assertInstanceOf(Reply.SendImage.class, session.readReply(null));
+      assertTrue(ask.why().contains("cannot read " + elsewhere), ask.why());
+      try (OutputStream frames = ImageFrames.writer(session.out)) {
+        frames.write(image.toByteArray());
+      }
+      restored = session.readReply(null);
+    }
+    Reply.Created created = assertInstanceOf(Reply.Created.class, restored, restored.toString());
+    assertResumedCountingOn(console, last);
+    assertEquals(0, chaos("destroy", name).code());
+    NoxsDaemonCycle.awaitDomainsGone(Set.of(created.domid()));
   }
 
   @Test

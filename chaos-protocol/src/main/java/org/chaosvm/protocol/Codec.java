@@ -113,13 +113,15 @@ public final class Codec {
                   fields.guest("guest"),
                   fields.bool("keep"),
                   fields.bool("live"),
-                  fields.optionalBool("hold"));
+                  fields.optionalBool("hold"),
+                  fields.optionalString("file"));
           case "restore" ->
               new Request.Restore(
                   version,
                   fields.optionalString("name"),
                   fields.bool("paused"),
-                  fields.optionalBool("hold"));
+                  fields.optionalBool("hold"),
+                  fields.optionalString("file"));
           case "commit" -> new Request.Decision(version, true, fields.bool("paused"));
           case "abort" -> new Request.Decision(version, false, false);
           default -> throw new MalformedMessage("unknown or missing \"op\": " + op);
@@ -143,7 +145,10 @@ public final class Codec {
                 fields.integer("domid"), fields.string("name"), fields.bool("fromPool"), phasesMs);
           }
           case "done" -> new Reply.Done(fields.string("message"));
-          case "image" -> new Reply.Image(fields.integer("domid"), fields.string("name"));
+          case "image" ->
+              new Reply.Image(
+                  fields.integer("domid"), fields.string("name"), fields.optionalBool("toFile"));
+          case "send-image" -> new Reply.SendImage(fields.string("why"));
           case "console" ->
               new Reply.Console(
                   fields.integer("domid"), fields.string("name"), fields.bool("streamed"));
@@ -283,6 +288,9 @@ public final class Codec {
       if (save.hold()) {
         out.writeBooleanField("hold", true);
       }
+      if (save.file() != null) {
+        out.writeStringField("file", save.file());
+      }
     } else if (request instanceof Request.Restore restore) {
       writeHead(out, "restore", restore);
       if (restore.name() != null) {
@@ -291,6 +299,9 @@ public final class Codec {
       out.writeBooleanField("paused", restore.paused());
       if (restore.hold()) {
         out.writeBooleanField("hold", true);
+      }
+      if (restore.file() != null) {
+        out.writeStringField("file", restore.file());
       }
     } else if (request instanceof Request.Decision decision) {
       writeHead(out, decision.commit() ? "commit" : "abort", decision);
@@ -338,6 +349,12 @@ public final class Codec {
       out.writeStringField("reply", "image");
       out.writeNumberField("domid", image.domid());
       out.writeStringField("name", image.name());
+      if (image.toFile()) {
+        out.writeBooleanField("toFile", true);
+      }
+    } else if (reply instanceof Reply.SendImage send) {
+      out.writeStringField("reply", "send-image");
+      out.writeStringField("why", send.why());
     } else if (reply instanceof Reply.Console console) {
       out.writeStringField("reply", "console");
       out.writeNumberField("domid", console.domid());

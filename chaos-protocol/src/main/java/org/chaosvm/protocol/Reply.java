@@ -84,7 +84,19 @@ public sealed interface Reply {
 
   /**
    * A save goes ahead: the guest's image follows on the connection ({@link ImageFrames}), then the
-   * save's final reply.
+   * save's final reply; or, {@code toFile}, the daemon writes it into the request's file and only
+   * the final reply follows.
    */
-  record Image(int domid, String name) implements Reply {}
+  record Image(int domid, String name, boolean toFile) implements Reply {
+    /** The image follows in frames. */
+    public Image(int domid, String name) {
+      this(domid, name, false);
+    }
+  }
+
+  /**
+   * A restore's file cannot be opened by the daemon ({@code why}; another view of the file system,
+   * say): the client sends the image in frames ({@link ImageFrames}), then reads the final reply.
+   */
+  record SendImage(String why) implements Reply {}
 }

@@ -84,34 +84,50 @@ public sealed interface Request {
 
   /**
    * Save a guest to a checkpoint image, which the daemon sends on this connection ({@link
-   * Reply.Image}, then {@link ImageFrames}, then the final reply). Without {@code keep} the guest
-   * is destroyed once saved; with it, it goes on. {@code live}: its memory is sent while it runs,
-   * for a short pause (a migration's). {@code hold} (a migration's source): once the image is sent,
-   * the guest waits, suspended, and the daemon replies {@link Reply.Done} and reads a {@link
-   * Decision}: commit destroys the guest, abort (or the connection's end, or none within the idle
-   * limit) lets it go on; the final reply follows.
+   * Reply.Image}, then {@link ImageFrames}, then the final reply) or, when {@code file} names a
+   * file the daemon can open with the caller's rights, writes into that file itself ({@link
+   * Reply.Image} says which; then the final reply). Without {@code keep} the guest is destroyed
+   * once saved; with it, it goes on. {@code live}: its memory is sent while it runs, for a short
+   * pause (a migration's). {@code hold} (a migration's source): once the image is sent, the guest
+   * waits, suspended, and the daemon replies {@link Reply.Done} and reads a {@link Decision}:
+   * commit destroys the guest, abort (or the connection's end, or none within the idle limit) lets
+   * it go on; the final reply follows. {@code file}: null, or an absolute path, which the client
+   * has made (an empty file it may write).
    */
-  record Save(int version, GuestRef guest, boolean keep, boolean live, boolean hold)
+  record Save(int version, GuestRef guest, boolean keep, boolean live, boolean hold, String file)
       implements Request {
-    /** A save to a checkpoint, not a migration's. */
+    /** A save to a checkpoint, not a migration's, the image in frames. */
     public Save(int version, GuestRef guest, boolean keep, boolean live) {
-      this(version, guest, keep, live, false);
+      this(version, guest, keep, live, false, null);
+    }
+
+    /** A save whose image goes in frames. */
+    public Save(int version, GuestRef guest, boolean keep, boolean live, boolean hold) {
+      this(version, guest, keep, live, hold, null);
     }
   }
 
   /**
-   * Restore a guest from the checkpoint image the client sends on this connection right after the
-   * request ({@link ImageFrames}); the final reply is {@link Reply.Created} or an error. {@code
-   * name}, when not null, replaces the image's name (a copy of a guest that still runs needs one).
-   * {@code hold} (a migration's destination): the guest is restored paused under the name
-   * NAME--incoming, the daemon replies {@link Reply.Created} and reads a {@link Decision}: commit
-   * names it NAME and lets it run (unless {@code paused}), abort (or the connection's end, or none
-   * within the idle limit) destroys it; the final reply follows.
+   * Restore a guest from a checkpoint image: the file {@code file} names, read by the daemon with
+   * the caller's rights, or the image the client sends on this connection in frames ({@link
+   * ImageFrames}): right after the request when {@code file} is null, and after the daemon's {@link
+   * Reply.SendImage} when the daemon cannot open the file itself. The final reply is {@link
+   * Reply.Created} or an error. {@code name}, when not null, replaces the image's name (a copy of a
+   * guest that still runs needs one). {@code hold} (a migration's destination): the guest is
+   * restored paused under the name NAME--incoming, the daemon replies {@link Reply.Created} and
+   * reads a {@link Decision}: commit names it NAME and lets it run (unless {@code paused}), abort
+   * (or the connection's end, or none within the idle limit) destroys it; the final reply follows.
    */
-  record Restore(int version, String name, boolean paused, boolean hold) implements Request {
-    /** A restore from a checkpoint, not a migration's. */
+  record Restore(int version, String name, boolean paused, boolean hold, String file)
+      implements Request {
+    /** A restore from a checkpoint, not a migration's, the image in frames. */
     public Restore(int version, String name, boolean paused) {
-      this(version, name, paused, false);
+      this(version, name, paused, false, null);
+    }
+
+    /** A restore whose image comes in frames. */
+    public Restore(int version, String name, boolean paused, boolean hold) {
+      this(version, name, paused, hold, null);
     }
   }
 

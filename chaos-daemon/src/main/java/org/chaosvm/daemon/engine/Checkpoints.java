@@ -3,9 +3,11 @@ package org.chaosvm.daemon.engine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -24,6 +26,7 @@ import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.DomainStream;
 import org.chaosvm.libxc.FdPipe;
 import org.chaosvm.libxc.ShutdownReason;
+import org.chaosvm.libxc.UserFile;
 import org.chaosvm.libxc.XenException;
 import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.ErrorCode;
@@ -84,11 +87,12 @@ final class Checkpoints {
   }
 
   /**
-   * Saves a running guest to {@code toClient}: a {@link Reply.Image}, then the image in frames.
-   * Without {@code keep} the guest is destroyed once its image is sent; with it, it goes on. If
-   * anything fails (the guest does not suspend, the client goes away), the guest goes on as it was.
-   * With {@code hold} (a migration's source) it waits, suspended, for the client's decision read
-   * from {@code fromClient} ({@link #handOver}).
+   * Saves a running guest: a {@link Reply.Image} to {@code toClient}, then the image, into {@code
+   * file} if the daemon has it open ({@link ImageFiles}), else in frames to {@code toClient}.
+   * Without {@code keep} the guest is destroyed once its image is written; with it, it goes on. If
+   * anything fails (the guest does not suspend, the client goes away, the file's disk is full), the
+   * guest goes on as it was. With {@code hold} (a migration's source) it waits, suspended, for the
+   * client's decision read from {@code fromClient} ({@link #handOver}).
    */
   Reply.Done save(
       Guest guest,
@@ -96,7 +100,8 @@ final class Checkpoints {
       boolean live,
       boolean hold,
       InputStream fromClient,
-      OutputStream toClient) {
+      OutputStream toClient,
+      Optional<UserFile> file) {
     DomId domid = guest.domid();
     if (guest.configText().isEmpty()) {
       throw new ChaosException(
@@ -110,9 +115,9 @@ final class Checkpoints {
     }
     Phases phases = new Phases();
     boolean sent = false;
-    OutputStream image = ImageFrames.writer(toClient);
+    OutputStream image = file.map(UserFile::output).orElseGet(() -> ImageFrames.writer(toClient));
     try {
-      Codec.write(toClient, new Reply.Image(domid.value(), guest.name()));
+      Codec.write(toClient, new Reply.Image(domid.value(), guest.name(), file.isPresent()));
       CheckpointImage.writeHead(
           image,
           new CheckpointImage.Guest(
@@ -122,19 +127,20 @@ final class Checkpoints {
               guest.name(),
               guest.configText()));
       phases.end("head");
-      stream(guest, live, image, phases);
+      if (file.isPresent()) {
+        streamInto(guest, live, file.get().fd(), phases);
+      } else {
+        stream(guest, live, image, phases);
+      }
       image.close();
       phases.end("stream");
       sent = true;
     } catch (IOException e) {
+      String what =
+          file.map(f -> "cannot write " + guest.name() + "'s image into " + f.opened())
+              .orElse("cannot send " + guest.name() + "'s image (the client went away?)");
       throw new ChaosException(
-          ErrorCode.INTERNAL,
-          "cannot send "
-              + guest.name()
-              + "'s image (the client went away?): "
-              + e.getMessage()
-              + "; it goes on",
-          e);
+          ErrorCode.INTERNAL, what + ": " + e.getMessage() + "; it goes on", e);
     } finally {
       if (!sent) {
         goOn(guest, State.SUSPENDING);
@@ -313,19 +319,7 @@ final class Checkpoints {
     try (FdPipe pipe = FdPipe.open()) {
       CompletableFuture<Void> copier = pump(pipe.readStream(), image, true);
       try {
-        DomainStream.save(
-            handles.xc(),
-            guest.domid(),
-            pipe.writeFd(),
-            live,
-            () -> {
-              phases.end("stream before the suspend");
-              try {
-                return suspend(guest);
-              } finally {
-                phases.end("suspend");
-              }
-            });
+        streamInto(guest, live, pipe.writeFd(), phases);
       } finally {
         pipe.closeWrite();
       }
@@ -337,6 +331,25 @@ final class Checkpoints {
         }
         throw e;
       }
+    }
+  }
+
+  /** libxenguest's stream of the guest, written to {@code fd}. */
+  private void streamInto(Guest guest, boolean live, int fd, Phases phases) {
+    try {
+      DomainStream.save(
+          handles.xc(),
+          guest.domid(),
+          fd,
+          live,
+          () -> {
+            phases.end("stream before the suspend");
+            try {
+              return suspend(guest);
+            } finally {
+              phases.end("suspend");
+            }
+          });
     } catch (XenException e) {
       throw new ChaosException(
           ErrorCode.XEN, "cannot save " + guest.name() + ": " + e.getMessage() + "; it goes on", e);
@@ -478,6 +491,52 @@ final class Checkpoints {
       }
       pipe.closeRead(); // what follows libxenguest's end, if anything, is not read
       failure(feeder);
+    }
+  }
+
+  /**
+   * Fills {@code shell} with the rest of {@code image} (libxenguest's stream, read from the file
+   * directly), as {@link DomainFactory#restore}; a file that ends before the stream does is said to
+   * be incomplete.
+   */
+  void restoreFrom(
+      Shell shell,
+      GuestConfig guest,
+      UUID uuid,
+      String configText,
+      boolean paused,
+      boolean held,
+      UserFile image,
+      Phases phases) {
+    try {
+      factory.restore(shell, guest, uuid, configText, paused, held, image.fd(), phases);
+    } catch (RuntimeException e) {
+      OptionalLong size = endReached(image);
+      if (size.isPresent()) {
+        ChaosException bad =
+            new ChaosException(
+                ErrorCode.BAD_REQUEST,
+                "cannot restore "
+                    + guest.name()
+                    + ": the image is incomplete: "
+                    + image.opened()
+                    + " ends after "
+                    + size.getAsLong()
+                    + " bytes",
+                e);
+        throw bad;
+      }
+      throw e;
+    }
+  }
+
+  /** The file's size, if its reads have reached its end. */
+  private static OptionalLong endReached(UserFile image) {
+    try {
+      long size = Files.size(image.path());
+      return image.position() >= size ? OptionalLong.of(size) : OptionalLong.empty();
+    } catch (IOException | XenException e) {
+      return OptionalLong.empty();
     }
   }
 

@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.chaosvm.daemon.checkpoint.CheckpointImage;
 import org.chaosvm.daemon.config.ConfigException;
 import org.chaosvm.daemon.config.DeviceMechanism;
@@ -34,7 +35,9 @@ import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.PhysInfo;
 import org.chaosvm.libxc.ThreadScheduling;
+import org.chaosvm.libxc.UserFile;
 import org.chaosvm.libxc.XenException;
+import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.DeviceKind;
 import org.chaosvm.protocol.ErrorCode;
 import org.chaosvm.protocol.GuestRef;
@@ -307,13 +310,38 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         () -> {
           if (request instanceof Request.Save save) {
             Guest guest = resolve(caller, save.guest(), LIVE, "save");
-            return checkpoints.save(
-                guest, save.keep(), save.live(), save.hold(), fromClient, toClient);
+            Optional<UserFile> file = imageFile(caller, save.file(), true, why -> {});
+            try {
+              return checkpoints.save(
+                  guest, save.keep(), save.live(), save.hold(), fromClient, toClient, file);
+            } finally {
+              file.ifPresent(UserFile::close);
+            }
           } else if (request instanceof Request.Restore restore) {
             return restore(caller, restore, fromClient, toClient);
           }
           throw new ChaosException(
               ErrorCode.BAD_REQUEST, "not a request that carries an image: " + request);
+        });
+  }
+
+  /**
+   * The image file a request names ({@code path}; none if null), opened with the caller's rights
+   * ({@link ImageFiles}); empty if the daemon cannot open it, {@code whyNot} then told why (and the
+   * log), and the image travels in frames.
+   */
+  private static Optional<UserFile> imageFile(
+      Caller caller, String path, boolean toWrite, Consumer<String> whyNot) {
+    if (path == null) {
+      return Optional.empty();
+    }
+    return ImageFiles.open(
+        caller,
+        path,
+        toWrite,
+        why -> {
+          log.info("{}: the image travels on the connection", why);
+          whyNot.accept(why);
         });
   }
 
@@ -435,7 +463,34 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private Reply restore(
       Caller caller, Request.Restore request, InputStream fromClient, OutputStream toClient) {
     Phases phases = new Phases();
-    InputStream image = ImageFrames.reader(fromClient);
+    Optional<UserFile> file =
+        imageFile(caller, request.file(), false, why -> askForFrames(toClient, why));
+    try {
+      return restore(caller, request, file, fromClient, toClient, phases);
+    } finally {
+      file.ifPresent(UserFile::close);
+    }
+  }
+
+  /** Tells the client to send the image in frames, since the daemon cannot read its file. */
+  private static void askForFrames(OutputStream toClient, String why) {
+    try {
+      Codec.write(toClient, new Reply.SendImage(why));
+    } catch (IOException e) {
+      throw new ChaosException(
+          ErrorCode.BAD_REQUEST, "the client went away before sending its image", e);
+    }
+  }
+
+  /** A restore from {@code file} if the daemon has it open, else from the client's frames. */
+  private Reply restore(
+      Caller caller,
+      Request.Restore request,
+      Optional<UserFile> file,
+      InputStream fromClient,
+      OutputStream toClient,
+      Phases phases) {
+    InputStream image = file.map(UserFile::input).orElseGet(() -> ImageFrames.reader(fromClient));
     CheckpointImage.Guest record = Checkpoints.readHead(image);
     GuestConfig guest;
     try {
@@ -492,9 +547,15 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
               handle,
               hold ? State.MIGRATING : State.RUNNING,
               phases,
-              (shell, uuid) ->
+              (shell, uuid) -> {
+                if (file.isPresent()) {
+                  checkpoints.restoreFrom(
+                      shell, described, uuid, configText, paused, hold, file.get(), phases);
+                } else {
                   checkpoints.restoreInto(
-                      shell, described, uuid, configText, paused, hold, image, phases));
+                      shell, described, uuid, configText, paused, hold, image, phases);
+                }
+              });
       if (!hold) {
         return restored;
       }

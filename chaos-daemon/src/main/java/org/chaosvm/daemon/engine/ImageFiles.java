@@ -1,0 +1,68 @@
+package org.chaosvm.daemon.engine;
+
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.chaosvm.libxc.UserFile;
+import org.chaosvm.libxc.XenException;
+import org.chaosvm.protocol.ErrorCode;
+
+/**
+ * The image file a save or restore request names, opened by the daemon with the caller's rights
+ * ({@link UserFile}: the kernel checks the path and the file as for the caller itself), so that
+ * libxenguest writes or reads it directly, with no copy through the connection. Only a regular
+ * file: a FIFO or a device could hold libxenguest, and a suspended guest, forever. When the daemon
+ * cannot open it (another view of the file system than the client's: under systemd's {@code
+ * ProtectHome=read-only}, home folders are read-only for the daemon), the image travels on the
+ * connection in frames instead, as it does for a migration (docs/checkpoints.md, "Who opens the
+ * image file").
+ */
+final class ImageFiles {
+  private ImageFiles() {}
+
+  /**
+   * {@code path} opened for {@code caller}, to write it from its start ({@code toWrite}: a save's,
+   * a file the client has made) or to read it; empty when the daemon cannot, {@code whyNot} then
+   * told why.
+   *
+   * @throws ChaosException BAD_REQUEST if {@code path} is not an absolute path
+   */
+  static Optional<UserFile> open(
+      Caller caller, String path, boolean toWrite, Consumer<String> whyNot) {
+    Path file;
+    try {
+      file = Path.of(path);
+    } catch (InvalidPathException e) {
+      throw new ChaosException(
+          ErrorCode.BAD_REQUEST, "the image's file is not a path: " + e.getReason());
+    }
+    if (!file.isAbsolute()) {
+      throw new ChaosException(
+          ErrorCode.BAD_REQUEST, "the image's file must be an absolute path, not " + path);
+    }
+    UserFile opened;
+    try {
+      opened =
+          toWrite
+              ? UserFile.openToWrite(caller.user(), file)
+              : UserFile.open(caller.user(), file, false);
+    } catch (XenException e) {
+      whyNot.accept(
+          "chaos-daemon cannot "
+              + (toWrite ? "write " : "read ")
+              + path
+              + " as "
+              + caller.name()
+              + ": "
+              + e.errno());
+      return Optional.empty();
+    }
+    if (!opened.isRegularFile()) {
+      opened.close();
+      whyNot.accept(path + " is not a regular file");
+      return Optional.empty();
+    }
+    return Optional.of(opened);
+  }
+}
