@@ -273,6 +273,45 @@ class DaemonE2ETest extends DaemonTestBase {
    * answers the rest BUSY, keeps serving root, and is back near where it started once they close.
    * Threads, descriptors and RSS printed.
    */
+  /**
+   * A member's save and restore: the daemon writes and reads the member's own image file with the
+   * member's rights (the file stays the member's); a folder the member may not write gets no image.
+   */
+  @Test
+  @Order(9)
+  void aMemberSavesAndRestoresItsGuestInAFileOfItsOwn() throws Exception {
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    String name = "e2e-member-count";
+    Path config = Unikernel.writeXlConfig(dir, name, Unikernel.Mode.COUNT);
+    Path own = Files.createDirectories(dir.resolve("member-images"));
+    Command.run(LIMIT, "chown", "60001:60001", own.toString()).orThrow();
+    Path image = own.resolve("count.img");
+    Path roots = dir.resolve("count.img"); // in root's folder
+
+    ConsoleLog console = ConsoleLog.of(name).sinceNow();
+    Result created = asMember(List.of(List.of("create", config.toString()))).get(0);
+    assertEquals(0, created.code(), created.output());
+    console.awaitLineContaining(Unikernel.COUNT + "2", LIMIT); // it serves a suspend by now
+    List<Result> member =
+        asMember(
+            List.of(
+                List.of("save", name, roots.toString()),
+                List.of("save", name, image.toString()),
+                List.of("restore", image.toString()),
+                List.of("destroy", name)));
+
+    assertEquals(ExitCodes.PERMISSION_DENIED, member.get(0).code(), member.get(0).output());
+    assertTrue(member.get(0).output().contains("cannot write " + roots), member.get(0).output());
+    assertFalse(Files.exists(roots));
+    assertEquals(0, member.get(1).code(), member.get(1).output());
+    assertEquals(0, member.get(2).code(), member.get(2).output());
+    assertTrue(member.get(2).output().contains("created " + name), member.get(2).output());
+    assertEquals(0, member.get(3).code(), member.get(3).output());
+    assertEquals(60001, Files.getAttribute(image, "unix:uid"));
+    assertTrue(Files.size(image) > 1024 * 1024, "the image holds the guest's memory");
+    DaemonProcess.awaitOnly(List.of("Domain-0"));
+  }
+
   @Test
   @Order(10)
   void twoThousandIdleConnectionsOfOneMemberLeaveTheOthersServed() throws Exception {
