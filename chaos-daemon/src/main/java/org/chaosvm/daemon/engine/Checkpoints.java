@@ -476,14 +476,7 @@ final class Checkpoints {
         pipe.closeRead(); // a feeder blocked on a full pipe fails, and ends
         Optional<Throwable> fed = failure(feeder);
         if (fed.isPresent()) {
-          ChaosException bad =
-              new ChaosException(
-                  ErrorCode.BAD_REQUEST,
-                  "cannot restore "
-                      + guest.name()
-                      + ": the image is incomplete: "
-                      + fed.get().getMessage(),
-                  fed.get());
+          ChaosException bad = incomplete(guest, fed.get().getMessage(), fed.get());
           bad.addSuppressed(e);
           throw bad;
         }
@@ -513,21 +506,18 @@ final class Checkpoints {
     } catch (RuntimeException e) {
       OptionalLong size = endReached(image);
       if (size.isPresent()) {
-        ChaosException bad =
-            new ChaosException(
-                ErrorCode.BAD_REQUEST,
-                "cannot restore "
-                    + guest.name()
-                    + ": the image is incomplete: "
-                    + image.opened()
-                    + " ends after "
-                    + size.getAsLong()
-                    + " bytes",
-                e);
-        throw bad;
+        throw incomplete(guest, image.opened() + " ends after " + size.getAsLong() + " bytes", e);
       }
       throw e;
     }
+  }
+
+  /** A restore's failure because its image ends before libxenguest's stream does. */
+  private static ChaosException incomplete(GuestConfig guest, String detail, Throwable cause) {
+    return new ChaosException(
+        ErrorCode.BAD_REQUEST,
+        "cannot restore " + guest.name() + ": the image is incomplete: " + detail,
+        cause);
   }
 
   /** The file's size, if its reads have reached its end. */
