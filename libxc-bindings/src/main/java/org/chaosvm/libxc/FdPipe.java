@@ -30,8 +30,13 @@ public final class FdPipe implements AutoCloseable {
         LibC.runtime(), "pipe2", LibC.lib().pipe2(fds, LinuxAbi.O_CLOEXEC), null);
     // A larger pipe: fewer turns between the C library's side and the Java side (at most
     // /proc/sys/fs/pipe-max-size, 1 MiB by default; a smaller pipe still works).
-    LibC.lib().fcntl(fds[1], F_SETPIPE_SZ, CHUNK);
+    grow(fds[1]);
     return new FdPipe(fds[0], fds[1]);
+  }
+
+  /** Grows the pipe (or FIFO) of {@code fd} to a stream's chunk, if it may. */
+  static void grow(int fd) {
+    LibC.lib().fcntl(fd, F_SETPIPE_SZ, CHUNK);
   }
 
   public synchronized int readFd() {

@@ -21,6 +21,9 @@ final class LibC {
 
     int open(String path, int flags);
 
+    /** {@code mode} is C's mode_t. */
+    int mkfifo(String path, int mode);
+
     int close(int fd);
 
     int socket(int domain, int type, int protocol);

@@ -21,6 +21,11 @@ final class LinuxAbi {
   static final int O_TRUNC = 01000;
   static final int O_NONBLOCK = 04000;
   static final int O_CLOEXEC = 0x80000;
+  static final int F_GETFL = 3;
+  static final int F_SETFL = 4;
+
+  // sys/stat.h
+  static final int S_IFIFO = 0010000;
 
   // unistd.h
   static final int SEEK_CUR = 1;

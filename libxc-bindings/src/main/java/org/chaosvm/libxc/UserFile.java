@@ -1,5 +1,6 @@
 package org.chaosvm.libxc;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -92,6 +93,48 @@ public final class UserFile implements AutoCloseable {
           "cannot tell where " + opened + " is");
     }
     return at;
+  }
+
+  /** Whether the open file is a FIFO (a named pipe). */
+  public boolean isFifo() {
+    try {
+      int mode = (Integer) Files.getAttribute(path(), "unix:mode");
+      return (mode & 0170000) == LinuxAbi.S_IFIFO;
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Makes reads and writes wait (the open did not, {@code O_NONBLOCK}): a FIFO's writer then waits
+   * for its reader to take what it wrote, as C code that writes it expects. A FIFO's buffer grows
+   * to a stream's chunk, as {@link FdPipe}'s.
+   */
+  public void blocking() {
+    String what = opened.toString();
+    int flags =
+        NativeCall.checkNonNegative(
+            LibC.runtime(), "fcntl", LibC.lib().fcntl(fd, LinuxAbi.F_GETFL, 0), null, () -> what);
+    NativeCall.checkNonNegative(
+        LibC.runtime(),
+        "fcntl",
+        LibC.lib().fcntl(fd, LinuxAbi.F_SETFL, flags & ~LinuxAbi.O_NONBLOCK),
+        null,
+        () -> what);
+    if (isFifo()) {
+      FdPipe.grow(fd);
+    }
+  }
+
+  /**
+   * Makes the FIFO {@code path} (mode 0600: its owner alone may open it), as the process's own
+   * user.
+   *
+   * @throws XenException if it cannot (the path exists, its folder cannot be written)
+   */
+  public static void makeFifo(Path path) {
+    NativeCall.checkNonNegative(
+        LibC.runtime(), "mkfifo", LibC.lib().mkfifo(path.toString(), 0600), null, path::toString);
   }
 
   /** Whether the open file is a regular file (not a device, a FIFO, a socket or a folder). */

@@ -54,6 +54,7 @@ class AbiTest {
           "#include <xen/io/console.h>",
           "#include <sys/mman.h>",
           "#include <fcntl.h>",
+          "#include <sys/stat.h>",
           "#include <unistd.h>",
           "#include <sys/socket.h>",
           "#include <net/if.h>",
