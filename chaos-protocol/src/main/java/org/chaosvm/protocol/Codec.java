@@ -121,7 +121,8 @@ public final class Codec {
                   fields.optionalString("name"),
                   fields.bool("paused"),
                   fields.optionalBool("hold"),
-                  fields.optionalString("file"));
+                  fields.optionalString("file"),
+                  fields.optionalBool("unframed"));
           case "commit" -> new Request.Decision(version, true, fields.bool("paused"));
           case "abort" -> new Request.Decision(version, false, false);
           default -> throw new MalformedMessage("unknown or missing \"op\": " + op);
@@ -302,6 +303,9 @@ public final class Codec {
       }
       if (restore.file() != null) {
         out.writeStringField("file", restore.file());
+      }
+      if (restore.unframed()) {
+        out.writeBooleanField("unframed", true);
       }
     } else if (request instanceof Request.Decision decision) {
       writeHead(out, decision.commit() ? "commit" : "abort", decision);

@@ -117,17 +117,25 @@ public sealed interface Request {
    * restored paused under the name NAME--incoming, the daemon replies {@link Reply.Created} and
    * reads a {@link Decision}: commit names it NAME and lets it run (unless {@code paused}), abort
    * (or the connection's end, or none within the idle limit) destroys it; the final reply follows.
+   * {@code unframed} (a migration's): the image follows the request as it is, not in frames: its
+   * head, then libxenguest's stream, which ends with its END record.
    */
-  record Restore(int version, String name, boolean paused, boolean hold, String file)
+  record Restore(
+      int version, String name, boolean paused, boolean hold, String file, boolean unframed)
       implements Request {
     /** A restore from a checkpoint, not a migration's, the image in frames. */
     public Restore(int version, String name, boolean paused) {
-      this(version, name, paused, false, null);
+      this(version, name, paused, false, null, false);
     }
 
     /** A restore whose image comes in frames. */
     public Restore(int version, String name, boolean paused, boolean hold) {
-      this(version, name, paused, hold, null);
+      this(version, name, paused, hold, null, false);
+    }
+
+    /** A restore from {@code file}, or in frames if the daemon cannot open it. */
+    public Restore(int version, String name, boolean paused, boolean hold, String file) {
+      this(version, name, paused, hold, file, false);
     }
   }
 
