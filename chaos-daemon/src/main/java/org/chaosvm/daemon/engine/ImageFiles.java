@@ -12,8 +12,10 @@ import org.chaosvm.protocol.ErrorCode;
  * The image file a save or restore request names, opened by the daemon with the caller's rights
  * ({@link UserFile}: the kernel checks the path and the file as for the caller itself), so that
  * libxenguest writes or reads it directly, with no copy through the connection. Only a regular
- * file: a FIFO or a device could hold libxenguest, and a suspended guest, forever. When the daemon
- * cannot open it (another view of the file system than the client's: under systemd's {@code
+ * file: a FIFO or a device could hold libxenguest, and a suspended guest, forever; but a
+ * migration's source writes into a FIFO the client made, which its transport (ssh) reads, so that
+ * the image goes to the destination without a copy through the daemon or the client. When the
+ * daemon cannot open it (another view of the file system than the client's: under systemd's {@code
  * ProtectHome=read-only}, home folders are read-only for the daemon), the image travels on the
  * connection in frames instead, as it does for a migration (docs/checkpoints.md, "Who opens the
  * image file").
@@ -24,12 +26,13 @@ final class ImageFiles {
   /**
    * {@code path} opened for {@code caller}, to write it from its start ({@code toWrite}: a save's,
    * a file the client has made) or to read it; empty when the daemon cannot, {@code whyNot} then
-   * told why.
+   * told why. {@code transport}: a migration's, whose FIFO is taken too, made to wait for its
+   * reader.
    *
    * @throws ChaosException BAD_REQUEST if {@code path} is not an absolute path
    */
   static Optional<UserFile> open(
-      Caller caller, String path, boolean toWrite, Consumer<String> whyNot) {
+      Caller caller, String path, boolean toWrite, boolean transport, Consumer<String> whyNot) {
     Path file;
     try {
       file = Path.of(path);
@@ -57,6 +60,16 @@ final class ImageFiles {
               + ": "
               + e.errno());
       return Optional.empty();
+    }
+    if (transport && toWrite && opened.isFifo()) {
+      try {
+        opened.blocking();
+      } catch (XenException e) {
+        opened.close();
+        whyNot.accept("chaos-daemon cannot write " + path + ": " + e.getMessage());
+        return Optional.empty();
+      }
+      return Optional.of(opened);
     }
     if (!opened.isRegularFile()) {
       opened.close();

@@ -33,6 +33,7 @@ import org.chaosvm.daemon.config.VifSpec;
 import org.chaosvm.daemon.engine.GuestRegistry.State;
 import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
+import org.chaosvm.libxc.MigrationStream;
 import org.chaosvm.libxc.PhysInfo;
 import org.chaosvm.libxc.ThreadScheduling;
 import org.chaosvm.libxc.UserFile;
@@ -310,7 +311,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         () -> {
           if (request instanceof Request.Save save) {
             Guest guest = resolve(caller, save.guest(), LIVE, "save");
-            Optional<UserFile> file = imageFile(caller, save.file(), true, why -> {});
+            Optional<UserFile> file = imageFile(caller, save.file(), true, save.hold(), why -> {});
             try {
               return checkpoints.save(
                   guest, save.keep(), save.live(), save.hold(), fromClient, toClient, file);
@@ -331,7 +332,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * log), and the image travels in frames.
    */
   private static Optional<UserFile> imageFile(
-      Caller caller, String path, boolean toWrite, Consumer<String> whyNot) {
+      Caller caller, String path, boolean toWrite, boolean transport, Consumer<String> whyNot) {
     if (path == null) {
       return Optional.empty();
     }
@@ -339,6 +340,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         caller,
         path,
         toWrite,
+        transport,
         why -> {
           log.info("{}: the image travels on the connection", why);
           whyNot.accept(why);
@@ -464,7 +466,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       Caller caller, Request.Restore request, InputStream fromClient, OutputStream toClient) {
     Phases phases = new Phases();
     Optional<UserFile> file =
-        imageFile(caller, request.file(), false, why -> askForFrames(toClient, why));
+        imageFile(caller, request.file(), false, false, why -> askForFrames(toClient, why));
     try {
       return restore(caller, request, file, fromClient, toClient, phases);
     } finally {
@@ -490,8 +492,13 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       InputStream fromClient,
       OutputStream toClient,
       Phases phases) {
-    InputStream image = file.map(UserFile::input).orElseGet(() -> ImageFrames.reader(fromClient));
+    InputStream image =
+        file.map(UserFile::input)
+            .orElseGet(() -> request.unframed() ? fromClient : ImageFrames.reader(fromClient));
     CheckpointImage.Guest record = Checkpoints.readHead(image);
+    // Unframed (a migration's), the stream ends with libxenguest's END record; the decision
+    // follows it on the connection.
+    InputStream stream = request.unframed() ? MigrationStream.one(image) : image;
     GuestConfig guest;
     try {
       guest = GuestConfigs.parse(configPath(record.configPath()), record.config());
@@ -553,7 +560,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
                       shell, described, uuid, configText, paused, hold, file.get(), phases);
                 } else {
                   checkpoints.restoreInto(
-                      shell, described, uuid, configText, paused, hold, image, phases);
+                      shell, described, uuid, configText, paused, hold, stream, phases);
                 }
               });
       if (!hold) {

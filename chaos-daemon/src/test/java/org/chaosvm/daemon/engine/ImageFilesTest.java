@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -40,8 +42,10 @@ class ImageFilesTest {
     Path secret = Files.writeString(dir.resolve("root.img"), "root's image\n");
     Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
 
-    assertEquals(Optional.empty(), ImageFiles.open(member, secret.toString(), false, whyNot::add));
-    assertEquals(Optional.empty(), ImageFiles.open(member, secret.toString(), true, whyNot::add));
+    assertEquals(
+        Optional.empty(), ImageFiles.open(member, secret.toString(), false, false, whyNot::add));
+    assertEquals(
+        Optional.empty(), ImageFiles.open(member, secret.toString(), true, false, whyNot::add));
 
     assertEquals("root's image\n", Files.readString(secret)); // not emptied
     assertTrue(
@@ -55,7 +59,7 @@ class ImageFilesTest {
     Path image = Files.writeString(dir.resolve("member.img"), "an older image\n");
     Files.setPosixFilePermissions(image, PosixFilePermissions.fromString("rw-rw-rw-"));
     try (UserFile file =
-        ImageFiles.open(member, image.toString(), true, whyNot::add).orElseThrow()) {
+        ImageFiles.open(member, image.toString(), true, false, whyNot::add).orElseThrow()) {
       assertEquals(0, Files.size(image));
     }
     assertEquals(List.of(), whyNot);
@@ -63,8 +67,33 @@ class ImageFilesTest {
 
   @Test
   void onlyARegularFileIsOpened() {
-    assertEquals(Optional.empty(), ImageFiles.open(member, "/dev/null", true, whyNot::add));
+    assertEquals(Optional.empty(), ImageFiles.open(member, "/dev/null", true, false, whyNot::add));
     assertEquals(List.of("/dev/null is not a regular file"), whyNot);
+  }
+
+  @Test
+  void aMigrationsFifoIsOpenedOnceItsTransportReadsIt() throws Exception {
+    Path fifo = dir.resolve("transport");
+    UserFile.makeFifo(fifo);
+    Files.setOwner(
+        fifo, fifo.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+    assertEquals(
+        Optional.empty(), ImageFiles.open(member, fifo.toString(), true, true, whyNot::add));
+    assertTrue(whyNot.get(0).contains("ENXIO"), whyNot.get(0)); // no reader: no open, no wait
+
+    // Read and write: an open to read alone would wait for a writer.
+    try (RandomAccessFile reader = new RandomAccessFile(fifo.toFile(), "rw")) {
+      assertEquals(
+          Optional.empty(), ImageFiles.open(member, fifo.toString(), true, false, whyNot::add));
+      assertEquals(fifo + " is not a regular file", whyNot.get(1));
+      try (UserFile file =
+          ImageFiles.open(member, fifo.toString(), true, true, whyNot::add).orElseThrow()) {
+        file.output().write("the image".getBytes(StandardCharsets.US_ASCII));
+      }
+      byte[] got = new byte[9];
+      reader.readFully(got);
+      assertEquals("the image", new String(got, StandardCharsets.US_ASCII));
+    }
   }
 
   @Test
@@ -72,7 +101,7 @@ class ImageFilesTest {
     ChaosException bad =
         assertThrows(
             ChaosException.class,
-            () -> ImageFiles.open(Caller.ROOT, "saved.img", false, whyNot::add));
+            () -> ImageFiles.open(Caller.ROOT, "saved.img", false, false, whyNot::add));
     assertEquals(ErrorCode.BAD_REQUEST, bad.code());
     assertTrue(bad.getMessage().contains("absolute path, not saved.img"), bad.getMessage());
   }
