@@ -7,8 +7,12 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import org.chaosvm.libxc.UserFile;
 import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.ErrorCode;
 import org.chaosvm.protocol.GuestRef;
@@ -75,19 +79,43 @@ final class MigrateCommands {
     public Integer call() throws IOException, DaemonClient.Unreachable {
       CheckpointCommands.requireDaemon(connection, "migrate");
       String command = ssh.isEmpty() ? host : ssh + " " + host + " chaos migrate-receive";
+      // The transport reads a FIFO of this user's, which the source's daemon opens with this
+      // user's rights and libxenguest writes into directly: the image goes to the transport with
+      // no copy through the daemon or this command (docs/checkpoints.md, "How a migration goes").
+      Path folder = Files.createTempDirectory("chaos-migrate-");
+      Path fifo = folder.resolve("image");
+      try {
+        UserFile.makeFifo(fifo);
+        Process transport;
+        OutputStream toTransport;
+        // Opened to read and write, the FIFO lets the transport open it to read, and this command
+        // to write, without waiting for each other; then the transport alone reads it.
+        try (RandomAccessFile opener = new RandomAccessFile(fifo.toFile(), "rw")) {
+          transport = new ProcessBuilder("sh", "-c", command).redirectInput(fifo.toFile()).start();
+          toTransport = new FileOutputStream(fifo.toFile());
+        }
+        return migrate(command, fifo, transport, toTransport);
+      } finally {
+        Files.deleteIfExists(fifo);
+        Files.deleteIfExists(folder);
+      }
+    }
+
+    private int migrate(String command, Path fifo, Process transport, OutputStream toTransport)
+        throws IOException, DaemonClient.Unreachable {
       Request save =
-          new Request.Save(Protocol.VERSION, new GuestRef(guest), false, live, /* hold */ true);
+          new Request.Save(
+              Protocol.VERSION, new GuestRef(guest), false, live, /* hold */ true, fifo.toString());
       // The destination first: its daemon answers before the guest is touched (a transport or
       // daemon that is not there costs the guest nothing, and the transport's start, an ssh
       // login and a JVM's, is not in its pause).
-      Process transport = new ProcessBuilder("sh", "-c", command).start();
       Said said = Said.follow(transport.getErrorStream(), spec.commandLine().getErr());
       try (DaemonClient.Session destination =
           DaemonClient.over(
               "the destination (" + shortened(command) + ")",
               transport.getInputStream(),
-              transport.getOutputStream(),
-              () -> end(transport))) {
+              toTransport,
+              () -> end(transport, toTransport))) {
         Request hello = new Request.Info(Protocol.VERSION);
         Reply ready;
         try {
@@ -108,12 +136,23 @@ final class MigrateCommands {
                   + guest
                   + " goes on here, untouched");
         }
+        // The restore before the save: the source's daemon may write the image at once.
+        Request restore =
+            new Request.Restore(
+                Protocol.VERSION, null, paused, /* hold */ true, null, /* unframed */ true);
+        Watched toDestination = new Watched(destination.out);
+        try {
+          toDestination.write(Codec.encode(restore));
+        } catch (IOException e) {
+          toDestination.failed = true;
+        }
         try (DaemonClient.Session source = DaemonClient.connect(connection.socket)) {
           Reply reply = source.exchange(save, connection.limit(save));
           if (!(reply instanceof Reply.Image image)) {
+            endQuietly(destination);
             return print(reply);
           }
-          return new Migration(image.name(), source, destination, said).run();
+          return new Migration(image, source, destination, toDestination, said).run();
         }
       }
     }
@@ -124,9 +163,9 @@ final class MigrateCommands {
     }
 
     /** Ends the transport: its input first (the relay ends with it), then the process. */
-    private static void end(Process transport) throws IOException {
+    private static void end(Process transport, OutputStream toTransport) {
       try {
-        transport.getOutputStream().close();
+        toTransport.close();
       } catch (IOException e) {
         // gone already
       }
@@ -148,40 +187,55 @@ final class MigrateCommands {
 
     /** One migration's steps, once the source has begun to send. */
     private final class Migration {
+      private final Reply.Image image;
       private final String name;
       private final DaemonClient.Session source;
       private final DaemonClient.Session destination;
+      private final Watched toDestination;
       private final Said said;
 
       Migration(
-          String name, DaemonClient.Session source, DaemonClient.Session destination, Said said) {
-        this.name = name;
+          Reply.Image image,
+          DaemonClient.Session source,
+          DaemonClient.Session destination,
+          Watched toDestination,
+          Said said) {
+        this.image = image;
+        this.name = image.name();
         this.source = source;
         this.destination = destination;
+        this.toDestination = toDestination;
         this.said = said;
       }
 
       int run() throws DaemonClient.Unreachable {
-        Request restore = new Request.Restore(Protocol.VERSION, null, paused, /* hold */ true);
-        Watched toDestination = new Watched(destination.out);
         IOException destinationFailure = null;
         long bytes = 0;
         CheckpointCommands.Progress progress =
             new CheckpointCommands.Progress(spec.commandLine().getErr(), "migrating " + name);
-        try (InputStream frames = ImageFrames.reader(source.in)) {
-          try {
-            toDestination.write(Codec.encode(restore));
-            try (OutputStream out = ImageFrames.writer(toDestination)) {
-              bytes = progress.copy(frames, out);
+        Reply sent;
+        try {
+          if (image.toFile()) {
+            // The source's daemon writes the image into the transport itself; its reply comes
+            // once it is all written.
+            sent = source.readReply(null);
+          } else {
+            // The daemon could not open the FIFO (another view of the file system): the image
+            // comes here in frames, and goes on as it is.
+            try (InputStream frames = ImageFrames.reader(source.in)) {
+              try {
+                bytes = progress.copy(frames, toDestination);
+              } catch (IOException e) {
+                if (!toDestination.failed) {
+                  throw e;
+                }
+                destinationFailure = e; // the destination refused or went away: it says why
+                frames.transferTo(OutputStream.nullOutputStream()); // the source's end, then abort
+              }
             }
-          } catch (IOException e) {
-            if (!toDestination.failed) {
-              throw e;
-            }
-            destinationFailure = e; // the destination refused or went away: its reply says why
-            frames.transferTo(OutputStream.nullOutputStream()); // the source's end, then abort
+            sent = source.readReplyWithin(STEP);
           }
-        } catch (IOException e) {
+        } catch (IOException | DaemonClient.Unreachable e) {
           // The source went away mid-stream: the destination's image ends unfinished, and its
           // daemon drops what it restored so far.
           endQuietly(destination);
@@ -196,12 +250,32 @@ final class MigrateCommands {
                   + name
                   + " goes on here once chaos-daemon runs again");
         }
-        Reply sent = source.readReplyWithin(STEP);
-        Reply restored = readQuietly(destination, destinationFailure);
         if (!(sent instanceof Reply.Done)) {
+          // The source resumed its guest. The destination's image ended unfinished, or the
+          // destination refused it first, which is then the reason.
+          endQuietly(destination);
+          Reply restored = readQuietly(destination, destinationFailure);
           decideQuietly(destination, false);
+          if (restored instanceof Reply.Error refused) {
+            throw new ExitCodes.Failure(
+                refused.code(),
+                "cannot migrate "
+                    + name
+                    + " to "
+                    + shortened(host)
+                    + ": "
+                    + refused.message()
+                    + said.suffix()
+                    + " (here: "
+                    + (sent instanceof Reply.Error error ? error.message() : sent)
+                    + "); "
+                    + name
+                    + " goes on here",
+                false);
+          }
           return print(sent); // the source's error: it goes on there, as it was
         }
+        Reply restored = readQuietly(destination, destinationFailure);
         if (!(restored instanceof Reply.Created)) {
           Reply aborted = decideQuietly(source, false);
           String why =

@@ -581,8 +581,9 @@ class DaemonCheckpointE2ETest {
   /**
    * {@code chaos migrate --live NAME localhost}, the transport being the receive command itself
    * ({@code -s ''}: the rig has no sshd): the guest counts on in a new domain under its own name,
-   * the source's domain is gone, no NAME--incoming is left, and the new domain has the source's
-   * handle (its UUID). Returns the new domain's domid.
+   * the source's domain is gone, no NAME--incoming is left, the image went into the transport's
+   * FIFO (not in frames), and the new domain has the source's handle (its UUID). Returns the new
+   * domain's domid.
    */
   private int migratedCountsOn(
       String name, Path config, ConsoleLog console, String shells, String receive)
@@ -595,6 +596,13 @@ class DaemonCheckpointE2ETest {
 
     assertEquals(0, migrated.code(), migrated.out() + migrated.err());
     assertTrue(migrated.out().contains("migrated " + name + " to "), migrated.out());
+    // libxenguest wrote the image into the transport's FIFO: it did not travel in frames.
+    assertTrue(
+        daemon
+            .logText()
+            .lines()
+            .noneMatch(l -> l.contains("chaos-migrate-") && l.contains("travels on the")),
+        daemon.logText());
     long last = Unikernel.lastCount(console);
     assertResumedCountingOn(console, last);
     NoxsDaemonCycle.awaitDomainsGone(Set.of(domid));
