@@ -85,7 +85,9 @@ final class CheckpointCommands {
         if (reply instanceof Reply.Image image) {
           Progress progress = new Progress(spec.commandLine().getErr(), "saving " + image.name());
           if (image.toFile()) {
-            reply = progress.watch(partial, () -> session.readReply((IOException) null));
+            reply =
+                progress.watch(
+                    () -> Files.size(partial), () -> session.readReply((IOException) null));
           } else {
             try (InputStream frames = ImageFrames.reader(session.in)) {
               progress.copy(frames, out);
@@ -246,11 +248,16 @@ final class CheckpointCommands {
       Reply reply() throws DaemonClient.Unreachable;
     }
 
+    /** How many bytes have gone so far, counted outside this process. */
+    interface Count {
+      long bytes() throws IOException;
+    }
+
     /**
-     * Waits for {@code awaited} while another process writes {@code file}: its size, as {@link
-     * #copy} shows its bytes.
+     * Waits for {@code awaited} while another process moves the bytes {@code count} counts (writes
+     * a file: its size), shown as {@link #copy} shows its bytes.
      */
-    Reply watch(Path file, Awaited awaited) throws DaemonClient.Unreachable {
+    Reply watch(Count count, Awaited awaited) throws DaemonClient.Unreachable {
       if (!shown) {
         return awaited.reply();
       }
@@ -262,7 +269,7 @@ final class CheckpointCommands {
                     Thread.sleep(1000);
                     long now = System.nanoTime();
                     lastShown = now;
-                    err.printf("\r%s: %s", what, amount(Files.size(file), now));
+                    err.printf("\r%s: %s", what, amount(count.bytes(), now));
                     err.flush();
                   }
                 } catch (InterruptedException | IOException e) {

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import org.chaosvm.libxc.UserFile;
 import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.ErrorCode;
@@ -152,7 +153,7 @@ final class MigrateCommands {
             endQuietly(destination);
             return print(reply);
           }
-          return new Migration(image, source, destination, toDestination, said).run();
+          return new Migration(image, source, destination, toDestination, transport, said).run();
         }
       }
     }
@@ -160,6 +161,27 @@ final class MigrateCommands {
     /** A command or host for messages: a long one (a classpath, say) cut to its start. */
     private static String shortened(String command) {
       return command.length() <= 80 ? command : command.substring(0, 77) + "...";
+    }
+
+    /**
+     * What the transport's processes have read ({@code rchar} of /proc/PID/io, the process and its
+     * children): the image, but for a few files and the destination's replies.
+     */
+    private static long read(Process transport) {
+      return Stream.concat(Stream.of(transport.toHandle()), transport.descendants())
+          .mapToLong(Migrate::readBy)
+          .sum();
+    }
+
+    private static long readBy(ProcessHandle process) {
+      try {
+        return Files.readAllLines(Path.of("/proc/" + process.pid() + "/io")).stream()
+            .filter(line -> line.startsWith("rchar:"))
+            .mapToLong(line -> Long.parseLong(line.substring(6).strip()))
+            .sum();
+      } catch (IOException | NumberFormatException e) {
+        return 0; // gone, or not this user's
+      }
     }
 
     /** Ends the transport: its input first (the relay ends with it), then the process. */
@@ -192,6 +214,7 @@ final class MigrateCommands {
       private final DaemonClient.Session source;
       private final DaemonClient.Session destination;
       private final Watched toDestination;
+      private final Process transport;
       private final Said said;
 
       Migration(
@@ -199,12 +222,14 @@ final class MigrateCommands {
           DaemonClient.Session source,
           DaemonClient.Session destination,
           Watched toDestination,
+          Process transport,
           Said said) {
         this.image = image;
         this.name = image.name();
         this.source = source;
         this.destination = destination;
         this.toDestination = toDestination;
+        this.transport = transport;
         this.said = said;
       }
 
@@ -217,8 +242,9 @@ final class MigrateCommands {
         try {
           if (image.toFile()) {
             // The source's daemon writes the image into the transport itself; its reply comes
-            // once it is all written.
-            sent = source.readReply(null);
+            // once it is all written. On a terminal, what the transport has read so far shows.
+            sent = progress.watch(() -> read(transport), () -> source.readReply(null));
+            bytes = read(transport);
           } else {
             // The daemon could not open the FIFO (another view of the file system): the image
             // comes here in frames, and goes on as it is.
