@@ -399,19 +399,24 @@ final class XenStoreDevices implements DeviceBackend {
   public void removeAll(DomId domid) {
     XenStore xs = handles.xs();
     List<SplitDevice> devices = new ArrayList<>();
+    // Only the kinds the domain has back ends of: each request costs more as xenstored serves more
+    // domains, and a guest without a disk has no vbd folder to remove (nor errors of one).
+    List<String> kinds = new ArrayList<>();
     for (String kind : KINDS) {
-      for (int devid : devids(domid, kind)) {
-        devices.add(new SplitDevice(kind, domid, devid, DomId.DOM0));
+      Optional<List<Integer>> devids = devidsIfAny(domid, kind);
+      if (devids.isPresent()) {
+        kinds.add(kind);
+        devids.get().forEach(devid -> devices.add(new SplitDevice(kind, domid, devid, DomId.DOM0)));
       }
     }
     Dom0Leftovers leftovers = leftovers(devices);
-    for (String kind : KINDS) {
+    for (String kind : kinds) {
       xs.rm(XenStore.NO_TRANSACTION, SplitDevice.backendsPath(DomId.DOM0, kind, domid));
     }
     if (!devices.isEmpty()) {
       leftovers.await(); // then no driver writes an error of theirs any more
     }
-    for (String kind : KINDS) {
+    for (String kind : kinds) {
       xs.rm(XenStore.NO_TRANSACTION, SplitDevice.backendErrorsPath(DomId.DOM0, kind, domid));
     }
   }
@@ -435,18 +440,28 @@ final class XenStoreDevices implements DeviceBackend {
         if (!live.contains(domid)) {
           log.info("removing the devices of domain {}, which is gone", domid);
           removeAll(domid);
+          // errors that outlived their back ends (a daemon killed between the two removals)
+          xs.rm(XenStore.NO_TRANSACTION, errors + "/" + child);
         }
       }
     }
   }
 
   private List<Integer> devids(DomId domid, String kind) {
-    List<Integer> devids = new ArrayList<>();
-    for (String child :
+    return devidsIfAny(domid, kind).orElse(List.of());
+  }
+
+  /** The devids under the domain's back-end folder of {@code kind}; empty if it has none. */
+  private Optional<List<Integer>> devidsIfAny(DomId domid, String kind) {
+    Optional<List<String>> children =
         handles
             .xs()
-            .directory(XenStore.NO_TRANSACTION, SplitDevice.backendsPath(DomId.DOM0, kind, domid))
-            .orElse(List.of())) {
+            .directory(XenStore.NO_TRANSACTION, SplitDevice.backendsPath(DomId.DOM0, kind, domid));
+    if (children.isEmpty()) {
+      return Optional.empty();
+    }
+    List<Integer> devids = new ArrayList<>();
+    for (String child : children.get()) {
       try {
         devids.add(Integer.parseInt(child));
       } catch (NumberFormatException e) {
@@ -454,7 +469,7 @@ final class XenStoreDevices implements DeviceBackend {
       }
     }
     devids.sort(null);
-    return devids;
+    return Optional.of(devids);
   }
 
   /** Reads what the devices leave in Dom0, and gives up this daemon's hold on their loops. */
