@@ -162,8 +162,7 @@ final class Checkpoints {
       log.info("saved {} (domain {}), ms {}; it goes on", guest.name(), domid, phases.millis());
       return new Reply.Done("saved " + guest.name() + "; it goes on");
     }
-    lifecycle.end(guest, true, EnumSet.of(State.SUSPENDING));
-    phases.end("destroy");
+    lifecycle.end(guest, true, EnumSet.of(State.SUSPENDING), phases);
     log.info("saved {} (domain {}), ms {}", guest.name(), domid, phases.millis());
     return new Reply.Done("saved " + guest.name() + " (domain " + domid + " destroyed)");
   }

@@ -111,12 +111,17 @@ final class Lifecycle {
    * another thread is ending it, or it is in none of {@code from}.
    */
   boolean end(Guest guest, boolean destroy, Set<State> from) {
+    return end(guest, destroy, from, new Phases());
+  }
+
+  /** {@link #end}, the destroy's steps timed in {@code phases}. */
+  boolean end(Guest guest, boolean destroy, Set<State> from, Phases phases) {
     if (registry.claim(guest.domid(), from, State.DESTROYING).isEmpty()) {
       return false;
     }
     try {
       if (destroy) {
-        factory.destroy(guest.domid(), Optional.of(guest.uuid()), guest.mechanism());
+        factory.destroy(guest.domid(), Optional.of(guest.uuid()), guest.mechanism(), phases);
       } else {
         factory.removeRemains(guest.domid(), Optional.of(guest.uuid()), guest.mechanism());
         log.info("{} (domain {}) is gone", guest.name(), guest.domid());
