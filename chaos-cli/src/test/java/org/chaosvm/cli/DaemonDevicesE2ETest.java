@@ -329,6 +329,13 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
     }
     expected.put(dom + "/chaos", "n0");
     expected.put(dom + "/chaos/state", "n0");
+    assertNodeValues(
+        domid,
+        Map.of(
+            "domid", Integer.toString(domid),
+            "memory/static-max", Integer.toString(TestGuest.MEMORY_MIB * 1024),
+            "memory/target", Integer.toString(TestGuest.MEMORY_MIB * 1024),
+            "cpu/0/availability", "online"));
     try (XenStore xs = XenStore.open()) {
       expected.forEach(
           (path, perms) ->
@@ -340,6 +347,43 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
                       .collect(Collectors.joining(",")),
                   path));
     }
+  }
+
+  /** The values of the domain's nodes (paths under its domain node), as libxl writes them. */
+  private static void assertNodeValues(int domid, Map<String, String> expected) {
+    try (XenStore xs = XenStore.open()) {
+      expected.forEach(
+          (node, value) ->
+              assertEquals(
+                  Optional.of(value),
+                  xs.read(XenStore.NO_TRANSACTION, "/local/domain/" + domid + "/" + node),
+                  node));
+    }
+  }
+
+  /**
+   * A guest smaller than its maximum (memory under maxmem, vCPUs under maxvcpus): the nodes that
+   * its shell's prepare phase wrote for a guest of the maximum are written again with its own.
+   */
+  @Test
+  @Order(5)
+  void aGuestUnderItsMaximumHasItsOwnMemoryAndVcpuNodes() throws Exception {
+    Path config =
+        Unikernel.writeXlConfig(
+            dir, "e2e-small", Unikernel.Mode.NOOP, "memory = 2", "maxmem = 4", "maxvcpus = 2");
+    DaemonProcess.Run created = chaos("create", config.toString());
+    assertEquals(0, created.code(), created.err());
+    int domid = domidOf(created);
+    assertNodeValues(
+        domid,
+        Map.of(
+            "domid", Integer.toString(domid),
+            "memory/static-max", "4096",
+            "memory/target", "2048",
+            "cpu/0/availability", "online",
+            "cpu/1/availability", "offline"));
+    assertEquals(0, chaos("destroy", "e2e-small").code());
+    assertNothingLeft(domid);
   }
 
   /** A domain whose chaos/state node reads {@code state}, if any. */

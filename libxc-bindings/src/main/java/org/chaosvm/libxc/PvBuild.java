@@ -154,24 +154,33 @@ public final class PvBuild {
    */
   public static void finish(
       XenStore xs, PvGuestNodes nodes, IntConsumer more, Consumer<String> phases) {
-    finish(xs, nodes, false, more, phases);
+    finish(xs, nodes, Optional.empty(), more, phases);
   }
 
   /**
-   * {@link #finish}; with {@code writtenAhead}, only the guest's own nodes ({@link
-   * PvGuestNodes#writeGuest}): the others were written when the domain was prepared ({@link
-   * PvGuestNodes#writeAhead}).
+   * {@link #finish}, for a domain whose nodes were written when it was prepared ({@link
+   * PvGuestNodes#writeAhead(XenStore, int, Prepared)}): only the guest's own ({@link
+   * PvGuestNodes#writeGuestAfter}).
    */
   public static void finish(
       XenStore xs,
       PvGuestNodes nodes,
-      boolean writtenAhead,
+      Prepared writtenAhead,
+      IntConsumer more,
+      Consumer<String> phases) {
+    finish(xs, nodes, Optional.of(writtenAhead), more, phases);
+  }
+
+  private static void finish(
+      XenStore xs,
+      PvGuestNodes nodes,
+      Optional<Prepared> writtenAhead,
       IntConsumer more,
       Consumer<String> phases) {
     xs.inTransaction(
         t -> {
-          if (writtenAhead) {
-            nodes.writeGuest(xs, t);
+          if (writtenAhead.isPresent()) {
+            nodes.writeGuestAfter(xs, t, writtenAhead.get());
           } else {
             nodes.write(xs, t);
           }

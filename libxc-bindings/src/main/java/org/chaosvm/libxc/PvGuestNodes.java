@@ -93,6 +93,49 @@ public record PvGuestNodes(
   }
 
   /**
+   * {@link #writeAhead(XenStore, int, DomId, int, int)}, and what a prepared domain already tells
+   * of the guest it will become: its domid, and memory and vCPU nodes for a guest of the domain's
+   * maximum (all of its memory at boot, every vCPU online). {@link #writeGuestAfter} then writes
+   * only what differs.
+   */
+  public static void writeAhead(XenStore xs, int t, PvBuild.Prepared domain) {
+    writeAhead(xs, t, domain.domid(), domain.consolePort(), domain.storePort());
+    String dom = domainPath(domain.domid());
+    xs.write(t, dom + "/domid", Integer.toString(domain.domid().value()));
+    xs.write(t, dom + "/memory/static-max", Long.toString(domain.maxMemoryKib()));
+    xs.write(t, dom + "/memory/target", Long.toString(domain.maxMemoryKib()));
+    for (int cpu = 0; cpu < domain.maxVcpus(); cpu++) {
+      xs.write(t, dom + "/cpu/" + cpu + "/availability", "online");
+    }
+  }
+
+  /**
+   * Writes the guest's own nodes in transaction {@code t}, after {@link #writeAhead(XenStore, int,
+   * PvBuild.Prepared)} for {@code ahead}: its {@code /vm} node, name, the frames of its rings, and
+   * of its memory and vCPU nodes only those whose value differs from what was written then (each
+   * request is a round trip to xenstored, whose cost grows with the domains it serves).
+   */
+  public void writeGuestAfter(XenStore xs, int t, PvBuild.Prepared ahead) {
+    String dom = domainPath(domid);
+    writeVm(xs, t, domid, uuid, name);
+    xs.write(t, dom + "/name", name);
+    if (maxMemoryKib != ahead.maxMemoryKib()) {
+      xs.write(t, dom + "/memory/static-max", Long.toString(maxMemoryKib));
+    }
+    if (memoryKib != ahead.maxMemoryKib()) {
+      xs.write(t, dom + "/memory/target", Long.toString(memoryKib));
+    }
+    for (int cpu = 0; cpu < Math.max(maxVcpus, ahead.maxVcpus()); cpu++) {
+      boolean online = cpu < vcpus && cpu < maxVcpus;
+      if (!online || cpu >= ahead.maxVcpus()) {
+        xs.write(t, dom + "/cpu/" + cpu + "/availability", online ? "online" : "offline");
+      }
+    }
+    xs.write(t, dom + "/store/ring-ref", Long.toString(storeMfn));
+    xs.write(t, dom + "/console/ring-ref", Long.toString(consoleMfn));
+  }
+
+  /**
    * Writes the guest's own nodes in transaction {@code t}, after {@link #writeAhead}: its {@code
    * /vm} node, name, memory, vCPUs and the frames of its XenStore and console rings.
    */

@@ -68,8 +68,9 @@ final class DomainLayout {
 
   /**
    * Marks a fresh domain as a shell: named so in {@code xl list}, state "shell". The domain node is
-   * made first, readable by the guest as libxl makes it, so that the name and domid nodes written
-   * under it are too (a node takes its parent's permissions); {@code chaos/} is Dom0's alone.
+   * made first, readable by the guest as libxl makes it, so that the name node written under it is
+   * too (a node takes its parent's permissions); {@code chaos/} is Dom0's alone. The domid node
+   * comes with the rest of the prepare phase's ({@link #writeAhead}).
    */
   static void markShell(XenStore xs, DomId domid) {
     String dom = domainPath(domid);
@@ -78,7 +79,6 @@ final class DomainLayout {
           xs.mkdir(t, dom);
           xs.setPermissions(t, dom, PvGuestNodes.readOnly(domid));
           xs.write(t, dom + "/name", shellName(domid));
-          xs.write(t, dom + "/domid", Integer.toString(domid.value()));
           xs.mkdir(t, dom + "/chaos");
           xs.setPermissions(t, dom + "/chaos", DOM0_ONLY);
           xs.write(t, dom + "/chaos/state", STATE_SHELL);
@@ -93,7 +93,7 @@ final class DomainLayout {
   static void writeAhead(XenStore xs, PvBuild.Prepared domain) {
     xs.inTransaction(
         t -> {
-          PvGuestNodes.writeAhead(xs, t, domain.domid(), domain.consolePort(), domain.storePort());
+          PvGuestNodes.writeAhead(xs, t, domain);
           return null;
         });
   }

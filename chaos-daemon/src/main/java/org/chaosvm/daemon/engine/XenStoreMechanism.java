@@ -87,7 +87,7 @@ final class XenStoreMechanism implements Mechanism {
     PvBuild.finish(
         xs,
         nodes,
-        true, // the shell's nodes were written in the prepare phase
+        shell.domain(), // the shell's nodes were written in the prepare phase
         t -> DomainLayout.recordGuest(xs, t, nodes, guest, configText, held),
         phases::end);
   }
