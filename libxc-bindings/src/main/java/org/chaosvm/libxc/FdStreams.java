@@ -3,6 +3,7 @@ package org.chaosvm.libxc;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.time.Duration;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
@@ -53,6 +54,71 @@ public final class FdStreams {
         onClose.run();
       }
     };
+  }
+
+  /** How long a waiting read waits at once before it looks whether its stream was closed. */
+  private static final int SLICE_MS = 100;
+
+  /**
+   * Reads from {@code fd}, a descriptor left non-blocking ({@code O_NONBLOCK}, as {@link UserFile}
+   * opens it), waiting for each next bytes at most {@code idle}: a read that gets nothing within it
+   * fails, naming {@code what}. Closing the stream, from any thread, ends a read that waits within
+   * a tenth of a second (a blocked read of a pipe would not end when another thread closes the
+   * descriptor); the descriptor stays open, its owner's to close.
+   */
+  public static InputStream waiting(int fd, String what, Duration idle) {
+    Pointer buffer = Memory.allocateDirect(LibC.runtime(), CHUNK);
+    Pointer pollFd = Memory.allocateDirect(LibC.runtime(), 8, true); // struct pollfd
+    pollFd.putInt(0, fd);
+    pollFd.putShort(4, (short) LinuxAbi.POLLIN);
+    return new InputStream() {
+      private volatile boolean closed;
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] bytes, int offset, int length) throws IOException {
+        if (length == 0) {
+          return 0;
+        }
+        long deadline = System.nanoTime() + idle.toNanos();
+        while (true) {
+          if (closed) {
+            throw new IOException("read from " + what + ": the stream was closed");
+          }
+          long n = LibC.lib().read(fd, buffer, Math.min(length, CHUNK));
+          if (n > 0) {
+            buffer.get(0, bytes, offset, (int) n);
+            return (int) n;
+          }
+          if (n == 0) {
+            return -1;
+          }
+          Errno errno = NativeCall.lastErrno(LibC.runtime());
+          if (errno != Errno.EAGAIN && errno != Errno.EINTR) {
+            throw new IOException("read from " + what + ": " + errno);
+          }
+          long left = (deadline - System.nanoTime()) / 1_000_000;
+          if (left <= 0) {
+            throw new IOException(what + " sent nothing more within " + said(idle));
+          }
+          LibC.lib().poll(pollFd, 1, (int) Math.min(left, SLICE_MS)); // EINTR: read again
+        }
+      }
+
+      @Override
+      public void close() {
+        closed = true;
+      }
+    };
+  }
+
+  private static String said(Duration wait) {
+    return wait.toMillis() % 1000 == 0 ? wait.toSeconds() + " s" : wait.toMillis() + " ms";
   }
 
   /** Writes to {@code fd}; {@code what} names it in errors. */

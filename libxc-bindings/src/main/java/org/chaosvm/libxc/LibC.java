@@ -60,6 +60,12 @@ final class LibC {
     /** The new offset, or -1 and errno ({@code offset} is C's off_t). */
     long lseek(int fd, long offset, int whence);
 
+    /**
+     * {@code fds} points at {@code count} {@code struct pollfd} (C's nfds_t); the number ready, 0
+     * after {@code timeoutMs}, or -1 and errno.
+     */
+    int poll(Pointer fds, long count, int timeoutMs);
+
     /** fcntl with an int argument (F_SETPIPE_SZ: the new size, or -1 and errno). */
     int fcntl(int fd, int command, int argument);
 

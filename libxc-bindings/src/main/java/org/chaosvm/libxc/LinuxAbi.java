@@ -27,6 +27,9 @@ final class LinuxAbi {
   // sys/stat.h
   static final int S_IFIFO = 0010000;
 
+  // poll.h
+  static final int POLLIN = 1;
+
   // unistd.h
   static final int SEEK_CUR = 1;
 

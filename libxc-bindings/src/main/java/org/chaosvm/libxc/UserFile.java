@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -75,6 +76,15 @@ public final class UserFile implements AutoCloseable {
    */
   public InputStream input() {
     return FdStreams.input(fd, opened.toString(), () -> {});
+  }
+
+  /**
+   * A stream that reads a pipe or FIFO as it was opened (non-blocking), waiting at most {@code
+   * idle} for each next bytes ({@link FdStreams#waiting}); closing it, from any thread, ends a read
+   * that waits, and leaves the file open.
+   */
+  public InputStream input(Duration idle) {
+    return FdStreams.waiting(fd, opened.toString(), idle);
   }
 
   /** A stream that writes the file at its offset; closing it leaves the file open. */

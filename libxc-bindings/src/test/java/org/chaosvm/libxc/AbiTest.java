@@ -56,6 +56,7 @@ class AbiTest {
           "#include <fcntl.h>",
           "#include <sys/stat.h>",
           "#include <unistd.h>",
+          "#include <poll.h>",
           "#include <sys/socket.h>",
           "#include <net/if.h>",
           "#include <linux/sockios.h>",

@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,5 +113,47 @@ class UserFileTest {
         assertThrows(XenException.class, () -> UserFile.openToWrite(nobody(), image));
     assertEquals(Errno.EACCES, refused.errno());
     assertEquals("root's\n", Files.readString(image)); // not emptied
+  }
+
+  @Test
+  void aPipesWaitingReadsTakeWhatComesFailWhenNothingDoesAndEndWhenClosed() throws Exception {
+    assumeRoot();
+    Path fifo = dir.resolve("fifo");
+    UserFile.makeFifo(fifo);
+    UnixUser root = UnixUser.named("root").orElseThrow();
+    try (UserFile file = UserFile.open(root, fifo, false);
+        OutputStream writer = Files.newOutputStream(fifo)) {
+      assertEquals(true, file.isFifo());
+      InputStream in = file.input(Duration.ofMillis(300));
+      writer.write("line\n".getBytes(US_ASCII));
+      writer.flush();
+      assertEquals("line\n", new String(in.readNBytes(5), US_ASCII));
+      long start = System.nanoTime();
+      java.io.IOException idle = assertThrows(java.io.IOException.class, in::read);
+      assertEquals(fifo + " sent nothing more within 300 ms", idle.getMessage());
+      assertEquals(true, System.nanoTime() - start >= 290_000_000L);
+      // A read that waits ends once another thread closes its stream.
+      InputStream patient = file.input(Duration.ofSeconds(30));
+      Thread closer =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(200);
+                  patient.close();
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      closer.start();
+      start = System.nanoTime();
+      assertThrows(java.io.IOException.class, patient::read);
+      assertEquals(true, System.nanoTime() - start < 5_000_000_000L);
+      closer.join();
+      writer.write('x');
+      writer.close();
+      InputStream rest = file.input(Duration.ofSeconds(30));
+      assertEquals('x', rest.read()); // the file stayed open, and its writer's end is the end
+      assertEquals(-1, rest.read());
+    }
   }
 }
