@@ -123,6 +123,7 @@ public final class Codec {
                   fields.optionalBool("hold"),
                   fields.optionalString("file"),
                   fields.optionalBool("unframed"));
+          case "relay" -> new Request.Relay(version, fields.string("input"));
           case "commit" -> new Request.Decision(version, true, fields.bool("paused"));
           case "abort" -> new Request.Decision(version, false, false);
           default -> throw new MalformedMessage("unknown or missing \"op\": " + op);
@@ -307,6 +308,9 @@ public final class Codec {
       if (restore.unframed()) {
         out.writeBooleanField("unframed", true);
       }
+    } else if (request instanceof Request.Relay relay) {
+      writeHead(out, "relay", relay);
+      out.writeStringField("input", relay.input());
     } else if (request instanceof Request.Decision decision) {
       writeHead(out, decision.commit() ? "commit" : "abort", decision);
       if (decision.commit()) {

@@ -140,6 +140,17 @@ public sealed interface Request {
   }
 
   /**
+   * A connection's first request, from a migration's relay on its destination ({@code chaos
+   * migrate-receive}): the connection's requests, and a migration's image, come from {@code input}
+   * (an absolute path to a pipe the caller has open, its standard input as {@code /proc/PID/fd/0}),
+   * which the daemon reads with the caller's rights; replies go on the connection. So the image
+   * goes from the transport to libxenguest with no copy through the relay and the daemon. It has no
+   * reply of its own: an error reply if the daemon cannot read {@code input}, and the connection
+   * ends.
+   */
+  record Relay(int version, String input) implements Request {}
+
+  /**
    * How a migration ends, sent on a held {@link Save}'s or {@link Restore}'s connection after its
    * first reply: {@code commit} or abort. {@code paused}: a committed incoming guest stays paused.
    */
