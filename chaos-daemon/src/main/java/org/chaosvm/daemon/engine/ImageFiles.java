@@ -13,12 +13,13 @@ import org.chaosvm.protocol.ErrorCode;
  * ({@link UserFile}: the kernel checks the path and the file as for the caller itself), so that
  * libxenguest writes or reads it directly, with no copy through the connection. Only a regular
  * file: a FIFO or a device could hold libxenguest, and a suspended guest, forever; but a
- * migration's source writes into a FIFO the client made, which its transport (ssh) reads, so that
- * the image goes to the destination without a copy through the daemon or the client. When the
- * daemon cannot open it (another view of the file system than the client's: under systemd's {@code
- * ProtectHome=read-only}, home folders are read-only for the daemon), the image travels on the
- * connection in frames instead, as it does for a migration (docs/checkpoints.md, "Who opens the
- * image file").
+ * migration's source writes into a FIFO the client made, which its transport (ssh) reads, and its
+ * destination reads the pipe its relay reads from the transport ({@code chaos migrate-receive}'s
+ * standard input), so that the image goes from libxenguest to libxenguest without a copy through a
+ * daemon or a client. When the daemon cannot open it (another view of the file system than the
+ * client's: under systemd's {@code ProtectHome=read-only}, home folders are read-only for the
+ * daemon), the image travels on the connection in frames instead, as it does for a migration
+ * (docs/checkpoints.md, "Who opens the image file").
  */
 final class ImageFiles {
   private ImageFiles() {}
@@ -26,8 +27,8 @@ final class ImageFiles {
   /**
    * {@code path} opened for {@code caller}, to write it from its start ({@code toWrite}: a save's,
    * a file the client has made) or to read it; empty when the daemon cannot, {@code whyNot} then
-   * told why. {@code transport}: a migration's, whose FIFO is taken too, made to wait for its
-   * reader.
+   * told why. {@code transport}: a migration's, whose FIFO or pipe is taken too, made to wait for
+   * its reader or writer.
    *
    * @throws ChaosException BAD_REQUEST if {@code path} is not an absolute path
    */
@@ -61,12 +62,13 @@ final class ImageFiles {
               + e.errno());
       return Optional.empty();
     }
-    if (transport && toWrite && opened.isFifo()) {
+    if (transport && opened.isFifo()) {
       try {
         opened.blocking();
       } catch (XenException e) {
         opened.close();
-        whyNot.accept("chaos-daemon cannot write " + path + ": " + e.getMessage());
+        whyNot.accept(
+            "chaos-daemon cannot " + (toWrite ? "write " : "read ") + path + ": " + e.getMessage());
         return Optional.empty();
       }
       return Optional.of(opened);

@@ -465,8 +465,18 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private Reply restore(
       Caller caller, Request.Restore request, InputStream fromClient, OutputStream toClient) {
     Phases phases = new Phases();
+    // Unframed (a migration's), the image follows on the connection whatever the daemon says.
     Optional<UserFile> file =
-        imageFile(caller, request.file(), false, false, why -> askForFrames(toClient, why));
+        imageFile(
+            caller,
+            request.file(),
+            false,
+            request.hold(),
+            why -> {
+              if (!request.unframed()) {
+                askForFrames(toClient, why);
+              }
+            });
     try {
       return restore(caller, request, file, fromClient, toClient, phases);
     } finally {

@@ -30,6 +30,7 @@ import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.chaosvm.daemon.engine.Caller;
 import org.chaosvm.daemon.engine.RequestHandler;
+import org.chaosvm.libxc.UserFile;
 import org.chaosvm.protocol.ChannelStreams;
 import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.ErrorCode;
@@ -343,9 +344,12 @@ public final class SocketServer implements AutoCloseable {
   }
 
   private void serve(SocketChannel client, Caller caller) {
+    Optional<UserFile> relay = Optional.empty();
     try (client;
-        InputStream in = new BufferedInputStream(ChannelStreams.in(client));
+        InputStream fromSocket = new BufferedInputStream(ChannelStreams.in(client));
         OutputStream out = new LimitedWrites(client)) {
+      InputStream in = fromSocket;
+      boolean first = true;
       while (true) {
         Optional<byte[]> line;
         // A read that outlives the limit is ended by closing the channel under it.
@@ -361,16 +365,30 @@ public final class SocketServer implements AutoCloseable {
         if (line.isEmpty()) {
           return;
         }
-        Optional<Request> request = decode(line.get(), out);
-        if (request.isEmpty()) {
+        Optional<Request> decoded = decode(line.get(), out);
+        boolean wasFirst = first;
+        first = false;
+        if (decoded.isEmpty()) {
           continue;
         }
-        if (request.get().carriesImage()) {
-          InputStream image = new LimitedReads(client, in);
-          Codec.write(out, answerWithImage(caller, request.get(), image, out));
+        if (decoded.get() instanceof Request.Relay asked) {
+          try {
+            relay = Optional.of(Relays.open(caller, asked, wasFirst));
+          } catch (Relays.Refused e) {
+            Codec.write(out, new Reply.Error(ErrorCode.BAD_REQUEST, e.getMessage()));
+            return;
+          }
+          in = relay.get().input(limits.idle());
+          continue;
+        }
+        Request request =
+            relay.isPresent() ? Relays.imageFrom(decoded.get(), asked(relay)) : decoded.get();
+        if (request.carriesImage()) {
+          InputStream image = relay.isPresent() ? in : new LimitedReads(client, in);
+          Codec.write(out, answerWithImage(caller, request, image, out));
           return; // the image's frames may not all have been read: the connection ends here
         }
-        Reply reply = answer(caller, request.get());
+        Reply reply = answer(caller, request);
         Codec.write(out, reply);
         if (reply instanceof Reply.Console console && console.streamed()) {
           handler.streamConsole(console, in, out); // the rest of the connection is the console
@@ -381,7 +399,13 @@ public final class SocketServer implements AutoCloseable {
       log.debug("connection ended: {}", e.getMessage());
     } catch (RuntimeException | Error e) {
       log.error("connection failed", e);
+    } finally {
+      relay.ifPresent(UserFile::close);
     }
+  }
+
+  private static String asked(Optional<UserFile> relay) {
+    return relay.orElseThrow().opened().toString();
   }
 
   /**

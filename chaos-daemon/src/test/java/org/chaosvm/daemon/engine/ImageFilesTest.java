@@ -97,6 +97,26 @@ class ImageFilesTest {
   }
 
   @Test
+  void aMigrationsDestinationReadsThePipeItsRelayReads() throws Exception {
+    Path fifo = dir.resolve("relay");
+    UserFile.makeFifo(fifo);
+    Files.setOwner(
+        fifo, fifo.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+    try (RandomAccessFile writer = new RandomAccessFile(fifo.toFile(), "rw")) {
+      assertEquals(
+          Optional.empty(), ImageFiles.open(member, fifo.toString(), false, false, whyNot::add));
+      assertEquals(
+          fifo + " is not a regular file", whyNot.get(0)); // a restore's, not a migration's
+      writer.write("the image".getBytes(StandardCharsets.US_ASCII));
+      try (UserFile file =
+          ImageFiles.open(member, fifo.toString(), false, true, whyNot::add).orElseThrow()) {
+        assertEquals(
+            "the image", new String(file.input().readNBytes(9), StandardCharsets.US_ASCII));
+      }
+    }
+  }
+
+  @Test
   void aRelativePathIsABadRequest() {
     ChaosException bad =
         assertThrows(

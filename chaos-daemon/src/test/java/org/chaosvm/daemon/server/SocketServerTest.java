@@ -47,6 +47,7 @@ class SocketServerTest {
   private final AtomicInteger threadsDone = new AtomicInteger();
   private final CountDownLatch release = new CountDownLatch(1);
   private final List<Caller> callers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Request> imageRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /**
    * Answers list at once; holds every info until released; fails a pause as no handler should (a
@@ -78,6 +79,7 @@ class SocketServerTest {
         @Override
         public Reply handleImage(
             Caller caller, Request request, InputStream fromClient, OutputStream toClient) {
+          imageRequests.add(request);
           try {
             fromClient.transferTo(OutputStream.nullOutputStream());
             return new Reply.Guests(List.of());
@@ -316,6 +318,72 @@ class SocketServerTest {
     }
     // The only slot is free again.
     assertInstanceOf(Reply.Guests.class, listOnceASlotIsFree());
+  }
+
+  /**
+   * A relay's connection: its requests, and a migration's image, come from the pipe it names (here
+   * a FIFO), its replies go on the connection; its restore names that pipe for the engine to read.
+   */
+  @Test
+  void aRelaysRequestsComeFromThePipeItNames() throws Exception {
+    serve(new SocketServer.Limits(1, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+    Path fifo = dir.resolve("relay");
+    new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor();
+    try {
+      relayThrough(fifo);
+    } finally {
+      Files.delete(fifo);
+    }
+  }
+
+  private void relayThrough(Path fifo) throws Exception {
+    try (java.io.RandomAccessFile writer = new java.io.RandomAccessFile(fifo.toFile(), "rw");
+        SocketChannel relay = connect()) {
+      Codec.write(
+          Channels.newOutputStream(relay), new Request.Relay(Protocol.VERSION, fifo.toString()));
+      relay.shutdownOutput(); // as socat does once the request is sent
+      InputStream replies = new BufferedInputStream(Channels.newInputStream(relay));
+      writer.write(Codec.encode(new Request.ListGuests(Protocol.VERSION)));
+      assertInstanceOf(Reply.Guests.class, Codec.decodeReply(Codec.readLine(replies).get()));
+      writer.write(
+          Codec.encode(new Request.Restore(Protocol.VERSION, null, false, true, null, true)));
+      writer.write("the image".getBytes(StandardCharsets.US_ASCII));
+      // the stand-in handler reads the image to its end, which the idle limit ends here
+      Reply.Error error =
+          assertInstanceOf(Reply.Error.class, Codec.decodeReply(Codec.readLine(replies).get()));
+      assertEquals(fifo + " sent nothing more within 1 s", error.message());
+      assertEquals(
+          List.of(new Request.Restore(Protocol.VERSION, null, false, true, fifo.toString(), true)),
+          imageRequests);
+    }
+  }
+
+  @Test
+  void aRelayThatNamesNoPipeOrComesSecondIsRefused() throws Exception {
+    serve(new SocketServer.Limits(1, Duration.ofSeconds(5), Duration.ofSeconds(5)));
+    Path file = Files.writeString(dir.resolve("file"), "not a pipe\n");
+    try {
+      try (SocketChannel relay = connect()) {
+        Reply.Error error =
+            assertInstanceOf(
+                Reply.Error.class,
+                ask(relay, new Request.Relay(Protocol.VERSION, file.toString())));
+        assertEquals(ErrorCode.BAD_REQUEST, error.code());
+        assertEquals(
+            "the relay's input " + file + " is not a pipe (a relay names its standard input)",
+            error.message());
+      }
+      try (SocketChannel relay = connect()) {
+        assertInstanceOf(Reply.Guests.class, ask(relay, new Request.ListGuests(Protocol.VERSION)));
+        Reply.Error error =
+            assertInstanceOf(
+                Reply.Error.class,
+                ask(relay, new Request.Relay(Protocol.VERSION, "/proc/self/fd/0")));
+        assertEquals("relay must be its connection's first request", error.message());
+      }
+    } finally {
+      Files.delete(file);
+    }
   }
 
   @Test
