@@ -298,8 +298,12 @@ final class CheckpointCommands {
       }
     }
 
+    /** Bytes and rate; the time alone while none are counted (read by the other side itself). */
     private String amount(long bytes, long now) {
       double seconds = Math.max(1e-3, (now - start) / 1e9);
+      if (bytes == 0) {
+        return String.format("%.0f s   ", seconds);
+      }
       return String.format(
           "%.1f MiB, %.1f MiB/s   ", bytes / 1048576.0, bytes / 1048576.0 / seconds);
     }

@@ -496,7 +496,8 @@ final class MigrateCommands {
       mixinStandardHelpOptions = true,
       description =
           "Hand a guest that chaos migrate sends to this host's chaos-daemon: relays standard input"
-              + " and output to it (what chaos migrate runs here, through ssh).")
+              + " and output to it, or has it read a pipe on standard input itself (what chaos"
+              + " migrate runs here, through ssh).")
   static final class Receive implements Callable<Integer> {
     @Mixin Connection connection;
 
@@ -504,6 +505,16 @@ final class MigrateCommands {
     public Integer call() throws IOException, DaemonClient.Unreachable {
       CheckpointCommands.requireDaemon(connection, "migrate-receive");
       try (DaemonClient.Session daemon = DaemonClient.connect(connection.socket)) {
+        if (standardInputIsAPipe()) {
+          // The daemon reads it itself (as the launcher's socat relay has it): only the replies
+          // come through here.
+          String input = "/proc/" + ProcessHandle.current().pid() + "/fd/0";
+          daemon.out.write(Codec.encode(new Request.Relay(Protocol.VERSION, input)));
+          daemon.out.flush();
+          daemon.endOutput();
+          relay(daemon.in, new FileOutputStream(FileDescriptor.out));
+          return ExitCodes.OK;
+        }
         InputStream in = new FileInputStream(FileDescriptor.in);
         Thread up =
             new Thread(
@@ -521,6 +532,15 @@ final class MigrateCommands {
         relay(daemon.in, new FileOutputStream(FileDescriptor.out));
       }
       return ExitCodes.OK;
+    }
+
+    private static boolean standardInputIsAPipe() {
+      try {
+        int mode = (Integer) Files.getAttribute(Path.of("/proc/self/fd/0"), "unix:mode");
+        return (mode & 0170000) == 0010000; // S_IFIFO: a pipe or a FIFO
+      } catch (IOException | UnsupportedOperationException e) {
+        return false;
+      }
     }
 
     private static void relay(InputStream in, OutputStream out) throws IOException {

@@ -582,8 +582,8 @@ class DaemonCheckpointE2ETest {
    * {@code chaos migrate --live NAME localhost}, the transport being the receive command itself
    * ({@code -s ''}: the rig has no sshd): the guest counts on in a new domain under its own name,
    * the source's domain is gone, no NAME--incoming is left, the image went into the transport's
-   * FIFO (not in frames), and the new domain has the source's handle (its UUID). Returns the new
-   * domain's domid.
+   * FIFO (not in frames), which the destination's daemon read, and the new domain has the source's
+   * handle (its UUID). Returns the new domain's domid.
    */
   private int migratedCountsOn(
       String name, Path config, ConsoleLog console, String shells, String receive)
@@ -591,6 +591,7 @@ class DaemonCheckpointE2ETest {
     int domid = counting(config, console, shells);
     UUID handle = NoxsDaemonCycle.handleOf(domid);
     daemon.awaitPool(shells, 1);
+    long relays = relays();
 
     DaemonProcess.Run migrated = chaos("migrate", "--live", "-s", "", name, receive);
 
@@ -603,6 +604,9 @@ class DaemonCheckpointE2ETest {
             .lines()
             .noneMatch(l -> l.contains("chaos-migrate-") && l.contains("travels on the")),
         daemon.logText());
+    // The destination's daemon read the relay's standard input (the FIFO) itself: the image went
+    // from libxenguest to libxenguest with no copy between.
+    assertEquals(relays + 1, relays(), daemon.logText());
     long last = Unikernel.lastCount(console);
     assertResumedCountingOn(console, last);
     NoxsDaemonCycle.awaitDomainsGone(Set.of(domid));
@@ -614,6 +618,15 @@ class DaemonCheckpointE2ETest {
     int moved = Integer.parseInt(there.group(1));
     assertEquals(handle, NoxsDaemonCycle.handleOf(moved), "the handle went with the guest");
     return moved;
+  }
+
+  /** How many migrations' relays the daemon has read so far. */
+  private long relays() {
+    return daemon
+        .logText()
+        .lines()
+        .filter(l -> l.contains("a migration's relay: requests and image from /proc/"))
+        .count();
   }
 
   /**

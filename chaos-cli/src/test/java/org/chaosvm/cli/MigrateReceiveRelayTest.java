@@ -13,7 +13,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.Protocol;
+import org.chaosvm.protocol.Request;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -21,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The launcher's choice for {@code chaos migrate-receive} (lib/migrate-receive.sh): socat for the
- * plain relay, the JVM for anything else. Here a stand-in socat prints how it was called; the relay
- * itself is proven in the rig (DaemonCheckpointE2ETest's migrations).
+ * plain relay (with a relay request when standard input is a pipe), the JVM for anything else. Here
+ * a stand-in socat prints how it was called; the relay itself is proven in the rig
+ * (DaemonCheckpointE2ETest's migrations).
  */
 @Timeout(60)
 class MigrateReceiveRelayTest {
@@ -39,7 +42,9 @@ class MigrateReceiveRelayTest {
   void standInSocat() throws Exception {
     bin = Files.createDirectories(dir.resolve("bin"));
     Path socat = bin.resolve("socat");
-    Files.writeString(socat, "#!/bin/sh\necho \"socat $*\"\n");
+    // What it was called with, then the first line it read, if any (read and echo are built in).
+    Files.writeString(
+        socat, "#!/bin/sh\necho \"socat $*\"\nif read -r line; then echo \"$line\"; fi\n");
     Files.setPosixFilePermissions(socat, PosixFilePermissions.fromString("rwxr-xr-x"));
   }
 
@@ -49,17 +54,42 @@ class MigrateReceiveRelayTest {
       String expected =
           "socat -lp chaos migrate-receive -b 262144 -t 600 STDIO UNIX-CONNECT:"
               + dir.resolve("chaos.sock");
-      Run equals = run(bin, "migrate-receive", "--socket=" + dir.resolve("chaos.sock"));
+      Run equals = run(bin, NOT_A_PIPE, "migrate-receive", "--socket=" + dir.resolve("chaos.sock"));
       assertEquals(new Run(0, expected + "\n", ""), equals);
-      Run separate = run(bin, "migrate-receive", "--socket", dir.resolve("chaos.sock").toString());
+      Run separate =
+          run(bin, NOT_A_PIPE, "migrate-receive", "--socket", dir.resolve("chaos.sock").toString());
       assertEquals(new Run(0, expected + "\n", ""), separate);
+    }
+  }
+
+  /**
+   * A pipe on standard input, as ssh and chaos migrate give: socat sends the daemon a relay request
+   * naming the script's own standard input, and relays nothing else to it.
+   */
+  @Test
+  void aPipeOnStandardInputIsNamedToTheDaemonInARelayRequest() throws Exception {
+    try (ServerSocketChannel daemon = listening("chaos.sock")) {
+      Run run = run(bin, PIPE, "migrate-receive", "--socket=" + dir.resolve("chaos.sock"));
+      String[] lines = run.out().split("\n");
+      assertEquals(2, lines.length, run.toString());
+      assertEquals(
+          "socat -lp chaos migrate-receive -b 262144 -t 86400 STDIO UNIX-CONNECT:"
+              + dir.resolve("chaos.sock"),
+          lines[0]);
+      Request request = Codec.decodeRequest(lines[1].getBytes(StandardCharsets.UTF_8));
+      assertTrue(
+          request instanceof Request.Relay relay
+              && relay.version() == Protocol.VERSION
+              && relay.input().matches("/proc/[0-9]+/fd/0"),
+          lines[1]);
+      assertEquals(0, run.code(), run.toString());
     }
   }
 
   @Test
   void aSocketThatIsNotThereIsSaidAsTheJvmWouldSayIt() throws Exception {
     Path missing = dir.resolve("none.sock");
-    Run run = run(bin, "migrate-receive", "--socket=" + missing);
+    Run run = run(bin, PIPE, "migrate-receive", "--socket=" + missing);
     assertEquals(ExitCodes.DAEMON_UNREACHABLE, run.code(), run.toString());
     assertTrue(run.err().contains("cannot reach chaos-daemon at " + missing), run.err());
     assertEquals("", run.out());
@@ -68,7 +98,7 @@ class MigrateReceiveRelayTest {
   /** Without --socket, the daemon's default socket, as the JVM's command has it. */
   @Test
   void withoutASocketTheDaemonsDefaultOne() throws Exception {
-    Run run = run(bin, "migrate-receive");
+    Run run = run(bin, NOT_A_PIPE, "migrate-receive");
     String socket = Protocol.DEFAULT_SOCKET.toString();
     assertTrue(
         run.out().endsWith("UNIX-CONNECT:" + socket + "\n")
@@ -80,11 +110,11 @@ class MigrateReceiveRelayTest {
   void otherOptionsOtherCommandsAndNoSocatAreTheJvmsWork() throws Exception {
     try (ServerSocketChannel daemon = listening("chaos.sock")) {
       String socket = "--socket=" + dir.resolve("chaos.sock");
-      assertEquals(new Run(0, JVM + "\n", ""), run(bin, "migrate-receive", "--help"));
-      assertEquals(new Run(0, JVM + "\n", ""), run(bin, "migrate-receive", socket, "--json"));
-      assertEquals(new Run(0, JVM + "\n", ""), run(bin, "list", socket));
+      assertEquals(new Run(0, JVM + "\n", ""), run(bin, PIPE, "migrate-receive", "--help"));
+      assertEquals(new Run(0, JVM + "\n", ""), run(bin, PIPE, "migrate-receive", socket, "--json"));
+      assertEquals(new Run(0, JVM + "\n", ""), run(bin, PIPE, "list", socket));
       Path empty = Files.createDirectories(dir.resolve("empty"));
-      assertEquals(new Run(0, JVM + "\n", ""), run(empty, "migrate-receive", socket));
+      assertEquals(new Run(0, JVM + "\n", ""), run(empty, PIPE, "migrate-receive", socket));
     }
   }
 
@@ -94,8 +124,16 @@ class MigrateReceiveRelayTest {
     return channel;
   }
 
-  /** The launcher's two lines, in sh, with PATH = {@code path} alone. */
-  private static Run run(Path path, String... args) throws Exception {
+  /** Standard input a pipe (which the test closes at once), as ssh gives it. */
+  private static final ProcessBuilder.Redirect PIPE = ProcessBuilder.Redirect.PIPE;
+
+  /** Standard input a device. */
+  private static final ProcessBuilder.Redirect NOT_A_PIPE =
+      ProcessBuilder.Redirect.from(new java.io.File("/dev/null"));
+
+  /** The launcher's two lines, in sh, with PATH = {@code path} alone and {@code stdin}. */
+  private static Run run(Path path, ProcessBuilder.Redirect stdin, String... args)
+      throws Exception {
     // the module's folder for a unit test, the checkout's for the rig's
     Path script = Path.of("src/main/dist/lib/migrate-receive.sh");
     if (!Files.exists(script)) {
@@ -111,6 +149,7 @@ class MigrateReceiveRelayTest {
     argv.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(argv);
     builder.environment().put("PATH", path.toString());
+    builder.redirectInput(stdin);
     Process process = builder.start();
     process.getOutputStream().close();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
