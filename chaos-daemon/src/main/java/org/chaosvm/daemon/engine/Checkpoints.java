@@ -92,7 +92,8 @@ final class Checkpoints {
    * Without {@code keep} the guest is destroyed once its image is written; with it, it goes on. If
    * anything fails (the guest does not suspend, the client goes away, the file's disk is full), the
    * guest goes on as it was. With {@code hold} (a migration's source) it waits, suspended, for the
-   * client's decision read from {@code fromClient} ({@link #handOver}).
+   * client's decision read from {@code fromClient} ({@link #handOver}). {@code phases} has what
+   * came before (the guest found, the file opened) and gets the save's own.
    */
   Reply.Done save(
       Guest guest,
@@ -101,7 +102,8 @@ final class Checkpoints {
       boolean hold,
       InputStream fromClient,
       OutputStream toClient,
-      Optional<UserFile> file) {
+      Optional<UserFile> file,
+      Phases phases) {
     DomId domid = guest.domid();
     if (guest.configText().isEmpty()) {
       throw new ChaosException(
@@ -113,7 +115,6 @@ final class Checkpoints {
     if (registry.claim(domid, Lifecycle.LIVE, State.SUSPENDING).isEmpty()) {
       registry.require(guest, Lifecycle.LIVE, "save"); // it changed state meanwhile: say which
     }
-    Phases phases = new Phases();
     boolean sent = false;
     OutputStream image = file.map(UserFile::output).orElseGet(() -> ImageFrames.writer(toClient));
     try {

@@ -310,11 +310,13 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         request,
         () -> {
           if (request instanceof Request.Save save) {
+            Phases phases = new Phases();
             Guest guest = resolve(caller, save.guest(), LIVE, "save");
             Optional<UserFile> file = imageFile(caller, save.file(), true, save.hold(), why -> {});
+            phases.end("open");
             try {
               return checkpoints.save(
-                  guest, save.keep(), save.live(), save.hold(), fromClient, toClient, file);
+                  guest, save.keep(), save.live(), save.hold(), fromClient, toClient, file, phases);
             } finally {
               file.ifPresent(UserFile::close);
             }
