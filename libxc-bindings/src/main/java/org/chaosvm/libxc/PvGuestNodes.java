@@ -116,38 +116,38 @@ public record PvGuestNodes(
    * request is a round trip to xenstored, whose cost grows with the domains it serves).
    */
   public void writeGuestAfter(XenStore xs, int t, PvBuild.Prepared ahead) {
-    String dom = domainPath(domid);
-    writeVm(xs, t, domid, uuid, name);
-    xs.write(t, dom + "/name", name);
-    if (maxMemoryKib != ahead.maxMemoryKib()) {
-      xs.write(t, dom + "/memory/static-max", Long.toString(maxMemoryKib));
-    }
-    if (memoryKib != ahead.maxMemoryKib()) {
-      xs.write(t, dom + "/memory/target", Long.toString(memoryKib));
-    }
-    for (int cpu = 0; cpu < Math.max(maxVcpus, ahead.maxVcpus()); cpu++) {
-      boolean online = cpu < vcpus && cpu < maxVcpus;
-      if (!online || cpu >= ahead.maxVcpus()) {
-        xs.write(t, dom + "/cpu/" + cpu + "/availability", online ? "online" : "offline");
-      }
-    }
-    xs.write(t, dom + "/store/ring-ref", Long.toString(storeMfn));
-    xs.write(t, dom + "/console/ring-ref", Long.toString(consoleMfn));
+    writeOwn(xs, t, ahead.maxMemoryKib(), ahead.maxVcpus());
   }
 
   /**
    * Writes the guest's own nodes in transaction {@code t}, after {@link #writeAhead}: its {@code
-   * /vm} node, name, memory, vCPUs and the frames of its XenStore and console rings.
+   * /vm} node, name, domid, memory, vCPUs and the frames of its XenStore and console rings.
    */
   public void writeGuest(XenStore xs, int t) {
+    xs.write(t, domainPath(domid) + "/domid", Integer.toString(domid.value()));
+    writeOwn(xs, t, -1, 0); // nothing of the guest's was written ahead: every value differs
+  }
+
+  /**
+   * The guest's own nodes, but for its memory and vCPU nodes whose values are those of a guest of
+   * {@code aheadMemoryKib} and {@code aheadVcpus} (all of its memory, every vCPU online), written
+   * ahead.
+   */
+  private void writeOwn(XenStore xs, int t, long aheadMemoryKib, int aheadVcpus) {
     String dom = domainPath(domid);
     writeVm(xs, t, domid, uuid, name);
     xs.write(t, dom + "/name", name);
-    xs.write(t, dom + "/domid", Integer.toString(domid.value()));
-    xs.write(t, dom + "/memory/static-max", Long.toString(maxMemoryKib));
-    xs.write(t, dom + "/memory/target", Long.toString(memoryKib));
-    for (int cpu = 0; cpu < maxVcpus; cpu++) {
-      xs.write(t, dom + "/cpu/" + cpu + "/availability", cpu < vcpus ? "online" : "offline");
+    if (maxMemoryKib != aheadMemoryKib) {
+      xs.write(t, dom + "/memory/static-max", Long.toString(maxMemoryKib));
+    }
+    if (memoryKib != aheadMemoryKib) {
+      xs.write(t, dom + "/memory/target", Long.toString(memoryKib));
+    }
+    for (int cpu = 0; cpu < Math.max(maxVcpus, aheadVcpus); cpu++) {
+      boolean online = cpu < vcpus && cpu < maxVcpus;
+      if (!online || cpu >= aheadVcpus) {
+        xs.write(t, dom + "/cpu/" + cpu + "/availability", online ? "online" : "offline");
+      }
     }
     xs.write(t, dom + "/store/ring-ref", Long.toString(storeMfn));
     xs.write(t, dom + "/console/ring-ref", Long.toString(consoleMfn));
