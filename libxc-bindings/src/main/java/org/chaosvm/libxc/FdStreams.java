@@ -20,33 +20,48 @@ public final class FdStreams {
 
   private FdStreams() {}
 
+  /**
+   * A stream of a descriptor's reads, into a direct buffer of a {@link #CHUNK}: {@link #readChunk}
+   * is the one read of up to that many bytes, its count, or -1 at the end.
+   */
+  private abstract static class ChunkInput extends InputStream {
+    final Pointer buffer = Memory.allocateDirect(LibC.runtime(), CHUNK);
+
+    abstract long readChunk(int length) throws IOException;
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] bytes, int offset, int length) throws IOException {
+      if (length == 0) {
+        return 0;
+      }
+      long n = readChunk(Math.min(length, CHUNK));
+      if (n <= 0) {
+        return -1;
+      }
+      buffer.get(0, bytes, offset, (int) n);
+      return (int) n;
+    }
+  }
+
   /** Reads from {@code fd}; {@code what} names it in errors ("a pipe", "the image"). */
   public static InputStream input(int fd, String what, Runnable onClose) {
-    Pointer buffer = Memory.allocateDirect(LibC.runtime(), CHUNK);
-    return new InputStream() {
+    return new ChunkInput() {
       @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-      }
-
-      @Override
-      public int read(byte[] bytes, int offset, int length) throws IOException {
-        if (length == 0) {
-          return 0;
-        }
+      long readChunk(int length) throws IOException {
         long n;
         do {
-          n = LibC.lib().read(fd, buffer, Math.min(length, CHUNK));
+          n = LibC.lib().read(fd, buffer, length);
         } while (n < 0 && NativeCall.lastErrno(LibC.runtime()) == Errno.EINTR);
         if (n < 0) {
           throw new IOException("read from " + what + ": " + NativeCall.lastErrno(LibC.runtime()));
         }
-        if (n == 0) {
-          return -1;
-        }
-        buffer.get(0, bytes, offset, (int) n);
-        return (int) n;
+        return n;
       }
 
       @Override
@@ -67,36 +82,22 @@ public final class FdStreams {
    * descriptor); the descriptor stays open, its owner's to close.
    */
   public static InputStream waiting(int fd, String what, Duration idle) {
-    Pointer buffer = Memory.allocateDirect(LibC.runtime(), CHUNK);
     Pointer pollFd = Memory.allocateDirect(LibC.runtime(), 8, true); // struct pollfd
     pollFd.putInt(0, fd);
     pollFd.putShort(4, (short) LinuxAbi.POLLIN);
-    return new InputStream() {
+    return new ChunkInput() {
       private volatile boolean closed;
 
       @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-      }
-
-      @Override
-      public int read(byte[] bytes, int offset, int length) throws IOException {
-        if (length == 0) {
-          return 0;
-        }
+      long readChunk(int length) throws IOException {
         long deadline = System.nanoTime() + idle.toNanos();
         while (true) {
           if (closed) {
             throw new IOException("read from " + what + ": the stream was closed");
           }
-          long n = LibC.lib().read(fd, buffer, Math.min(length, CHUNK));
-          if (n > 0) {
-            buffer.get(0, bytes, offset, (int) n);
-            return (int) n;
-          }
-          if (n == 0) {
-            return -1;
+          long n = LibC.lib().read(fd, buffer, length);
+          if (n >= 0) {
+            return n;
           }
           Errno errno = NativeCall.lastErrno(LibC.runtime());
           if (errno != Errno.EAGAIN && errno != Errno.EINTR) {
