@@ -582,7 +582,7 @@ class DaemonCheckpointE2ETest {
    * {@code chaos migrate --live NAME localhost}, the transport being the receive command itself
    * ({@code -s ''}: the rig has no sshd): the guest counts on in a new domain under its own name,
    * the source's domain is gone, no NAME--incoming is left, the image went into the transport's
-   * FIFO (not in frames), which the destination's daemon read, and the new domain has the source's
+   * pipe (not in frames), which the destination's daemon read, and the new domain has the source's
    * handle (its UUID). Returns the new domain's domid.
    */
   private int migratedCountsOn(
@@ -597,15 +597,15 @@ class DaemonCheckpointE2ETest {
 
     assertEquals(0, migrated.code(), migrated.out() + migrated.err());
     assertTrue(migrated.out().contains("migrated " + name + " to "), migrated.out());
-    // libxenguest wrote the image into the transport's FIFO: it did not travel in frames.
+    // libxenguest wrote the image into the transport's pipe: it did not travel in frames.
     assertTrue(
         daemon
             .logText()
             .lines()
-            .noneMatch(l -> l.contains("chaos-migrate-") && l.contains("travels on the")),
+            .noneMatch(l -> l.contains("/fd/0") && l.contains("travels on the")),
         daemon.logText());
-    // The destination's daemon read the relay's standard input (the FIFO) itself: the image went
-    // from libxenguest to libxenguest with no copy between.
+    // The destination's daemon read the relay's standard input (the transport's pipe) itself:
+    // the image went from libxenguest to libxenguest with no copy between.
     assertEquals(relays + 1, relays(), daemon.logText());
     long last = Unikernel.lastCount(console);
     assertResumedCountingOn(console, last);

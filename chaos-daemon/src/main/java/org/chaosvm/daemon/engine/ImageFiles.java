@@ -13,12 +13,12 @@ import org.chaosvm.protocol.ErrorCode;
  * ({@link UserFile}: the kernel checks the path and the file as for the caller itself), so that
  * libxenguest writes or reads it directly, with no copy through the connection. Only a regular
  * file: a FIFO or a device could hold libxenguest, and a suspended guest, forever; but a
- * migration's source writes into a FIFO the client made, which its transport (ssh) reads, and its
- * destination reads the pipe its relay reads from the transport ({@code chaos migrate-receive}'s
- * standard input), so that the image goes from libxenguest to libxenguest without a copy through a
- * daemon or a client. When the daemon cannot open it (another view of the file system than the
- * client's: under systemd's {@code ProtectHome=read-only}, home folders are read-only for the
- * daemon), the image travels on the connection in frames instead, as it does for a migration
+ * migration's source writes into the pipe its client's transport (ssh) reads, and its destination
+ * reads the pipe its relay reads from the transport ({@code chaos migrate-receive}'s standard
+ * input), so that the image goes from libxenguest to libxenguest without a copy through a daemon or
+ * a client. When the daemon cannot open it (another view of the file system than the client's:
+ * under systemd's {@code ProtectHome=read-only}, home folders are read-only for the daemon), the
+ * image travels on the connection in frames instead, as it does for a migration
  * (docs/checkpoints.md, "Who opens the image file").
  */
 final class ImageFiles {
