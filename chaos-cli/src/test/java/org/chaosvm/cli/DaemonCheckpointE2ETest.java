@@ -630,8 +630,9 @@ class DaemonCheckpointE2ETest {
   }
 
   /**
-   * A migration the destination refuses (its daemon is not there; its command fails): a clear
-   * error, the guest counts on here, nothing is left.
+   * A migration the destination refuses (its daemon is not there; its command fails; its transport
+   * dies or stalls in the middle of the image): a clear error, the guest counts on here, nothing is
+   * left.
    */
   @Test
   void aMigrationToADestinationThatIsDownOrRefusesLeavesTheGuestRunning() throws Exception {
@@ -671,6 +672,20 @@ class DaemonCheckpointE2ETest {
     assertTrue(cut.code() != 0, cut.out() + cut.err());
     assertTrue(cut.err().contains("incomplete"), cut.err());
     assertTrue(cut.err().contains(name + " goes on here"), cut.err());
+
+    // A transport that stalls in the middle of the image, and ends only 90 s later: the
+    // destination gives up after 60 s without a byte (libxenguest would wait as long as its pipe
+    // does), and the source once its transport ends.
+    DaemonProcess.Run stalled =
+        chaos(
+            "migrate",
+            "-s",
+            "",
+            name,
+            "{ stdbuf -o0 head -c 300000; sleep 90; } | " + installedReceive());
+    assertTrue(stalled.code() != 0, stalled.out() + stalled.err());
+    assertTrue(stalled.err().contains("its transport sent nothing for 60 s"), stalled.err());
+    assertTrue(stalled.err().contains(name + " goes on here"), stalled.err());
 
     long last = Unikernel.lastCount(console);
     console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);

@@ -25,6 +25,7 @@ import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.DomainStream;
 import org.chaosvm.libxc.FdPipe;
+import org.chaosvm.libxc.PipeWatch;
 import org.chaosvm.libxc.ShutdownReason;
 import org.chaosvm.libxc.UserFile;
 import org.chaosvm.libxc.XenException;
@@ -54,6 +55,19 @@ final class Checkpoints {
    * side's restore ends soon after the stream does, so a longer wait means a client gone astray.
    */
   static final Duration DECISION_WAIT = Duration.ofSeconds(60);
+
+  /**
+   * How long a migration's image may stand still in its transport's pipe before the migration is
+   * given up ({@link PipeWatch}): libxenguest writes up to 4 MiB at once, and its thread's counts
+   * move only once such a write is done: 5 minutes are more than one takes at 14 KB/s.
+   */
+  static final Duration TRANSPORT_STALL = Duration.ofMinutes(5);
+
+  /**
+   * How long a migration's incoming image may stand still in the pipe its relay named: a
+   * connection's idle limit (libxenguest's reads move its thread's counts as bytes come).
+   */
+  static final Duration INCOMING_STALL = Duration.ofSeconds(60);
 
   /** The name a migration's incoming guest has until it is committed: xl's. */
   static final String INCOMING = "--incoming";
@@ -117,6 +131,9 @@ final class Checkpoints {
     }
     boolean sent = false;
     OutputStream image = file.map(UserFile::output).orElseGet(() -> ImageFrames.writer(toClient));
+    // A migration's transport's pipe: libxenguest would wait for it as long as it takes nothing.
+    Optional<PipeWatch> watch =
+        file.filter(UserFile::isFifo).map(f -> PipeWatch.watch(f.fd(), true, TRANSPORT_STALL));
     try {
       Codec.write(toClient, new Reply.Image(domid.value(), guest.name(), file.isPresent()));
       CheckpointImage.writeHead(
@@ -129,11 +146,14 @@ final class Checkpoints {
               guest.configText()));
       phases.end("head");
       if (file.isPresent()) {
-        streamInto(guest, live, file.get().fd(), phases);
+        streamInto(guest, live, file.get().fd(), watch, phases);
       } else {
         stream(guest, live, image, phases);
       }
       image.close();
+      if (watch.filter(PipeWatch::stalled).isPresent()) {
+        throw stalled();
+      }
       phases.end("stream");
       sent = true;
     } catch (IOException e) {
@@ -143,6 +163,7 @@ final class Checkpoints {
       throw new ChaosException(
           ErrorCode.INTERNAL, what + ": " + e.getMessage() + "; it goes on", e);
     } finally {
+      watch.ifPresent(PipeWatch::close);
       if (!sent) {
         goOn(guest, State.SUSPENDING);
         endQuietly(image); // the frames end, then the error reply follows
@@ -319,7 +340,7 @@ final class Checkpoints {
     try (FdPipe pipe = FdPipe.open()) {
       CompletableFuture<Void> copier = pump(pipe.readStream(), image, true);
       try {
-        streamInto(guest, live, pipe.writeFd(), phases);
+        streamInto(guest, live, pipe.writeFd(), Optional.empty(), phases);
       } finally {
         pipe.closeWrite();
       }
@@ -334,8 +355,12 @@ final class Checkpoints {
     }
   }
 
-  /** libxenguest's stream of the guest, written to {@code fd}. */
-  private void streamInto(Guest guest, boolean live, int fd, Phases phases) {
+  /**
+   * libxenguest's stream of the guest, written to {@code fd}; if {@code watch} finds its pipe
+   * stalled before the suspend, the guest is not suspended.
+   */
+  private void streamInto(
+      Guest guest, boolean live, int fd, Optional<PipeWatch> watch, Phases phases) {
     try {
       DomainStream.save(
           handles.xc(),
@@ -344,6 +369,11 @@ final class Checkpoints {
           live,
           () -> {
             phases.end("stream before the suspend");
+            if (watch.filter(PipeWatch::stalled).isPresent()) {
+              throw new ChaosException(
+                  ErrorCode.INTERNAL,
+                  "cannot send " + guest.name() + ": " + stalled().getMessage() + "; it goes on");
+            }
             try {
               return suspend(guest);
             } finally {
@@ -354,6 +384,11 @@ final class Checkpoints {
       throw new ChaosException(
           ErrorCode.XEN, "cannot save " + guest.name() + ": " + e.getMessage() + "; it goes on", e);
     }
+  }
+
+  /** A migration's transport that took nothing for {@link #TRANSPORT_STALL}. */
+  private static IOException stalled() {
+    return new IOException("its transport took nothing for " + TRANSPORT_STALL.toSeconds() + " s");
   }
 
   /** Asks the guest to suspend and waits until it has (the save's callback). */
@@ -445,10 +480,21 @@ final class Checkpoints {
   }
 
   /** The head of an image the client sends, with its errors in the client's words. */
-  static CheckpointImage.Guest readHead(InputStream image) {
+  static CheckpointImage.Guest readHead(InputStream image, Optional<PipeWatch> watch) {
     try {
       return CheckpointImage.readHead(image, "the image");
-    } catch (IOException e) {
+    } catch (IOException | ChaosException e) {
+      if (watch.filter(PipeWatch::stalled).isPresent()) {
+        throw new ChaosException(
+            ErrorCode.BAD_REQUEST,
+            "cannot read the image: its transport sent nothing for "
+                + INCOMING_STALL.toSeconds()
+                + " s",
+            e);
+      }
+      if (e instanceof ChaosException chaos) {
+        throw chaos;
+      }
       throw new ChaosException(
           ErrorCode.BAD_REQUEST, "cannot read the image: " + e.getMessage(), e);
     }
@@ -489,8 +535,8 @@ final class Checkpoints {
 
   /**
    * Fills {@code shell} with the rest of {@code image} (libxenguest's stream, read from the file
-   * directly), as {@link DomainFactory#restore}; a file that ends before the stream does is said to
-   * be incomplete.
+   * directly), as {@link DomainFactory#restore}; a file that ends before the stream does, or a
+   * migration's pipe that {@code watch} found stalled, is said to be incomplete.
    */
   void restoreFrom(
       Shell shell,
@@ -500,16 +546,31 @@ final class Checkpoints {
       boolean paused,
       boolean held,
       UserFile image,
+      Optional<PipeWatch> watch,
       Phases phases) {
     try {
       factory.restore(shell, guest, uuid, configText, paused, held, image.fd(), phases);
     } catch (RuntimeException e) {
+      if (watch.filter(PipeWatch::stalled).isPresent()) {
+        throw incomplete(
+            guest, "its transport sent nothing for " + INCOMING_STALL.toSeconds() + " s", e);
+      }
       OptionalLong size = endReached(image);
       if (size.isPresent()) {
         throw incomplete(guest, image.opened() + " ends after " + size.getAsLong() + " bytes", e);
       }
       throw e;
+    } finally {
+      watch.ifPresent(PipeWatch::close); // the decision follows on that pipe, unwatched
     }
+  }
+
+  /**
+   * Watches the calling thread read {@code image}, if it is a migration's pipe ({@link
+   * #INCOMING_STALL}).
+   */
+  static Optional<PipeWatch> watchIncoming(Optional<UserFile> image) {
+    return image.filter(UserFile::isFifo).map(f -> PipeWatch.watch(f.fd(), false, INCOMING_STALL));
   }
 
   /** A restore's failure because its image ends before libxenguest's stream does. */

@@ -35,6 +35,7 @@ import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.MigrationStream;
 import org.chaosvm.libxc.PhysInfo;
+import org.chaosvm.libxc.PipeWatch;
 import org.chaosvm.libxc.ThreadScheduling;
 import org.chaosvm.libxc.UserFile;
 import org.chaosvm.libxc.XenException;
@@ -479,9 +480,11 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
                 askForFrames(toClient, why);
               }
             });
+    Optional<PipeWatch> watch = Checkpoints.watchIncoming(file);
     try {
-      return restore(caller, request, file, fromClient, toClient, phases);
+      return restore(caller, request, file, watch, fromClient, toClient, phases);
     } finally {
+      watch.ifPresent(PipeWatch::close);
       file.ifPresent(UserFile::close);
     }
   }
@@ -501,13 +504,14 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       Caller caller,
       Request.Restore request,
       Optional<UserFile> file,
+      Optional<PipeWatch> watch,
       InputStream fromClient,
       OutputStream toClient,
       Phases phases) {
     InputStream image =
         file.map(UserFile::input)
             .orElseGet(() -> request.unframed() ? fromClient : ImageFrames.reader(fromClient));
-    CheckpointImage.Guest record = Checkpoints.readHead(image);
+    CheckpointImage.Guest record = Checkpoints.readHead(image, watch);
     // Unframed (a migration's), the stream ends with libxenguest's END record; the decision
     // follows it on the connection.
     InputStream stream = request.unframed() ? MigrationStream.one(image) : image;
@@ -569,7 +573,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
               (shell, uuid) -> {
                 if (file.isPresent()) {
                   checkpoints.restoreFrom(
-                      shell, described, uuid, configText, paused, hold, file.get(), phases);
+                      shell, described, uuid, configText, paused, hold, file.get(), watch, phases);
                 } else {
                   checkpoints.restoreInto(
                       shell, described, uuid, configText, paused, hold, stream, phases);
