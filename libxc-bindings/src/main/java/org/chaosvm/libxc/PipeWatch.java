@@ -70,12 +70,8 @@ public final class PipeWatch implements AutoCloseable {
   }
 
   private synchronized void look() {
-    if (closed) {
-      return;
-    }
-    if (stalled) {
-      unblock();
-      return;
+    if (closed || stalled) {
+      return; // once stalled, unblock() goes on by itself
     }
     long count = count();
     long now = System.nanoTime();
@@ -90,18 +86,19 @@ public final class PipeWatch implements AutoCloseable {
       int mode = threadWrites ? LinuxAbi.O_RDONLY : LinuxAbi.O_WRONLY;
       otherEnd =
           LibC.lib().open("/proc/self/fd/" + fd, mode | LinuxAbi.O_NONBLOCK | LinuxAbi.O_CLOEXEC);
-      looks.cancel(false);
-      unblockSoon();
+      if (!threadWrites) {
+        buffer.setMemory(0, FdStreams.CHUNK, (byte) 0xff);
+      }
+      unblock();
     }
   }
 
-  private void unblockSoon() {
-    TIMER.schedule(this::look, UNBLOCK_MS, TimeUnit.MILLISECONDS);
-  }
-
-  /** Drains what the thread writes, or feeds what it reads, while the pipe takes it. */
-  private void unblock() {
-    if (otherEnd < 0) {
+  /**
+   * Drains what the thread writes, or feeds what it reads, while the pipe takes it; again every
+   * {@link #UNBLOCK_MS} until closed.
+   */
+  private synchronized void unblock() {
+    if (closed || otherEnd < 0) {
       return;
     }
     if (threadWrites) {
@@ -109,10 +106,9 @@ public final class PipeWatch implements AutoCloseable {
         // thrown away
       }
     } else {
-      buffer.setMemory(0, FdStreams.CHUNK, (byte) 0xff);
       LibC.lib().write(otherEnd, buffer, FdStreams.CHUNK);
     }
-    unblockSoon();
+    TIMER.schedule(this::unblock, UNBLOCK_MS, TimeUnit.MILLISECONDS);
   }
 
   /** The thread's bytes read and written so far; -1 if they cannot be read. */
