@@ -21,7 +21,7 @@ chaos_migrate_receive() {
     exit 5 # ExitCodes.DAEMON_UNREACHABLE
   fi
   if [ -p /dev/stdin ]; then
-    # A pipe (ssh's, or chaos migrate's FIFO on its own host): the daemon reads it itself, with the
+    # A pipe (ssh's, or chaos migrate's on its own host): the daemon reads it itself, with the
     # caller's rights (the relay request, Protocol.VERSION 3), and libxenguest reads the image from
     # it, with no copy here or in the daemon; socat carries the request there and the replies back.
     # This shell keeps its standard input open until socat ends, which the daemon's end of the

@@ -90,14 +90,11 @@ final class MigrateCommands {
 
     private int migrate(String command, Path input, Process transport, OutputStream toTransport)
         throws IOException, DaemonClient.Unreachable {
+      boolean keep = false;
+      boolean hold = true; // the source waits, suspended, for the end of the migration
       Request save =
           new Request.Save(
-              Protocol.VERSION,
-              new GuestRef(guest),
-              false,
-              live, /* hold */
-              true,
-              input.toString());
+              Protocol.VERSION, new GuestRef(guest), keep, live, hold, input.toString());
       // The destination first: its daemon answers before the guest is touched (a transport or
       // daemon that is not there costs the guest nothing, and the transport's start, an ssh
       // login and a JVM's, is not in its pause).

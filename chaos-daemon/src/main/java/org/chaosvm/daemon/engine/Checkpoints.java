@@ -151,8 +151,8 @@ final class Checkpoints {
         stream(guest, live, image, phases);
       }
       image.close();
-      if (watch.filter(PipeWatch::stalled).isPresent()) {
-        throw stalled();
+      if (stalled(watch)) {
+        throw new IOException(tookNothing());
       }
       phases.end("stream");
       sent = true;
@@ -369,10 +369,10 @@ final class Checkpoints {
           live,
           () -> {
             phases.end("stream before the suspend");
-            if (watch.filter(PipeWatch::stalled).isPresent()) {
+            if (stalled(watch)) {
               throw new ChaosException(
                   ErrorCode.INTERNAL,
-                  "cannot send " + guest.name() + ": " + stalled().getMessage() + "; it goes on");
+                  "cannot send " + guest.name() + ": " + tookNothing() + "; it goes on");
             }
             try {
               return suspend(guest);
@@ -386,9 +386,19 @@ final class Checkpoints {
     }
   }
 
-  /** A migration's transport that took nothing for {@link #TRANSPORT_STALL}. */
-  private static IOException stalled() {
-    return new IOException("its transport took nothing for " + TRANSPORT_STALL.toSeconds() + " s");
+  /** Whether {@code watch} found its migration's pipe stalled. */
+  private static boolean stalled(Optional<PipeWatch> watch) {
+    return watch.filter(PipeWatch::stalled).isPresent();
+  }
+
+  /** Why a save into a migration's transport was given up ({@link #TRANSPORT_STALL}). */
+  private static String tookNothing() {
+    return "its transport took nothing for " + TRANSPORT_STALL.toSeconds() + " s";
+  }
+
+  /** Why a restore from a migration's relay was given up ({@link #INCOMING_STALL}). */
+  private static String sentNothing() {
+    return "its transport sent nothing for " + INCOMING_STALL.toSeconds() + " s";
   }
 
   /** Asks the guest to suspend and waits until it has (the save's callback). */
@@ -484,13 +494,9 @@ final class Checkpoints {
     try {
       return CheckpointImage.readHead(image, "the image");
     } catch (IOException | ChaosException e) {
-      if (watch.filter(PipeWatch::stalled).isPresent()) {
+      if (stalled(watch)) {
         throw new ChaosException(
-            ErrorCode.BAD_REQUEST,
-            "cannot read the image: its transport sent nothing for "
-                + INCOMING_STALL.toSeconds()
-                + " s",
-            e);
+            ErrorCode.BAD_REQUEST, "cannot read the image: " + sentNothing(), e);
       }
       if (e instanceof ChaosException chaos) {
         throw chaos;
@@ -551,9 +557,8 @@ final class Checkpoints {
     try {
       factory.restore(shell, guest, uuid, configText, paused, held, image.fd(), phases);
     } catch (RuntimeException e) {
-      if (watch.filter(PipeWatch::stalled).isPresent()) {
-        throw incomplete(
-            guest, "its transport sent nothing for " + INCOMING_STALL.toSeconds() + " s", e);
+      if (stalled(watch)) {
+        throw incomplete(guest, sentNothing(), e);
       }
       OptionalLong size = endReached(image);
       if (size.isPresent()) {
