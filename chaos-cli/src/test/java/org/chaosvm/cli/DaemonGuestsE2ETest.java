@@ -24,7 +24,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * More of the daemon on real Xen: the console through chaos console and xl console, on_reboot and
  * on_crash, create -n, the config's uuid, --direct beside a running daemon (which adopts what it
- * creates), and the names xl's guests hold.
+ * creates), the names xl's guests hold, and a destroyed guest's nodes written again late.
  */
 @Tag("xen")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -161,7 +161,19 @@ class DaemonGuestsE2ETest extends DaemonTestBase {
       created = chaos("create", xlGuest.toString());
     }
     assertEquals(0, created.code(), created.err());
+    String domain =
+        "/local/domain/" + Command.run(LIMIT, "xl", "domid", "e2e-xl").orThrow().output().strip();
     assertEquals(0, chaos("destroy", "e2e-xl").code());
+    // xenconsoled, set up the console just as the guest went, writes its tty node late: the
+    // daemon looks again and removes the domain's path once more.
+    Command.run(LIMIT, "xenstore-write", domain + "/console/tty", "/dev/pts/late").orThrow();
     Xl.awaitGone("e2e-xl", LIMIT);
+    long again = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (Command.run(LIMIT, "xenstore-exists", domain).exitCode() == 0
+        && System.nanoTime() < again) {
+      Thread.sleep(250);
+    }
+    assertTrue(
+        Command.run(LIMIT, "xenstore-exists", domain).exitCode() != 0, domain + " came back");
   }
 }

@@ -18,11 +18,13 @@ final class XenStoreMechanism implements Mechanism {
   private final XenHandles handles;
   private final XenStoreDevices devices;
   private final GuestControl control;
+  private final RemovedDomains removed;
 
   XenStoreMechanism(XenHandles handles) {
     this.handles = handles;
     this.devices = new XenStoreDevices(handles);
     this.control = new XenStoreGuestControl(handles);
+    this.removed = new RemovedDomains(handles);
   }
 
   @Override
@@ -116,8 +118,11 @@ final class XenStoreMechanism implements Mechanism {
   public void removeRemains(DomId domid, Optional<UUID> uuid) {
     devices.removeAll(domid);
     DomainLayout.remove(handles.xs(), domid, uuid);
+    removed.removed(domid);
   }
 
   @Override
-  public void close() {}
+  public void close() {
+    removed.close();
+  }
 }
