@@ -523,7 +523,8 @@ final class Checkpoints {
     try (FdPipe pipe = FdPipe.open()) {
       CompletableFuture<Void> feeder = pump(image, pipe.writeStream(), false);
       try {
-        factory.restore(shell, guest, uuid, configText, paused, held, pipe.readFd(), phases);
+        factory.restore(
+            shell, guest, uuid, configText, paused, held, pipe.readFd(), () -> {}, phases);
       } catch (RuntimeException e) {
         pipe.closeRead(); // a feeder blocked on a full pipe fails, and ends
         Optional<Throwable> fed = failure(feeder);
@@ -555,7 +556,9 @@ final class Checkpoints {
       Optional<PipeWatch> watch,
       Phases phases) {
     try {
-      factory.restore(shell, guest, uuid, configText, paused, held, image.fd(), phases);
+      // The decision follows on a migration's pipe, unwatched: the watch ends with the stream.
+      Runnable unwatch = () -> watch.ifPresent(PipeWatch::close);
+      factory.restore(shell, guest, uuid, configText, paused, held, image.fd(), unwatch, phases);
     } catch (RuntimeException e) {
       if (stalled(watch)) {
         throw incomplete(guest, sentNothing(), e);
@@ -566,7 +569,7 @@ final class Checkpoints {
       }
       throw e;
     } finally {
-      watch.ifPresent(PipeWatch::close); // the decision follows on that pipe, unwatched
+      watch.ifPresent(PipeWatch::close); // when the stream failed
     }
   }
 

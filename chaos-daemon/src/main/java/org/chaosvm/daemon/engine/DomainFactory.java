@@ -172,7 +172,8 @@ final class DomainFactory {
    * made again from {@code config}, its memory and vCPUs restored, then described to Dom0 with the
    * rings where the restore put them. The guest goes on where it was saved (its suspend call
    * returns), unless {@code paused}. A {@code held} guest (a migration's incoming one) stays paused
-   * and recorded as being built until {@link Mechanism#confirm}.
+   * and recorded as being built until {@link Mechanism#confirm}. {@code streamRead} runs once
+   * libxenguest has read the whole stream, before the guest is described to Dom0.
    */
   DomId restore(
       Shell shell,
@@ -182,6 +183,7 @@ final class DomainFactory {
       boolean paused,
       boolean held,
       int streamFd,
+      Runnable streamRead,
       Phases phases) {
     XenCtrl xc = handles.xc();
     DomId domid = shell.domid();
@@ -192,6 +194,7 @@ final class DomainFactory {
       mechanism.devices().attachAll(domid, config);
       phases.end("devices");
       PvBuild.Rings rings = DomainStream.restore(xc, shell.domain(), streamFd);
+      streamRead.run();
       phases.end("stream");
       mechanism.describe(shell, config, uuid, configText, rings, held, phases);
       start(mechanism, domid, paused || held, phases);
