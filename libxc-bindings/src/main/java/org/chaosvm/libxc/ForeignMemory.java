@@ -55,6 +55,21 @@ public final class ForeignMemory implements AutoCloseable {
     return new ConsoleRing(this, page, true);
   }
 
+  /** Maps {@code frames} of {@code domain} (machine frames for a PV guest) one after another. */
+  Pointer map(DomId domain, int prot, long[] frames) {
+    Pointer pages =
+        lib.xenforeignmemory_map(handle(), domain.value(), prot, frames.length, frames, null);
+    return NativeCall.checkNotNull(runtime, "xenforeignmemory_map", pages, domain);
+  }
+
+  /** Unmaps {@code count} pages {@link #map} mapped at {@code pages}. */
+  void unmap(Pointer pages, long count) {
+    Pointer current = handle;
+    if (current != null) {
+      lib.xenforeignmemory_unmap(current, pages, count);
+    }
+  }
+
   void unmap(Pointer page) {
     Pointer current = handle;
     if (current != null) {

@@ -84,6 +84,39 @@ final class LibXenCtrl {
 
     /** 0, or -1 and errno (EINVAL: a port beyond the domain's). */
     int xc_evtchn_status(Pointer xch, @In @Out Pointer status);
+
+    /**
+     * 0, or -1 and errno (ENOMEM: fewer pages given than asked). For a PV guest {@code extents}
+     * holds its pseudo-physical frames in, and the machine frames given to them out.
+     */
+    int xc_domain_populate_physmap_exact(
+        Pointer xch,
+        @u_int32_t int domid,
+        @u_int64_t long nrExtents,
+        @u_int32_t int extentOrder,
+        @u_int32_t int memFlags,
+        @In @Out long[] extents);
+
+    /** 0, or -1 and errno. {@code ops}: {@code nrOps} {@code struct mmuext_op}, 24 bytes each. */
+    int xc_mmuext_op(Pointer xch, @In long[] ops, @u_int32_t int nrOps, @u_int32_t int dom);
+
+    /** 0, or -1 and errno. {@code context}: a {@code vcpu_guest_context_any_t}. */
+    int xc_vcpu_setcontext(
+        Pointer xch, @u_int32_t int domid, @u_int32_t int vcpu, @In byte[] context);
+
+    /**
+     * 0, or -1 and errno. {@code domctl}: a {@code struct xen_domctl}, its version set by libxc.
+     */
+    int xc_domctl(Pointer xch, @In @Out byte[] domctl);
+
+    /** 0, or -1 and errno. */
+    int xc_domain_set_tsc_info(
+        Pointer xch,
+        @u_int32_t int domid,
+        @u_int32_t int tscMode,
+        @u_int64_t long elapsedNsec,
+        @u_int32_t int gtscKhz,
+        @u_int32_t int incarnation);
   }
 
   private static final class Holder {

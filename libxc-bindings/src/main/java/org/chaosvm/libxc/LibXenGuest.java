@@ -7,6 +7,7 @@ import jnr.ffi.annotations.Out;
 import jnr.ffi.byref.NativeLongByReference;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.u_int32_t;
+import jnr.ffi.types.u_int64_t;
 
 /**
  * libxenguest's domain builder (Xen 4.17), raw. The xc_dom_* calls return 0 on success and non-zero
@@ -103,6 +104,35 @@ final class LibXenGuest {
      * returns 1 (cancelled) and it goes on in the same domain.
      */
     int xc_domain_resume(Pointer xch, @u_int32_t int domid, int fast);
+
+    /**
+     * 0, or -1 and errno (EINVAL: a leaf or MSR Xen refused, named through the {@code err}s).
+     * {@code leaves}: {@code xen_cpuid_leaf_t}, 24 bytes each; {@code msrs}: {@code
+     * xen_msr_entry_t}, 16 bytes each.
+     */
+    int xc_set_domain_cpu_policy(
+        Pointer xch,
+        @u_int32_t int domid,
+        @u_int32_t int nrLeaves,
+        @In byte[] leaves,
+        @u_int32_t int nrMsrs,
+        @In byte[] msrs,
+        @Out int[] errLeaf,
+        @Out int[] errSubleaf,
+        @Out int[] errMsr);
+
+    /**
+     * 0, or -1 and errno: the grant table's first entries, for the console and XenStore pages
+     * granted to their back ends' domains. {@code isHvm} is a C bool.
+     */
+    int xc_dom_gnttab_seed(
+        Pointer xch,
+        @u_int32_t int guestDomid,
+        boolean isHvm,
+        @u_int64_t long consoleGfn,
+        @u_int64_t long xenstoreGfn,
+        @u_int32_t int consoleDomid,
+        @u_int32_t int xenstoreDomid);
   }
 
   /** A save's callback: its {@code data} (unused), and 1 for done, 0 for failed. */

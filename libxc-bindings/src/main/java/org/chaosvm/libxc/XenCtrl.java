@@ -166,6 +166,20 @@ public final class XenCtrl implements AutoCloseable {
     }
   }
 
+  /** The machine frame of {@code domid}'s shared info page. */
+  long sharedInfoFrame(DomId domid) {
+    XenDomctlGetdomaininfo info = allocate(new XenDomctlGetdomaininfo(runtime));
+    int n =
+        check(
+            "xc_domain_getinfolist",
+            lib.xc_domain_getinfolist(handle(), domid.value(), 1, Struct.getMemory(info)),
+            domid);
+    if (n != 1 || info.domain.get() != domid.value()) {
+      throw new XenException("xc_domain_getinfolist", Errno.ESRCH, domid, "no such domain");
+    }
+    return info.shared_info_frame.get();
+  }
+
   private List<DomainInfo> domainInfos(int first, int max) {
     int size = Struct.size(new XenDomctlGetdomaininfo(runtime));
     Pointer buffer = Memory.allocateDirect(runtime, (long) size * max, true);

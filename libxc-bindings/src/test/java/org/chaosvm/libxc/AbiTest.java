@@ -96,7 +96,53 @@ class AbiTest {
       }
     }
     probe.expect("const DOMID_FIRST_RESERVED(DomId)", DomId.FIRST_RESERVED, "DOMID_FIRST_RESERVED");
+    describePvRestore(probe);
     mismatches.addAll(probe.mismatches(dir, "-D__XEN_TOOLS__"));
+  }
+
+  /** The offsets PvRestore writes at in the structs a PV stream carries (x86_64). */
+  private static void describePvRestore(CProbe probe) {
+    String context = "vcpu_guest_context_x86_64_t";
+    probe.expect("PvRestore.CONTEXT_SIZE", PvRestore.CONTEXT_SIZE, "sizeof(" + context + ")");
+    probe.expect(
+        "PvRestore.CONTEXT_SIZE (any)", PvRestore.CONTEXT_SIZE, "sizeof(vcpu_guest_context_any_t)");
+    Map<String, Integer> offsets = new LinkedHashMap<>();
+    offsets.put(context + ", flags", PvRestore.CONTEXT_FLAGS);
+    offsets.put(context + ", user_regs.rdx", PvRestore.CONTEXT_RDX);
+    offsets.put(context + ", gdt_frames", PvRestore.CONTEXT_GDT_FRAMES);
+    offsets.put(context + ", gdt_ents", PvRestore.CONTEXT_GDT_ENTS);
+    offsets.put(context + ", ctrlreg", PvRestore.CONTEXT_CTRLREG);
+    offsets.put("start_info_t, nr_pages", PvRestore.START_NR_PAGES);
+    offsets.put("start_info_t, shared_info", PvRestore.START_SHARED_INFO);
+    offsets.put("start_info_t, flags", PvRestore.START_FLAGS);
+    offsets.put("start_info_t, store_mfn", PvRestore.START_STORE_MFN);
+    offsets.put("start_info_t, store_evtchn", PvRestore.START_STORE_EVTCHN);
+    offsets.put("start_info_t, console.domU.mfn", PvRestore.START_CONSOLE_MFN);
+    offsets.put("start_info_t, console.domU.evtchn", PvRestore.START_CONSOLE_EVTCHN);
+    offsets.put("shared_info_t, evtchn_pending", PvRestore.SHARED_EVTCHN_PENDING);
+    offsets.put("shared_info_t, evtchn_mask", PvRestore.SHARED_EVTCHN_MASK);
+    offsets.put("shared_info_t, arch", PvRestore.SHARED_ARCH);
+    offsets.put("shared_info_t, arch.pfn_to_mfn_frame_list_list", PvRestore.SHARED_FRAME_LIST_LIST);
+    offsets.put("struct vcpu_info, evtchn_pending_sel", PvRestore.SHARED_PENDING_SEL);
+    offsets.put("struct xen_domctl, u", PvRestore.DOMCTL_UNION);
+    offsets.forEach(
+        (field, offset) ->
+            probe.expect("PvRestore offsetof(" + field + ")", offset, "offsetof(" + field + ")"));
+    probe.expect(
+        "PvRestore.SHARED_VCPU_INFO_SIZE",
+        PvRestore.SHARED_VCPU_INFO_SIZE,
+        "sizeof(struct vcpu_info)");
+    probe.expect(
+        "PvRestore.SHARED_LEGACY_VCPUS", PvRestore.SHARED_LEGACY_VCPUS, "XEN_LEGACY_MAX_VCPUS");
+    probe.expect(
+        "PvRestore.SHARED_EVTCHN_BYTES",
+        PvRestore.SHARED_EVTCHN_BYTES,
+        "sizeof(((shared_info_t *)0)->evtchn_mask)");
+    probe.expect(
+        "PvRestore.SHARED_ARCH_SIZE",
+        PvRestore.SHARED_ARCH_SIZE,
+        "sizeof(((shared_info_t *)0)->arch)");
+    probe.expect("PvRestore.DOMCTL_SIZE", PvRestore.DOMCTL_SIZE, "sizeof(struct xen_domctl)");
   }
 
   @Test

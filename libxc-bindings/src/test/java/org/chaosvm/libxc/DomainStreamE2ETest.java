@@ -26,9 +26,10 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * libxenguest's stream on real Xen, from Java alone: the unikernel's count mode saved (suspended
- * through XenStore's control/shutdown), destroyed, restored into a domain made as a create makes
- * one, and counting on where it left off; or saved and resumed in place.
+ * A PV guest's stream on real Xen, from Java alone: the unikernel's count mode saved by libxenguest
+ * (suspended through XenStore's control/shutdown), destroyed, restored by {@link PvRestore} into a
+ * domain made as a create makes one, and counting on where it left off; or saved and resumed in
+ * place.
  */
 @Tag("xen")
 class DomainStreamE2ETest {
@@ -128,8 +129,10 @@ class DomainStreamE2ETest {
                 }
               });
       XenException e =
-          assertThrows(XenException.class, () -> DomainStream.restore(xc, domain, pipe.readFd()));
-      assertEquals("xc_domain_restore", e.function());
+          assertThrows(
+              XenException.class, () -> PvRestore.restore(xc, domain, pipe.readFd(), p -> {}));
+      assertEquals(PvRestore.FUNCTION, e.function());
+      assertTrue(e.getMessage().contains("not a libxenguest stream"), e.getMessage());
       feeder.join();
     }
   }
@@ -201,7 +204,7 @@ class DomainStreamE2ETest {
                   throw new UncheckedIOException(e);
                 }
               });
-      rings = DomainStream.restore(xc, domain, pipe.readFd());
+      rings = PvRestore.restore(xc, domain, pipe.readFd(), p -> {});
       feeder.join();
     }
     long memoryKib = MEMORY_MIB * 1024L;

@@ -1,0 +1,747 @@
+package org.chaosvm.libxc;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.function.Consumer;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+/**
+ * A 64-bit PV guest's stream (Xen's migration stream v2, as {@code xc_domain_save} writes it)
+ * restored into a domain {@link PvBuild#prepare} made, as {@code xc_domain_restore} does, without
+ * what libxenguest's restore does and does not need: it maps the whole machine-to-phys table (10
+ * MiB on a 4 GiB host, more on a bigger one) and never reads it, and it reads each batch of pages
+ * into a buffer before copying them into the guest. Here the pages are read from the stream
+ * straight into the guest's memory, mapped once per batch.
+ *
+ * <p>As libxenguest does, in the stream's order: the CPU policy is applied once the static data
+ * ends; each batch of pages gets machine frames, its data, and its page tables' entries turned from
+ * the guest's frames into machine frames; the TSC and shared info are set as they come. At the END
+ * record: each vCPU's context (the start info's rings and event channels, the GDT's frames, CR3) is
+ * set, the page tables are pinned, the guest's own p2m is written again, and the grant table is
+ * seeded for the console and XenStore pages.
+ *
+ * <p>A stream this does not know (another guest type, a 32-bit guest, a record a plain PV stream
+ * has not) is refused: the domain is then left as it is, for the caller to destroy.
+ */
+public final class PvRestore {
+  /** The function name failures carry: the stream, or what Xen said of it. */
+  public static final String FUNCTION = "pv_restore";
+
+  private static final long MARKER = -1L;
+  private static final int ID = 0x58454E46; // "XENF"
+  private static final int VERSION = 3;
+  private static final int BIG_ENDIAN_OPTION = 1;
+  private static final int DHDR_TYPE_X86_PV = 1;
+  private static final int PAGE_SHIFT = 12;
+  private static final int PAGE = 1 << PAGE_SHIFT;
+  private static final int RECORD_MAX = 128 << 20;
+
+  private static final int END = 0x00;
+  private static final int PAGE_DATA = 0x01;
+  private static final int X86_PV_INFO = 0x02;
+  private static final int X86_PV_P2M_FRAMES = 0x03;
+  private static final int X86_PV_VCPU_BASIC = 0x04;
+  private static final int X86_PV_VCPU_EXTENDED = 0x05;
+  private static final int X86_PV_VCPU_XSAVE = 0x06;
+  private static final int SHARED_INFO = 0x07;
+  private static final int X86_TSC_INFO = 0x08;
+  private static final int X86_PV_VCPU_MSRS = 0x0c;
+  private static final int STATIC_DATA_END = 0x10;
+  private static final int X86_CPUID_POLICY = 0x11;
+  private static final int X86_MSR_POLICY = 0x12;
+  private static final int OPTIONAL = 0x80000000;
+
+  private static final long PAGE_DATA_PFN_MASK = 0x000fffffffffffffL;
+  private static final long PAGE_DATA_TYPE_MASK = 0xf000000000000000L;
+
+  // XEN_DOMCTL_PFINFO_*: a page's type, as PAGE_DATA gives it in its pfns' top bits.
+  private static final int NOTAB = 0;
+  private static final int LTABTYPE_MASK = 0x7 << 28;
+  private static final int L1TAB = 0x1 << 28;
+  private static final int L4TAB = 0x4 << 28;
+  private static final int LPINTAB = 0x8 << 28;
+  private static final int XTAB = 0xf << 28;
+  private static final int XALLOC = 0xe << 28;
+  private static final int BROKEN = 0xd << 28;
+
+  private static final long INVALID = -1L;
+  private static final long PTE_PRESENT = 1;
+  private static final long PTE_FRAME_MASK = 0x000ffffffffff000L;
+  private static final int ENTRIES = PAGE / 8;
+  private static final int PIN_BATCH = 1024;
+
+  // vcpu_guest_context_x86_64 (checked in AbiTest).
+  static final int CONTEXT_SIZE = 5168;
+  static final int CONTEXT_FLAGS = 512;
+  static final int CONTEXT_RDX = 616;
+  static final int CONTEXT_GDT_FRAMES = 4832;
+  static final int CONTEXT_GDT_ENTS = 4960;
+  static final int CONTEXT_CTRLREG = 4984;
+  private static final long VGCF_ONLINE = 1 << 5;
+  private static final int FIRST_RESERVED_GDT_ENTRY = 14 * 512;
+
+  // start_info (x86_64).
+  static final int START_NR_PAGES = 32;
+  static final int START_SHARED_INFO = 40;
+  static final int START_FLAGS = 48;
+  static final int START_STORE_MFN = 56;
+  static final int START_STORE_EVTCHN = 64;
+  static final int START_CONSOLE_MFN = 72;
+  static final int START_CONSOLE_EVTCHN = 80;
+
+  // shared_info (x86_64).
+  static final int SHARED_VCPU_INFO_SIZE = 64;
+  static final int SHARED_LEGACY_VCPUS = 32;
+  static final int SHARED_PENDING_SEL = 8;
+  static final int SHARED_EVTCHN_PENDING = 2048;
+  static final int SHARED_EVTCHN_MASK = 2560;
+  static final int SHARED_EVTCHN_BYTES = 512;
+  static final int SHARED_ARCH = 3088;
+  static final int SHARED_ARCH_SIZE = 48;
+  static final int SHARED_FRAME_LIST_LIST = 3096;
+
+  // struct xen_domctl.
+  static final int DOMCTL_SIZE = 144;
+  static final int DOMCTL_UNION = 16;
+  private static final int XEN_DOMCTL_SET_EXT_VCPUCONTEXT = 42;
+  private static final int XEN_DOMCTL_SETVCPUEXTSTATE = 62;
+  private static final int XEN_DOMCTL_SET_VCPU_MSRS = 73;
+  private static final int DOMCTL_UNION_SIZE = DOMCTL_SIZE - DOMCTL_UNION;
+  private static final int CPUID_LEAF_SIZE = 24;
+  private static final int MSR_ENTRY_SIZE = 16;
+
+  private final XenCtrl xc;
+  private final ForeignMemory memory;
+  private final PvBuild.Prepared domain;
+  private final DomId domid;
+  private final int fd;
+  private final Consumer<String> phases;
+  private final Pointer scratch;
+
+  private ByteOrder order = ByteOrder.LITTLE_ENDIAN;
+  private long position;
+  private long[] p2m = new long[0];
+  private int[] types = new int[0];
+  private int maxPfn = -1;
+  private long[] p2mFrames = new long[0];
+  private final byte[][] basic;
+  private final byte[][] extended;
+  private final byte[][] xsave;
+  private final byte[][] msrs;
+  private byte[] cpuidPolicy = new byte[0];
+  private byte[] msrPolicy = new byte[0];
+  private boolean seenInfo;
+  private boolean staticDataEnded;
+  private long sharedInfoFrame = INVALID;
+  private long consoleMfn = INVALID;
+  private long storeMfn = INVALID;
+
+  private PvRestore(
+      XenCtrl xc, ForeignMemory memory, PvBuild.Prepared domain, int fd, Consumer<String> phases) {
+    this.xc = xc;
+    this.memory = memory;
+    this.domain = domain;
+    this.domid = domain.domid();
+    this.fd = fd;
+    this.phases = phases;
+    this.scratch = Memory.allocateDirect(LibC.runtime(), PAGE * 2);
+    int vcpus = Math.max(1, domain.maxVcpus());
+    basic = new byte[vcpus][];
+    extended = new byte[vcpus][];
+    xsave = new byte[vcpus][];
+    msrs = new byte[vcpus][];
+  }
+
+  /**
+   * Restores the stream {@code fd} is at (its image header first) into {@code domain}, reading up
+   * to its END record; where the guest's console and XenStore rings are now. {@code phases} is
+   * called with the name of each step as it ends ("stream records", "stream pages", "stream vcpus",
+   * "stream pins", "stream p2m"; the first two again for each record).
+   */
+  public static PvBuild.Rings restore(
+      XenCtrl xc, PvBuild.Prepared domain, int fd, Consumer<String> phases) {
+    try (ForeignMemory memory = ForeignMemory.open()) {
+      return new PvRestore(xc, memory, domain, fd, phases).run();
+    }
+  }
+
+  private PvBuild.Rings run() {
+    readHeaders();
+    while (true) {
+      ByteBuffer header = read(8);
+      int type = header.getInt(0);
+      long length = Integer.toUnsignedLong(header.getInt(4));
+      if (length > RECORD_MAX) {
+        throw bad("a record of " + length + " bytes (at most " + RECORD_MAX + ")");
+      }
+      int padded = (int) ((length + 7) & ~7L);
+      if (type == PAGE_DATA) {
+        pageData((int) length, padded);
+        phases.accept("stream pages");
+        continue;
+      }
+      ByteBuffer body = read(padded);
+      if (type == END) {
+        return complete();
+      }
+      record(type, body, (int) length);
+      phases.accept("stream records");
+    }
+  }
+
+  private void readHeaders() {
+    ByteBuffer image = read(24).order(ByteOrder.BIG_ENDIAN);
+    if (image.getLong(0) != MARKER || image.getInt(8) != ID) {
+      throw bad("not a libxenguest stream (no XENF image header)");
+    }
+    if (image.getInt(12) != VERSION) {
+      throw bad("a stream of version " + image.getInt(12) + ", not " + VERSION);
+    }
+    if ((image.getShort(16) & BIG_ENDIAN_OPTION) != 0) {
+      order = ByteOrder.BIG_ENDIAN;
+    }
+    ByteBuffer header = read(16);
+    if (header.getInt(0) != DHDR_TYPE_X86_PV) {
+      throw bad("a stream of guest type " + header.getInt(0) + ", not an x86 PV guest's");
+    }
+    if (header.getShort(4) != PAGE_SHIFT) {
+      throw bad("pages of 2^" + header.getShort(4) + " bytes");
+    }
+  }
+
+  private void record(int type, ByteBuffer body, int length) {
+    switch (type) {
+      case X86_PV_INFO -> pvInfo(body, length);
+      case X86_PV_P2M_FRAMES -> p2mFrames(body, length);
+      case X86_PV_VCPU_BASIC, X86_PV_VCPU_EXTENDED, X86_PV_VCPU_XSAVE, X86_PV_VCPU_MSRS ->
+          vcpu(type, body, length);
+      case SHARED_INFO -> sharedInfo(body, length);
+      case X86_TSC_INFO -> tscInfo(body, length);
+      case X86_CPUID_POLICY -> cpuidPolicy = policy(body, length, CPUID_LEAF_SIZE, "CPUID");
+      case X86_MSR_POLICY -> msrPolicy = policy(body, length, MSR_ENTRY_SIZE, "MSR");
+      case STATIC_DATA_END -> staticDataEnd();
+      default -> {
+        if ((type & OPTIONAL) == 0) {
+          throw bad("a record of type " + Integer.toHexString(type) + ", not a PV guest's");
+        }
+      }
+    }
+  }
+
+  private void pvInfo(ByteBuffer body, int length) {
+    if (length < 8) {
+      throw bad("X86_PV_INFO of " + length + " bytes");
+    }
+    int width = body.get(0);
+    int levels = body.get(1);
+    if (width != 8 || levels != 4) {
+      throw bad("a guest " + (width * 8) + "-bit with " + levels + " page table levels (not 64/4)");
+    }
+    seenInfo = true;
+  }
+
+  private void staticDataEnd() {
+    staticDataEnded = true;
+    int leaves = cpuidPolicy.length / CPUID_LEAF_SIZE;
+    int entries = msrPolicy.length / MSR_ENTRY_SIZE;
+    if (leaves == 0 && entries == 0) {
+      return;
+    }
+    int[] leaf = {-1};
+    int[] subleaf = {-1};
+    int[] msr = {-1};
+    int rc =
+        LibXenGuest.lib()
+            .xc_set_domain_cpu_policy(
+                xc.handle(),
+                domid.value(),
+                leaves,
+                cpuidPolicy,
+                entries,
+                msrPolicy,
+                leaf,
+                subleaf,
+                msr);
+    NativeCall.checkNonNegative(
+        xc.runtime(),
+        "xc_set_domain_cpu_policy",
+        rc,
+        domid,
+        () ->
+            String.format(
+                "the saved CPU policy: leaf %#x/%#x, MSR %#x", leaf[0], subleaf[0], msr[0]));
+  }
+
+  private byte[] policy(ByteBuffer body, int length, int entry, String what) {
+    if (length % entry != 0) {
+      throw bad("a " + what + " policy of " + length + " bytes");
+    }
+    return bytes(body, 0, length);
+  }
+
+  private void p2mFrames(ByteBuffer body, int length) {
+    if (!staticDataEnded || !seenInfo) {
+      throw bad("X86_PV_P2M_FRAMES before STATIC_DATA_END or X86_PV_INFO");
+    }
+    if (length < 8) {
+      throw bad("X86_PV_P2M_FRAMES of " + length + " bytes");
+    }
+    long start = Integer.toUnsignedLong(body.getInt(0));
+    long end = Integer.toUnsignedLong(body.getInt(4));
+    if (start > end || end >= (1L << 31)) {
+      throw bad("X86_PV_P2M_FRAMES from pfn " + start + " to " + end);
+    }
+    int first = (int) (start / ENTRIES);
+    int frames = (int) (end / ENTRIES) + 1 - first;
+    if (length != 8 + 8 * frames) {
+      throw bad("X86_PV_P2M_FRAMES of " + length + " bytes for " + frames + " frames");
+    }
+    grow((int) end);
+    for (int i = 0; i < frames; i++) {
+      p2mFrames[first + i] = body.getLong(8 + 8 * i);
+    }
+  }
+
+  /** Makes room for pfns up to {@code pfn}: the guest's highest pfn is at least that. */
+  private void grow(int pfn) {
+    if (pfn <= maxPfn) {
+      return;
+    }
+    int old = p2m.length;
+    p2m = Arrays.copyOf(p2m, pfn + 1);
+    types = Arrays.copyOf(types, pfn + 1);
+    Arrays.fill(p2m, old, pfn + 1, INVALID);
+    int oldFrames = p2mFrames.length;
+    p2mFrames = Arrays.copyOf(p2mFrames, pfn / ENTRIES + 1);
+    Arrays.fill(p2mFrames, oldFrames, p2mFrames.length, INVALID);
+    maxPfn = pfn;
+  }
+
+  private void pageData(int length, int padded) {
+    if (!seenInfo) {
+      throw bad("PAGE_DATA before X86_PV_INFO");
+    }
+    ByteBuffer head = read(8);
+    long count = Integer.toUnsignedLong(head.getInt(0));
+    if (8 + 8 * count > length) {
+      throw bad("PAGE_DATA of " + length + " bytes for " + count + " pages");
+    }
+    ByteBuffer entries = read((int) (8 * count));
+    int[] pfns = new int[(int) count];
+    int[] kinds = new int[(int) count];
+    int[] unpopulated = new int[(int) count];
+    int missing = 0;
+    for (int i = 0; i < count; i++) {
+      long entry = entries.getLong(8 * i);
+      long pfn = entry & PAGE_DATA_PFN_MASK;
+      if (pfn >= (1L << 31)) {
+        throw bad("PAGE_DATA of pfn " + pfn);
+      }
+      pfns[i] = (int) pfn;
+      kinds[i] = (int) ((entry & PAGE_DATA_TYPE_MASK) >>> 32);
+      grow(pfns[i]);
+      if (kinds[i] != XTAB && kinds[i] != BROKEN && p2m[pfns[i]] == INVALID) {
+        unpopulated[missing++] = pfns[i];
+      }
+    }
+    populate(unpopulated, missing);
+    int[] withData = new int[pfns.length];
+    int pages = 0;
+    for (int i = 0; i < count; i++) {
+      types[pfns[i]] = kinds[i];
+      if (kinds[i] != XTAB && kinds[i] != BROKEN && kinds[i] != XALLOC) {
+        withData[pages++] = i;
+      }
+    }
+    if (8 + 8 * count + (long) pages * PAGE != length || padded != length) {
+      throw bad("PAGE_DATA of " + length + " bytes for " + pages + " pages of data");
+    }
+    if (pages == 0) {
+      return;
+    }
+    long[] frames = new long[pages];
+    for (int j = 0; j < pages; j++) {
+      frames[j] = p2m[pfns[withData[j]]];
+    }
+    Pointer mapped = memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, frames);
+    try {
+      readInto(mapped, (long) pages * PAGE);
+      long[] table = new long[ENTRIES];
+      for (int j = 0; j < pages; j++) {
+        int level = kinds[withData[j]] & LTABTYPE_MASK;
+        if (level >= L1TAB && level <= L4TAB) {
+          localise(mapped, (long) j * PAGE, table);
+        }
+      }
+    } finally {
+      memory.unmap(mapped, pages);
+    }
+  }
+
+  /** Gives each of the first {@code count} {@code pfns} (no two the same) a machine frame. */
+  private void populate(int[] pfns, int count) {
+    if (count == 0) {
+      return;
+    }
+    long[] extents = new long[count];
+    for (int i = 0; i < count; i++) {
+      extents[i] = pfns[i];
+    }
+    int rc =
+        LibXenCtrl.lib()
+            .xc_domain_populate_physmap_exact(
+                xc.handle(), domid.value(), extents.length, 0, 0, extents);
+    NativeCall.checkNonNegative(
+        xc.runtime(), "xc_domain_populate_physmap_exact", rc, domid, xc::takeLastError);
+    for (int i = 0; i < count; i++) {
+      p2m[pfns[i]] = extents[i];
+    }
+  }
+
+  /**
+   * A page table's entries, from the guest's frames to the machine frames they have here; a frame
+   * no PAGE_DATA has given yet gets one now, as libxenguest does.
+   */
+  private void localise(Pointer pages, long offset, long[] table) {
+    pages.get(offset, table, 0, ENTRIES);
+    for (int i = 0; i < ENTRIES; i++) {
+      long pte = table[i];
+      if ((pte & PTE_PRESENT) != 0) {
+        int pfn = frameOf(pte);
+        grow(pfn);
+        if (p2m[pfn] == INVALID) {
+          populate(new int[] {pfn}, 1);
+        }
+        table[i] = (pte & ~PTE_FRAME_MASK) | (p2m[pfn] << PAGE_SHIFT);
+      }
+    }
+    pages.put(offset, table, 0, ENTRIES);
+  }
+
+  private int frameOf(long pte) {
+    long pfn = (pte & PTE_FRAME_MASK) >>> PAGE_SHIFT;
+    if (pfn >= (1L << 31)) {
+      throw bad("a page table entry for pfn " + pfn);
+    }
+    return (int) pfn;
+  }
+
+  private void vcpu(int type, ByteBuffer body, int length) {
+    if (length < 8) {
+      throw bad("a vCPU record of " + length + " bytes");
+    }
+    int vcpu = body.getInt(0);
+    int size = length - 8;
+    if (size == 0) {
+      return; // older senders wrote empty ones
+    }
+    if (vcpu < 0 || vcpu >= basic.length) {
+      throw bad("a record of vCPU " + vcpu + " (the domain has " + basic.length + ")");
+    }
+    byte[] blob = bytes(body, 8, size);
+    switch (type) {
+      case X86_PV_VCPU_BASIC -> {
+        if (size != CONTEXT_SIZE) {
+          throw bad("a vCPU context of " + size + " bytes, not " + CONTEXT_SIZE);
+        }
+        basic[vcpu] = blob;
+      }
+      case X86_PV_VCPU_EXTENDED -> {
+        if (size > DOMCTL_UNION_SIZE) {
+          throw bad("an extended vCPU context of " + size + " bytes");
+        }
+        extended[vcpu] = blob;
+      }
+      case X86_PV_VCPU_XSAVE -> {
+        if (size < 16) {
+          throw bad("an xsave area of " + size + " bytes");
+        }
+        xsave[vcpu] = blob;
+      }
+      default -> {
+        if (size % MSR_ENTRY_SIZE != 0) {
+          throw bad("vCPU MSRs of " + size + " bytes");
+        }
+        msrs[vcpu] = blob;
+      }
+    }
+  }
+
+  private void tscInfo(ByteBuffer body, int length) {
+    if (length < 24) {
+      throw bad("X86_TSC_INFO of " + length + " bytes");
+    }
+    int rc =
+        LibXenCtrl.lib()
+            .xc_domain_set_tsc_info(
+                xc.handle(),
+                domid.value(),
+                body.getInt(0),
+                body.getLong(8),
+                body.getInt(4),
+                body.getInt(16));
+    NativeCall.checkNonNegative(
+        xc.runtime(), "xc_domain_set_tsc_info", rc, domid, xc::takeLastError);
+  }
+
+  /** The saved vCPU infos and arch part go into this domain's shared info; events start masked. */
+  private void sharedInfo(ByteBuffer body, int length) {
+    if (!seenInfo || length != PAGE) {
+      throw bad("SHARED_INFO of " + length + " bytes, or before X86_PV_INFO");
+    }
+    Pointer page =
+        memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, new long[] {sharedInfoFrame()});
+    try {
+      int vcpuInfos = SHARED_VCPU_INFO_SIZE * SHARED_LEGACY_VCPUS;
+      page.put(0, bytes(body, 0, vcpuInfos), 0, vcpuInfos);
+      page.put(SHARED_ARCH, bytes(body, SHARED_ARCH, SHARED_ARCH_SIZE), 0, SHARED_ARCH_SIZE);
+      page.putLong(SHARED_FRAME_LIST_LIST, 0);
+      page.setMemory(SHARED_EVTCHN_PENDING, SHARED_EVTCHN_BYTES, (byte) 0);
+      for (int i = 0; i < SHARED_LEGACY_VCPUS; i++) {
+        page.putLong((long) i * SHARED_VCPU_INFO_SIZE + SHARED_PENDING_SEL, 0);
+      }
+      page.setMemory(SHARED_EVTCHN_MASK, SHARED_EVTCHN_BYTES, (byte) 0xff);
+    } finally {
+      memory.unmap(page, 1);
+    }
+  }
+
+  private PvBuild.Rings complete() {
+    if (basic[0] == null) {
+      throw bad("no context for vCPU 0");
+    }
+    for (int v = 0; v < basic.length; v++) {
+      int vcpu = v;
+      if (basic[vcpu] != null) {
+        setContext(vcpu, basic[vcpu]);
+      }
+      if (extended[vcpu] != null) {
+        domctl(XEN_DOMCTL_SET_EXT_VCPUCONTEXT, "set_ext_vcpucontext", u -> u.put(extended[vcpu]));
+      }
+      if (xsave[vcpu] != null && !nothingSaved(xsave[vcpu])) {
+        withBuffer(
+            xsave[vcpu],
+            XEN_DOMCTL_SETVCPUEXTSTATE,
+            "setvcpuextstate",
+            (u, address) -> u.putInt(0, vcpu).putLong(16, xsave[vcpu].length).putLong(24, address));
+      }
+      if (msrs[vcpu] != null) {
+        withBuffer(
+            msrs[vcpu],
+            XEN_DOMCTL_SET_VCPU_MSRS,
+            "set_vcpu_msrs",
+            (u, address) ->
+                u.putInt(0, vcpu)
+                    .putInt(4, msrs[vcpu].length / MSR_ENTRY_SIZE)
+                    .putLong(8, address));
+      }
+    }
+    phases.accept("stream vcpus");
+    pinPageTables();
+    phases.accept("stream pins");
+    writeGuestP2m();
+    int rc =
+        LibXenGuest.lib()
+            .xc_dom_gnttab_seed(
+                xc.handle(),
+                domid.value(),
+                false,
+                consoleMfn,
+                storeMfn,
+                DomId.DOM0.value(),
+                DomId.DOM0.value());
+    NativeCall.checkNonNegative(xc.runtime(), "xc_dom_gnttab_seed", rc, domid, xc::takeLastError);
+    phases.accept("stream p2m");
+    return new PvBuild.Rings(consoleMfn, storeMfn);
+  }
+
+  /**
+   * An xsave record of the header alone with no feature ever used (xcr0_accum 0): Xen has nothing
+   * to restore from it, and libxenguest's call for it does nothing.
+   */
+  private static boolean nothingSaved(byte[] xsave) {
+    return xsave.length == 16
+        && ByteBuffer.wrap(xsave).order(ByteOrder.LITTLE_ENDIAN).getLong(8) == 0;
+  }
+
+  /** A vCPU's context with its frames made machine frames; vCPU 0's start info updated. */
+  private void setContext(int vcpu, byte[] blob) {
+    ByteBuffer context = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN);
+    if (vcpu == 0) {
+      long startInfo = frame(context.getLong(CONTEXT_RDX), NOTAB, "the start info");
+      context.putLong(CONTEXT_RDX, startInfo);
+      startInfo(startInfo);
+    }
+    context.putLong(CONTEXT_FLAGS, context.getLong(CONTEXT_FLAGS) | VGCF_ONLINE);
+    long gdtEntries = context.getLong(CONTEXT_GDT_ENTS);
+    if (gdtEntries < 0 || gdtEntries > FIRST_RESERVED_GDT_ENTRY) {
+      throw bad("vCPU " + vcpu + "'s GDT of " + gdtEntries + " entries");
+    }
+    for (int i = 0; i < (gdtEntries + 511) / 512; i++) {
+      int at = CONTEXT_GDT_FRAMES + 8 * i;
+      context.putLong(at, frame(context.getLong(at), NOTAB, "a GDT frame"));
+    }
+    int cr3 = CONTEXT_CTRLREG + 3 * 8;
+    long top = context.getLong(cr3) >>> PAGE_SHIFT;
+    context.putLong(cr3, frame(top, L4TAB, "CR3") << PAGE_SHIFT);
+    int cr1 = CONTEXT_CTRLREG + 8;
+    if ((context.getLong(cr1) & 1) != 0) {
+      long user = context.getLong(cr1) >>> PAGE_SHIFT;
+      context.putLong(cr1, frame(user, L4TAB, "CR1") << PAGE_SHIFT);
+    }
+    int rc = LibXenCtrl.lib().xc_vcpu_setcontext(xc.handle(), domid.value(), vcpu, blob);
+    NativeCall.checkNonNegative(xc.runtime(), "xc_vcpu_setcontext", rc, domid, xc::takeLastError);
+  }
+
+  /**
+   * The machine frame of the guest's {@code pfn}, which must have been restored with {@code type}
+   * (a page table's level, or none).
+   */
+  private long frame(long pfn, int type, String what) {
+    if (pfn < 0 || pfn > maxPfn || p2m[(int) pfn] == INVALID) {
+      throw bad(what + " at pfn " + pfn + ", which the stream did not restore");
+    }
+    int actual = type == NOTAB ? types[(int) pfn] : types[(int) pfn] & LTABTYPE_MASK;
+    if (actual != type) {
+      throw bad(what + " at pfn " + pfn + " is of type " + Integer.toHexString(actual));
+    }
+    return p2m[(int) pfn];
+  }
+
+  /** The start info's rings as machine frames, with this domain's event channels. */
+  private void startInfo(long mfn) {
+    Pointer page = memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, new long[] {mfn});
+    try {
+      storeMfn = frame(page.getLong(START_STORE_MFN), NOTAB, "the XenStore ring");
+      consoleMfn = frame(page.getLong(START_CONSOLE_MFN), NOTAB, "the console ring");
+      page.putLong(START_STORE_MFN, storeMfn);
+      page.putInt(START_STORE_EVTCHN, domain.storePort());
+      page.putLong(START_CONSOLE_MFN, consoleMfn);
+      page.putInt(START_CONSOLE_EVTCHN, domain.consolePort());
+      page.putLong(START_NR_PAGES, maxPfn + 1L);
+      page.putLong(START_SHARED_INFO, sharedInfoFrame() << PAGE_SHIFT);
+      page.putInt(START_FLAGS, 0);
+    } finally {
+      memory.unmap(page, 1);
+    }
+  }
+
+  private interface Union {
+    void fill(ByteBuffer union);
+  }
+
+  private interface BufferUnion {
+    void fill(ByteBuffer union, long address);
+  }
+
+  /** A domctl {@code cmd} on this domain, its union filled by {@code union}. */
+  private void domctl(int cmd, String name, Union union) {
+    ByteBuffer domctl = ByteBuffer.allocate(DOMCTL_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    domctl.putInt(0, cmd);
+    domctl.putShort(8, (short) domid.value());
+    union.fill(domctl.position(DOMCTL_UNION).slice().order(ByteOrder.LITTLE_ENDIAN));
+    int rc = LibXenCtrl.lib().xc_domctl(xc.handle(), domctl.array());
+    NativeCall.checkNonNegative(xc.runtime(), "xc_domctl " + name, rc, domid, xc::takeLastError);
+  }
+
+  /** A domctl whose union points at a hypercall buffer holding {@code blob}. */
+  private void withBuffer(byte[] blob, int cmd, String name, BufferUnion union) {
+    try (XenCall call = XenCall.open();
+        HypercallBuffer buffer = call.allocate(blob.length)) {
+      buffer.write(ByteBuffer.wrap(blob));
+      domctl(cmd, name, u -> union.fill(u, buffer.address()));
+    }
+  }
+
+  private void pinPageTables() {
+    long[] ops = new long[3 * PIN_BATCH];
+    int n = 0;
+    for (int pfn = 0; pfn <= maxPfn; pfn++) {
+      if ((types[pfn] & LPINTAB) == 0) {
+        continue;
+      }
+      int level = (types[pfn] & LTABTYPE_MASK) >>> 28;
+      if (level < 1 || level > 4) {
+        continue;
+      }
+      ops[3 * n] = level - 1; // MMUEXT_PIN_L1_TABLE .. MMUEXT_PIN_L4_TABLE
+      ops[3 * n + 1] = p2m[pfn];
+      ops[3 * n + 2] = 0;
+      if (++n == PIN_BATCH) {
+        pin(ops, n);
+        n = 0;
+      }
+    }
+    if (n > 0) {
+      pin(ops, n);
+    }
+  }
+
+  private void pin(long[] ops, int n) {
+    int rc = LibXenCtrl.lib().xc_mmuext_op(xc.handle(), ops, n, domid.value());
+    NativeCall.checkNonNegative(xc.runtime(), "xc_mmuext_op", rc, domid, xc::takeLastError);
+  }
+
+  /** The guest's own p2m (the frames X86_PV_P2M_FRAMES named), with this host's frames. */
+  private void writeGuestP2m() {
+    int frames = maxPfn / ENTRIES + 1;
+    long[] mfns = new long[frames];
+    for (int i = 0; i < frames; i++) {
+      mfns[i] = frame(p2mFrames[i], NOTAB, "p2m frame " + i);
+    }
+    Pointer mapped = memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, mfns);
+    try {
+      mapped.put(0, p2m, 0, maxPfn + 1);
+    } finally {
+      memory.unmap(mapped, frames);
+    }
+  }
+
+  private long sharedInfoFrame() {
+    if (sharedInfoFrame == INVALID) {
+      sharedInfoFrame = xc.sharedInfoFrame(domid);
+    }
+    return sharedInfoFrame;
+  }
+
+  private static byte[] bytes(ByteBuffer body, int offset, int length) {
+    byte[] bytes = new byte[length];
+    body.get(offset, bytes, 0, length);
+    return bytes;
+  }
+
+  /** The next {@code length} bytes of the stream. */
+  private ByteBuffer read(int length) {
+    Pointer into = length <= PAGE * 2 ? scratch : Memory.allocateDirect(LibC.runtime(), length);
+    readInto(into, length);
+    byte[] bytes = new byte[length];
+    into.get(0, bytes, 0, length);
+    return ByteBuffer.wrap(bytes).order(order);
+  }
+
+  /** The next {@code length} bytes of the stream, into native memory. */
+  private void readInto(Pointer into, long length) {
+    long done = 0;
+    while (done < length) {
+      long n = LibC.lib().read(fd, into.slice(done), length - done);
+      if (n < 0) {
+        Errno errno = NativeCall.lastErrno(LibC.runtime());
+        if (errno == Errno.EINTR) {
+          continue;
+        }
+        throw new XenException(FUNCTION, errno, domid, "cannot read the stream");
+      }
+      if (n == 0) {
+        throw bad("the stream ends after " + (position + done) + " bytes, within a record");
+      }
+      done += n;
+    }
+    position += length;
+  }
+
+  private XenException bad(String what) {
+    return new XenException(FUNCTION, Errno.EINVAL, domid, what);
+  }
+}
