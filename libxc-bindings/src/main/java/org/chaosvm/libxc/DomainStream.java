@@ -4,14 +4,12 @@ import java.lang.ref.Reference;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
-import jnr.ffi.byref.NativeLongByReference;
 
 /**
  * A PV domain's memory and vCPU state as libxenguest's migration stream (format v2, {@code
  * xc_domain_save} and {@code xc_domain_restore}), the stream {@code xl save} writes after its own
- * header. A save asks its caller to suspend the domain; a restore fills a domain {@link
- * PvBuild#prepare} made, which then needs its Dom0 side ({@link PvBuild#finish}, or its own) and an
- * unpause, as a built one does.
+ * header. A save asks its caller to suspend the domain. chaos restores it itself ({@link
+ * PvRestore}).
  */
 public final class DomainStream {
   private static final int XCFLAGS_LIVE = 1;
@@ -23,12 +21,6 @@ public final class DomainStream {
    * precopy policy).
    */
   private static final int SAVE_CALLBACKS_SIZE = 7 * 8;
-
-  /**
-   * {@code struct restore_callbacks}: static_data_done, suspend, postcopy, checkpoint,
-   * wait_checkpoint, restore_results, data; all NULL for a plain stream.
-   */
-  private static final int RESTORE_CALLBACKS_SIZE = 7 * 8;
 
   /** Suspends the domain when the save needs it still. */
   @FunctionalInterface
@@ -103,39 +95,6 @@ public final class DomainStream {
     long maxMib = info.maxPages() * PhysInfo.PAGE_SIZE >> 20;
     long kib = 4 * (256L * Math.max(1, info.onlineVcpus()) + 2 * maxMib);
     return (int) ((kib + 1023) / 1024) + 1;
-  }
-
-  /**
-   * Reads a stream from {@code fd} into {@code domain}, a prepared domain with no memory yet: its
-   * memory, vCPUs and start info (given the domain's own console and XenStore event channels). The
-   * domain is left paused; on failure, as it is (the caller destroys it).
-   */
-  public static PvBuild.Rings restore(XenCtrl xc, PvBuild.Prepared domain, int fd) {
-    Runtime runtime = NativeLibraries.runtime(LibXenGuest.lib());
-    Pointer callbacks = Memory.allocateDirect(runtime, RESTORE_CALLBACKS_SIZE, true);
-    NativeLongByReference storeMfn = new NativeLongByReference();
-    NativeLongByReference consoleMfn = new NativeLongByReference();
-    try {
-      int rc =
-          LibXenGuest.lib()
-              .xc_domain_restore(
-                  xc.handle(),
-                  fd,
-                  domain.domid().value(),
-                  domain.storePort(),
-                  storeMfn,
-                  DomId.DOM0.value(),
-                  domain.consolePort(),
-                  consoleMfn,
-                  DomId.DOM0.value(),
-                  XC_STREAM_PLAIN,
-                  callbacks,
-                  -1);
-      NativeCall.checkZero(runtime, "xc_domain_restore", rc, domain.domid(), xc::takeLastError);
-    } finally {
-      Reference.reachabilityFence(callbacks);
-    }
-    return new PvBuild.Rings(consoleMfn.getValue().longValue(), storeMfn.getValue().longValue());
   }
 
   /**

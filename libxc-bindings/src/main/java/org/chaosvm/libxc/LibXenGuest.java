@@ -4,7 +4,6 @@ import jnr.ffi.Pointer;
 import jnr.ffi.annotations.Delegate;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
-import jnr.ffi.byref.NativeLongByReference;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.u_int32_t;
 import jnr.ffi.types.u_int64_t;
@@ -79,25 +78,6 @@ final class LibXenGuest {
         Pointer callbacks,
         int streamType,
         int recvFd);
-
-    /**
-     * 0, or -1 (as xc_domain_save). The rings' frames come back through {@code storeMfn} and {@code
-     * consoleMfn} (C's unsigned long); {@code callbacks} a {@code struct restore_callbacks}, which
-     * must not be NULL.
-     */
-    int xc_domain_restore(
-        Pointer xch,
-        int ioFd,
-        @u_int32_t int domid,
-        @u_int32_t int storeEvtchn,
-        @Out NativeLongByReference storeMfn,
-        @u_int32_t int storeDomid,
-        @u_int32_t int consoleEvtchn,
-        @Out NativeLongByReference consoleMfn,
-        @u_int32_t int consoleDomid,
-        int streamType,
-        Pointer callbacks,
-        int sendBackFd);
 
     /**
      * 0, or -1 and errno. With {@code fast} 1 a cooperative resume: the guest's suspend call

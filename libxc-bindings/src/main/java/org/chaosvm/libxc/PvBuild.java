@@ -19,7 +19,7 @@ import java.util.function.IntConsumer;
  *       xenconsoled follows).
  * </ol>
  *
- * The caller unpauses. A restore ({@link DomainStream#restore}) reuses {@link #prepare} and {@link
+ * The caller unpauses. A restore ({@link PvRestore#restore}) reuses {@link #prepare} and {@link
  * #finish}.
  */
 public final class PvBuild {
@@ -65,7 +65,7 @@ public final class PvBuild {
 
   /**
    * Where a guest's console and XenStore rings are, as a build or a restore ({@link
-   * DomainStream#restore}) leaves them: what Dom0 needs to describe the guest.
+   * PvRestore#restore}) leaves them: what Dom0 needs to describe the guest.
    */
   public record Rings(long consoleMfn, long storeMfn) {}
 

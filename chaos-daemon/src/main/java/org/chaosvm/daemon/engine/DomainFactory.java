@@ -8,10 +8,10 @@ import java.util.UUID;
 import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.libxc.DomId;
-import org.chaosvm.libxc.DomainStream;
 import org.chaosvm.libxc.Errno;
 import org.chaosvm.libxc.KernelImage;
 import org.chaosvm.libxc.PvBuild;
+import org.chaosvm.libxc.PvRestore;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenElfNotes;
 import org.chaosvm.libxc.XenException;
@@ -193,27 +193,36 @@ final class DomainFactory {
       phases.end("record");
       mechanism.devices().attachAll(domid, config);
       phases.end("devices");
-      PvBuild.Rings rings = DomainStream.restore(xc, shell.domain(), streamFd);
+      PvBuild.Rings rings = restoreStream(xc, shell.domain(), config, streamFd, phases);
       streamRead.run();
-      phases.end("stream");
       mechanism.describe(shell, config, uuid, configText, rings, held, phases);
       start(mechanism, domid, paused || held, phases);
       return domid;
     } catch (XenException e) {
       destroyQuietly(domid, Optional.of(uuid), mechanism, e);
-      if (e.function().equals("xc_domain_restore")) {
-        throw new ChaosException(
-            ErrorCode.BAD_REQUEST,
-            "cannot restore "
-                + config.name()
-                + ": its image's stream is incomplete or damaged: "
-                + e.getMessage(),
-            e);
-      }
       throw translate(e, config);
     } catch (RuntimeException e) {
       destroyQuietly(domid, Optional.of(uuid), mechanism, e);
       throw e;
+    }
+  }
+
+  /**
+   * The guest's memory and vCPUs from the stream; what goes wrong there (the stream itself, or what
+   * Xen refuses of it) is the image's fault.
+   */
+  private static PvBuild.Rings restoreStream(
+      XenCtrl xc, PvBuild.Prepared domain, GuestConfig config, int streamFd, Phases phases) {
+    try {
+      return PvRestore.restore(xc, domain, streamFd, phases::end);
+    } catch (XenException e) {
+      throw new ChaosException(
+          ErrorCode.BAD_REQUEST,
+          "cannot restore "
+              + config.name()
+              + ": its image's stream is incomplete or damaged: "
+              + e.getMessage(),
+          e);
     }
   }
 
