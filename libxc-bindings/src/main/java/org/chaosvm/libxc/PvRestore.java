@@ -365,9 +365,12 @@ public final class PvRestore {
     for (int j = 0; j < pages; j++) {
       frames[j] = p2m[pfns[withData[j]]];
     }
+    phases.accept("stream populate");
     Pointer mapped = memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, frames);
+    phases.accept("stream map");
     try {
       readInto(mapped, (long) pages * PAGE);
+      phases.accept("stream read");
       long[] table = new long[ENTRIES];
       for (int j = 0; j < pages; j++) {
         int level = kinds[withData[j]] & LTABTYPE_MASK;
@@ -375,8 +378,10 @@ public final class PvRestore {
           localise(mapped, (long) j * PAGE, table);
         }
       }
+      phases.accept("stream localise");
     } finally {
       memory.unmap(mapped, pages);
+      phases.accept("stream unmap");
     }
   }
 

@@ -12,7 +12,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -39,10 +38,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Checkpoints of running guests (docs/checkpoints.md): a save suspends the guest through its
- * mechanism's control and sends chaos's head and libxenguest's stream to the client; a restore
- * fills a shell from such an image. The image travels on the client's connection only: the daemon
- * never opens a path the client names, so a member of the socket's group writes and reads images
- * with its own rights, through the {@code chaos} command.
+ * mechanism's control and sends chaos's head and libxenguest's stream to the client or into the
+ * file it names, opened with the client's rights; a restore fills a shell from such an image
+ * ({@link org.chaosvm.libxc.PvRestore}).
  */
 final class Checkpoints {
   private static final Logger log = LoggerFactory.getLogger(Checkpoints.class);
@@ -65,7 +63,7 @@ final class Checkpoints {
 
   /**
    * How long a migration's incoming image may stand still in the pipe its relay named: a
-   * connection's idle limit (libxenguest's reads move its thread's counts as bytes come).
+   * connection's idle limit (the restore's reads move its thread's counts as bytes come).
    */
   static final Duration INCOMING_STALL = Duration.ofSeconds(60);
 
@@ -74,12 +72,7 @@ final class Checkpoints {
 
   /** Closes the connections of migrations whose decision does not come in time. */
   private static final ScheduledExecutorService DEADLINES =
-      Executors.newSingleThreadScheduledExecutor(
-          task -> {
-            Thread thread = new Thread(task, "migration-deadline");
-            thread.setDaemon(true);
-            return thread;
-          });
+      DaemonThreads.scheduler("migration-deadline");
 
   private final XenHandles handles;
   private final GuestRegistry registry;
@@ -535,15 +528,15 @@ final class Checkpoints {
         }
         throw e;
       }
-      pipe.closeRead(); // what follows libxenguest's end, if anything, is not read
+      pipe.closeRead(); // what follows the stream's end, if anything, is not read
       failure(feeder);
     }
   }
 
   /**
-   * Fills {@code shell} with the rest of {@code image} (libxenguest's stream, read from the file
-   * directly), as {@link DomainFactory#restore}; a file that ends before the stream does, or a
-   * migration's pipe that {@code watch} found stalled, is said to be incomplete.
+   * Fills {@code shell} with the rest of {@code image} (libxenguest's stream, which the restore
+   * reads from the file directly), as {@link DomainFactory#restore}; a file that ends before the
+   * stream does, or a migration's pipe that {@code watch} found stalled, is said to be incomplete.
    */
   void restoreFrom(
       Shell shell,

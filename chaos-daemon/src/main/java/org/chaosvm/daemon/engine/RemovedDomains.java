@@ -2,7 +2,6 @@ package org.chaosvm.daemon.engine;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.chaosvm.libxc.DomId;
@@ -26,13 +25,7 @@ final class RemovedDomains implements AutoCloseable {
   static final List<Duration> LOOKS = List.of(Duration.ofSeconds(1), Duration.ofSeconds(10));
 
   private final XenHandles handles;
-  private final ScheduledExecutorService looks =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread thread = new Thread(r, "removed-domains");
-            thread.setDaemon(true);
-            return thread;
-          });
+  private final ScheduledExecutorService looks = DaemonThreads.scheduler("removed-domains");
 
   RemovedDomains(XenHandles handles) {
     this.handles = handles;

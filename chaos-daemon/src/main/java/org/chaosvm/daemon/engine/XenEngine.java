@@ -17,7 +17,6 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -254,13 +253,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
               XenEngine::refillInBackground);
       if (settings.xenstore()) {
         engine.events = new XenStoreDomainEvents(engine.handles);
-        engine.noxsLook =
-            Executors.newSingleThreadScheduledExecutor(
-                runnable -> {
-                  Thread thread = new Thread(runnable, "noxs-look");
-                  thread.setDaemon(true);
-                  return thread;
-                });
+        engine.noxsLook = DaemonThreads.scheduler("noxs-look");
         engine.noxsLook.scheduleWithFixedDelay(
             engine::lookAtNoxsGuests,
             NOXS_LOOK.toMillis(),
