@@ -72,6 +72,20 @@ public final class PvRestore {
   private static final int ENTRIES = PAGE / 8;
   private static final int PIN_BATCH = 1024;
 
+  /**
+   * How far a guest's pfns may reach past its pages: Linux's p2m also covers the memory it may
+   * balloon up to (at most ten times its start, in Linux's own bound).
+   */
+  private static final long PFN_SPAN = 16;
+
+  private static final long PFN_FLOOR = 1 << 20;
+
+  /** The longest record but PAGE_DATA taken (a vCPU's context is 5 KiB, a p2m's frames 16). */
+  private static final int OTHER_RECORD_MAX = 1 << 20;
+
+  /** The most pages one PAGE_DATA record has (libxenguest's MAX_BATCH_SIZE). */
+  private static final int MAX_BATCH = 1024;
+
   // vcpu_guest_context_x86_64 (checked in AbiTest).
   static final int CONTEXT_SIZE = 5168;
   static final int CONTEXT_FLAGS = 512;
@@ -181,6 +195,9 @@ public final class PvRestore {
         pageData((int) length, padded);
         phases.accept("stream pages");
         continue;
+      }
+      if (padded > OTHER_RECORD_MAX) {
+        throw bad("a record of type " + Integer.toHexString(type) + " of " + length + " bytes");
       }
       ByteBuffer body = read(padded);
       if (type == END) {
@@ -293,29 +310,41 @@ public final class PvRestore {
     if (start > end || end >= (1L << 31)) {
       throw bad("X86_PV_P2M_FRAMES from pfn " + start + " to " + end);
     }
+    grow((int) end);
     int first = (int) (start / ENTRIES);
     int frames = (int) (end / ENTRIES) + 1 - first;
     if (length != 8 + 8 * frames) {
       throw bad("X86_PV_P2M_FRAMES of " + length + " bytes for " + frames + " frames");
     }
-    grow((int) end);
     for (int i = 0; i < frames; i++) {
       p2mFrames[first + i] = body.getLong(8 + 8 * i);
     }
   }
 
-  /** Makes room for pfns up to {@code pfn}: the guest's highest pfn is at least that. */
+  /**
+   * Makes room for pfns up to {@code pfn}: the guest's highest pfn is at least that. A pfn far
+   * beyond what the domain may hold is refused, so that an image cannot have the daemon allocate
+   * what it names: at most {@link #PFN_SPAN} times the domain's pages, or {@link #PFN_FLOOR}.
+   */
   private void grow(int pfn) {
     if (pfn <= maxPfn) {
       return;
     }
-    int old = p2m.length;
-    p2m = Arrays.copyOf(p2m, pfn + 1);
-    types = Arrays.copyOf(types, pfn + 1);
-    Arrays.fill(p2m, old, pfn + 1, INVALID);
-    int oldFrames = p2mFrames.length;
-    p2mFrames = Arrays.copyOf(p2mFrames, pfn / ENTRIES + 1);
-    Arrays.fill(p2mFrames, oldFrames, p2mFrames.length, INVALID);
+    long pages = domain.maxMemoryKib() / 4;
+    long limit = Math.max(PFN_SPAN * pages, PFN_FLOOR);
+    if (pfn >= limit) {
+      throw bad("pfn " + pfn + ", far beyond the domain's " + pages + " pages");
+    }
+    if (pfn >= p2m.length) {
+      int old = p2m.length;
+      int size = (int) Math.min(limit, Math.max(pfn + 1L, 2L * old));
+      p2m = Arrays.copyOf(p2m, size);
+      types = Arrays.copyOf(types, size);
+      Arrays.fill(p2m, old, size, INVALID);
+      int oldFrames = p2mFrames.length;
+      p2mFrames = Arrays.copyOf(p2mFrames, (size - 1) / ENTRIES + 1);
+      Arrays.fill(p2mFrames, oldFrames, p2mFrames.length, INVALID);
+    }
     maxPfn = pfn;
   }
 
@@ -325,7 +354,7 @@ public final class PvRestore {
     }
     ByteBuffer head = read(8);
     long count = Integer.toUnsignedLong(head.getInt(0));
-    if (8 + 8 * count > length) {
+    if (count > MAX_BATCH || 8 + 8 * count > length) {
       throw bad("PAGE_DATA of " + length + " bytes for " + count + " pages");
     }
     ByteBuffer entries = read((int) (8 * count));

@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -112,6 +114,53 @@ class DomainStreamE2ETest {
     console.awaitLineContaining(Unikernel.SUSPEND_CANCELLED, LIMIT);
     console.awaitLineContaining(Unikernel.COUNT + (last + 2), LIMIT);
     assertFalse(isShutDown(guest.domid));
+  }
+
+  @Test
+  void aStreamThatNamesHugeFramesOrBatchesIsRefusedBeforeAnythingIsAllocated() {
+    PvBuild.Prepared domain =
+        PvBuild.prepare(xc, UUID.randomUUID(), 1, MEMORY_MIB * 1024L, domid -> domains.add(domid));
+    ByteBuffer head = ByteBuffer.allocate(24 + 16 + 16 + 8).order(ByteOrder.LITTLE_ENDIAN);
+    head.order(ByteOrder.BIG_ENDIAN).putLong(-1L).putInt(0x58454E46).putInt(3).putLong(0);
+    head.order(ByteOrder.LITTLE_ENDIAN).putInt(1).putShort((short) 12).putShort((short) 0);
+    head.putInt(4).putInt(17); // domain header: x86 PV, Xen 4.17
+    head.putInt(2).putInt(8).put((byte) 8).put((byte) 4).putShort((short) 0).putInt(0); // PV info
+    head.putInt(0x10).putInt(0); // STATIC_DATA_END
+    ByteBuffer frames = ByteBuffer.allocate(8 + 8 + 8).order(ByteOrder.LITTLE_ENDIAN);
+    frames.putInt(3).putInt(16).putInt(0).putInt(1 << 30).putLong(0); // p2m up to pfn 2^30
+    ByteBuffer batch = ByteBuffer.allocate(8 + 8).order(ByteOrder.LITTLE_ENDIAN);
+    batch.putInt(1).putInt(8).putInt(1 << 20).putInt(0); // PAGE_DATA of a million pages
+    for (ByteBuffer tail : List.of(frames, batch)) {
+      byte[] stream = new byte[head.capacity() + tail.capacity()];
+      System.arraycopy(head.array(), 0, stream, 0, head.capacity());
+      System.arraycopy(tail.array(), 0, stream, head.capacity(), tail.capacity());
+      XenException e = assertThrows(XenException.class, () -> restoreBytes(domain, stream));
+      assertEquals(PvRestore.FUNCTION, e.function());
+      assertTrue(
+          e.getMessage().contains("far beyond") || e.getMessage().contains("PAGE_DATA of"),
+          e.getMessage());
+    }
+  }
+
+  /** Restores {@code stream} into {@code domain} through a pipe. */
+  private void restoreBytes(PvBuild.Prepared domain, byte[] stream) {
+    try (FdPipe pipe = FdPipe.open()) {
+      CompletableFuture<Void> feeder =
+          CompletableFuture.runAsync(
+              () -> {
+                try (OutputStream out = pipe.writeStream()) {
+                  out.write(stream);
+                } catch (IOException e) {
+                  // the restore stopped reading: fine
+                }
+              });
+      try {
+        PvRestore.restore(xc, domain, pipe.readFd(), p -> {});
+      } finally {
+        pipe.closeRead();
+        feeder.join();
+      }
+    }
   }
 
   @Test
