@@ -172,8 +172,8 @@ final class DomainFactory {
    * made again from {@code config}, its memory and vCPUs restored, then described to Dom0 with the
    * rings where the restore put them. The guest goes on where it was saved (its suspend call
    * returns), unless {@code paused}. A {@code held} guest (a migration's incoming one) stays paused
-   * and recorded as being built until {@link Mechanism#confirm}. {@code streamRead} runs once
-   * libxenguest has read the whole stream, before the guest is described to Dom0.
+   * and recorded as being built until {@link Mechanism#confirm}. {@code streamRead} runs once the
+   * whole stream is read ({@link PvRestore}), before the guest is described to Dom0.
    */
   DomId restore(
       Shell shell,
