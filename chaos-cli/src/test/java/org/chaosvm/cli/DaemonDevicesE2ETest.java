@@ -14,7 +14,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.chaosvm.libxc.DomId;
 import org.chaosvm.libxc.DomainInfo;
+import org.chaosvm.libxc.ShutdownReason;
 import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.libxc.XenStore;
 import org.chaosvm.rig.Command;
@@ -384,6 +386,42 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
             "cpu/1/availability", "offline"));
     assertEquals(0, chaos("destroy", "e2e-small").code());
     assertNothingLeft(domid);
+  }
+
+  /**
+   * A guest that crashes while its create still builds it (here: Xen told so from Dom0, while the
+   * daemon decompresses a kernel it has not cached): the daemon's look at that event leaves a guest
+   * being built to its create, and xenstored fires no second one. Once built, it gets its on_crash
+   * all the same (destroy), its disk and vif with it. (CI, stop 49: a unikernel that crashed at
+   * once stayed crashed.)
+   */
+  @Test
+  @Order(6)
+  void aGuestThatCrashesWhileBeingBuiltGetsItsOnCrashOnceBuilt() throws Exception {
+    Path image = image("e2e-early", "early");
+    Path kernel = Files.copy(TestGuest.kernel(), dir.resolve("vmlinuz-early"));
+    Path early =
+        writeConfig(
+            "e2e-early",
+            TestGuest.xlConfig(
+                    "e2e-early",
+                    TestGuest.Mode.WAIT,
+                    "",
+                    "vif = [ 'bridge=xenbr0' ]",
+                    "disk = [ '" + image + ",raw,xvdb,rw' ]")
+                .replace(TestGuest.kernel().toString(), kernel.toString()));
+    CompletableFuture<DaemonProcess.Run> creating =
+        CompletableFuture.supplyAsync(() -> chaos("create", early.toString()));
+    awaitDomainInState("building");
+    int domid = domainInState("building").orElseThrow();
+    try (XenCtrl xc = XenCtrl.open()) {
+      xc.shutdown(new DomId(domid), ShutdownReason.CRASH);
+    }
+    DaemonProcess.Run created = creating.get(120, TimeUnit.SECONDS);
+    assertEquals(0, created.code(), created.err());
+    Xl.awaitGone("e2e-early", Duration.ofSeconds(30));
+    assertTrue(daemon.logText().contains("shut down while building"), daemon.logText());
+    assertNothingLeft(domid, image);
   }
 
   /** A domain whose chaos/state node reads {@code state}, if any. */

@@ -172,7 +172,7 @@ final class Checkpoints {
     }
     if (keep) {
       DomainStream.resume(handles.xc(), domid);
-      registry.transition(domid, State.SUSPENDING, State.RUNNING);
+      lifecycle.transition(domid, State.SUSPENDING, State.RUNNING);
       phases.end("resume");
       log.info("saved {} (domain {}), ms {}; it goes on", guest.name(), domid, phases.millis());
       return new Reply.Done("saved " + guest.name() + "; it goes on");
@@ -255,7 +255,7 @@ final class Checkpoints {
       handles.xc().setHandle(domid, uuid);
     }
     mechanism.confirm(incoming, taken, uuid);
-    registry.transition(domid, State.MIGRATING, State.RUNNING);
+    lifecycle.transition(domid, State.MIGRATING, State.RUNNING);
     if (clash != null) {
       throw new ChaosException(
           clash.code(),
@@ -478,7 +478,7 @@ final class Checkpoints {
     } catch (XenException e) {
       log.warn("cannot resume {} after its failed save: {}", guest.name(), e.getMessage());
     } finally {
-      registry.transition(domid, from, State.RUNNING);
+      lifecycle.transition(domid, from, State.RUNNING);
     }
   }
 

@@ -9,6 +9,12 @@ interface DomainEvents extends AutoCloseable {
   /** Starts calling {@code onChange} on a thread of its own, once at start and after each event. */
   void start(Runnable onChange);
 
+  /**
+   * Asks for one more call of {@code onChange} soon, as if an event had come: for a change that an
+   * earlier call passed over. Does not wait for it.
+   */
+  void poke();
+
   /** Stops; {@code onChange} is not called after this returns. */
   @Override
   void close();

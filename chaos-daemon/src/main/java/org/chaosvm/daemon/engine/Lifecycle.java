@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.daemon.engine.GuestRegistry.State;
@@ -30,6 +31,12 @@ final class Lifecycle {
       EnumSet.of(State.RUNNING, State.PRESERVED, State.SUSPENDING, State.MIGRATING);
 
   /**
+   * The states in which a guest is the thread's that holds it: its shutdown waits until it runs.
+   */
+  private static final Set<State> HELD =
+      EnumSet.of(State.BUILDING, State.SUSPENDING, State.MIGRATING);
+
+  /**
    * Creates a guest again from its config (on_reboot = restart), as {@code owner} created it; its
    * new domid.
    */
@@ -43,20 +50,57 @@ final class Lifecycle {
   private final DomainDiscovery discovery;
   private final GuestOwners owners;
   private final Restart restart;
+  private final Runnable lookAgain;
 
+  /**
+   * The guests whose shutdown an event showed while they were held ({@link #HELD}): looked at again
+   * once they run ({@link #transition}). A unikernel that crashes at once does so before its create
+   * has marked it running, and xenstored fires {@code @releaseDomain} once.
+   */
+  private final Set<DomId> passedOver = ConcurrentHashMap.newKeySet();
+
+  /** Orders a guest's move to running against an event's look at its state. */
+  private final Object passing = new Object();
+
+  /**
+   * {@code lookAgain} asks for one more {@link #onDomainEvent} on the events' thread, as if an
+   * event had come.
+   */
   Lifecycle(
       XenHandles handles,
       GuestRegistry registry,
       DomainFactory factory,
       DomainDiscovery discovery,
       GuestOwners owners,
-      Restart restart) {
+      Restart restart,
+      Runnable lookAgain) {
     this.handles = handles;
     this.owners = owners;
     this.registry = registry;
     this.factory = factory;
     this.discovery = discovery;
     this.restart = restart;
+    this.lookAgain = lookAgain;
+  }
+
+  /**
+   * Moves a guest from {@code from} to {@code to}, as {@link GuestRegistry#transition}; a guest
+   * that now runs and whose shutdown an event showed meanwhile is looked at again. False if it was
+   * not in {@code from}.
+   */
+  boolean transition(DomId domid, State from, State to) {
+    boolean missed;
+    synchronized (passing) {
+      if (!registry.transition(domid, from, to)) {
+        return false;
+      }
+      missed = to == State.RUNNING && passedOver.remove(domid);
+    }
+    if (missed) {
+      log.info("domain {} shut down while {}: its lifecycle action follows", domid, from.word());
+      lookAgain.run();
+    }
+    return true;
   }
 
   /**
@@ -129,6 +173,7 @@ final class Lifecycle {
     } finally {
       registry.forget(guest.domid());
       owners.forget(guest.domid());
+      passedOver.remove(guest.domid());
     }
     return true;
   }
@@ -153,8 +198,14 @@ final class Lifecycle {
   }
 
   private void apply(Guest guest, ShutdownReason reason, LifecycleAction action) {
-    if (registry.state(guest.domid()).filter(s -> s == State.RUNNING).isEmpty()) {
-      return; // preserved already, or being built or destroyed
+    synchronized (passing) {
+      Optional<State> state = registry.state(guest.domid());
+      if (state.filter(s -> s == State.RUNNING).isEmpty()) {
+        if (reason != ShutdownReason.SUSPEND && state.filter(HELD::contains).isPresent()) {
+          passedOver.add(guest.domid()); // its holder's move to running looks again
+        }
+        return; // preserved already, or held, or being destroyed
+      }
     }
     if (reason == ShutdownReason.SUSPEND) {
       resume(guest);

@@ -72,6 +72,17 @@ final class VirqDomainEvents implements DomainEvents {
   }
 
   @Override
+  public void poke() {
+    try {
+      if (!closed) {
+        events.notify(wakeSend);
+      }
+    } catch (RuntimeException e) {
+      log.warn("cannot wake the domain-events thread for another look: {}", e.getMessage());
+    }
+  }
+
+  @Override
   public void close() {
     closed = true;
     if (thread != null) {

@@ -158,7 +158,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
                         false,
                         new Phases(),
                         System.nanoTime())
-                    .domid());
+                    .domid(),
+            this::lookAgain);
     this.checkpoints = new Checkpoints(handles, registry, lifecycle, factory, owners);
   }
 
@@ -718,7 +719,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
           owners.forget(domid);
           throw e;
         }
-        registry.transition(domid, State.BUILDING, built);
+        lifecycle.transition(domid, State.BUILDING, built);
         log.info(
             "created {} as domain {} ({} shell)",
             guest.name(),
@@ -789,6 +790,14 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private void onDomainEvent() {
     synchronized (lifecycle) {
       lifecycle.onDomainEvent();
+    }
+  }
+
+  /** Asks the events' thread for one more look, as if an event had come (none without events). */
+  private void lookAgain() {
+    DomainEvents following = events;
+    if (following != null) {
+      following.poke();
     }
   }
 

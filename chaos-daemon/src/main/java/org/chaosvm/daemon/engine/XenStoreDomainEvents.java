@@ -55,6 +55,15 @@ final class XenStoreDomainEvents implements DomainEvents {
   }
 
   @Override
+  public void poke() {
+    try {
+      handles.xs().write(XenStore.NO_TRANSACTION, wakePath, "look");
+    } catch (RuntimeException e) {
+      log.warn("cannot wake the domain-events thread for another look: {}", e.getMessage());
+    }
+  }
+
+  @Override
   public void close() {
     closed = true;
     if (thread == null) {
