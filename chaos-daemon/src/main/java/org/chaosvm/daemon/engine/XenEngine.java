@@ -243,6 +243,9 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     try {
       phases.end("handles");
       settings.poolTargets().keySet().forEach(size -> engine.factory.mechanism(size.devices()));
+      if (engine.xenstore != null) {
+        engine.xenstore.start();
+      }
       phases.end("mechanisms");
       engine.recover();
       phases.end("recover");

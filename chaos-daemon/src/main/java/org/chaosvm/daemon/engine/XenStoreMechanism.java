@@ -27,6 +27,11 @@ final class XenStoreMechanism implements Mechanism {
     this.removed = new RemovedDomains(handles);
   }
 
+  /** Starts its background work ahead, for a daemon (a {@code --direct} command has none). */
+  void start() {
+    removed.start();
+  }
+
   @Override
   public DeviceMechanism kind() {
     return DeviceMechanism.XENSTORE;
