@@ -12,6 +12,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.chaosvm.libxc.DomId;
+import org.chaosvm.libxc.ShutdownReason;
+import org.chaosvm.libxc.XenCtrl;
 import org.chaosvm.rig.TestGuest;
 import org.chaosvm.rig.Unikernel;
 import org.chaosvm.rig.XenStored;
@@ -134,6 +137,45 @@ class DaemonNoXenstoreE2ETest extends NoxsDaemonCycle {
             .count(),
         "connected once to each daemon's control device");
     assertNothingLeftOf(kept, "nx-kept");
+  }
+
+  /**
+   * DaemonDevicesE2ETest's guest that crashes while being built, on a Dom0 where the daemon binds
+   * VIRQ_DOM_EXC itself: Xen fires it once, while the guest is being built, and the daemon's look
+   * then leaves the guest to its create. Once built, it gets its on_crash all the same (destroy),
+   * through the events thread's loopback channel.
+   */
+  @Test
+  void aGuestThatCrashesWhileBeingBuiltGetsItsOnCrashOnceBuilt() throws Exception {
+    daemon.awaitPool(NOXS_SHELLS, 1);
+    Set<Integer> before = domids();
+    Path kernel = Files.copy(TestGuest.kernel(), dir.resolve("vmlinuz-early"));
+    Path early =
+        Files.writeString(
+            dir.resolve("nx-early.cfg"),
+            String.join(
+                "\n",
+                "name = \"nx-early\"",
+                "kernel = \"" + kernel + "\"",
+                "memory = 256",
+                "dev_method = \"noxs\"",
+                ""));
+    CompletableFuture<DaemonProcess.Run> creating =
+        CompletableFuture.supplyAsync(() -> chaos("create", early.toString()));
+    awaitBuilding(daemon, kernel);
+    Set<Integer> building = domids();
+    building.removeAll(before); // 256 MiB: no pooled shell, one made for it
+    assertEquals(1, building.size(), "the guest's domain: " + building);
+    int domid = building.iterator().next();
+    try (XenCtrl xc = XenCtrl.open()) {
+      xc.shutdown(DomId.of(domid), ShutdownReason.CRASH);
+    }
+    DaemonProcess.Run created = creating.get(120, TimeUnit.SECONDS);
+    assertEquals(0, created.code(), created.err());
+    awaitDomainsGone(Set.of(domid));
+    String log = daemon.logText();
+    assertTrue(log.contains("domain " + domid + " shut down while building"), log);
+    assertNothingLeftOf(domid, "nx-early");
   }
 
   private static Set<Integer> union(Set<Integer> a, Set<Integer> b) {
