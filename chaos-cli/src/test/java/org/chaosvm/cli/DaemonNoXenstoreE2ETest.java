@@ -79,23 +79,12 @@ class DaemonNoXenstoreE2ETest extends NoxsDaemonCycle {
     daemon.awaitPool(NOXS_SHELLS, 1);
     Set<Integer> before = domids();
 
-    // The victim: a kernel the daemon has not cached, whose build (it decompresses it) leaves
-    // seconds to kill the daemon in. It is never unpaused, so it need not be a noxs guest's kernel.
-    Path kernel = Files.copy(TestGuest.kernel(), dir.resolve("vmlinuz-uncached"));
-    Path victim =
-        Files.writeString(
-            dir.resolve("nx-victim.cfg"),
-            String.join(
-                "\n",
-                "name = \"nx-victim\"",
-                "kernel = \"" + kernel + "\"",
-                "memory = 256",
-                "dev_method = \"noxs\"",
-                ""));
+    // The victim: its build leaves seconds to kill the daemon in.
+    Path victim = slowToBuild("nx-victim");
     DaemonProcess first = daemon;
     CompletableFuture<DaemonProcess.Run> interrupted =
         CompletableFuture.supplyAsync(() -> first.chaos("create", victim.toString()));
-    awaitBuilding(first, kernel);
+    awaitBuilding(first, kernelOf("nx-victim"));
     first.kill(); // SIGKILL while the victim is being built
     Set<Integer> building = domids();
     building.removeAll(before); // 256 MiB: no pooled shell, one made for it
@@ -149,20 +138,10 @@ class DaemonNoXenstoreE2ETest extends NoxsDaemonCycle {
   void aGuestThatCrashesWhileBeingBuiltGetsItsOnCrashOnceBuilt() throws Exception {
     daemon.awaitPool(NOXS_SHELLS, 1);
     Set<Integer> before = domids();
-    Path kernel = Files.copy(TestGuest.kernel(), dir.resolve("vmlinuz-early"));
-    Path early =
-        Files.writeString(
-            dir.resolve("nx-early.cfg"),
-            String.join(
-                "\n",
-                "name = \"nx-early\"",
-                "kernel = \"" + kernel + "\"",
-                "memory = 256",
-                "dev_method = \"noxs\"",
-                ""));
+    Path early = slowToBuild("nx-early");
     CompletableFuture<DaemonProcess.Run> creating =
         CompletableFuture.supplyAsync(() -> chaos("create", early.toString()));
-    awaitBuilding(daemon, kernel);
+    awaitBuilding(daemon, kernelOf("nx-early"));
     Set<Integer> building = domids();
     building.removeAll(before); // 256 MiB: no pooled shell, one made for it
     assertEquals(1, building.size(), "the guest's domain: " + building);
@@ -176,6 +155,29 @@ class DaemonNoXenstoreE2ETest extends NoxsDaemonCycle {
     String log = daemon.logText();
     assertTrue(log.contains("domain " + domid + " shut down while building"), log);
     assertNothingLeftOf(domid, "nx-early");
+  }
+
+  /**
+   * The config of a 256 MiB noxs guest {@code name} (no pooled shell fits: one is made for it) on a
+   * copy of the test kernel that the daemon has not cached ({@link #kernelOf}), so its build, which
+   * decompresses it, takes seconds. It is never run: the kernel need not be a noxs guest's.
+   */
+  private static Path slowToBuild(String name) throws Exception {
+    Path kernel = Files.copy(TestGuest.kernel(), kernelOf(name));
+    return Files.writeString(
+        dir.resolve(name + ".cfg"),
+        String.join(
+            "\n",
+            "name = \"" + name + "\"",
+            "kernel = \"" + kernel + "\"",
+            "memory = 256",
+            "dev_method = \"noxs\"",
+            ""));
+  }
+
+  /** The kernel copy of {@link #slowToBuild}'s guest {@code name}. */
+  private static Path kernelOf(String name) {
+    return dir.resolve("vmlinuz-" + name);
   }
 
   private static Set<Integer> union(Set<Integer> a, Set<Integer> b) {
