@@ -478,6 +478,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
               }
             });
     Optional<PipeWatch> watch = Checkpoints.watchIncoming(file);
+    phases.end("image open");
     try {
       return restore(caller, request, file, watch, fromClient, toClient, phases);
     } finally {
@@ -509,6 +510,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         file.map(UserFile::input)
             .orElseGet(() -> request.unframed() ? fromClient : ImageFrames.reader(fromClient));
     CheckpointImage.Guest record = Checkpoints.readHead(image, watch);
+    phases.end("image head");
     // Unframed (a migration's), the stream ends with libxenguest's END record; the decision
     // follows it on the connection.
     InputStream stream = request.unframed() ? MigrationStream.one(image) : image;
@@ -519,6 +521,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       throw new ChaosException(
           ErrorCode.BAD_REQUEST, "the image's config cannot be read: " + e.getMessage(), e);
     }
+    phases.end("config parse");
     String name = request.name() != null ? request.name() : record.name();
     boolean hold = request.hold();
     guest = guest.withName(hold ? name + Checkpoints.INCOMING : name);
@@ -542,7 +545,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             ? Optional.empty()
             : guest.uuid().or(() -> own.filter(u -> registry.withUuid(u).isEmpty()));
     DeviceMechanism kind = record.mechanism();
-    phases.end("image head");
+    phases.end("restore checks");
     try (CallerFiles files = new CallerFiles(caller, access.policy())) {
       // The disks as the caller may open them; the kernel is in the image, not read again.
       GuestConfig build =
@@ -554,6 +557,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
         throw new ChaosException(
             e.code(), "cannot restore " + guest.name() + ": " + e.getMessage(), e);
       }
+      phases.end("disks open");
       String configText = record.config();
       boolean paused = request.paused();
       // Described to Dom0 under its own name, though the engine holds it under the temporary one.
