@@ -674,8 +674,8 @@ class DaemonCheckpointE2ETest {
     assertTrue(cut.err().contains(name + " goes on here"), cut.err());
 
     // A transport that stalls in the middle of the image, and ends only 90 s later: the
-    // destination gives up after 60 s without a byte (libxenguest would wait as long as its pipe
-    // does), and the source once its transport ends.
+    // destination gives up after its idle limit without a byte (libxenguest would wait as long as
+    // its pipe does), and the source once its transport ends.
     DaemonProcess.Run stalled =
         chaos(
             "migrate",
@@ -684,7 +684,9 @@ class DaemonCheckpointE2ETest {
             name,
             "{ stdbuf -o0 head -c 300000; sleep 90; } | " + installedReceive());
     assertTrue(stalled.code() != 0, stalled.out() + stalled.err());
-    assertTrue(stalled.err().contains("its transport sent nothing for 60 s"), stalled.err());
+    assertTrue(
+        stalled.err().contains("its transport sent nothing for " + IDLE_SECONDS + " s"),
+        stalled.err());
     assertTrue(stalled.err().contains(name + " goes on here"), stalled.err());
 
     long last = Unikernel.lastCount(console);

@@ -44,7 +44,8 @@ public final class ChaosDaemon {
       MemberPolicy members,
       Optional<String> logLevel) {
     XenEngine.Settings engine() {
-      return new XenEngine.Settings(pool, devices, stateDir, logDir, xenstore, members);
+      return new XenEngine.Settings(
+          pool, devices, stateDir, logDir, xenstore, members, limits.idle());
     }
 
     /** The settings as chaos-daemon.conf(5) would give them, for --check-config. */

@@ -133,7 +133,8 @@ final class DaemonCommand {
       names = "--idle-timeout",
       paramLabel = "SECONDS",
       description =
-          "Close a connection that sends no whole request for this long (default:"
+          "Close a connection that sends no whole request for this long, and give up a"
+              + " migration's incoming image that stands still as long (default:"
               + " ${DEFAULT-VALUE}).")
   int idleTimeout = (int) SocketServer.Limits.DEFAULT.idle().toSeconds();
 

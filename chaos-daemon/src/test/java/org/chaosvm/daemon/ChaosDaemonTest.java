@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.engine.SizeClass;
@@ -44,6 +45,15 @@ class ChaosDaemonTest {
             IllegalArgumentException.class,
             () -> ChaosDaemon.parse(new String[] {"--pool", "4x1=2", "--no-xenstore"}));
     assertTrue(pool.getMessage().contains("pool 4x1:noxs, not 4x1"), pool.getMessage());
+  }
+
+  @Test
+  void theIdleLimitBoundsConnectionsAndAMigrationsIncomingImageAlike() {
+    ChaosDaemon.Options options = ChaosDaemon.parse(new String[] {"--idle-timeout", "20"});
+    assertEquals(Duration.ofSeconds(20), options.limits().idle());
+    assertEquals(Duration.ofSeconds(20), options.engine().idle());
+    assertEquals(
+        Duration.ofSeconds(60), ChaosDaemon.parse(new String[] {}).engine().idle(), "default");
   }
 
   @Test

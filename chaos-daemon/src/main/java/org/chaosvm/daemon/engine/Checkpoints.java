@@ -61,12 +61,6 @@ final class Checkpoints {
    */
   static final Duration TRANSPORT_STALL = Duration.ofMinutes(5);
 
-  /**
-   * How long a migration's incoming image may stand still in the pipe its relay named: a
-   * connection's idle limit (the restore's reads move its thread's counts as bytes come).
-   */
-  static final Duration INCOMING_STALL = Duration.ofSeconds(60);
-
   /** The name a migration's incoming guest has until it is committed: xl's. */
   static final String INCOMING = "--incoming";
 
@@ -80,17 +74,25 @@ final class Checkpoints {
   private final DomainFactory factory;
   private final GuestOwners owners;
 
+  /**
+   * How long a migration's incoming image may stand still in the pipe its relay named: a
+   * connection's idle limit (the restore's reads move its thread's counts as bytes come).
+   */
+  private final Duration incomingStall;
+
   Checkpoints(
       XenHandles handles,
       GuestRegistry registry,
       Lifecycle lifecycle,
       DomainFactory factory,
-      GuestOwners owners) {
+      GuestOwners owners,
+      Duration incomingStall) {
     this.handles = handles;
     this.registry = registry;
     this.lifecycle = lifecycle;
     this.factory = factory;
     this.owners = owners;
+    this.incomingStall = incomingStall;
   }
 
   /**
@@ -389,9 +391,9 @@ final class Checkpoints {
     return "its transport took nothing for " + TRANSPORT_STALL.toSeconds() + " s";
   }
 
-  /** Why a restore from a migration's relay was given up ({@link #INCOMING_STALL}). */
-  private static String sentNothing() {
-    return "its transport sent nothing for " + INCOMING_STALL.toSeconds() + " s";
+  /** Why a restore from a migration's relay was given up ({@link #incomingStall}). */
+  private String sentNothing() {
+    return "its transport sent nothing for " + incomingStall.toSeconds() + " s";
   }
 
   /** Asks the guest to suspend and waits until it has (the save's callback). */
@@ -483,7 +485,7 @@ final class Checkpoints {
   }
 
   /** The head of an image the client sends, with its errors in the client's words. */
-  static CheckpointImage.Guest readHead(InputStream image, Optional<PipeWatch> watch) {
+  CheckpointImage.Guest readHead(InputStream image, Optional<PipeWatch> watch) {
     try {
       return CheckpointImage.readHead(image, "the image");
     } catch (IOException | ChaosException e) {
@@ -568,10 +570,10 @@ final class Checkpoints {
 
   /**
    * Watches the calling thread read {@code image}, if it is a migration's pipe ({@link
-   * #INCOMING_STALL}).
+   * #incomingStall}).
    */
-  static Optional<PipeWatch> watchIncoming(Optional<UserFile> image) {
-    return image.filter(UserFile::isFifo).map(f -> PipeWatch.watch(f.fd(), false, INCOMING_STALL));
+  Optional<PipeWatch> watchIncoming(Optional<UserFile> image) {
+    return image.filter(UserFile::isFifo).map(f -> PipeWatch.watch(f.fd(), false, incomingStall));
   }
 
   /** A restore's failure because its image ends before libxenguest's stream does. */

@@ -121,7 +121,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       Path stateDir,
       Path logDir,
       boolean withXenStore,
-      MemberPolicy members) {
+      MemberPolicy members,
+      Duration idle) {
     this.owner = owner;
     this.owners = new GuestOwners(stateDir);
     this.access = new Access(members, owners);
@@ -160,7 +161,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
                         System.nanoTime())
                     .domid(),
             this::lookAgain);
-    this.checkpoints = new Checkpoints(handles, registry, lifecycle, factory, owners);
+    this.checkpoints = new Checkpoints(handles, registry, lifecycle, factory, owners, idle);
   }
 
   /**
@@ -182,6 +183,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
    * @param xenstore false on a Dom0 without xenstored: noxs guests only, and the daemon binds
    *     VIRQ_DOM_EXC itself
    * @param members what members of the socket's group may do beyond their own guests
+   * @param idle how long a migration's incoming image may stand still in its pipe before the
+   *     restore is given up: the connections' idle limit ({@code --idle-timeout})
    */
   public record Settings(
       Map<SizeClass, Integer> poolTargets,
@@ -189,20 +192,34 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
       Path stateDir,
       Path logDir,
       boolean xenstore,
-      MemberPolicy members) {
+      MemberPolicy members,
+      Duration idle) {
+    public Settings {
+      if (idle.isNegative() || idle.isZero()) {
+        throw new IllegalArgumentException("the idle limit must be positive, not " + idle);
+      }
+    }
+
     /** XenStore guests by default, the usual folders, xenstored running. */
     public Settings(Map<SizeClass, Integer> poolTargets) {
       this(poolTargets, DeviceMechanism.XENSTORE, DEFAULT_STATE_DIR, DEFAULT_LOG_DIR, true);
     }
 
-    /** The default member policy. */
+    /** The default member policy and idle limit. */
     public Settings(
         Map<SizeClass, Integer> poolTargets,
         DeviceMechanism defaultDevices,
         Path stateDir,
         Path logDir,
         boolean xenstore) {
-      this(poolTargets, defaultDevices, stateDir, logDir, xenstore, MemberPolicy.DEFAULT);
+      this(
+          poolTargets,
+          defaultDevices,
+          stateDir,
+          logDir,
+          xenstore,
+          MemberPolicy.DEFAULT,
+          Duration.ofSeconds(Protocol.IDLE_SECONDS));
     }
   }
 
@@ -239,7 +256,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             settings.stateDir(),
             settings.logDir(),
             settings.xenstore(),
-            settings.members());
+            settings.members(),
+            settings.idle());
     try {
       phases.end("handles");
       settings.poolTargets().keySet().forEach(size -> engine.factory.mechanism(size.devices()));
@@ -289,7 +307,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             DEFAULT_STATE_DIR,
             DEFAULT_LOG_DIR,
             true,
-            MemberPolicy.DEFAULT);
+            MemberPolicy.DEFAULT,
+            Duration.ofSeconds(Protocol.IDLE_SECONDS));
     engine.pool =
         new ShellPool(
             engine::prepareShell, engine::destroyShell, Map.of(), XenEngine::refillInBackground);
@@ -477,7 +496,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
                 askForFrames(toClient, why);
               }
             });
-    Optional<PipeWatch> watch = Checkpoints.watchIncoming(file);
+    Optional<PipeWatch> watch = checkpoints.watchIncoming(file);
     phases.end("image open");
     try {
       return restore(caller, request, file, watch, fromClient, toClient, phases);
@@ -509,7 +528,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     InputStream image =
         file.map(UserFile::input)
             .orElseGet(() -> request.unframed() ? fromClient : ImageFrames.reader(fromClient));
-    CheckpointImage.Guest record = Checkpoints.readHead(image, watch);
+    CheckpointImage.Guest record = checkpoints.readHead(image, watch);
     phases.end("image head");
     // Unframed (a migration's), the stream ends with libxenguest's END record; the decision
     // follows it on the connection.
