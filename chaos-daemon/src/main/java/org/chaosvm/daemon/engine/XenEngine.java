@@ -87,6 +87,12 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   public static final Path DEFAULT_LOG_DIR = Path.of("/var/log/chaos");
 
   /**
+   * How long a migration's incoming image may stand still unless told otherwise: the connections'
+   * default idle limit.
+   */
+  static final Duration DEFAULT_IDLE = Duration.ofSeconds(Protocol.IDLE_SECONDS);
+
+  /**
    * How often a daemon looks at its noxs guests' domains: xenstored, which holds VIRQ_DOM_EXC,
    * tells of the domains it was introduced to only, and noxs guests are not.
    */
@@ -219,7 +225,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
           logDir,
           xenstore,
           MemberPolicy.DEFAULT,
-          Duration.ofSeconds(Protocol.IDLE_SECONDS));
+          DEFAULT_IDLE);
     }
   }
 
@@ -308,7 +314,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             DEFAULT_LOG_DIR,
             true,
             MemberPolicy.DEFAULT,
-            Duration.ofSeconds(Protocol.IDLE_SECONDS));
+            DEFAULT_IDLE);
     engine.pool =
         new ShellPool(
             engine::prepareShell, engine::destroyShell, Map.of(), XenEngine::refillInBackground);
