@@ -37,7 +37,7 @@ class KernelPatchesTest {
   @Test
   void theJarCarriesTheSeriesInOrderWithTheirSubjects() throws IOException {
     KernelPatches bundled = KernelPatches.bundled();
-    assertEquals(6, bundled.patches().size());
+    assertEquals(7, bundled.patches().size());
     assertTrue(bundled.patches().get(0).name().startsWith("0001-"));
     assertEquals(
         List.of(
@@ -47,6 +47,7 @@ class KernelPatchesTest {
             "xen: noxs-front, a guest's noxs devices, built in",
             "x86/xen: no search for an MP table in a PV guest without SMP",
             "xen/xenbus: look for the boot's devices every 10 ms, not 100",
+            "initrd: the RAM disk takes the initrd's pages in place",
             "added: drivers/xen/noxs-front (chaos's noxs-front, built in with --noxs)"),
         bundled.subjects());
     for (KernelPatches.Patch p : bundled.patches()) {
