@@ -112,11 +112,11 @@ interface RootImage {
   }
 
   /**
-   * A squashfs (zstd) that the kernel copies onto a RAM disk and mounts read-only as the root; the
-   * init puts an overlay with a tmpfs on top, for writes, and makes it the root. The VM's memory
-   * holds the compressed image and only the files' pages in use, which the kernel can drop and read
-   * again: redis runs in 28 MiB this way, against 40 with an initramfs (docs/tinyx.md). While it
-   * boots the image is in memory twice (the kernel copies it to a file, then to the RAM disk).
+   * A squashfs (zstd) that the kernel makes its RAM disk and mounts read-only as the root; the init
+   * puts an overlay with a tmpfs on top, for writes, and makes it the root. The small kernel's RAM
+   * disk takes the image's own pages, with no copy (patch 0007). The VM's memory holds the
+   * compressed image and only the files' pages in use, which the kernel can drop and read again:
+   * redis runs in 24 MiB this way, against 40 with an initramfs (docs/tinyx.md).
    */
   final class Squashfs implements RootImage {
     /** Where the init mounts the tmpfs for the overlay; the old root goes there too, then away. */
@@ -239,10 +239,11 @@ interface RootImage {
 
     /**
      * 16 MiB for the small kernel as Xen lays it out (4.2 MiB), Xen's start-of-day pages, the
-     * kernel's own allocations and the application, and the squashfs twice, as it is while the
-     * kernel copies it onto the RAM disk, rounded up to 4 MiB (at least 24). Measured in the rig
-     * (docs/tinyx.md): lighttpd starts in 16 MiB (24 given), redis in 28 and not 24 (32 given), the
-     * Python script in 36 and not 32 (44 given).
+     * kernel's own allocations and the application; the squashfs, in memory for the VM's life; and
+     * as much again for the pages of its files in use, which the kernel decompresses from it.
+     * Rounded up to 4 MiB (at least 24). Measured in the rig (docs/tinyx.md): lighttpd ready in 16
+     * MiB (24 given), redis in 24, slowly, and not in 20 (32 given), the Python script in 40 and
+     * only very slowly in 36 (44 given).
      */
     @Override
     public int defaultMemory(long imageBytes, long unpackedBytes) {
