@@ -155,4 +155,30 @@ class TinyxE2ETest extends DaemonTestBase {
   void pythonScriptRunsAndItsVmPowersOffUnderChaos() {
     pythonRunsAndPowersOff("chaos");
   }
+
+  /**
+   * The small kernel's RAM disk takes the root image's pages where Xen put them, with no copy
+   * (kernel-patches/tinyx 0007): the Python VM, booted with the kernel's messages on its console
+   * (its vm.cfg with {@code loglevel=7} for {@code quiet}), says so and does not load the RAM disk
+   * the old way; the script runs.
+   */
+  @Test
+  void theSmallKernelsRamDiskTakesTheImageInPlace() throws Exception {
+    String cfg = Files.readString(vmConfig("python"));
+    assertTrue(cfg.contains(" quiet "), cfg);
+    Path loud = Files.createTempFile("tinyx-python-", ".cfg");
+    try {
+      Files.writeString(loud, cfg.replace(" quiet ", " loglevel=7 "));
+      ConsoleLog console = ConsoleLog.of("python").sinceNow();
+      Xl.create(loud);
+      console.awaitLineContaining("KiB are /dev/ram0, in place", LIMIT);
+      console.awaitLineContaining(PYTHON_LINE, LIMIT);
+      Xl.awaitGone("python", LIMIT);
+      assertTrue(
+          console.lines().stream().noneMatch(l -> l.contains("RAMDISK: Loading")),
+          String.join("\n", console.lines()));
+    } finally {
+      Files.deleteIfExists(loud);
+    }
+  }
 }
