@@ -156,7 +156,13 @@ public final class Builder {
     root.addTo(tree);
     String init =
         new InitScript(
-                spec.name(), command, spec.env(), spec.workdir(), modulePaths, root.initSetup())
+                spec.name(),
+                command,
+                spec.env(),
+                spec.workdir(),
+                modulePaths,
+                root.initSetup(),
+                root.initAfterMounts())
             .render();
     tree.addContent("/init", init, 0755, "tinyx init");
 

@@ -21,6 +21,8 @@ import java.util.Map;
  * @param workdir the application's working directory
  * @param modules kernel modules to load, in order (paths in the image)
  * @param rootSetup the first lines, which set up the root file system ({@link RootImage#initSetup})
+ * @param rootAfterMounts the root file system's lines once the kernel's file systems are mounted
+ *     ({@link RootImage#initAfterMounts})
  */
 record InitScript(
     String name,
@@ -28,7 +30,8 @@ record InitScript(
     Map<String, String> env,
     String workdir,
     List<String> modules,
-    String rootSetup) {
+    String rootSetup,
+    String rootAfterMounts) {
 
   InitScript {
     if (command.isEmpty()) {
@@ -75,7 +78,8 @@ record InitScript(
             mount -a -T %s
             say() { echo "tinyx: $*"; }
             """
-                .formatted(Skeleton.FSTAB, Skeleton.FSTAB_DEV));
+                .formatted(Skeleton.FSTAB, Skeleton.FSTAB_DEV))
+        .append(rootAfterMounts);
     s.append("echo ").append(quote(name)).append(" >/proc/sys/kernel/hostname\n");
     for (String module : modules) {
       s.append("insmod ")

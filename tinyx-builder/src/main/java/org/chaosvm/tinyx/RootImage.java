@@ -36,6 +36,9 @@ interface RootImage {
   /** The init's first lines, before it mounts the kernel's file systems (empty for none). */
   String initSetup();
 
+  /** The init's lines once the kernel's file systems are mounted (empty for none). */
+  String initAfterMounts();
+
   /** Adds what the image format needs in the tree (mount points). */
   void addTo(FileTree tree);
 
@@ -108,6 +111,11 @@ interface RootImage {
     }
 
     @Override
+    public String initAfterMounts() {
+      return "";
+    }
+
+    @Override
     public void addTo(FileTree tree) {}
   }
 
@@ -121,6 +129,15 @@ interface RootImage {
   final class Squashfs implements RootImage {
     /** Where the init mounts the tmpfs for the overlay; the old root goes there too, then away. */
     static final String RW = "/.tinyx-rw";
+
+    /**
+     * The squashfs's block: each page of a file read from the image decompresses the block it is
+     * in, and in a small VM the page cache cannot keep them all, so that the application's pages
+     * are decompressed again and again. 16 KiB blocks, with nothing read ahead ({@link
+     * #initAfterMounts}), decompress less for each page than the default 128 KiB: redis in 32 MiB
+     * answered 0.38 s sooner (docs/tinyx.md), for an image 9 % larger.
+     */
+    static final String BLOCK = "16K";
 
     @Override
     public String fileName() {
@@ -189,6 +206,8 @@ interface RootImage {
                 "-noappend",
                 "-quiet",
                 "-no-progress",
+                "-b",
+                BLOCK,
                 "-comp",
                 "zstd",
                 "-Xcompression-level",
@@ -268,6 +287,16 @@ interface RootImage {
           fi
           """
           .formatted(RW);
+    }
+
+    /** The RAM disk reads nothing ahead: see {@link #BLOCK}. */
+    @Override
+    public String initAfterMounts() {
+      return """
+          # The root's RAM disk reads nothing ahead: a page read from the squashfs decompresses
+          # its block, and pages read ahead would take the memory the application's pages need.
+          echo 0 >/sys/block/ram0/queue/read_ahead_kb
+          """;
     }
 
     @Override

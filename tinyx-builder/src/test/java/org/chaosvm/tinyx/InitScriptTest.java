@@ -28,7 +28,8 @@ class InitScriptTest {
         env,
         "/var/lib",
         List.of("/usr/lib/modules/6.1.0-56-amd64/kernel/drivers/net/xen-netfront.ko"),
-        "");
+        "",
+        "echo after mounts\n");
   }
 
   @Test
@@ -49,6 +50,7 @@ class InitScriptTest {
             "exec </dev/console >/dev/console 2>&1",
             "mkdir -p /dev/pts /dev/shm",
             "mount -a -T /etc/tinyx/fstab.dev\n",
+            "echo after mounts\n",
             "echo 'redis' >/proc/sys/kernel/hostname",
             "insmod '/usr/lib/modules/6.1.0-56-amd64/kernel/drivers/net/xen-netfront.ko'",
             "echo 1 >/proc/sys/net/ipv4/conf/all/arp_notify",
@@ -138,11 +140,13 @@ class InitScriptTest {
   void refusesAnEmptyCommandAndBadVariableNames() {
     assertThrows(
         IllegalArgumentException.class,
-        () -> new InitScript("x", List.of(), Map.of(), "/", List.of(), ""));
+        () -> new InitScript("x", List.of(), Map.of(), "/", List.of(), "", ""));
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> new InitScript("x", List.of("sh"), Map.of("BAD-NAME", "1"), "/", List.of(), ""));
+            () ->
+                new InitScript(
+                    "x", List.of("sh"), Map.of("BAD-NAME", "1"), "/", List.of(), "", ""));
     assertTrue(e.getMessage().contains("BAD-NAME"));
   }
 }

@@ -43,6 +43,16 @@ class RootImageTest {
     return listing;
   }
 
+  /** The image's superblock as {@code unsquashfs -s} prints it. */
+  private static String superblock(Path image) throws Exception {
+    Process p =
+        new ProcessBuilder("unsquashfs", "-s", image.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), out);
+    return out;
+  }
+
   @Test
   void aSquashfsHoldsTheTreeWithItsModesRootOwnedAndTheConsoleNode() throws Exception {
     Path image = dir.resolve("rootfs.squashfs");
@@ -67,6 +77,8 @@ class RootImageTest {
             Files.getPosixFilePermissions(dir.resolve("hello.txt"))));
     assertFalse(Files.exists(dir.resolve("rootfs.squashfs.stage")));
 
+    assertTrue(superblock(image).contains("Block size 16384"), superblock(image));
+
     Path again = dir.resolve("again.squashfs");
     new RootImage.Squashfs().write(tree(), again);
     assertArrayEquals(Files.readAllBytes(image), Files.readAllBytes(again));
@@ -79,5 +91,10 @@ class RootImageTest {
         new RootImage.Squashfs().cmdline(1025));
     assertTrue(new RootImage.Squashfs().initSetup().contains("pivot_root . ${rw#/}"));
     assertEquals("", new RootImage.Initramfs().initSetup());
+    assertTrue(
+        new RootImage.Squashfs()
+            .initAfterMounts()
+            .contains("echo 0 >/sys/block/ram0/queue/read_ahead_kb"));
+    assertEquals("", new RootImage.Initramfs().initAfterMounts());
   }
 }
