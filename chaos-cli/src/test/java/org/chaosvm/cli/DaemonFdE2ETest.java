@@ -79,7 +79,12 @@ class DaemonFdE2ETest {
         before, most, after, rounds * perRound);
     assertTrue(
         after <= before,
-        "the daemon holds " + after + " descriptors, " + before + " before:\n" + fds(daemon));
+        "the daemon holds "
+            + after
+            + " descriptors, "
+            + before
+            + " before:\n"
+            + daemon.openDescriptors());
   }
 
   private static void round(DaemonProcess daemon, int connections) throws Exception {
@@ -97,21 +102,6 @@ class DaemonFdE2ETest {
     try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(daemon.pid()), "fd"))) {
       return fds.count();
     }
-  }
-
-  private static String fds(DaemonProcess daemon) throws IOException {
-    StringBuilder text = new StringBuilder();
-    try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(daemon.pid()), "fd"))) {
-      for (Path fd : fds.toList()) {
-        try {
-          text.append(fd.getFileName()).append(" -> ").append(Files.readSymbolicLink(fd));
-        } catch (IOException e) {
-          text.append(fd.getFileName()).append(" (gone)");
-        }
-        text.append('\n');
-      }
-    }
-    return text.toString();
   }
 
   private static String tail(String log) {

@@ -181,6 +181,25 @@ final class DaemonProcess {
     return process.pid();
   }
 
+  /** Each descriptor the daemon holds and what it is, one a line, from /proc. */
+  String openDescriptors() throws java.io.IOException {
+    StringBuilder text = new StringBuilder();
+    try (java.util.stream.Stream<Path> fds =
+        java.nio.file.Files.list(Path.of("/proc", Long.toString(pid()), "fd"))) {
+      for (Path fd : fds.toList()) {
+        try {
+          text.append(fd.getFileName())
+              .append(" -> ")
+              .append(java.nio.file.Files.readSymbolicLink(fd));
+        } catch (java.io.IOException e) {
+          text.append(fd.getFileName()).append(" (gone)");
+        }
+        text.append('\n');
+      }
+    }
+    return text.toString();
+  }
+
   /** A daemon's threads, open descriptors and resident memory. */
   record Status(long threads, long fds, long rssKib) {}
 
