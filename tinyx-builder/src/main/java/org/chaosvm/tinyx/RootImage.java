@@ -261,8 +261,7 @@ interface RootImage {
      * kernel's own allocations and the application; the squashfs, in memory for the VM's life; and
      * as much again for the pages of its files in use, which the kernel decompresses from it.
      * Rounded up to 4 MiB (at least 24). Measured in the rig (docs/tinyx.md): lighttpd ready in 16
-     * MiB (24 given), redis in 24, slowly, and not in 20 (32 given), the Python script in 40 and
-     * only very slowly in 36 (44 given).
+     * MiB (24 given), redis in 24 and not in 20 (32 given), the Python script in 36 (44 given).
      */
     @Override
     public int defaultMemory(long imageBytes, long unpackedBytes) {
