@@ -10,16 +10,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.XlConfigReader;
 import org.chaosvm.daemon.engine.SizeClass;
-import org.chaosvm.daemon.engine.XenEngine;
-import org.chaosvm.protocol.GuestRef;
-import org.chaosvm.protocol.Protocol;
-import org.chaosvm.protocol.Reply;
-import org.chaosvm.protocol.Request;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.Probes;
 import org.chaosvm.rig.Xl;
@@ -38,10 +32,12 @@ import org.chaosvm.rig.Xl;
  *
  * <p>APP and KERNEL label the VM in the tables; sizes and memory are read from CFG (its kernel, its
  * ramdisk, {@code memory}). PROBE: {@code http:URL} (an HTTP answer), {@code ping:ADDRESS} (redis's
- * +PONG), {@code line:TEXT} (a console line; the VM then powers off by itself or blocks). chaos
- * runs in this JVM, an engine with one pooled shell of the VM's size, as the daemon keeps them (its
- * kernel cache too). Each VM's files are copied to Dom0's own file system first ({@link Vm#local}).
- * FILE.tsv gets chaos's times, FILE-xl.tsv xl's.
+ * +PONG), {@code line:TEXT} (a console line; the VM then powers off by itself or blocks). chaos is
+ * a chaos-daemon process, as installed (its JVM options), with a pool of one shell of the VM's size
+ * (and its kernel cache), and {@code chaos create} is the command's code in this JVM, against the
+ * daemon's socket: the command's JVM start is not timed (seconds under TCG, a fraction of one on
+ * hardware; {@link CreateBenchmark} times it). Each VM's files are copied to Dom0's own file system
+ * first ({@link Vm#local}). FILE.tsv gets chaos's times, FILE-xl.tsv xl's.
  */
 public final class TinyxBenchmark {
   private static final Duration LIMIT = Duration.ofMinutes(5);
@@ -168,33 +164,35 @@ public final class TinyxBenchmark {
         Xl.destroyIfPresent(name);
         Xl.awaitGone(name, LIMIT);
       }
-      // chaos from its pool: a shell of the VM's size is made ahead, as the daemon keeps them
-      Request.Create create =
-          new Request.Create(
-              Protocol.VERSION, vm.cfg().toString(), Files.readString(vm.cfg()), false);
-      Request.Destroy destroy = new Request.Destroy(Protocol.VERSION, new GuestRef(name));
-      try (XenEngine engine =
-          XenEngine.start(Map.of(SizeClass.of(vm.config(), DeviceMechanism.XENSTORE), 1))) {
+      // chaos from its pool: a chaos-daemon process keeps a shell of the VM's size ready
+      String size = SizeClass.of(vm.config(), DeviceMechanism.XENSTORE).toString();
+      DaemonProcess daemon =
+          new DaemonProcess(Files.createTempDirectory("tinyx-bench-daemon")).start(size + "=1");
+      try {
         for (int run = 0; run < runs; run++) {
-          if (!engine.awaitPoolFull(LIMIT)) {
-            throw new IllegalStateException("the pool did not fill for " + vm.app());
-          }
+          daemon.awaitPool(size, 1);
           measure(
               vm,
               "chaos",
               run,
               chaos,
               () -> {
-                Reply reply = engine.handle(create);
-                if (!(reply instanceof Reply.Created created)) {
-                  throw new IllegalStateException("chaos create failed: " + reply);
+                DaemonProcess.Run created = daemon.chaos("create", "--json", vm.cfg().toString());
+                if (created.code() != 0) {
+                  throw new IllegalStateException("chaos create failed: " + created.err());
                 }
                 // where the create's time went, daemon side
-                System.out.println("  chaos phases (ms):" + CreateBenchmark.phases(created));
+                System.out.println("  chaos create: " + created.out().strip());
               });
-          engine.handle(destroy);
+          // A VM that powers off by itself (the Python one) may be going already.
+          DaemonProcess.Run destroyed = daemon.chaos("destroy", name);
+          if (destroyed.code() != 0) {
+            System.out.println("  chaos destroy: " + destroyed.err().strip());
+          }
           Xl.awaitGone(name, LIMIT);
         }
+      } finally {
+        daemon.stop();
       }
       table.append(
           String.format(
