@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedInputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 import org.chaosvm.protocol.Codec;
 import org.chaosvm.protocol.Protocol;
 import org.chaosvm.protocol.Reply;
@@ -65,15 +62,15 @@ class DaemonFdE2ETest {
       DaemonProcess daemon, int keepAlive, int rounds, int perRound) throws Exception {
     round(daemon, 20); // classes loaded, the lazily opened files open
     Thread.sleep(keepAlive * 2000L);
-    long before = descriptors(daemon);
+    long before = daemon.descriptorCount();
     int most = 0;
     for (int round = 0; round < rounds; round++) {
       round(daemon, perRound);
-      most = (int) Math.max(most, descriptors(daemon));
+      most = (int) Math.max(most, daemon.descriptorCount());
       Thread.sleep(keepAlive * 1500L); // longer than the keep-alive: workers end
     }
     Thread.sleep(keepAlive * 2000L);
-    long after = descriptors(daemon);
+    long after = daemon.descriptorCount();
     System.out.printf(
         "daemon descriptors: %d before, at most %d during, %d after %d connections%n",
         before, most, after, rounds * perRound);
@@ -95,12 +92,6 @@ class DaemonFdE2ETest {
         InputStream in = new BufferedInputStream(Channels.newInputStream(channel));
         assertInstanceOf(Reply.Guests.class, Codec.decodeReply(Codec.readLine(in).orElseThrow()));
       }
-    }
-  }
-
-  private static long descriptors(DaemonProcess daemon) throws IOException {
-    try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(daemon.pid()), "fd"))) {
-      return fds.count();
     }
   }
 

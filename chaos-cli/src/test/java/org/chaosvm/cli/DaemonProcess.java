@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.chaosvm.rig.Xl;
 
 /** chaos-daemon run as its own process for an e2e test, and the chaos command pointed at it. */
@@ -182,16 +183,13 @@ final class DaemonProcess {
   }
 
   /** Each descriptor the daemon holds and what it is, one a line, from /proc. */
-  String openDescriptors() throws java.io.IOException {
+  String openDescriptors() throws IOException {
     StringBuilder text = new StringBuilder();
-    try (java.util.stream.Stream<Path> fds =
-        java.nio.file.Files.list(Path.of("/proc", Long.toString(pid()), "fd"))) {
+    try (Stream<Path> fds = Files.list(descriptorDir())) {
       for (Path fd : fds.toList()) {
         try {
-          text.append(fd.getFileName())
-              .append(" -> ")
-              .append(java.nio.file.Files.readSymbolicLink(fd));
-        } catch (java.io.IOException e) {
+          text.append(fd.getFileName()).append(" -> ").append(Files.readSymbolicLink(fd));
+        } catch (IOException e) {
           text.append(fd.getFileName()).append(" (gone)");
         }
         text.append('\n');
@@ -200,24 +198,37 @@ final class DaemonProcess {
     return text.toString();
   }
 
+  /** How many descriptors the daemon holds, from /proc. */
+  long descriptorCount() throws IOException {
+    try (Stream<Path> fds = Files.list(descriptorDir())) {
+      return fds.count();
+    }
+  }
+
+  private Path descriptorDir() {
+    return proc().resolve("fd");
+  }
+
+  /** The daemon's directory in /proc. */
+  private Path proc() {
+    return Path.of("/proc", Long.toString(pid()));
+  }
+
   /** A daemon's threads, open descriptors and resident memory. */
   record Status(long threads, long fds, long rssKib) {}
 
   /** The daemon's {@link Status} now, from /proc. */
-  Status status() throws java.io.IOException {
-    Path proc = Path.of("/proc", Long.toString(pid()));
+  Status status() throws IOException {
     long threads = 0;
     long rss = 0;
-    for (String line : java.nio.file.Files.readAllLines(proc.resolve("status"))) {
+    for (String line : Files.readAllLines(proc().resolve("status"))) {
       if (line.startsWith("Threads:")) {
         threads = Long.parseLong(line.substring(8).trim());
       } else if (line.startsWith("VmRSS:")) {
         rss = Long.parseLong(line.substring(6).replace("kB", "").trim());
       }
     }
-    try (java.util.stream.Stream<Path> fds = java.nio.file.Files.list(proc.resolve("fd"))) {
-      return new Status(threads, fds.count(), rss);
-    }
+    return new Status(threads, descriptorCount(), rss);
   }
 
   boolean isAlive() {

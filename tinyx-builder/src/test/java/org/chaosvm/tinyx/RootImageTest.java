@@ -77,7 +77,8 @@ class RootImageTest {
             Files.getPosixFilePermissions(dir.resolve("hello.txt"))));
     assertFalse(Files.exists(dir.resolve("rootfs.squashfs.stage")));
 
-    assertTrue(superblock(image).contains("Block size 16384"), superblock(image));
+    String superblock = superblock(image);
+    assertTrue(superblock.contains("Block size 16384"), superblock);
 
     Path again = dir.resolve("again.squashfs");
     new RootImage.Squashfs().write(tree(), again);
