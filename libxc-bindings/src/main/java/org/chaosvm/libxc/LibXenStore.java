@@ -18,6 +18,12 @@ final class LibXenStore {
 
     void xs_close(Pointer h);
 
+    /**
+     * The path of xenstored's socket, as xs_open uses it ({@code XENSTORED_PATH}, else the run
+     * directory's {@code socket}); a static buffer, NULL when the path is too long.
+     */
+    String xs_daemon_socket();
+
     Pointer xs_read(Pointer h, @u_int32_t int t, String path, @Out IntByReference len);
 
     byte xs_write(Pointer h, @u_int32_t int t, String path, @In byte[] data, int len);

@@ -66,4 +66,18 @@ final class XenAbi {
   static final int XS_PERM_NONE = 0x00;
   static final int XS_PERM_READ = 0x01;
   static final int XS_PERM_WRITE = 0x02;
+
+  // xen/io/xs_wire.h: xenstored's messages (enum xsd_sockmsg_type)
+  static final int XS_DIRECTORY = 1;
+  static final int XS_READ = 2;
+  static final int XS_GET_PERMS = 3;
+  static final int XS_TRANSACTION_START = 6;
+  static final int XS_TRANSACTION_END = 7;
+  static final int XS_WRITE = 11;
+  static final int XS_MKDIR = 12;
+  static final int XS_RM = 13;
+  static final int XS_SET_PERMS = 14;
+  static final int XS_WATCH_EVENT = 15;
+  static final int XS_ERROR = 16;
+  static final int XENSTORE_PAYLOAD_MAX = 4096;
 }

@@ -2,6 +2,7 @@ package org.chaosvm.libxc;
 
 import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -15,7 +16,10 @@ import jnr.ffi.byref.IntByReference;
 /**
  * A connection to XenStore ({@code struct xs_handle *}). Calls outside a transaction take {@link
  * #NO_TRANSACTION}; {@link #inTransaction} runs a body in one and retries it when XenStore asks.
- * Not thread-safe.
+ * Transactions go over a second connection to xenstored's socket, which sends a body's writes
+ * without waiting for each answer ({@link XenStoreWire}); where xenstored has no socket (in a stub
+ * domain, reached through the xenbus device) they go through libxenstore like the other calls. Not
+ * thread-safe.
  */
 public final class XenStore implements AutoCloseable {
   /** {@code XBT_NULL}: not in a transaction. */
@@ -28,10 +32,20 @@ public final class XenStore implements AutoCloseable {
   private final Runtime runtime;
   private Pointer handle;
 
-  private XenStore(LibXenStore.Native lib, Pointer handle) {
+  /** xenstored's socket for {@link #transactions}; null once nothing listens there. */
+  private Path socket;
+
+  /** The transactions' connection, opened at the first. */
+  private XenStoreWire transactions;
+
+  /** The transaction {@link #transactions} is in, or {@link #NO_TRANSACTION}. */
+  private int wireTransaction = NO_TRANSACTION;
+
+  private XenStore(LibXenStore.Native lib, Pointer handle, Path socket) {
     this.lib = lib;
     this.runtime = NativeLibraries.runtime(lib);
     this.handle = handle;
+    this.socket = socket;
   }
 
   /** Connects to xenstored (its socket in Dom0, else the xenbus device). */
@@ -39,11 +53,16 @@ public final class XenStore implements AutoCloseable {
     LibXenStore.Native lib = LibXenStore.lib();
     Pointer handle = lib.xs_open(0);
     NativeCall.checkNotNull(NativeLibraries.runtime(lib), "xs_open", handle, null);
-    return new XenStore(lib, handle);
+    String socket = lib.xs_daemon_socket();
+    return new XenStore(lib, handle, socket == null ? null : Path.of(socket));
   }
 
   /** The node's value, or empty when it does not exist. */
   public Optional<String> read(int transaction, String path) {
+    XenStoreWire wire = wire(transaction);
+    if (wire != null) {
+      return wire.read(transaction, path).map(bytes -> new String(bytes, StandardCharsets.UTF_8));
+    }
     IntByReference length = new IntByReference();
     Pointer value = lib.xs_read(handle(), transaction, path, length);
     if (value == null || value.address() == 0) {
@@ -64,6 +83,11 @@ public final class XenStore implements AutoCloseable {
   /** Writes the node, creating it (and missing parents) when needed. */
   public void write(int transaction, String path, String value) {
     byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+    XenStoreWire wire = wire(transaction);
+    if (wire != null) {
+      wire.write(transaction, path, bytes);
+      return;
+    }
     NativeCall.checkTrue(
         runtime,
         "xs_write",
@@ -73,12 +97,22 @@ public final class XenStore implements AutoCloseable {
   }
 
   public void mkdir(int transaction, String path) {
+    XenStoreWire wire = wire(transaction);
+    if (wire != null) {
+      wire.mkdir(transaction, path);
+      return;
+    }
     NativeCall.checkTrue(
         runtime, "xs_mkdir", lib.xs_mkdir(handle(), transaction, path), null, path);
   }
 
   /** Removes the node and everything under it; removing a missing node is not an error. */
   public void rm(int transaction, String path) {
+    XenStoreWire wire = wire(transaction);
+    if (wire != null) {
+      wire.rm(transaction, path);
+      return;
+    }
     if (lib.xs_rm(handle(), transaction, path) == 0
         && NativeCall.lastErrno(runtime) != Errno.ENOENT) {
       throw NativeCall.failure(runtime, "xs_rm", null, () -> path);
@@ -87,6 +121,10 @@ public final class XenStore implements AutoCloseable {
 
   /** The names of the node's children, or empty when the node does not exist. */
   public Optional<List<String>> directory(int transaction, String path) {
+    XenStoreWire wire = wire(transaction);
+    if (wire != null) {
+      return wire.directory(transaction, path);
+    }
     IntByReference count = new IntByReference();
     Pointer entries = lib.xs_directory(handle(), transaction, path, count);
     if (entries == null || entries.address() == 0) {
@@ -107,6 +145,10 @@ public final class XenStore implements AutoCloseable {
   }
 
   public List<XsPermission> getPermissions(int transaction, String path) {
+    XenStoreWire wire = wire(transaction);
+    if (wire != null) {
+      return wire.getPermissions(transaction, path);
+    }
     IntByReference count = new IntByReference();
     Pointer perms = lib.xs_get_permissions(handle(), transaction, path, count);
     NativeCall.checkNotNull(runtime, "xs_get_permissions", perms, null, () -> path);
@@ -127,6 +169,11 @@ public final class XenStore implements AutoCloseable {
   }
 
   public void setPermissions(int transaction, String path, List<XsPermission> permissions) {
+    XenStoreWire wire = wire(transaction);
+    if (wire != null) {
+      wire.setPermissions(transaction, path, permissions);
+      return;
+    }
     int size = Struct.size(new XsPermissions(runtime));
     Pointer array = Memory.allocateDirect(runtime, (long) size * permissions.size(), true);
     for (int i = 0; i < permissions.size(); i++) {
@@ -149,32 +196,80 @@ public final class XenStore implements AutoCloseable {
 
   /**
    * Runs {@code body} in a transaction and commits it; when XenStore answers EAGAIN (another writer
-   * came between), runs it again in a new transaction. A body that throws aborts.
+   * came between), runs it again in a new transaction. A body that throws aborts; so does a commit
+   * that finds one of the body's writes failed (it throws that failure).
    */
   public <T> T inTransaction(Function<Integer, T> body) {
-    for (int attempt = 1; ; attempt++) {
-      int transaction = lib.xs_transaction_start(handle());
-      if (transaction == 0) {
-        throw NativeCall.failure(runtime, "xs_transaction_start", null, () -> "");
-      }
+    XenStoreWire wire = transactionConnection();
+    for (int attempt = 1; attempt <= TRANSACTION_ATTEMPTS; attempt++) {
+      int transaction = wire != null ? wire.start() : startInLibrary();
+      wireTransaction = wire != null ? transaction : NO_TRANSACTION;
       T result;
+      boolean committed;
       try {
         result = body.apply(transaction);
+        committed = wire != null ? wire.commit(transaction) : commitInLibrary(transaction);
       } catch (RuntimeException | Error e) {
-        lib.xs_transaction_end(handle(), transaction, true);
+        abort(wire, transaction, e);
         throw e;
+      } finally {
+        wireTransaction = NO_TRANSACTION;
       }
-      if (lib.xs_transaction_end(handle(), transaction, false) != 0) {
+      if (committed) {
         return result;
       }
-      if (NativeCall.lastErrno(runtime) != Errno.EAGAIN || attempt == TRANSACTION_ATTEMPTS) {
-        throw NativeCall.failure(
-            runtime,
-            "xs_transaction_end",
-            null,
-            () -> "after " + TRANSACTION_ATTEMPTS + " attempts");
+    }
+    throw new XenException(
+        "xs_transaction_end", Errno.EAGAIN, null, "after " + TRANSACTION_ATTEMPTS + " attempts");
+  }
+
+  private int startInLibrary() {
+    int transaction = lib.xs_transaction_start(handle());
+    if (transaction == 0) {
+      throw NativeCall.failure(runtime, "xs_transaction_start", null, () -> "");
+    }
+    return transaction;
+  }
+
+  /** False when XenStore answers EAGAIN. */
+  private boolean commitInLibrary(int transaction) {
+    if (lib.xs_transaction_end(handle(), transaction, false) != 0) {
+      return true;
+    }
+    if (NativeCall.lastErrno(runtime) == Errno.EAGAIN) {
+      return false;
+    }
+    throw NativeCall.failure(runtime, "xs_transaction_end", null, () -> "");
+  }
+
+  /** Aborts after {@code cause}; a failure to abort is added to it. */
+  private void abort(XenStoreWire wire, int transaction, Throwable cause) {
+    try {
+      if (wire != null) {
+        wire.abort(transaction);
+      } else {
+        lib.xs_transaction_end(handle(), transaction, true);
+      }
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  /** The transactions' connection to the socket, or null to use libxenstore's. */
+  private XenStoreWire transactionConnection() {
+    handle(); // closed: say so
+    if ((transactions == null || !transactions.isOpen()) && socket != null) {
+      transactions = XenStoreWire.connect(socket).orElse(null);
+      if (transactions == null) {
+        socket = null; // nothing listens there: xs_open took the xenbus device
       }
     }
+    return transactions;
+  }
+
+  /** The transactions' connection if {@code transaction} is its own, else null. */
+  private XenStoreWire wire(int transaction) {
+    return transaction != NO_TRANSACTION && transaction == wireTransaction ? transactions : null;
   }
 
   /**
@@ -262,6 +357,10 @@ public final class XenStore implements AutoCloseable {
 
   @Override
   public void close() {
+    if (transactions != null) {
+      transactions.close();
+      transactions = null;
+    }
     if (handle != null) {
       lib.xs_close(handle);
       handle = null;
