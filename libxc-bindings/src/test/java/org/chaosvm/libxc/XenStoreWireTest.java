@@ -111,15 +111,20 @@ class XenStoreWireTest {
     answer(client, to, to.type(), "OK\0");
   }
 
+  /** Receives the transaction's start and answers it with the id {@code transaction}. */
+  static Message started(SocketChannel client, int transaction) throws IOException {
+    Message start = receive(client);
+    answer(client, start, XenAbi.XS_TRANSACTION_START, transaction + "\0");
+    return start;
+  }
+
   @Test
   void writesGoOutTogetherAndAreAnsweredBeforeTheCommit() throws Exception {
     List<Message> seen = new ArrayList<>();
     CompletableFuture<Void> done =
         serve(
             client -> {
-              Message start = receive(client);
-              seen.add(start);
-              answer(client, start, XenAbi.XS_TRANSACTION_START, "7\0");
+              seen.add(started(client, 7));
               // All three arrive before any is answered: a client that waited for each answer
               // would never send the second.
               List<Message> writes = List.of(receive(client), receive(client), receive(client));
@@ -165,8 +170,7 @@ class XenStoreWireTest {
     CompletableFuture<Void> done =
         serve(
             client -> {
-              Message start = receive(client);
-              answer(client, start, XenAbi.XS_TRANSACTION_START, "3\0");
+              started(client, 3);
               Message first = receive(client);
               Message second = receive(client);
               ok(client, first);
@@ -244,6 +248,29 @@ class XenStoreWireTest {
     XenException failure = assertThrows(XenException.class, wire::start);
     assertEquals(Errno.EIO, failure.errno());
     assertFalse(wire.isOpen());
+    done.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void anInterruptedThreadStillGetsItsAnswersAndKeepsItsInterrupt() throws Exception {
+    CompletableFuture<Void> done =
+        serve(
+            client -> {
+              started(client, 4);
+              Message write = receive(client);
+              ok(client, write);
+              Message end = receive(client);
+              ok(client, end);
+            });
+    Thread.currentThread().interrupt(); // as a stopping daemon's workers are
+    try {
+      int transaction = wire.start();
+      wire.write(transaction, "/a", new byte[] {'1'});
+      assertTrue(wire.commit(transaction));
+      assertTrue(wire.isOpen());
+    } finally {
+      assertTrue(Thread.interrupted(), "the interrupt is kept for the thread's own checks");
+    }
     done.get(10, TimeUnit.SECONDS);
   }
 
