@@ -4,8 +4,10 @@ import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
@@ -38,8 +40,8 @@ public final class XenStore implements AutoCloseable {
   /** The transactions' connection, opened at the first. */
   private XenStoreWire transactions;
 
-  /** The transaction {@link #transactions} is in, or {@link #NO_TRANSACTION}. */
-  private int wireTransaction = NO_TRANSACTION;
+  /** The transactions open on {@link #transactions} (a body may start another). */
+  private final Set<Integer> wireTransactions = new HashSet<>();
 
   private XenStore(LibXenStore.Native lib, Pointer handle, Path socket) {
     this.lib = lib;
@@ -203,7 +205,9 @@ public final class XenStore implements AutoCloseable {
     XenStoreWire wire = transactionConnection();
     for (int attempt = 1; attempt <= TRANSACTION_ATTEMPTS; attempt++) {
       int transaction = wire != null ? wire.start() : startInLibrary();
-      wireTransaction = wire != null ? transaction : NO_TRANSACTION;
+      if (wire != null) {
+        wireTransactions.add(transaction);
+      }
       T result;
       boolean committed;
       try {
@@ -213,7 +217,7 @@ public final class XenStore implements AutoCloseable {
         abort(wire, transaction, e);
         throw e;
       } finally {
-        wireTransaction = NO_TRANSACTION;
+        wireTransactions.remove(transaction);
       }
       if (committed) {
         return result;
@@ -269,7 +273,9 @@ public final class XenStore implements AutoCloseable {
 
   /** The transactions' connection if {@code transaction} is its own, else null. */
   private XenStoreWire wire(int transaction) {
-    return transaction != NO_TRANSACTION && transaction == wireTransaction ? transactions : null;
+    return transaction != NO_TRANSACTION && wireTransactions.contains(transaction)
+        ? transactions
+        : null;
   }
 
   /**

@@ -46,7 +46,8 @@ final class XenStoreWire implements AutoCloseable {
   private record Owed(String operation, String path, Errno tolerated) {}
 
   private final SocketChannel channel;
-  private final ByteBuffer out = ByteBuffer.allocate(MAX_QUEUED * (HEADER + 2 * 4096));
+  private final ByteBuffer out =
+      ByteBuffer.allocate(MAX_QUEUED * (HEADER + XenAbi.XENSTORE_PAYLOAD_MAX));
   private final ByteBuffer header = ByteBuffer.allocate(HEADER).order(ByteOrder.nativeOrder());
   private final ArrayDeque<Owed> owed = new ArrayDeque<>();
   private int nextRequest = 1;

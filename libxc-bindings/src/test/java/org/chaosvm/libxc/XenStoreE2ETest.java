@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * XenStore's transactions against the real xenstored, over the connection that sends a body's
  * writes without waiting for each answer ({@link XenStoreWire}): what a body writes is there after
  * the commit and not before, a body reads its own writes, a failed write is named and aborts the
- * whole transaction, and a conflicting writer makes the body run again.
+ * whole transaction, a body may run a transaction of its own, and a conflicting writer makes the
+ * body run again.
  */
 @Tag("xen")
 class XenStoreE2ETest {
@@ -95,6 +96,25 @@ class XenStoreE2ETest {
     assertEquals(Optional.empty(), xs.read(XenStore.NO_TRANSACTION, BASE + "/third"));
 
     xs.inTransaction(t -> xs.read(t, BASE)); // the connection still serves
+  }
+
+  @Test
+  void aBodyMayRunATransactionOfItsOwn() {
+    xs.inTransaction(
+        outer -> {
+          xs.write(outer, BASE + "/outer-before", "1");
+          xs.inTransaction(
+              inner -> {
+                xs.write(inner, BASE + "/inner", "2");
+                return null;
+              });
+          xs.write(outer, BASE + "/outer-after", "3");
+          assertEquals(Optional.of("1"), xs.read(outer, BASE + "/outer-before"));
+          return null;
+        });
+    assertEquals(Optional.of("1"), xs.read(XenStore.NO_TRANSACTION, BASE + "/outer-before"));
+    assertEquals(Optional.of("2"), xs.read(XenStore.NO_TRANSACTION, BASE + "/inner"));
+    assertEquals(Optional.of("3"), xs.read(XenStore.NO_TRANSACTION, BASE + "/outer-after"));
   }
 
   @Test
