@@ -180,32 +180,26 @@ final class XenStoreWire implements AutoCloseable {
     }
   }
 
+  /** xenstored's letter for each access, at its {@code XS_PERM_*} bits: none, read, write, both. */
+  private static final String ACCESS_LETTERS = "nrwb";
+
   /** "r5": the letter xenstored uses for the access, then the domain. */
   static String formatPermission(XsPermission permission) {
-    char letter =
-        switch (permission.access()) {
-          case NONE -> 'n';
-          case READ -> 'r';
-          case WRITE -> 'w';
-          case BOTH -> 'b';
-        };
-    return letter + Integer.toString(permission.domain().value());
+    return ACCESS_LETTERS.charAt(permission.access().bits)
+        + Integer.toString(permission.domain().value());
   }
 
   static XsPermission parsePermission(String entry) {
-    XsPermission.Access access =
-        switch (entry.isEmpty() ? ' ' : entry.charAt(0)) {
-          case 'n' -> XsPermission.Access.NONE;
-          case 'r' -> XsPermission.Access.READ;
-          case 'w' -> XsPermission.Access.WRITE;
-          case 'b' -> XsPermission.Access.BOTH;
-          default -> throw failure("XS_GET_PERMS", Errno.EPROTO, "permission '" + entry + "'");
-        };
-    try {
-      return new XsPermission(DomId.of(Integer.parseInt(entry.substring(1))), access);
-    } catch (IllegalArgumentException e) {
-      throw failure("XS_GET_PERMS", Errno.EPROTO, "permission '" + entry + "'");
+    int bits = entry.isEmpty() ? -1 : ACCESS_LETTERS.indexOf(entry.charAt(0));
+    if (bits >= 0) {
+      try {
+        return new XsPermission(
+            DomId.of(Integer.parseInt(entry.substring(1))), XsPermission.Access.of(bits));
+      } catch (IllegalArgumentException e) {
+        // no domain after the letter: the failure below
+      }
     }
+    throw failure("XS_GET_PERMS", Errno.EPROTO, "permission '" + entry + "'");
   }
 
   /** The strings of a payload, each ended by a NUL. */
