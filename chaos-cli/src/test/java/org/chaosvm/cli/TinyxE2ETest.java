@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Test;
  * The tinyx VMs that {@code xen-rig/rig test} builds on the host (xen-rig/lib/tinyx.sh), each
  * booted from its own vm.cfg, unchanged, by {@code xl create} and by {@code chaos create}: lighttpd
  * answers HTTP and redis answers PING from Dom0 over the bridge; the Python script prints and the
- * VM powers off when it exits. Each VM has tinyx's small kernel (built for it from tinyconfig, no
- * modules) and its squashfs root with the init's overlay on it, as its report and its console say;
- * the redis VM has at most 32 MiB. The times printed are from the create command's return to the
- * first answer.
+ * VM powers off when it exits, its modules' byte code read from the image. Each VM has tinyx's
+ * small kernel (built for it from tinyconfig, no modules) and its squashfs root with the init's
+ * overlay on it, as its report and its console say; the redis VM has at most 32 MiB. The times
+ * printed are from the create command's return to the first answer.
  */
 @Tag("xen")
 @Order(1) // with the other classes of the shared daemon, one after another
@@ -106,6 +106,11 @@ class TinyxE2ETest extends DaemonTestBase {
     long created = create(tool, "python");
     console.awaitLineContaining(PYTHON_LINE, LIMIT);
     report(tool, "python", "its last line", created);
+    // its imports read the byte code tinyx compiled into the image, not their sources
+    assertTrue(
+        console.lines().stream()
+            .anyMatch(l -> l.contains("tinyx python: modules from the image's byte code: True")),
+        String.join("\n", console.lines()));
     console.awaitLineContaining("the application exited with status 0; powering off", LIMIT);
     Xl.awaitGone("python", LIMIT); // on_poweroff = destroy
   }

@@ -24,14 +24,14 @@ import java.util.stream.Stream;
  */
 public final class Builder {
   /** Bumped when the image's layout changes, so that outputs built before are rebuilt. */
-  static final String FORMAT = "tinyx-2";
+  static final String FORMAT = "tinyx-3";
 
   static final String BUSYBOX = "busybox-static";
   static final String KERNEL_FILE = "vmlinuz";
   static final String CONFIG_FILE = "vm.cfg";
   static final String REPORT_FILE = "report.txt";
   private static final String KEY_FILE = ".tinyx-key";
-  private static final int STEPS = 8;
+  private static final int STEPS = 9;
 
   private final Spec spec;
   private final Path cache;
@@ -144,6 +144,16 @@ public final class Builder {
     List<String> command = command(tree, sources, appPath, applets);
     progress.detail(
         "%d entries from %d packages", tree.entries().size(), selection.included().size());
+
+    progress.step("byte-compile Python modules");
+    Files.createDirectories(spec.out());
+    Path pythonStage = spec.out().resolve("python.stage");
+    PackageStore.deleteTree(pythonStage);
+    List<PythonBytecode.Compiled> compiled = PythonBytecode.addTo(tree, pythonStage);
+    if (compiled.isEmpty()) {
+      progress.detail("no Python in the image");
+    }
+    compiled.forEach(c -> progress.detail("%s", c));
 
     progress.step("write the init");
     List<String> modulePaths = new ArrayList<>();

@@ -195,6 +195,42 @@ final class FileTree {
     return new ArrayList<>(entries.values());
   }
 
+  /**
+   * Lays the tree out under {@code dir}: its directories, its files (linked to their host sources
+   * where the file system allows, else copied; generated ones written) and its links, as they are
+   * (a link to an absolute path leads out of {@code dir}). Device nodes, modes and owners are left
+   * to the caller.
+   */
+  void layOut(Path dir) throws IOException {
+    for (Entry e : entries.values()) {
+      Path p = dir.resolve(e.path().substring(1));
+      switch (e.type()) {
+        case DIRECTORY -> Files.createDirectories(p);
+        case FILE -> {
+          Files.createDirectories(p.getParent());
+          if (e.source() == null) {
+            Files.write(p, e.content());
+          } else {
+            link(e.source(), p);
+          }
+        }
+        case SYMLINK -> {
+          Files.createDirectories(p.getParent());
+          Files.createSymbolicLink(p, Path.of(e.target()));
+        }
+        case CHAR_DEVICE -> {}
+      }
+    }
+  }
+
+  private static void link(Path source, Path target) throws IOException {
+    try {
+      Files.createLink(target, source);
+    } catch (IOException | UnsupportedOperationException e) {
+      Files.copy(source, target);
+    }
+  }
+
   /** The regular files (by path), for scanning. */
   List<Entry> files() {
     return entries.values().stream().filter(e -> e.type() == Type.FILE).toList();

@@ -161,35 +161,18 @@ interface RootImage {
       Path pseudo = out.resolveSibling(out.getFileName() + ".pseudo");
       PackageStore.deleteTree(stage);
       try {
-        Files.createDirectories(stage);
+        tree.layOut(stage);
+        // each entry's mode and owner (or its device node) in the pseudo file
         List<String> definitions = new ArrayList<>();
         for (FileTree.Entry e : tree.entries()) {
           if (e.path().equals("/")) {
             continue;
           }
-          String rel = e.path().substring(1);
-          Path p = stage.resolve(rel);
-          String name = quote(rel);
-          // each entry staged, and its mode and owner (or its device node) in the pseudo file
+          String name = quote(e.path().substring(1));
           String mode = Integer.toOctalString(e.mode());
           switch (e.type()) {
-            case DIRECTORY -> {
-              Files.createDirectories(p);
-              definitions.add(name + " m " + mode + " 0 0");
-            }
-            case FILE -> {
-              Files.createDirectories(p.getParent());
-              if (e.source() == null) {
-                Files.write(p, e.content());
-              } else {
-                link(e.source(), p);
-              }
-              definitions.add(name + " m " + mode + " 0 0");
-            }
-            case SYMLINK -> {
-              Files.createDirectories(p.getParent());
-              Files.createSymbolicLink(p, Path.of(e.target()));
-            }
+            case DIRECTORY, FILE -> definitions.add(name + " m " + mode + " 0 0");
+            case SYMLINK -> {}
             case CHAR_DEVICE ->
                 definitions.add(
                     name + " c " + mode + " 0 0 " + e.rdevMajor() + " " + e.rdevMinor());
@@ -233,14 +216,6 @@ interface RootImage {
             "cannot put a file whose name holds a newline in a squashfs: " + path);
       }
       return "\"" + path.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-    }
-
-    private static void link(Path source, Path target) throws IOException {
-      try {
-        Files.createLink(target, source);
-      } catch (IOException | UnsupportedOperationException e) {
-        Files.copy(source, target);
-      }
     }
 
     /**
