@@ -144,7 +144,8 @@ final class DaemonProcess {
       return List.of(); // another daemon will write it
     }
     archiving = CLASS_ARCHIVE.resolveSibling(CLASS_ARCHIVE.getFileName() + ".part");
-    return List.of("-XX:ArchiveClassesAtExit=" + archiving);
+    // Without a line in its log for each class the archive leaves out (some 240: picocli's).
+    return List.of("-XX:ArchiveClassesAtExit=" + archiving, "-Xlog:cds=off");
   }
 
   /**
