@@ -31,11 +31,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The Debian packages in Dom0, as a sysadmin uses them: {@code dpkg -i}, the daemon started with
  * the unit's command line and configuration (Dom0 here has no systemd), a guest's console shown
- * through the installed command, an upgrade under a running guest that the daemon then adopts, and
- * {@code dpkg --purge} leaving nothing behind. One test: each step needs the one before. The
- * installed command runs once (each of its JVM starts costs 15 to 30 s under TCG): the other
- * requests are this build's chaos command in the test's JVM, and the README's demo runs the whole
- * cycle through the installed one.
+ * through the installed command, an upgrade under a running guest that the daemon then adopts, the
+ * daemon's class-data archive written at its clean stop and mapped at its next start, and {@code
+ * dpkg --purge} leaving nothing behind. One test: each step needs the one before. The installed
+ * command runs once (each of its JVM starts costs 15 to 30 s under TCG): the other requests are
+ * this build's chaos command in the test's JVM, and the README's demo runs the whole cycle through
+ * the installed one.
  */
 @Tag("xen")
 class PackageE2ETest {
@@ -44,6 +45,7 @@ class PackageE2ETest {
   private static final Path UNIT = Path.of("/lib/systemd/system/chaos-daemon.service");
   private static final Path CONFFILE = Path.of("/etc/chaos/chaos-daemon.conf");
   private static final String CHAOS = "/usr/bin/chaos";
+  private static final Path CACHE = Path.of("/var/cache/chaos");
 
   /** What the chaos package, its maintainer scripts and its daemon make, and purge removes. */
   private static final List<Path> MADE =
@@ -57,6 +59,7 @@ class PackageE2ETest {
           Path.of("/usr/share/man/man8/chaos-daemon.8.gz"),
           Path.of("/var/lib/chaos"),
           Path.of("/var/log/chaos"),
+          CACHE,
           Path.of("/run/chaos"),
           Path.of("/usr/bin/tinyx"),
           Path.of("/usr/share/tinyx"));
@@ -94,9 +97,9 @@ class PackageE2ETest {
     assertTrue(Files.readString(CONFFILE).endsWith("# changed by the sysadmin\n"));
     assertEquals(domid, run("xl", "domid", "pkg-direct").output().strip());
 
-    // The daemon as the unit starts it (its directories made first, as systemd makes them), with
-    // one shell instead of the configuration's four: the command line's settings win. It adopts
-    // the guest.
+    // The daemon as the unit starts it (its directories made first, as systemd makes them, and
+    // the unit's environment), with one shell instead of the configuration's four: the command
+    // line's settings win. It adopts the guest.
     startDaemon();
     step("the daemon started");
     String listed = chaos("list");
@@ -132,6 +135,19 @@ class PackageE2ETest {
     stopDaemon();
     assertEquals(List.of("Domain-0"), Xl.domainNames());
 
+    // The clean stop left a class-data archive of the daemon's classes in its cache directory;
+    // the next start maps it.
+    List<Path> archives;
+    try (var files = Files.list(CACHE)) {
+      archives = files.filter(f -> f.getFileName().toString().endsWith(".jsa")).toList();
+    }
+    assertEquals(1, archives.size(), "one class archive in " + CACHE + ": " + archives);
+    startDaemon();
+    step("the daemon started again, with its class archive");
+    String maps = Files.readString(Path.of("/proc/" + daemon.pid() + "/maps"));
+    assertTrue(maps.contains(archives.get(0).toString()), "the archive is not mapped:\n" + maps);
+    stopDaemon();
+
     run("dpkg", "--purge", "chaos", "tinyx");
     step("purged");
     assertFalse(Command.run(LIMIT, "dpkg", "-s", "chaos").succeeded(), "chaos is installed");
@@ -164,15 +180,20 @@ class PackageE2ETest {
             .substring("ExecStart=".length());
     List<String> argv = new ArrayList<>(List.of(execStart.split(" ")));
     argv.addAll(List.of("--pool", "256x1=1"));
-    for (String made : List.of("/run/chaos", "/var/lib/chaos", "/var/log/chaos")) {
+    for (String made :
+        List.of("/run/chaos", "/var/lib/chaos", "/var/log/chaos", CACHE.toString())) {
       Files.createDirectories(Path.of(made));
     }
+    ProcessBuilder builder =
+        new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(DAEMON_LOG.toFile());
+    for (String line : Files.readAllLines(UNIT)) { // the unit's Environment=NAME=VALUE lines
+      if (line.startsWith("Environment=")) {
+        String[] setting = line.substring("Environment=".length()).split("=", 2);
+        builder.environment().put(setting[0], setting[1]);
+      }
+    }
     long start = System.nanoTime();
-    daemon =
-        new ProcessBuilder(argv)
-            .redirectErrorStream(true)
-            .redirectOutput(DAEMON_LOG.toFile())
-            .start();
+    daemon = builder.start();
     long deadline = start + LIMIT.toNanos();
     while (!Files.readString(DAEMON_LOG).contains("pool at its targets")) {
       assertTrue(daemon.isAlive(), "chaos-daemon died:\n" + Files.readString(DAEMON_LOG));
