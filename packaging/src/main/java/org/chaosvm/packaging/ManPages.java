@@ -106,6 +106,10 @@ public final class ManPages {
                             "* CHAOS_DAEMON_JAVA_OPTS: JVM options added after those of"
                                 + " /usr/share/chaos/lib/chaos-daemon.jvm (the unit reads them from"
                                 + " /etc/default/chaos-daemon).",
+                            "* CHAOS_DAEMON_ARCHIVE_DIR: a folder for a class-data sharing"
+                                + " archive of the daemon's classes, written as the daemon exits"
+                                + " when it is missing or older than the daemon's jars or the JVM,"
+                                + " mapped by later starts (the unit sets /var/cache/chaos).",
                             "* CHAOS_LOG_LEVEL: the log level when --log-level is not given.",
                             "* NOTIFY_SOCKET: set by systemd; the daemon sends READY=1 on it once"
                                 + " it serves its socket, and STOPPING=1 when it stops.")),
@@ -118,7 +122,8 @@ public final class ManPages {
                                 + " (chaos-daemon.conf(5)).",
                             "* /lib/systemd/system/chaos-daemon.service: the unit.",
                             "* /var/lib/chaos: the guests' records (--state-dir).",
-                            "* /var/log/chaos: noxs guests' console logs (--log-dir).")),
+                            "* /var/log/chaos: noxs guests' console logs (--log-dir).",
+                            "* /var/cache/chaos: the daemon's class-data sharing archive.")),
                     new Section(
                         "SEE ALSO",
                         List.of("chaos(1), chaos-daemon.conf(5), systemctl(1), xl(1)"))))),
