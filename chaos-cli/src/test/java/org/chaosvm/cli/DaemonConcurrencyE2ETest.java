@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.chaosvm.rig.Command;
 import org.chaosvm.rig.Unikernel;
 import org.chaosvm.rig.Xl;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
  * under test is the daemon, and a Linux guest's boot costs some 10 s of the rig's time each.
  */
 @Tag("xen")
+// First of the suite: its daemon is short-lived and stops cleanly, so it writes the class archive
+// the later daemons map (DaemonProcess), including the shared daemon of DaemonTestBase's classes.
+@Order(0)
 class DaemonConcurrencyE2ETest {
   private static final int CLIENTS = 10; // five times the builds that run at once: they queue
 
