@@ -172,13 +172,8 @@ class PackageE2ETest {
   }
 
   private static void startDaemon() throws Exception {
-    String execStart =
-        Files.readAllLines(UNIT).stream()
-            .filter(line -> line.startsWith("ExecStart="))
-            .findFirst()
-            .orElseThrow()
-            .substring("ExecStart=".length());
-    List<String> argv = new ArrayList<>(List.of(execStart.split(" ")));
+    List<String> unit = Files.readAllLines(UNIT);
+    List<String> argv = new ArrayList<>(List.of(unitValues(unit, "ExecStart").get(0).split(" ")));
     argv.addAll(List.of("--pool", "256x1=1"));
     for (String made :
         List.of("/run/chaos", "/var/lib/chaos", "/var/log/chaos", CACHE.toString())) {
@@ -186,11 +181,9 @@ class PackageE2ETest {
     }
     ProcessBuilder builder =
         new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(DAEMON_LOG.toFile());
-    for (String line : Files.readAllLines(UNIT)) { // the unit's Environment=NAME=VALUE lines
-      if (line.startsWith("Environment=")) {
-        String[] setting = line.substring("Environment=".length()).split("=", 2);
-        builder.environment().put(setting[0], setting[1]);
-      }
+    for (String setting : unitValues(unit, "Environment")) { // NAME=VALUE
+      String[] nameValue = setting.split("=", 2);
+      builder.environment().put(nameValue[0], nameValue[1]);
     }
     long start = System.nanoTime();
     daemon = builder.start();
@@ -203,6 +196,14 @@ class PackageE2ETest {
     System.out.printf(
         "the installed chaos-daemon ready in %.1f s (%s)%n",
         (System.nanoTime() - start) / 1e9, String.join(" ", argv));
+  }
+
+  /** The values of the unit's {@code KEY=} lines, in order. */
+  private static List<String> unitValues(List<String> unit, String key) {
+    return unit.stream()
+        .filter(line -> line.startsWith(key + "="))
+        .map(line -> line.substring(key.length() + 1))
+        .toList();
   }
 
   private static void stopDaemon() throws Exception {
