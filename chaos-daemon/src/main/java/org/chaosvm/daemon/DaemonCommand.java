@@ -114,7 +114,8 @@ final class DaemonCommand {
       paramLabel = "LEVEL",
       description =
           "error, warn, info, debug or trace (default: the environment's CHAOS_LOG_LEVEL, else"
-              + " info). The log goes to standard output, under systemd to the journal.")
+              + " info). The log goes to standard output, under systemd to the journal; each"
+              + " line starts with its time, except in the journal, which keeps its own.")
   String logLevel;
 
   @Option(

@@ -111,6 +111,8 @@ public final class ManPages {
                                 + " when it is missing or older than the daemon's jars or the JVM,"
                                 + " mapped by later starts (the unit sets /var/cache/chaos).",
                             "* CHAOS_LOG_LEVEL: the log level when --log-level is not given.",
+                            "* JOURNAL_STREAM: set by systemd; when standard output is the"
+                                + " stream it names, log lines carry no time of their own.",
                             "* NOTIFY_SOCKET: set by systemd; the daemon sends READY=1 on it once"
                                 + " it serves its socket, and STOPPING=1 when it stops.")),
                     new Section(
