@@ -153,7 +153,7 @@ final class DomainFactory {
         log.warn("cannot watch {}'s console for its boot: {}", guest.name(), e.getMessage());
       }
       phases.end("boot watch");
-      start(mechanism, domid, paused, phases);
+      start(mechanism, domid, paused, frontEndsWait(built), phases);
       return domid;
     } catch (XenException e) {
       destroyQuietly(domid, Optional.of(uuid), mechanism, e);
@@ -196,7 +196,7 @@ final class DomainFactory {
       PvBuild.Rings rings = restoreStream(xc, shell.domain(), config, streamFd, phases);
       streamRead.run();
       mechanism.describe(shell, config, uuid, configText, rings, held, phases);
-      start(mechanism, domid, paused || held, phases);
+      start(mechanism, domid, paused || held, false, phases);
       return domid;
     } catch (XenException e) {
       destroyQuietly(domid, Optional.of(uuid), mechanism, e);
@@ -228,15 +228,37 @@ final class DomainFactory {
 
   /**
    * The end of either execute phase: the devices' back ends ready (as libxl: no front end may find
-   * its back end absent), then the guest unpaused unless {@code paused}.
+   * its back end absent), then the guest unpaused unless {@code paused}. A guest whose front ends
+   * wait for their back ends ({@code frontEndsWait}) is unpaused first, so that its boot overlaps
+   * with Dom0's drivers; the wait still ends the phase, and a back end that fails still fails the
+   * create (the caller destroys the guest).
    */
-  private void start(Mechanism mechanism, DomId domid, boolean paused, Phases phases) {
+  private void start(
+      Mechanism mechanism, DomId domid, boolean paused, boolean frontEndsWait, Phases phases) {
+    if (frontEndsWait && !paused) {
+      handles.xc().unpause(domid);
+      phases.end("unpause");
+      mechanism.devices().awaitReady(domid);
+      phases.end("back ends ready");
+      return;
+    }
     mechanism.devices().awaitReady(domid);
     phases.end("back ends ready");
     if (!paused) {
       handles.xc().unpause(domid);
     }
     phases.end("unpause");
+  }
+
+  /**
+   * Whether the guest's front ends wait for their back ends, so that it may run before they are
+   * ready: Linux's do (netfront and blkfront follow the back end's state, and the kernel waits for
+   * its boot's devices before it mounts its root), also when pygrub found the kernel. PV-GRUB2's
+   * disk driver does not (its guest OS is "GRUB"), nor is it known of other kernels: they keep
+   * libxl's order.
+   */
+  private static boolean frontEndsWait(PvBuild.Built built) {
+    return XenElfNotes.guestOs(built.kernel()).filter("linux"::equals).isPresent();
   }
 
   /** What boots the guest before its kernel, for what its boot time means ({@link BootWatch}). */
