@@ -6,9 +6,10 @@ import java.util.Map;
 /**
  * The image's {@code /init}, a BusyBox shell script: it sets up the root file system (an overlay
  * when the image is read-only), mounts the kernel's file systems, loads the image's modules,
- * configures the network from {@code ip=} on the kernel command line, runs the application and
- * powers the VM off when the application exits (or when the toolstack asks for a shutdown, after
- * stopping the application).
+ * configures the network from {@code ip=} on the kernel command line, waits for each network
+ * device's link (the small kernel's boot does not: patch 0008), runs the application and powers the
+ * VM off when the application exits (or when the toolstack asks for a shutdown, after stopping the
+ * application).
  *
  * <p>{@code ip=} takes the kernel's own syntax (Documentation/admin-guide/nfs/nfsroot.rst), which
  * Debian's kernel leaves unread (it has no {@code CONFIG_IP_PNP}): {@code
@@ -103,6 +104,20 @@ record InitScript(
           [ -e "/sys/class/net/$1" ]
         }
 
+        # Waits up to 10 s for a network device's link: its front end connected to its back end.
+        # The small kernel mounts its root without waiting for network devices (patch 0008), so
+        # that their connection overlaps with the init's work; the application still starts with
+        # its network up.
+        await_link() {
+          i=0
+          while [ $i -lt 1000 ]; do
+            read -r link <"/sys/class/net/$1/carrier" 2>/dev/null && [ "$link" = 1 ] && return
+            sleep 0.01
+            i=$((i + 1))
+          done
+          return 1
+        }
+
         # ip=CLIENT:SERVER:GATEWAY:NETMASK:HOSTNAME:DEVICE:AUTOCONF:DNS0:DNS1, or ip=dhcp.
         netconf() {
           case "$1" in
@@ -118,6 +133,7 @@ record InitScript(
           case "$auto" in
             dhcp | on | any | both)
               ip link set "$dev" up
+              await_link "$dev" || say "$dev: no link after 10 s"
               udhcpc -q -n -t 5 -i "$dev" -s /etc/tinyx/udhcpc.sh >/dev/null 2>&1 ||
                 say "no DHCP lease on $dev"
               client=$(ip addr show dev "$dev" | awk '/inet / { print $2 }')
@@ -131,6 +147,7 @@ record InitScript(
                   ;;
               esac
               ip link set "$dev" up
+              links="$links $dev"
               [ -n "$gw" ] && ip route add default via "$gw" dev "$dev"
               : >/etc/resolv.conf
               for d in $dns0 $dns1; do echo "nameserver $d" >>/etc/resolv.conf; done
@@ -142,6 +159,9 @@ record InitScript(
         read -r cmdline </proc/cmdline
         for arg in $cmdline; do
           case "$arg" in ip=*) netconf "${arg#ip=}" ;; esac
+        done
+        for dev in $links; do
+          await_link "$dev" || say "$dev: no link after 10 s"
         done
 
         """);

@@ -81,8 +81,12 @@ class InitScriptTest {
     assertEquals(0, sh.exitValue(), new String(sh.getInputStream().readAllBytes()));
   }
 
-  /** Runs the init's netconf on an ip= value with ifconfig, ip and hostname stubbed to echo. */
+  /**
+   * Runs the init's netconf on an ip= value with ifconfig, ip and hostname stubbed to echo, then
+   * its wait for the links of the devices it configured, each link up.
+   */
   private String netconf(String value) throws IOException, InterruptedException {
+    Files.writeString(dir.resolve("carrier"), "1\n");
     String init = script().render();
     String function = init.substring(init.indexOf("await_dev()"), init.indexOf("for arg in"));
     String test =
@@ -95,7 +99,8 @@ class InitScriptTest {
                 .replace("/etc/resolv.conf", dir.resolve("resolv.conf").toString())
             + "netconf '"
             + value
-            + "'\n";
+            + "'\n"
+            + "for dev in $links; do await_link \"$dev\" && echo \"link $dev\"; done\n";
     Path file = Files.writeString(dir.resolve("netconf"), test);
     Process sh =
         new ProcessBuilder("/bin/busybox", "sh", file.toString()).redirectErrorStream(true).start();
@@ -109,7 +114,7 @@ class InitScriptTest {
     assertTrue(out.contains("hostname redis"), out);
     assertTrue(out.contains("ip addr add 10.0.0.12/24 dev eth0"), out);
     assertTrue(out.contains("ip route add default via 10.0.0.1 dev eth0"), out);
-    assertTrue(out.contains("tinyx: eth0: 10.0.0.12/24\n"), out);
+    assertTrue(out.contains("tinyx: eth0: 10.0.0.12/24\nlink eth0\n"), out);
     assertEquals("nameserver 9.9.9.9\n", Files.readString(dir.resolve("resolv.conf")));
 
     out = netconf("192.168.1.5::192.168.1.1:255.255.0.0::eth1:none");
