@@ -278,46 +278,56 @@ final class XenStoreDevices implements DeviceBackend {
   /**
    * As xl does: the back end is asked to close, the guest's front end closes in turn, then both
    * ends are removed. A guest that keeps the device (a mounted disk) keeps it, unless {@code
-   * force}.
+   * force}. The wait for the guest holds no lock: a guest that does not answer delays its own
+   * detach, not other guests' creates, attaches and detaches (it held them for the whole wait).
    */
   @Override
   public String detach(DomId domid, DeviceKind kind, String which, boolean force) {
+    XenStore xs = handles.xs();
+    SplitDevice device;
     synchronized (changes) {
-      XenStore xs = handles.xs();
       int devid = findDevid(domid, kind, which);
-      SplitDevice device = new SplitDevice(kind.xenKind(), domid, devid, DomId.DOM0);
+      device = new SplitDevice(kind.xenKind(), domid, devid, DomId.DOM0);
       String back = device.backendPath();
-      String name = deviceName(device);
       xs.inTransaction(
           t -> {
             xs.write(t, back + "/online", "0");
             xs.write(t, back + "/state", Integer.toString(XenbusState.CLOSING.number()));
             return null;
           });
-      boolean closed =
-          Polling.until(
-              DETACH_WAIT,
-              20,
-              20,
-              () ->
-                  XenbusState.parse(read(back + "/state"))
-                      .filter(s -> s.number() >= XenbusState.CLOSED.number())
-                      .isPresent());
-      if (!closed && !force) {
-        throw new ChaosException(
-            ErrorCode.WRONG_STATE,
-            "domain "
-                + domid
-                + " did not give back "
-                + name
-                + " within "
-                + DETACH_WAIT.toSeconds()
-                + " s (is it in use, a disk mounted?); the device stays closing: detach with"
-                + " --force to remove it anyway");
-      }
-      remove(device);
-      return name;
     }
+    String back = device.backendPath();
+    String name = deviceName(device);
+    boolean closed =
+        Polling.until(
+            DETACH_WAIT,
+            20,
+            20,
+            () ->
+                XenbusState.parse(read(back + "/state"))
+                    .filter(s -> s.number() >= XenbusState.CLOSED.number())
+                    .isPresent());
+    if (!closed && !force) {
+      throw new ChaosException(
+          ErrorCode.WRONG_STATE,
+          "domain "
+              + domid
+              + " did not give back "
+              + name
+              + " within "
+              + DETACH_WAIT.toSeconds()
+              + " s (is it in use, a disk mounted?); the device stays closing: detach with"
+              + " --force to remove it anyway");
+    }
+    // Removed under the lock: an attach then picks its devid only once Dom0 has let go of this
+    // one (a vif's interface name comes from it). A detach of the same device that ran at the
+    // same time may have removed it already.
+    synchronized (changes) {
+      if (xs.read(XenStore.NO_TRANSACTION, back + "/state").isPresent()) {
+        remove(device);
+      }
+    }
+    return name;
   }
 
   /**
