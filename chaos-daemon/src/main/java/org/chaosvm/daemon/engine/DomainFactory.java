@@ -145,15 +145,17 @@ final class DomainFactory {
         kernels.put(guest.kernel(), built.kernel());
       }
       mechanism.describe(shell, guest, uuid, configText, built.rings(), false, phases);
+      Optional<String> guestOs = XenElfNotes.guestOs(built.kernel());
       try {
         mechanism
             .console()
-            .watchBoot(boots, domid, built.consoleMfn(), startNanos, bootloader(bootloaded, built));
+            .watchBoot(
+                boots, domid, built.consoleMfn(), startNanos, bootloader(bootloaded, guestOs));
       } catch (XenException e) {
         log.warn("cannot watch {}'s console for its boot: {}", guest.name(), e.getMessage());
       }
       phases.end("boot watch");
-      start(mechanism, domid, paused, frontEndsWait(built), phases);
+      start(mechanism, domid, paused, frontEndsWait(guestOs), phases);
       return domid;
     } catch (XenException e) {
       destroyQuietly(domid, Optional.of(uuid), mechanism, e);
@@ -255,19 +257,19 @@ final class DomainFactory {
    * ready: Linux's do (netfront and blkfront follow the back end's state, and the kernel waits for
    * its boot's devices before it mounts its root), also when pygrub found the kernel. PV-GRUB2's
    * disk driver does not (its guest OS is "GRUB"), nor is it known of other kernels: they keep
-   * libxl's order.
+   * libxl's order. {@code guestOs} is the kernel's {@code XEN_ELFNOTE_GUEST_OS}.
    */
-  private static boolean frontEndsWait(PvBuild.Built built) {
-    return XenElfNotes.guestOs(built.kernel()).filter("linux"::equals).isPresent();
+  private static boolean frontEndsWait(Optional<String> guestOs) {
+    return guestOs.filter("linux"::equals).isPresent();
   }
 
   /** What boots the guest before its kernel, for what its boot time means ({@link BootWatch}). */
   private static Optional<String> bootloader(
-      Optional<Pygrub.Boot> bootloaded, PvBuild.Built built) {
+      Optional<Pygrub.Boot> bootloaded, Optional<String> guestOs) {
     if (bootloaded.isPresent()) {
       return Optional.of("pygrub");
     }
-    return XenElfNotes.guestOs(built.kernel()).filter("GRUB"::equals).map(os -> "PV-GRUB2");
+    return guestOs.filter("GRUB"::equals).map(os -> "PV-GRUB2");
   }
 
   /** Destroys a domain, then what it leaves of its mechanism (back ends, records). */
