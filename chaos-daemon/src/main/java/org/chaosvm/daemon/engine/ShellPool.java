@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * replaces the one it took (on a Dom0 of one vCPU, that doubled a pooled create's time). A prepare
  * under way when a create begins runs to its end. In the daemon the refill thread also runs at a
  * lower priority ({@code background}: nice 10), so that when a create's end wakes it, it does not
- * take the CPU from the create's last steps and its reply.
+ * take the CPU from the create's last steps and its reply. Nor does it start a prepare while a
+ * guest just created is booting ({@code booting}, in the daemon {@link Booting}): that boot needs
+ * Dom0 too, and is what the pool is for.
  */
 final class ShellPool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ShellPool.class);
@@ -36,6 +38,7 @@ final class ShellPool implements AutoCloseable {
   private final Map<SizeClass, Integer> targets = new TreeMap<>(ShellPool::compare);
   private final Map<SizeClass, Deque<Shell>> ready = new HashMap<>();
   private final Thread refill;
+  private final Yield booting;
   private int executing;
   private boolean closed;
 
@@ -46,17 +49,32 @@ final class ShellPool implements AutoCloseable {
       Function<SizeClass, Shell> prepare,
       Consumer<Shell> destroy,
       Map<SizeClass, Integer> initialTargets) {
-    this(prepare, destroy, initialTargets, () -> {});
+    this(prepare, destroy, initialTargets, () -> {}, () -> false);
   }
 
-  /** {@code background} is run first in the refill thread: it lowers that thread's priority. */
+  /**
+   * What the refill waits for before each prepare, besides the creates' execute phases: the boots
+   * of the guests just created.
+   */
+  @FunctionalInterface
+  interface Yield {
+    /** Waits until the refill may go on; true if it waited (it then looks at the pool again). */
+    boolean await() throws InterruptedException;
+  }
+
+  /**
+   * {@code background} is run first in the refill thread: it lowers that thread's priority. {@code
+   * booting} is awaited before each prepare.
+   */
   ShellPool(
       Function<SizeClass, Shell> prepare,
       Consumer<Shell> destroy,
       Map<SizeClass, Integer> initialTargets,
-      Runnable background) {
+      Runnable background,
+      Yield booting) {
     this.prepare = prepare;
     this.destroy = destroy;
+    this.booting = booting;
     this.targets.putAll(initialTargets);
     this.refill =
         new Thread(
@@ -174,6 +192,13 @@ final class ShellPool implements AutoCloseable {
         if (closed) {
           return;
         }
+      }
+      try {
+        if (booting.await()) {
+          continue; // meanwhile a create may have begun, or taken a shell, or the targets changed
+        }
+      } catch (InterruptedException e) {
+        return;
       }
       try {
         Shell shell = prepare.apply(wanted);

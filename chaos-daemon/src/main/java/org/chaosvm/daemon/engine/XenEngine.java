@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
@@ -103,6 +104,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
   private final Semaphore builds = new Semaphore(PARALLEL_BUILDS, true);
   private final XenHandles handles = new XenHandles();
   private final BootWatch boots = new BootWatch();
+  private final Booting booting = new Booting(this::cpuNanos);
 
   /** XenStore's mechanism; null on a Dom0 without xenstored. */
   private final XenStoreMechanism xenstore;
@@ -278,7 +280,8 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
               engine::prepareShell,
               engine::destroyShell,
               settings.poolTargets(),
-              XenEngine::refillInBackground);
+              XenEngine::refillInBackground,
+              engine.booting::await);
       if (settings.xenstore()) {
         engine.events = new XenStoreDomainEvents(engine.handles);
         engine.noxsLook = DaemonThreads.scheduler("noxs-look");
@@ -317,7 +320,11 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             DEFAULT_IDLE);
     engine.pool =
         new ShellPool(
-            engine::prepareShell, engine::destroyShell, Map.of(), XenEngine::refillInBackground);
+            engine::prepareShell,
+            engine::destroyShell,
+            Map.of(),
+            XenEngine::refillInBackground,
+            () -> false);
     return engine;
   }
 
@@ -752,6 +759,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
           throw e;
         }
         lifecycle.transition(domid, State.BUILDING, built);
+        booting.started(domid); // before the execution's end lets the refill go
         log.info(
             "created {} as domain {} ({} shell)",
             guest.name(),
@@ -775,6 +783,12 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
     if (!ThreadScheduling.background()) {
       log.warn("the pool's refill runs at the daemon's priority");
     }
+  }
+
+  /** The CPU time {@code domid}'s vCPUs have used, or empty if it is gone. */
+  private OptionalLong cpuNanos(DomId domid) {
+    Optional<DomainInfo> info = handles.xc().domainInfo(domid);
+    return info.isPresent() ? OptionalLong.of(info.get().cpuTimeNs()) : OptionalLong.empty();
   }
 
   private Shell prepareShell(SizeClass size) {

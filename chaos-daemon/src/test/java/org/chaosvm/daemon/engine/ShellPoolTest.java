@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.libxc.DomId;
@@ -95,6 +96,26 @@ class ShellPoolTest {
     assertThrows(IllegalArgumentException.class, () -> pool.setTarget(SMALL, -1));
     pool.close();
     assertEquals(2, destroyed.size(), "close destroys every ready shell");
+  }
+
+  @Test
+  void noPrepareStartsWhileAGuestJustCreatedBoots() throws Exception {
+    CountDownLatch booted = new CountDownLatch(1);
+    AtomicInteger looks = new AtomicInteger();
+    ShellPool.Yield booting =
+        () -> {
+          looks.incrementAndGet();
+          booted.await();
+          return looks.get() == 1; // waited the first time only
+        };
+    try (ShellPool pool =
+        new ShellPool(this::prepare, destroyed::add, Map.of(SMALL, 1), () -> {}, booting)) {
+      assertFalse(pool.awaitFull(300), "prepared while a guest boots");
+      booted.countDown();
+      assertTrue(pool.awaitFull(10_000), "the refill follows the boot");
+      assertEquals(
+          2, looks.get(), "after its wait the refill looked at the pool and the boots again");
+    }
   }
 
   @Test
