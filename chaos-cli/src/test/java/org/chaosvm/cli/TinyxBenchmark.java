@@ -110,11 +110,18 @@ public final class TinyxBenchmark {
   private static void measure(Vm vm, String toolstack, int run, Samples samples, Create create)
       throws Exception {
     ConsoleLog console = ConsoleLog.of(vm.config().name()).sinceNow();
+    long[] cpuBefore = dom0Cpu();
     long start = System.nanoTime();
     create.run();
     double created = millisSince(start);
     probe(vm.probe(), console);
     double ready = millisSince(start);
+    long[] cpuAfter = dom0Cpu();
+    System.out.printf(
+        "  Dom0 CPU until ready: busy %d ms, of which nice %d ms; steal %d ms%n",
+        (cpuAfter[0] - cpuBefore[0]) * 10,
+        (cpuAfter[1] - cpuBefore[1]) * 10,
+        (cpuAfter[2] - cpuBefore[2]) * 10);
     double uptime = Double.NaN;
     if (vm.tinyx()) {
       String started = console.awaitLineContaining("tinyx: starting ", LIMIT);
@@ -251,6 +258,16 @@ public final class TinyxBenchmark {
       all.addAll(each.uptimes);
     }
     return all;
+  }
+
+  /** Dom0's CPU time so far, in ticks of 10 ms: busy (all but idle and iowait), nice, steal. */
+  private static long[] dom0Cpu() throws Exception {
+    String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+    long busy = 0;
+    for (int i : new int[] {1, 2, 3, 6, 7}) {
+      busy += Long.parseLong(f[i]);
+    }
+    return new long[] {busy, Long.parseLong(f[2]), Long.parseLong(f[8])};
   }
 
   private static void write(Path file, String text) throws Exception {
