@@ -17,17 +17,25 @@ import org.slf4j.LoggerFactory;
 /**
  * When guests boot, as chaos defines it: a guest is booted when its first byte of console output is
  * in its console ring. One thread reads the {@code out_prod} index of each watched guest's ring (a
- * read-only mapping, so xenconsoled keeps the ring) every {@link #POLL} until it moves, and records
- * the time since the create began. The time is an upper bound by at most one poll period and the
- * thread's wake-up delay. Watching ends at the first output, at {@link #TIMEOUT}, or by {@link
- * #forget} (which a destroy must call: a mapped page keeps a dead domain from being freed). A
- * console back end of the daemon's own, which sees every output as it comes, tells the time instead
- * ({@link #expect}, {@link #seen}): no second mapping of the ring, no polling.
+ * read-only mapping, so xenconsoled keeps the ring) until it moves, and records the time since the
+ * create began. It looks every {@link #FIRST_POLL} at first, then after a share of the time the
+ * guest has been watched ({@code 1 / }{@link #POLL_SHARE}), at most {@link #LAST_POLL} later: a
+ * unikernel's boot of a few milliseconds is timed to the millisecond, and a Linux guest, whose
+ * first output comes hundreds of milliseconds after its unpause, does not boot beside a thread of
+ * Dom0 woken a thousand times a second (in the rig, polling every millisecond put a tinyx VM's
+ * application about 0.15 s later: Dom0 has one vCPU, and serves the guest's boot). The time is an
+ * upper bound by at most one pause and the thread's wake-up delay. Watching ends at the first
+ * output, at {@link #TIMEOUT}, or by {@link #forget} (which a destroy must call: a mapped page
+ * keeps a dead domain from being freed). A console back end of the daemon's own, which sees every
+ * output as it comes, tells the time instead ({@link #expect}, {@link #seen}): no second mapping of
+ * the ring, no polling.
  */
 public final class BootWatch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BootWatch.class);
 
-  static final Duration POLL = Duration.ofMillis(1);
+  static final Duration FIRST_POLL = Duration.ofMillis(1);
+  static final int POLL_SHARE = 20;
+  static final Duration LAST_POLL = Duration.ofMillis(20);
   static final Duration TIMEOUT = Duration.ofMinutes(2);
 
   private final ForeignMemory memory = ForeignMemory.open();
@@ -42,6 +50,7 @@ public final class BootWatch implements AutoCloseable {
   /** One guest: its ring while watched, and its boot time once seen (or given up on). */
   private static final class Watch {
     final long startNanos;
+    final long watchedNanos = System.nanoTime();
     final Optional<String> bootloader;
     final long deadlineNanos;
     ConsoleRing ring;
@@ -149,10 +158,13 @@ public final class BootWatch implements AutoCloseable {
         LockSupport.park(this);
         continue;
       }
+      long now = System.nanoTime();
+      long pause = LAST_POLL.toNanos();
       for (Watch watch : active) {
         check(watch);
+        pause = Math.min(pause, (now - watch.watchedNanos) / POLL_SHARE);
       }
-      LockSupport.parkNanos(this, POLL.toNanos());
+      LockSupport.parkNanos(this, Math.max(pause, FIRST_POLL.toNanos()));
     }
   }
 
