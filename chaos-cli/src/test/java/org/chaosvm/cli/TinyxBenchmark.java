@@ -118,10 +118,11 @@ public final class TinyxBenchmark {
     double ready = millisSince(start);
     long[] cpuAfter = dom0Cpu();
     System.out.printf(
-        "  Dom0 CPU until ready: busy %d ms, of which nice %d ms; steal %d ms%n",
+        "  Dom0 CPU until ready: busy %d ms, of which nice %d ms; steal %d ms; the guest's %s%n",
         (cpuAfter[0] - cpuBefore[0]) * 10,
         (cpuAfter[1] - cpuBefore[1]) * 10,
-        (cpuAfter[2] - cpuBefore[2]) * 10);
+        (cpuAfter[2] - cpuBefore[2]) * 10,
+        guestCpu(vm.config().name()));
     double uptime = Double.NaN;
     if (vm.tinyx()) {
       String started = console.awaitLineContaining("tinyx: starting ", LIMIT);
@@ -258,6 +259,17 @@ public final class TinyxBenchmark {
       all.addAll(each.uptimes);
     }
     return all;
+  }
+
+  /** The guest's vCPU time so far ({@code xl list}'s), or why there is none (it powered off). */
+  private static String guestCpu(String name) throws Exception {
+    Process list = new ProcessBuilder("xl", "list", name).redirectErrorStream(true).start();
+    List<String> lines = new String(list.getInputStream().readAllBytes()).lines().toList();
+    if (list.waitFor() != 0 || lines.size() < 2) {
+      return "(gone)";
+    }
+    String[] fields = lines.get(1).trim().split("\\s+");
+    return fields[fields.length - 1] + " s";
   }
 
   /** Dom0's CPU time so far, in ticks of 10 ms: busy (all but idle and iowait), nice, steal. */
