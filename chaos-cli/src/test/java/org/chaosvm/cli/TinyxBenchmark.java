@@ -14,6 +14,7 @@ import org.chaosvm.daemon.config.DeviceMechanism;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.XlConfigReader;
 import org.chaosvm.daemon.engine.SizeClass;
+import org.chaosvm.rig.Command;
 import org.chaosvm.rig.ConsoleLog;
 import org.chaosvm.rig.Probes;
 import org.chaosvm.rig.Xl;
@@ -262,14 +263,17 @@ public final class TinyxBenchmark {
   }
 
   /** The guest's vCPU time so far ({@code xl list}'s), or why there is none (it powered off). */
-  private static String guestCpu(String name) throws Exception {
-    Process list = new ProcessBuilder("xl", "list", name).redirectErrorStream(true).start();
-    List<String> lines = new String(list.getInputStream().readAllBytes()).lines().toList();
-    if (list.waitFor() != 0 || lines.size() < 2) {
-      return "(gone)";
+  private static String guestCpu(String name) {
+    Command.Result list = Command.run(Xl.CALL_TIMEOUT, "xl", "list", name);
+    if (list.succeeded()) {
+      for (String line : list.output().split("\n")) {
+        String[] fields = line.trim().split("\\s+");
+        if (fields[0].equals(name)) {
+          return fields[fields.length - 1] + " s";
+        }
+      }
     }
-    String[] fields = lines.get(1).trim().split("\\s+");
-    return fields[fields.length - 1] + " s";
+    return "(gone)";
   }
 
   /** Dom0's CPU time so far, in ticks of 10 ms: busy (all but idle and iowait), nice, steal. */

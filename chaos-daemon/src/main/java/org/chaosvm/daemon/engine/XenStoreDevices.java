@@ -285,10 +285,11 @@ final class XenStoreDevices implements DeviceBackend {
   public String detach(DomId domid, DeviceKind kind, String which, boolean force) {
     XenStore xs = handles.xs();
     SplitDevice device;
+    String back;
     synchronized (changes) {
       int devid = findDevid(domid, kind, which);
       device = new SplitDevice(kind.xenKind(), domid, devid, DomId.DOM0);
-      String back = device.backendPath();
+      back = device.backendPath();
       xs.inTransaction(
           t -> {
             xs.write(t, back + "/online", "0");
@@ -296,7 +297,6 @@ final class XenStoreDevices implements DeviceBackend {
             return null;
           });
     }
-    String back = device.backendPath();
     String name = deviceName(device);
     boolean closed =
         Polling.until(
