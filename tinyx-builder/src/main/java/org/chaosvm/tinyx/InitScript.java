@@ -129,7 +129,7 @@ record InitScript(
         EOF
           dev=${dev:-eth0}
           await_dev "$dev" || { say "no network device $dev appeared"; return; }
-          [ -n "$host" ] && hostname "$host"
+          [ -n "$host" ] && echo "$host" >/proc/sys/kernel/hostname
           case "$auto" in
             dhcp | on | any | both)
               ip link set "$dev" up

@@ -82,8 +82,8 @@ class InitScriptTest {
   }
 
   /**
-   * Runs the init's netconf on an ip= value with ifconfig, ip and hostname stubbed to echo, then
-   * its wait for the links of the devices it configured, each link up.
+   * Runs the init's netconf on an ip= value with ifconfig and ip stubbed to echo and the host name
+   * written to a file, then its wait for the links of the devices it configured, each link up.
    */
   private String netconf(String value) throws IOException, InterruptedException {
     Files.writeString(dir.resolve("carrier"), "1\n");
@@ -93,10 +93,10 @@ class InitScriptTest {
         "say() { echo \"tinyx: $*\"; }\n"
             + "ifconfig() { echo \"ifconfig $*\"; }\n"
             + "ip() { echo \"ip $*\"; }\n"
-            + "hostname() { echo \"hostname $*\"; }\n"
             + function
                 .replace("/sys/class/net/$1", dir.toString())
                 .replace("/etc/resolv.conf", dir.resolve("resolv.conf").toString())
+                .replace("/proc/sys/kernel/hostname", dir.resolve("hostname").toString())
             + "netconf '"
             + value
             + "'\n"
@@ -111,7 +111,7 @@ class InitScriptTest {
   @Test
   void netconfReadsTheKernelsIpSyntax() throws Exception {
     String out = netconf("10.0.0.12/24::10.0.0.1::redis:eth0:off:9.9.9.9");
-    assertTrue(out.contains("hostname redis"), out);
+    assertEquals("redis\n", Files.readString(dir.resolve("hostname")));
     assertTrue(out.contains("ip addr add 10.0.0.12/24 dev eth0"), out);
     assertTrue(out.contains("ip route add default via 10.0.0.1 dev eth0"), out);
     assertTrue(out.contains("tinyx: eth0: 10.0.0.12/24\nlink eth0\n"), out);
