@@ -25,7 +25,7 @@ final class KernelConfig {
           need("a 64-bit Xen PV guest", "64BIT", "HYPERVISOR_GUEST", "PARAVIRT", "XEN", "XEN_PV"),
           need("the console (hvc0) and the kernel's messages", "TTY", "HVC_XEN", "PRINTK"),
           need(
-              "the root image tinyx writes: a squashfs (zstd) on a RAM disk, with an overlay on"
+              "the root image tinyx writes: a squashfs (lz4) on a RAM disk, with an overlay on"
                   + " tmpfs for writes",
               "BLK_DEV_INITRD",
               "BLOCK",
@@ -33,7 +33,7 @@ final class KernelConfig {
               "BLK_DEV_RAM",
               "MISC_FILESYSTEMS",
               "SQUASHFS",
-              "SQUASHFS_ZSTD",
+              "SQUASHFS_LZ4",
               "OVERLAY_FS",
               "TMPFS_XATTR"),
           need("programs and scripts", "BINFMT_ELF", "BINFMT_SCRIPT"),

@@ -52,7 +52,7 @@ class KernelConfigTest {
             "HVC_XEN",
             "BLK_DEV_INITRD",
             "BLK_DEV_RAM",
-            "SQUASHFS_ZSTD",
+            "SQUASHFS_LZ4",
             "OVERLAY_FS",
             "DEVTMPFS",
             "TMPFS",

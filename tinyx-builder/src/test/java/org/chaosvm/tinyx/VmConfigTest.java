@@ -108,9 +108,9 @@ class VmConfigTest {
     assertEquals(128, new RootImage.Initramfs().defaultMemory(4L << 20, 10L << 20));
     assertEquals(
         192, new RootImage.Initramfs().defaultMemory(15L << 20, 37L << 20)); // 96 + 74, up to 32
-    // the small kernel: 16 + twice the squashfs, up to 4 (the rig's VMs)
-    assertEquals(24, new RootImage.Squashfs().defaultMemory(2666496L, 6291456L)); // lighttpd: 21.1
-    assertEquals(32, new RootImage.Squashfs().defaultMemory(7647232L, 20027802L)); // redis: 30.6
-    assertEquals(44, new RootImage.Squashfs().defaultMemory(12820480L, 37958451L)); // python: 40.5
+    // 16 MiB, the image and a quarter of the files, up to 4 MiB (the examples' lz4 images)
+    assertEquals(24, new RootImage.Squashfs().defaultMemory(3612672L, 6291456L)); // lighttpd: 20.9
+    assertEquals(32, new RootImage.Squashfs().defaultMemory(10993664L, 20027802L)); // redis: 31.3
+    assertEquals(52, new RootImage.Squashfs().defaultMemory(25088000L, 49597440L)); // python: 51.7
   }
 }
