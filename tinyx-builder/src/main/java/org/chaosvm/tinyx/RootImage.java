@@ -144,8 +144,8 @@ interface RootImage {
      * lz4, at its high compression ({@code -Xhc}: slower to pack, as fast to unpack). Every page of
      * a file the VM reads is decompressed from the image, the application's libraries at its start
      * first: lz4 decompresses several times faster than zstd for an image about a third larger. In
-     * the rig (docs/tinyx.md) redis answered 0.15 to 0.35 s sooner from its start than with zstd at
-     * level 19, and the Python script ended 0.15 to 0.3 s sooner.
+     * the rig (docs/tinyx.md) redis answered 0.15 to 0.35 s sooner after its create than with zstd
+     * at level 19, and the Python script ended 0.15 to 0.3 s sooner.
      */
     static final String COMPRESSION = "lz4";
 
@@ -247,8 +247,8 @@ interface RootImage {
      * kernel's own allocations and the application; the squashfs, in memory for the VM's life; and
      * a quarter of the files, unpacked, for the pages of those in use, which the kernel
      * decompresses from it. Rounded up to 4 MiB (at least 24). Measured in the rig (docs/tinyx.md):
-     * redis ready in 32 MiB (32 given) and not within 5 minutes in 24, lighttpd in 16 (24 given);
-     * with zstd's smaller images, the Python script as quick in 40 MiB as in 56.
+     * redis ready in 32 MiB (32 given) and not within 5 minutes in 24; with zstd's smaller images,
+     * lighttpd ready in 16 MiB and the Python script as quick in 40 MiB as in 56.
      */
     @Override
     public int defaultMemory(long imageBytes, long unpackedBytes) {
