@@ -6,7 +6,6 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.chaosvm.daemon.config.GuestConfig;
 import org.chaosvm.daemon.config.LifecycleAction;
 import org.chaosvm.daemon.engine.GuestRegistry.State;
@@ -31,12 +30,6 @@ final class Lifecycle {
       EnumSet.of(State.RUNNING, State.PRESERVED, State.SUSPENDING, State.MIGRATING);
 
   /**
-   * The states in which a guest is the thread's that holds it: its shutdown waits until it runs.
-   */
-  private static final Set<State> HELD =
-      EnumSet.of(State.BUILDING, State.SUSPENDING, State.MIGRATING);
-
-  /**
    * Creates a guest again from its config (on_reboot = restart), as {@code owner} created it; its
    * new domid.
    */
@@ -51,16 +44,6 @@ final class Lifecycle {
   private final GuestOwners owners;
   private final Restart restart;
   private final Runnable lookAgain;
-
-  /**
-   * The guests whose shutdown an event showed while they were held ({@link #HELD}): looked at again
-   * once they run ({@link #transition}). A unikernel that crashes at once does so before its create
-   * has marked it running, and xenstored fires {@code @releaseDomain} once.
-   */
-  private final Set<DomId> passedOver = ConcurrentHashMap.newKeySet();
-
-  /** Orders a guest's move to running against an event's look at its state. */
-  private final Object passing = new Object();
 
   /**
    * {@code lookAgain} asks for one more {@link #onDomainEvent} on the events' thread, as if an
@@ -84,23 +67,28 @@ final class Lifecycle {
   }
 
   /**
-   * Moves a guest from {@code from} to {@code to}, as {@link GuestRegistry#transition}; a guest
-   * that now runs and whose shutdown an event showed meanwhile is looked at again. False if it was
-   * not in {@code from}.
+   * Moves a guest from {@code from} to {@code to}, as {@link GuestRegistry#transition}. A guest
+   * that now runs and whose domain shut down (not for a suspend) or went while it was held is
+   * looked at again: the events' look passes over a held guest, and xenstored tells of no shutdown
+   * of a domain it has not been introduced to (a guest that crashes while being built). False if it
+   * was not in {@code from}.
    */
   boolean transition(DomId domid, State from, State to) {
-    boolean missed;
-    synchronized (passing) {
-      if (!registry.transition(domid, from, to)) {
-        return false;
-      }
-      missed = to == State.RUNNING && passedOver.remove(domid);
+    if (!registry.transition(domid, from, to)) {
+      return false;
     }
-    if (missed) {
+    if (to == State.RUNNING && handles.xc().domainInfo(domid).map(Lifecycle::ended).orElse(true)) {
       log.info("domain {} shut down while {}: its lifecycle action follows", domid, from.word());
       lookAgain.run();
     }
     return true;
+  }
+
+  /** Whether a domain shut down for good, or is dying: not a suspended one. */
+  private static boolean ended(DomainInfo info) {
+    return info.dying()
+        || info.shutdown()
+            && info.shutdownReason().filter(r -> r == ShutdownReason.SUSPEND).isEmpty();
   }
 
   /**
@@ -173,7 +161,6 @@ final class Lifecycle {
     } finally {
       registry.forget(guest.domid());
       owners.forget(guest.domid());
-      passedOver.remove(guest.domid());
     }
     return true;
   }
@@ -198,14 +185,8 @@ final class Lifecycle {
   }
 
   private void apply(Guest guest, ShutdownReason reason, LifecycleAction action) {
-    synchronized (passing) {
-      Optional<State> state = registry.state(guest.domid());
-      if (state.filter(s -> s == State.RUNNING).isEmpty()) {
-        if (reason != ShutdownReason.SUSPEND && state.filter(HELD::contains).isPresent()) {
-          passedOver.add(guest.domid()); // its holder's move to running looks again
-        }
-        return; // preserved already, or held, or being destroyed
-      }
+    if (registry.state(guest.domid()).filter(s -> s == State.RUNNING).isEmpty()) {
+      return; // preserved already, or being destroyed, or held: its holder's move to running looks
     }
     if (reason == ShutdownReason.SUSPEND) {
       resume(guest);
