@@ -390,10 +390,12 @@ class DaemonDevicesE2ETest extends DaemonTestBase {
 
   /**
    * A guest that crashes while its create still builds it (here: Xen told so from Dom0, while the
-   * daemon decompresses a kernel it has not cached): the daemon's look at that event leaves a guest
-   * being built to its create, and xenstored fires no second one. Once built, it gets its on_crash
-   * all the same (destroy), its disk and vif with it. (CI, stop 49: a unikernel that crashed at
-   * once stayed crashed.)
+   * daemon decompresses a kernel it has not cached): xenstored tells of no shutdown of a domain not
+   * yet introduced, and any look at an event leaves a guest being built to its create. Once built,
+   * its create's move to running finds it crashed and it gets its on_crash all the same (destroy),
+   * its disk and vif with it. (CI, stop 49: a unikernel that crashed at once stayed crashed; stop
+   * 60: the look came after the create's move when @introduceDomain's event was late, and the log
+   * did not say "while building".)
    */
   @Test
   @Order(6)
