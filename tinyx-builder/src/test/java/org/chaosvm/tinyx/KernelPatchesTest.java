@@ -37,7 +37,7 @@ class KernelPatchesTest {
   @Test
   void theJarCarriesTheSeriesInOrderWithTheirSubjects() throws IOException {
     KernelPatches bundled = KernelPatches.bundled();
-    assertEquals(8, bundled.patches().size());
+    assertEquals(9, bundled.patches().size());
     assertTrue(bundled.patches().get(0).name().startsWith("0001-"));
     assertEquals(
         List.of(
@@ -49,6 +49,7 @@ class KernelPatchesTest {
             "xen/xenbus: look for the boot's devices every 10 ms, not 100",
             "initrd: the RAM disk takes the initrd's pages in place",
             "xen/xenbus: the boot waits for no network device",
+            "x86/mm: the kernel's freed init memory is not poisoned",
             "added: drivers/xen/noxs-front (chaos's noxs-front, built in with --noxs)"),
         bundled.subjects());
     for (KernelPatches.Patch p : bundled.patches()) {
