@@ -26,6 +26,11 @@ public record DomainInfo(
     int onlineVcpus,
     long cpuTimeNs) {
 
+  /** Whether it shut down for a suspend (a save's, or its own): it may yet resume. */
+  public boolean suspended() {
+    return shutdownReason.filter(r -> r == ShutdownReason.SUSPEND).isPresent();
+  }
+
   static DomainInfo from(XenDomctlGetdomaininfo info) {
     int flags = (int) info.flags.get();
     boolean shutdown = (flags & XenAbi.XEN_DOMINF_shutdown) != 0;

@@ -25,7 +25,6 @@ import org.chaosvm.libxc.DomainInfo;
 import org.chaosvm.libxc.DomainStream;
 import org.chaosvm.libxc.FdPipe;
 import org.chaosvm.libxc.PipeWatch;
-import org.chaosvm.libxc.ShutdownReason;
 import org.chaosvm.libxc.UserFile;
 import org.chaosvm.libxc.XenException;
 import org.chaosvm.protocol.Codec;
@@ -408,7 +407,7 @@ final class Checkpoints {
             SUSPEND_WAIT,
             1,
             8,
-            () -> handles.xc().domainInfo(domid).map(Checkpoints::suspended).orElse(true));
+            () -> handles.xc().domainInfo(domid).map(DomainInfo::suspended).orElse(true));
     if (!suspended) {
       control.withdraw(domid, GuestControl.Request.SUSPEND);
       throw new ChaosException(
@@ -460,11 +459,7 @@ final class Checkpoints {
 
   /** Whether the domain is there and shut down for suspend. */
   private boolean suspended(DomId domid) {
-    return handles.xc().domainInfo(domid).map(Checkpoints::suspended).orElse(false);
-  }
-
-  private static boolean suspended(DomainInfo info) {
-    return info.shutdownReason().equals(Optional.of(ShutdownReason.SUSPEND));
+    return handles.xc().domainInfo(domid).map(DomainInfo::suspended).orElse(false);
   }
 
   /**

@@ -86,9 +86,7 @@ final class Lifecycle {
 
   /** Whether a domain shut down for good, or is dying: not a suspended one. */
   private static boolean ended(DomainInfo info) {
-    return info.dying()
-        || info.shutdown()
-            && info.shutdownReason().filter(r -> r == ShutdownReason.SUSPEND).isEmpty();
+    return info.dying() || info.shutdown() && !info.suspended();
   }
 
   /**
