@@ -33,13 +33,17 @@ interface RootImage {
    */
   int defaultMemory(long imageBytes, long unpackedBytes);
 
-  /** The init's first lines, before it mounts the kernel's file systems (empty for none). */
+  /**
+   * The init's first lines: they set up the root file system and mount the kernel's file systems
+   * ({@link Mount}: /proc, /sys, /dev with /dev/pts and /dev/shm, /run and /tmp), from the fstab
+   * files {@link #addTo} puts in the image.
+   */
   String initSetup();
 
   /** The init's lines once the kernel's file systems are mounted (empty for none). */
   String initAfterMounts();
 
-  /** Adds what the image format needs in the tree (mount points). */
+  /** Adds what the image format needs in the tree (mount points, the init's fstab files). */
   void addTo(FileTree tree);
 
   /** Every format, one of each. */
@@ -105,9 +109,26 @@ interface RootImage {
       return (int) Math.max(128, (mib + 31) / 32 * 32);
     }
 
+    /** The kernel's file systems the init mounts first, in one {@code mount -a -T}. */
+    static final String FSTAB = "/etc/tinyx/fstab";
+
+    /** Those it mounts in the devtmpfs once their folders are made there. */
+    static final String FSTAB_DEV = "/etc/tinyx/fstab.dev";
+
+    /**
+     * The root is the initramfs, where the kernel mounts nothing: two mounts, the second in the
+     * folders made in the devtmpfs the first mounts.
+     */
     @Override
     public String initSetup() {
-      return "";
+      return """
+          # The root is the initramfs, in RAM: the kernel's file systems in two mounts, the second
+          # in folders made in the devtmpfs the first mounts.
+          mount -a -T %s
+          mkdir -p %s
+          mount -a -T %s
+          """
+          .formatted(FSTAB, String.join(" ", Mount.DEV_FOLDERS), FSTAB_DEV);
     }
 
     @Override
@@ -116,7 +137,23 @@ interface RootImage {
     }
 
     @Override
-    public void addTo(FileTree tree) {}
+    public void addTo(FileTree tree) {
+      String origin = "tinyx skeleton";
+      tree.addContent(
+          FSTAB,
+          Mount.fstab(
+              "The init's first mounts (mount -a -T): the kernel's file systems, /run and /tmp.",
+              List.of(Mount.PROC, Mount.SYSFS, Mount.DEVTMPFS, Mount.RUN, Mount.TMP)),
+          0644,
+          origin);
+      tree.addContent(
+          FSTAB_DEV,
+          Mount.fstab(
+              "The init's mounts in /dev, once it has made their folders there.",
+              List.of(Mount.DEVPTS, Mount.SHM)),
+          0644,
+          origin);
+    }
   }
 
   /**
@@ -231,7 +268,10 @@ interface RootImage {
 
     /**
      * root=/dev/ram0: the kernel copies the image (its ramdisk) onto the first RAM disk, sized to
-     * fit it, and mounts it read-only; /init is the init, as in an initramfs.
+     * fit it, and mounts it read-only; /init is the init, as in an initramfs. devtmpfs.mount=1: the
+     * kernel mounts its devtmpfs on the root's /dev before the init runs, so that the init can make
+     * the folders for /dev/pts and /dev/shm first and mount everything at once ({@link
+     * #initSetup}).
      */
     @Override
     public List<String> cmdline(long imageBytes) {
@@ -239,7 +279,8 @@ interface RootImage {
           "root=/dev/ram0",
           "rootfstype=squashfs",
           "ramdisk_size=" + (imageBytes + 1023) / 1024,
-          "init=/init");
+          "init=/init",
+          "devtmpfs.mount=1");
     }
 
     /**
@@ -256,23 +297,44 @@ interface RootImage {
       return (int) Math.max(24, Math.ceil(mib / 4) * 4);
     }
 
+    /** The overlay and the kernel's file systems in it, mounted in one {@code mount -a -T}. */
+    static final String FSTAB_OVERLAY = "/etc/tinyx/fstab.overlay";
+
+    /** The kernel's file systems on the read-only root, when the overlay cannot be made. */
+    static final String FSTAB_READ_ONLY = "/etc/tinyx/fstab.ro";
+
+    /** The root the overlay is mounted on, before it becomes the root. */
+    private static final String NEW_ROOT = RW + "/root";
+
+    /**
+     * The overlay is mounted in the tmpfs, and the kernel's file systems in the overlay, in one
+     * {@code mount -a} (the kernel's devtmpfs, on the old root's /dev, bound to the new one's)
+     * before the overlay becomes the root, with every folder made in one {@code mkdir}: five
+     * processes in all, where making the overlay and then mounting the kernel's file systems in two
+     * {@code mount -a} took eight (measured in docs/tinyx.md).
+     */
     @Override
     public String initSetup() {
       return """
-          # The root is the image, read-only (squashfs on a RAM disk): an overlay with a tmpfs on top
-          # takes the writes and becomes the root; the old root goes away (the overlay keeps it).
+          # The root is the image, read-only (squashfs on a RAM disk), with the kernel's devtmpfs
+          # on its /dev: an overlay with a tmpfs on top takes the writes and becomes the root, with
+          # the kernel's file systems mounted in it; the old root goes away (the overlay keeps it).
           rw=%1$s
           if mount -t tmpfs -o mode=0755 tmpfs $rw &&
-            mkdir $rw/upper $rw/work $rw/root &&
-            mount -t overlay -o lowerdir=/,upperdir=$rw/upper,workdir=$rw/work overlay $rw/root &&
+            mkdir -p %2$s $rw/upper $rw/work $rw/root &&
+            mount -a -T %3$s &&
             cd $rw/root && pivot_root . ${rw#/}; then
             cd /
             umount -l $rw
           else
             echo "tinyx: no overlay on the root file system: it stays read-only"
+            cd /
+            umount -l $rw 2>/dev/null
+            mkdir -p %2$s
+            mount -a -T %4$s
           fi
           """
-          .formatted(RW);
+          .formatted(RW, String.join(" ", Mount.DEV_FOLDERS), FSTAB_OVERLAY, FSTAB_READ_ONLY);
     }
 
     /** The RAM disk reads nothing ahead: see {@link #BLOCK}. */
@@ -287,7 +349,33 @@ interface RootImage {
 
     @Override
     public void addTo(FileTree tree) {
-      tree.directory(RW, 0755, "tinyx skeleton");
+      String origin = "tinyx skeleton";
+      tree.directory(RW, 0755, origin);
+      List<Mount> mounts =
+          List.of(Mount.DEVPTS, Mount.SHM, Mount.PROC, Mount.SYSFS, Mount.RUN, Mount.TMP);
+      List<Mount> overlay = new ArrayList<>();
+      overlay.add(
+          new Mount(
+              "overlay",
+              NEW_ROOT,
+              "overlay",
+              "lowerdir=/,upperdir=" + RW + "/upper,workdir=" + RW + "/work"));
+      overlay.add(new Mount("/dev", NEW_ROOT + "/dev", "none", "bind"));
+      mounts.forEach(m -> overlay.add(m.under(NEW_ROOT)));
+      tree.addContent(
+          FSTAB_OVERLAY,
+          Mount.fstab(
+              "The init's mounts (mount -a -T): the overlay, then the kernel's file systems in it.",
+              overlay),
+          0644,
+          origin);
+      tree.addContent(
+          FSTAB_READ_ONLY,
+          Mount.fstab(
+              "The init's mounts on the read-only root when it could not make the overlay.",
+              mounts),
+          0644,
+          origin);
     }
   }
 }

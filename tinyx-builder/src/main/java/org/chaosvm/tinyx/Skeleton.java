@@ -29,29 +29,6 @@ final class Skeleton {
       esac
       """;
 
-  /** The kernel's file systems the init mounts first, in one {@code mount -a -T}. */
-  static final String FSTAB = "/etc/tinyx/fstab";
-
-  /** Those it mounts in the devtmpfs once their folders are made there. */
-  static final String FSTAB_DEV = "/etc/tinyx/fstab.dev";
-
-  private static final String FSTAB_TEXT =
-      """
-      # The init's first mounts (mount -a -T): the kernel's file systems, /run and /tmp.
-      proc /proc proc defaults 0 0
-      sysfs /sys sysfs defaults 0 0
-      devtmpfs /dev devtmpfs defaults 0 0
-      tmpfs /run tmpfs mode=0755 0 0
-      tmpfs /tmp tmpfs mode=1777 0 0
-      """;
-
-  private static final String FSTAB_DEV_TEXT =
-      """
-      # The init's mounts in /dev, once it has made their folders there.
-      devpts /dev/pts devpts defaults 0 0
-      tmpfs /dev/shm tmpfs mode=1777 0 0
-      """;
-
   /** The applets of a BusyBox package, as paths ({@code /usr/bin/wget}), from the binary itself. */
   static List<String> applets(Path busyboxPackage) throws IOException {
     Path busybox = busyboxPackage.resolve("bin/busybox");
@@ -80,8 +57,6 @@ final class Skeleton {
     tree.addContent("/etc/hostname", name + "\n", 0644, origin);
     tree.addContent("/etc/resolv.conf", "", 0644, origin);
     tree.addContent("/etc/tinyx/udhcpc.sh", UDHCPC_SCRIPT, 0755, origin);
-    tree.addContent(FSTAB, FSTAB_TEXT, 0644, origin);
-    tree.addContent(FSTAB_DEV, FSTAB_DEV_TEXT, 0644, origin);
     for (String applet : applets) {
       tree.addSymlink(applet, "/usr/bin/busybox", "BusyBox applet");
     }

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,14 +90,121 @@ class RootImageTest {
   @Test
   void theKernelBootsItFromTheFirstRamDiskSizedToFit() {
     assertEquals(
-        java.util.List.of("root=/dev/ram0", "rootfstype=squashfs", "ramdisk_size=2", "init=/init"),
+        List.of(
+            "root=/dev/ram0",
+            "rootfstype=squashfs",
+            "ramdisk_size=2",
+            "init=/init",
+            "devtmpfs.mount=1"),
         new RootImage.Squashfs().cmdline(1025));
     assertTrue(new RootImage.Squashfs().initSetup().contains("pivot_root . ${rw#/}"));
-    assertEquals("", new RootImage.Initramfs().initSetup());
     assertTrue(
         new RootImage.Squashfs()
             .initAfterMounts()
             .contains("echo 0 >/sys/block/ram0/queue/read_ahead_kb"));
     assertEquals("", new RootImage.Initramfs().initAfterMounts());
+  }
+
+  /** The targets of an fstab file's mounts, in order, less {@code prefix}. */
+  private static List<String> targets(FileTree tree, String fstab, String prefix) {
+    String text =
+        new String(
+            tree.get(fstab).orElseThrow().content(), java.nio.charset.StandardCharsets.UTF_8);
+    return text.lines()
+        .filter(l -> !l.startsWith("#"))
+        .map(l -> l.split(" ")[1])
+        .map(t -> t.startsWith(prefix) ? t.substring(prefix.length()) : t)
+        .toList();
+  }
+
+  /**
+   * Both formats mount the same file systems, each in as few processes as it can: the initramfs in
+   * two {@code mount -a}, the squashfs's overlay and all of them in one (the kernel mounted its
+   * devtmpfs, bound into the overlay), with the same file systems on the read-only root when the
+   * overlay cannot be made.
+   */
+  @Test
+  void bothFormatsMountTheKernelsFileSystemsFromTheirFstabs() {
+    Set<String> all = Set.of("/proc", "/sys", "/dev", "/dev/pts", "/dev/shm", "/run", "/tmp");
+
+    FileTree initramfs = new FileTree();
+    new RootImage.Initramfs().addTo(initramfs);
+    String setup = new RootImage.Initramfs().initSetup();
+    List<String> first = targets(initramfs, RootImage.Initramfs.FSTAB, "");
+    List<String> dev = targets(initramfs, RootImage.Initramfs.FSTAB_DEV, "");
+    assertEquals(
+        all, Set.copyOf(java.util.stream.Stream.concat(first.stream(), dev.stream()).toList()));
+    assertEquals(List.of("/dev/pts", "/dev/shm"), dev);
+    assertTrue(
+        setup.indexOf("mount -a -T " + RootImage.Initramfs.FSTAB + "\n")
+            < setup.indexOf("mkdir -p /dev/pts /dev/shm\n"),
+        setup);
+    assertTrue(
+        setup.indexOf("mkdir -p /dev/pts /dev/shm\n")
+            < setup.indexOf("mount -a -T " + RootImage.Initramfs.FSTAB_DEV + "\n"),
+        setup);
+
+    FileTree squashfs = new FileTree();
+    new RootImage.Squashfs().addTo(squashfs);
+    String newRoot = RootImage.Squashfs.RW + "/root";
+    List<String> overlay = targets(squashfs, RootImage.Squashfs.FSTAB_OVERLAY, newRoot);
+    assertEquals("", overlay.get(0), "the overlay first, at the new root");
+    assertEquals("/dev", overlay.get(1), "the devtmpfs bound before what is mounted in it");
+    assertEquals(all, Set.copyOf(overlay.subList(1, overlay.size())));
+    assertEquals(overlay.size(), Set.copyOf(overlay).size());
+    List<String> readOnly = targets(squashfs, RootImage.Squashfs.FSTAB_READ_ONLY, "");
+    Set<String> notDev = new java.util.HashSet<>(all);
+    notDev.remove("/dev");
+    assertEquals(notDev, Set.copyOf(readOnly));
+    String squashfsSetup = new RootImage.Squashfs().initSetup();
+    assertTrue(squashfsSetup.startsWith("# "), squashfsSetup);
+    assertTrue(
+        squashfsSetup.indexOf("mkdir -p /dev/pts /dev/shm $rw/upper $rw/work $rw/root &&\n")
+            < squashfsSetup.indexOf("mount -a -T " + RootImage.Squashfs.FSTAB_OVERLAY),
+        squashfsSetup);
+    assertEquals(
+        1, squashfsSetup.split("mount -a -T " + RootImage.Squashfs.FSTAB_OVERLAY, -1).length - 1);
+    assertTrue(squashfsSetup.contains("mount -a -T " + RootImage.Squashfs.FSTAB_READ_ONLY));
+  }
+
+  /**
+   * Runs the squashfs's setup with BusyBox's applets stubbed to print their command line ({@code
+   * mount -a} of {@code failing} fails): the applets it runs, one process each in the VM.
+   */
+  private String squashfsSetup(String failing) throws Exception {
+    String stubs =
+        "for applet in mount mkdir pivot_root umount; do\n"
+            + "  eval \"$applet() { echo $applet \\\"\\$*\\\"; [ \\\"\\$*\\\" != '-a -T "
+            + failing
+            + "' ]; }\"\n"
+            + "done\n"
+            + "cd() { :; }\n";
+    Path file =
+        Files.writeString(dir.resolve("setup"), stubs + new RootImage.Squashfs().initSetup());
+    Process sh =
+        new ProcessBuilder("/bin/busybox", "sh", file.toString()).redirectErrorStream(true).start();
+    assertTrue(sh.waitFor(20, TimeUnit.SECONDS));
+    return new String(sh.getInputStream().readAllBytes());
+  }
+
+  @Test
+  void theSquashfsSetupRunsFiveProcessesAndMountsOnTheReadOnlyRootWithoutTheOverlay()
+      throws Exception {
+    assertEquals(
+        "mount -t tmpfs -o mode=0755 tmpfs /.tinyx-rw\n"
+            + "mkdir -p /dev/pts /dev/shm /.tinyx-rw/upper /.tinyx-rw/work /.tinyx-rw/root\n"
+            + "mount -a -T /etc/tinyx/fstab.overlay\n"
+            + "pivot_root . .tinyx-rw\n"
+            + "umount -l /.tinyx-rw\n",
+        squashfsSetup("none"));
+    assertEquals(
+        "mount -t tmpfs -o mode=0755 tmpfs /.tinyx-rw\n"
+            + "mkdir -p /dev/pts /dev/shm /.tinyx-rw/upper /.tinyx-rw/work /.tinyx-rw/root\n"
+            + "mount -a -T /etc/tinyx/fstab.overlay\n"
+            + "tinyx: no overlay on the root file system: it stays read-only\n"
+            + "umount -l /.tinyx-rw\n"
+            + "mkdir -p /dev/pts /dev/shm\n"
+            + "mount -a -T /etc/tinyx/fstab.ro\n",
+        squashfsSetup(RootImage.Squashfs.FSTAB_OVERLAY));
   }
 }

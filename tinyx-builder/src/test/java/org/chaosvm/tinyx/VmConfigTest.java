@@ -96,7 +96,8 @@ class VmConfigTest {
     GuestConfig guest = XlConfigReader.read(Path.of("vm.cfg"), text);
     assertTrue(guest.vifs().isEmpty());
     assertEquals(
-        "console=hvc0 quiet root=/dev/ram0 rootfstype=squashfs ramdisk_size=7468 init=/init",
+        "console=hvc0 quiet root=/dev/ram0 rootfstype=squashfs ramdisk_size=7468 init=/init"
+            + " devtmpfs.mount=1",
         guest.cmdline());
     assertEquals(
         "console=hvc0 quiet rootfstype=ramfs ip=dhcp",
