@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * One file system the init mounts, as a line of an fstab file. The init mounts a whole list with
  * one {@code mount -a -T FILE} (BusyBox), in one process: each process the init starts costs a Xen
- * PV guest's boot some 25 ms under TCG (its fork updates page tables through the hypervisor).
+ * PV guest's boot 10 to 40 ms under TCG (its fork and exec update page tables through the
+ * hypervisor).
  *
  * @param source what is mounted ({@code proc}, or the folder of a bind mount)
  * @param target where
