@@ -97,26 +97,28 @@ record InitScript(
         # one at once instead of sending to the old one until its neighbour entry times out.
         echo 1 >/proc/sys/net/ipv4/conf/all/arp_notify
 
-        # Waits up to 10 s for a network device: front ends are probed after their module loads.
-        await_dev() {
-          i=0
-          while [ ! -e "/sys/class/net/$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-          [ -e "/sys/class/net/$1" ]
+        # Waits until a test holds, looking every 10 ms, for $1 seconds of the kernel's uptime
+        # (to the second): sleep is a fork and an exec, some 40 ms under TCG, so the limit is
+        # read from the clock and not counted in turns of the loop.
+        await() {
+          read -r now _ </proc/uptime
+          end=$((${now%.*} + $1))
+          shift
+          until "$@"; do
+            read -r now _ </proc/uptime
+            [ "${now%.*}" -lt "$end" ] || return 1
+            sleep 0.01
+          done
         }
 
-        # Waits up to 10 s for a network device's link: its front end connected to its back end.
-        # The small kernel mounts its root without waiting for network devices (patch 0008), so
-        # that their connection overlaps with the init's work; the application still starts with
-        # its network up.
-        await_link() {
-          i=0
-          while [ $i -lt 1000 ]; do
-            read -r link <"/sys/class/net/$1/carrier" 2>/dev/null && [ "$link" = 1 ] && return
-            sleep 0.01
-            i=$((i + 1))
-          done
-          return 1
-        }
+        # A network device: front ends are probed after their module loads.
+        has_dev() { [ -e "/sys/class/net/$1" ]; }
+
+        # A network device's link: its front end connected to its back end. The small kernel
+        # mounts its root without waiting for network devices (patch 0008), so that their
+        # connection overlaps with the init's work; the application still starts with its
+        # network up.
+        has_link() { read -r link <"/sys/class/net/$1/carrier" 2>/dev/null && [ "$link" = 1 ]; }
 
         # ip=CLIENT:SERVER:GATEWAY:NETMASK:HOSTNAME:DEVICE:AUTOCONF:DNS0:DNS1, or ip=dhcp.
         netconf() {
@@ -128,12 +130,12 @@ record InitScript(
         $1
         EOF
           dev=${dev:-eth0}
-          await_dev "$dev" || { say "no network device $dev appeared"; return; }
+          await 10 has_dev "$dev" || { say "no network device $dev appeared"; return; }
           [ -n "$host" ] && echo "$host" >/proc/sys/kernel/hostname
           case "$auto" in
             dhcp | on | any | both)
               ip link set "$dev" up
-              await_link "$dev" || say "$dev: no link after 10 s"
+              await 10 has_link "$dev" || say "$dev: no link after 10 s"
               udhcpc -q -n -t 5 -i "$dev" -s /etc/tinyx/udhcpc.sh >/dev/null 2>&1 ||
                 say "no DHCP lease on $dev"
               client=$(ip addr show dev "$dev" | awk '/inet / { print $2 }')
@@ -161,7 +163,7 @@ record InitScript(
           case "$arg" in ip=*) netconf "${arg#ip=}" ;; esac
         done
         for dev in $links; do
-          await_link "$dev" || say "$dev: no link after 10 s"
+          await 10 has_link "$dev" || say "$dev: no link after 10 s"
         done
 
         """);

@@ -86,7 +86,7 @@ class InitScriptTest {
   private String netconf(String value) throws IOException, InterruptedException {
     Files.writeString(dir.resolve("carrier"), "1\n");
     String init = script().render();
-    String function = init.substring(init.indexOf("await_dev()"), init.indexOf("for arg in"));
+    String function = init.substring(init.indexOf("await()"), init.indexOf("for arg in"));
     String test =
         "say() { echo \"tinyx: $*\"; }\n"
             + "ifconfig() { echo \"ifconfig $*\"; }\n"
@@ -98,7 +98,7 @@ class InitScriptTest {
             + "netconf '"
             + value
             + "'\n"
-            + "for dev in $links; do await_link \"$dev\" && echo \"link $dev\"; done\n";
+            + "for dev in $links; do await 10 has_link \"$dev\" && echo \"link $dev\"; done\n";
     Path file = Files.writeString(dir.resolve("netconf"), test);
     Process sh =
         new ProcessBuilder("/bin/busybox", "sh", file.toString()).redirectErrorStream(true).start();
@@ -118,6 +118,27 @@ class InitScriptTest {
     out = netconf("192.168.1.5::192.168.1.1:255.255.0.0::eth1:none");
     assertTrue(out.contains("ifconfig eth1 192.168.1.5 netmask 255.255.0.0"), out);
     assertTrue(out.contains("tinyx: eth1: 192.168.1.5 netmask 255.255.0.0\n"), out);
+  }
+
+  /** The init's wait gives up after its limit in seconds of uptime, however long a turn takes. */
+  @Test
+  void aWaitEndsAtItsLimitOfUptime() throws Exception {
+    String init = script().render();
+    String await = init.substring(init.indexOf("await()"), init.indexOf("# A network device:"));
+    Path file =
+        Files.writeString(
+            dir.resolve("await"),
+            await
+                + "slow() { sleep 0.3; false; }\n"
+                + "await 1 true && echo held\n"
+                + "await 1 slow || echo gave up\n");
+    long start = System.nanoTime();
+    Process sh =
+        new ProcessBuilder("/bin/busybox", "sh", file.toString()).redirectErrorStream(true).start();
+    assertTrue(sh.waitFor(20, TimeUnit.SECONDS));
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    assertEquals("held\ngave up\n", new String(sh.getInputStream().readAllBytes()));
+    assertTrue(ms < 5_000, ms + " ms");
   }
 
   @Test
