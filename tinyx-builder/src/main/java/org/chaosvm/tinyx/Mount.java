@@ -23,7 +23,7 @@ record Mount(String source, String target, String type, String options) {
   static final Mount TMP = new Mount("tmpfs", "/tmp", "tmpfs", "mode=1777");
 
   /** The file systems in /dev, in folders the init makes there once /dev is mounted. */
-  static final List<String> DEV_FOLDERS = List.of("/dev/pts", "/dev/shm");
+  static final List<Mount> IN_DEV = List.of(DEVPTS, SHM);
 
   Mount {
     for (String field : List.of(source, target, type, options)) {
@@ -38,12 +38,17 @@ record Mount(String source, String target, String type, String options) {
     return new Mount(source, root + target, type, options);
   }
 
-  /** An fstab file: a comment line, then each mount in order. */
-  static String fstab(String comment, List<Mount> mounts) {
+  /** The mounts' targets, for a shell line: {@code /dev/pts /dev/shm}. */
+  static String targets(List<Mount> mounts) {
+    return String.join(" ", mounts.stream().map(Mount::target).toList());
+  }
+
+  /** Adds the fstab file {@code path} to the image: a comment line, then each mount in order. */
+  static void addFstab(FileTree tree, String path, String comment, List<Mount> mounts) {
     StringBuilder s = new StringBuilder("# ").append(comment).append('\n');
     for (Mount m : mounts) {
       s.append(String.join(" ", m.source, m.target, m.type, m.options)).append(" 0 0\n");
     }
-    return s.toString();
+    tree.addContent(path, s.toString(), 0644, "tinyx skeleton");
   }
 }

@@ -128,7 +128,7 @@ interface RootImage {
           mkdir -p %s
           mount -a -T %s
           """
-          .formatted(FSTAB, String.join(" ", Mount.DEV_FOLDERS), FSTAB_DEV);
+          .formatted(FSTAB, Mount.targets(Mount.IN_DEV), FSTAB_DEV);
     }
 
     @Override
@@ -138,21 +138,16 @@ interface RootImage {
 
     @Override
     public void addTo(FileTree tree) {
-      String origin = "tinyx skeleton";
-      tree.addContent(
+      Mount.addFstab(
+          tree,
           FSTAB,
-          Mount.fstab(
-              "The init's first mounts (mount -a -T): the kernel's file systems, /run and /tmp.",
-              List.of(Mount.PROC, Mount.SYSFS, Mount.DEVTMPFS, Mount.RUN, Mount.TMP)),
-          0644,
-          origin);
-      tree.addContent(
+          "The init's first mounts (mount -a -T): the kernel's file systems, /run and /tmp.",
+          List.of(Mount.PROC, Mount.SYSFS, Mount.DEVTMPFS, Mount.RUN, Mount.TMP));
+      Mount.addFstab(
+          tree,
           FSTAB_DEV,
-          Mount.fstab(
-              "The init's mounts in /dev, once it has made their folders there.",
-              List.of(Mount.DEVPTS, Mount.SHM)),
-          0644,
-          origin);
+          "The init's mounts in /dev, once it has made their folders there.",
+          Mount.IN_DEV);
     }
   }
 
@@ -334,7 +329,7 @@ interface RootImage {
             mount -a -T %4$s
           fi
           """
-          .formatted(RW, String.join(" ", Mount.DEV_FOLDERS), FSTAB_OVERLAY, FSTAB_READ_ONLY);
+          .formatted(RW, Mount.targets(Mount.IN_DEV), FSTAB_OVERLAY, FSTAB_READ_ONLY);
     }
 
     /** The RAM disk reads nothing ahead: see {@link #BLOCK}. */
@@ -349,10 +344,9 @@ interface RootImage {
 
     @Override
     public void addTo(FileTree tree) {
-      String origin = "tinyx skeleton";
-      tree.directory(RW, 0755, origin);
-      List<Mount> mounts =
-          List.of(Mount.DEVPTS, Mount.SHM, Mount.PROC, Mount.SYSFS, Mount.RUN, Mount.TMP);
+      tree.directory(RW, 0755, "tinyx skeleton");
+      List<Mount> mounts = new ArrayList<>(Mount.IN_DEV);
+      mounts.addAll(List.of(Mount.PROC, Mount.SYSFS, Mount.RUN, Mount.TMP));
       List<Mount> overlay = new ArrayList<>();
       overlay.add(
           new Mount(
@@ -362,20 +356,16 @@ interface RootImage {
               "lowerdir=/,upperdir=" + RW + "/upper,workdir=" + RW + "/work"));
       overlay.add(new Mount("/dev", NEW_ROOT + "/dev", "none", "bind"));
       mounts.forEach(m -> overlay.add(m.under(NEW_ROOT)));
-      tree.addContent(
+      Mount.addFstab(
+          tree,
           FSTAB_OVERLAY,
-          Mount.fstab(
-              "The init's mounts (mount -a -T): the overlay, then the kernel's file systems in it.",
-              overlay),
-          0644,
-          origin);
-      tree.addContent(
+          "The init's mounts (mount -a -T): the overlay, then the kernel's file systems in it.",
+          overlay);
+      Mount.addFstab(
+          tree,
           FSTAB_READ_ONLY,
-          Mount.fstab(
-              "The init's mounts on the read-only root when it could not make the overlay.",
-              mounts),
-          0644,
-          origin);
+          "The init's mounts on the read-only root when it could not make the overlay.",
+          mounts);
     }
   }
 }
