@@ -19,6 +19,10 @@ final class LibC {
     @IgnoreError
     String strerror(int errnum);
 
+    /** Below, 0 or above as the first {@code n} bytes of {@code a} compare to {@code b}'s. */
+    @IgnoreError
+    int memcmp(Pointer a, Pointer b, long n);
+
     int open(String path, int flags);
 
     /** {@code mode} is C's mode_t. */

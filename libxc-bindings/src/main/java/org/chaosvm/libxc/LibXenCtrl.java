@@ -97,6 +97,19 @@ final class LibXenCtrl {
         @u_int32_t int memFlags,
         @In @Out long[] extents);
 
+    /**
+     * The number of extents given (fewer than asked when Xen has no more of their order), or -1 and
+     * errno. {@code extents} as for {@link #xc_domain_populate_physmap_exact}: each extent's first
+     * pseudo-physical frame in, its first machine frame out.
+     */
+    int xc_domain_populate_physmap(
+        Pointer xch,
+        @u_int32_t int domid,
+        @u_int64_t long nrExtents,
+        @u_int32_t int extentOrder,
+        @u_int32_t int memFlags,
+        @In @Out long[] extents);
+
     /** 0, or -1 and errno. {@code ops}: {@code nrOps} {@code struct mmuext_op}, 24 bytes each. */
     int xc_mmuext_op(Pointer xch, @In long[] ops, @u_int32_t int nrOps, @u_int32_t int dom);
 

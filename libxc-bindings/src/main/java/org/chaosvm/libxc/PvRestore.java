@@ -3,6 +3,7 @@ package org.chaosvm.libxc;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.function.Consumer;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
@@ -11,9 +12,9 @@ import jnr.ffi.Pointer;
  * A 64-bit PV guest's stream (Xen's migration stream v2, as {@code xc_domain_save} writes it)
  * restored into a domain {@link PvBuild#prepare} made, as {@code xc_domain_restore} does, without
  * what libxenguest's restore does and does not need: it maps the whole machine-to-phys table (10
- * MiB on a 4 GiB host, more on a bigger one) and never reads it, and it reads each batch of pages
- * into a buffer before copying them into the guest. Here the pages are read from the stream
- * straight into the guest's memory, mapped once per batch.
+ * MiB on a 4 GiB host, more on a bigger one) and never reads it, and it maps every page of the
+ * guest into Dom0, zeros included. Here only the pages that are not zeros are mapped ({@link
+ * RestoredPages}).
  *
  * <p>As libxenguest does, in the stream's order: the CPU policy is applied once the static data
  * ends; each batch of pages gets machine frames, its data, and its page tables' entries turned from
@@ -34,8 +35,8 @@ public final class PvRestore {
   private static final int VERSION = 3;
   private static final int BIG_ENDIAN_OPTION = 1;
   private static final int DHDR_TYPE_X86_PV = 1;
-  private static final int PAGE_SHIFT = 12;
-  private static final int PAGE = 1 << PAGE_SHIFT;
+  private static final int PAGE_SHIFT = RestoredPages.PAGE_SHIFT;
+  private static final int PAGE = RestoredPages.PAGE;
   private static final int RECORD_MAX = 128 << 20;
 
   private static final int END = 0x00;
@@ -56,35 +57,18 @@ public final class PvRestore {
   private static final long PAGE_DATA_PFN_MASK = 0x000fffffffffffffL;
   private static final long PAGE_DATA_TYPE_MASK = 0xf000000000000000L;
 
-  // XEN_DOMCTL_PFINFO_*: a page's type, as PAGE_DATA gives it in its pfns' top bits.
-  private static final int NOTAB = 0;
-  private static final int LTABTYPE_MASK = 0x7 << 28;
-  private static final int L1TAB = 0x1 << 28;
-  private static final int L4TAB = 0x4 << 28;
-  private static final int LPINTAB = 0x8 << 28;
-  private static final int XTAB = 0xf << 28;
-  private static final int XALLOC = 0xe << 28;
-  private static final int BROKEN = 0xd << 28;
-
-  private static final long INVALID = -1L;
-  private static final long PTE_PRESENT = 1;
-  private static final long PTE_FRAME_MASK = 0x000ffffffffff000L;
-  private static final int ENTRIES = PAGE / 8;
-  private static final int PIN_BATCH = 1024;
-
-  /**
-   * How far a guest's pfns may reach past its pages: Linux's p2m also covers the memory it may
-   * balloon up to (at most ten times its start, in Linux's own bound).
-   */
-  private static final long PFN_SPAN = 16;
-
-  private static final long PFN_FLOOR = 1 << 20;
+  private static final int NOTAB = RestoredPages.NOTAB;
+  private static final int L4TAB = RestoredPages.L4TAB;
+  private static final int LTABTYPE_MASK = RestoredPages.LTABTYPE_MASK;
+  private static final int XTAB = RestoredPages.XTAB;
+  private static final int XALLOC = RestoredPages.XALLOC;
+  private static final int BROKEN = RestoredPages.BROKEN;
+  private static final long INVALID = RestoredPages.INVALID;
+  private static final int ENTRIES = RestoredPages.ENTRIES;
+  private static final int MAX_BATCH = RestoredPages.MAX_BATCH;
 
   /** The longest record but PAGE_DATA taken (a vCPU's context is 5 KiB, a p2m's frames 16). */
   private static final int OTHER_RECORD_MAX = 1 << 20;
-
-  /** The most pages one PAGE_DATA record has (libxenguest's MAX_BATCH_SIZE). */
-  private static final int MAX_BATCH = 1024;
 
   // vcpu_guest_context_x86_64 (checked in AbiTest).
   static final int CONTEXT_SIZE = 5168;
@@ -133,12 +117,11 @@ public final class PvRestore {
   private final int fd;
   private final Consumer<String> phases;
   private final Pointer scratch;
+  private final Pointer batch;
+  private final RestoredPages pages;
 
   private ByteOrder order = ByteOrder.LITTLE_ENDIAN;
   private long position;
-  private long[] p2m = new long[0];
-  private int[] types = new int[0];
-  private int maxPfn = -1;
   private long[] p2mFrames = new long[0];
   private final byte[][] basic;
   private final byte[][] extended;
@@ -153,14 +136,21 @@ public final class PvRestore {
   private long storeMfn = INVALID;
 
   private PvRestore(
-      XenCtrl xc, ForeignMemory memory, PvBuild.Prepared domain, int fd, Consumer<String> phases) {
+      XenCtrl xc,
+      ForeignMemory memory,
+      PvBuild.Prepared domain,
+      int fd,
+      Pointer batch,
+      Consumer<String> phases) {
     this.xc = xc;
     this.memory = memory;
     this.domain = domain;
     this.domid = domain.domid();
     this.fd = fd;
     this.phases = phases;
-    this.scratch = Memory.allocateDirect(LibC.runtime(), PAGE * 2);
+    this.scratch = Memory.allocateDirect(LibC.runtime(), PAGE * 2, false);
+    this.batch = batch;
+    this.pages = new RestoredPages(xc, memory, domid, domain.maxMemoryKib());
     int vcpus = Math.max(1, domain.maxVcpus());
     basic = new byte[vcpus][];
     extended = new byte[vcpus][];
@@ -176,8 +166,11 @@ public final class PvRestore {
    */
   public static PvBuild.Rings restore(
       XenCtrl xc, PvBuild.Prepared domain, int fd, Consumer<String> phases) {
+    Pointer batch = RestoredPages.batchBuffer();
     try (ForeignMemory memory = ForeignMemory.open()) {
-      return new PvRestore(xc, memory, domain, fd, phases).run();
+      return new PvRestore(xc, memory, domain, fd, batch, phases).run();
+    } finally {
+      RestoredPages.keep(batch);
     }
   }
 
@@ -321,31 +314,15 @@ public final class PvRestore {
     }
   }
 
-  /**
-   * Makes room for pfns up to {@code pfn}: the guest's highest pfn is at least that. A pfn far
-   * beyond what the domain may hold is refused, so that an image cannot have the daemon allocate
-   * what it names: at most {@link #PFN_SPAN} times the domain's pages, or {@link #PFN_FLOOR}.
-   */
+  /** Makes room for pfns up to {@code pfn}, and for the p2m's frames that cover them. */
   private void grow(int pfn) {
-    if (pfn <= maxPfn) {
-      return;
+    pages.grow(pfn);
+    int frames = pages.maxPfn() / ENTRIES + 1;
+    if (frames > p2mFrames.length) {
+      int old = p2mFrames.length;
+      p2mFrames = Arrays.copyOf(p2mFrames, Math.max(frames, 2 * old));
+      Arrays.fill(p2mFrames, old, p2mFrames.length, INVALID);
     }
-    long pages = domain.maxMemoryKib() / 4;
-    long limit = Math.max(PFN_SPAN * pages, PFN_FLOOR);
-    if (pfn >= limit) {
-      throw bad("pfn " + pfn + ", far beyond the domain's " + pages + " pages");
-    }
-    if (pfn >= p2m.length) {
-      int old = p2m.length;
-      int size = (int) Math.min(limit, Math.max(pfn + 1L, 2L * old));
-      p2m = Arrays.copyOf(p2m, size);
-      types = Arrays.copyOf(types, size);
-      Arrays.fill(p2m, old, size, INVALID);
-      int oldFrames = p2mFrames.length;
-      p2mFrames = Arrays.copyOf(p2mFrames, (size - 1) / ENTRIES + 1);
-      Arrays.fill(p2mFrames, oldFrames, p2mFrames.length, INVALID);
-    }
-    maxPfn = pfn;
   }
 
   private void pageData(int length, int padded) {
@@ -360,8 +337,7 @@ public final class PvRestore {
     ByteBuffer entries = read((int) (8 * count));
     int[] pfns = new int[(int) count];
     int[] kinds = new int[(int) count];
-    int[] unpopulated = new int[(int) count];
-    int missing = 0;
+    BitSet framed = new BitSet();
     for (int i = 0; i < count; i++) {
       long entry = entries.getLong(8 * i);
       long pfn = entry & PAGE_DATA_PFN_MASK;
@@ -371,95 +347,31 @@ public final class PvRestore {
       pfns[i] = (int) pfn;
       kinds[i] = (int) ((entry & PAGE_DATA_TYPE_MASK) >>> 32);
       grow(pfns[i]);
-      if (kinds[i] != XTAB && kinds[i] != BROKEN && p2m[pfns[i]] == INVALID) {
-        unpopulated[missing++] = pfns[i];
+      if (kinds[i] != XTAB && kinds[i] != BROKEN) {
+        framed.set(pfns[i]);
       }
     }
-    populate(unpopulated, missing);
-    int[] withData = new int[pfns.length];
-    int pages = 0;
+    int[] dataPfns = new int[pfns.length];
+    int[] dataKinds = new int[pfns.length];
+    int withData = 0;
     for (int i = 0; i < count; i++) {
-      types[pfns[i]] = kinds[i];
+      pages.setType(pfns[i], kinds[i]);
       if (kinds[i] != XTAB && kinds[i] != BROKEN && kinds[i] != XALLOC) {
-        withData[pages++] = i;
+        dataPfns[withData] = pfns[i];
+        dataKinds[withData++] = kinds[i];
       }
     }
-    if (8 + 8 * count + (long) pages * PAGE != length || padded != length) {
-      throw bad("PAGE_DATA of " + length + " bytes for " + pages + " pages of data");
+    if (8 + 8 * count + (long) withData * PAGE != length || padded != length) {
+      throw bad("PAGE_DATA of " + length + " bytes for " + withData + " pages of data");
     }
-    if (pages == 0) {
-      return;
-    }
-    long[] frames = new long[pages];
-    for (int j = 0; j < pages; j++) {
-      frames[j] = p2m[pfns[withData[j]]];
-    }
+    pages.populate(framed);
     phases.accept("stream populate");
-    Pointer mapped = memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, frames);
-    phases.accept("stream map");
-    try {
-      readInto(mapped, (long) pages * PAGE);
-      phases.accept("stream read");
-      long[] table = new long[ENTRIES];
-      for (int j = 0; j < pages; j++) {
-        int level = kinds[withData[j]] & LTABTYPE_MASK;
-        if (level >= L1TAB && level <= L4TAB) {
-          localise(mapped, (long) j * PAGE, table);
-        }
-      }
-      phases.accept("stream localise");
-    } finally {
-      memory.unmap(mapped, pages);
-      phases.accept("stream unmap");
-    }
-  }
-
-  /** Gives each of the first {@code count} {@code pfns} (no two the same) a machine frame. */
-  private void populate(int[] pfns, int count) {
-    if (count == 0) {
+    if (withData == 0) {
       return;
     }
-    long[] extents = new long[count];
-    for (int i = 0; i < count; i++) {
-      extents[i] = pfns[i];
-    }
-    int rc =
-        LibXenCtrl.lib()
-            .xc_domain_populate_physmap_exact(
-                xc.handle(), domid.value(), extents.length, 0, 0, extents);
-    NativeCall.checkNonNegative(
-        xc.runtime(), "xc_domain_populate_physmap_exact", rc, domid, xc::takeLastError);
-    for (int i = 0; i < count; i++) {
-      p2m[pfns[i]] = extents[i];
-    }
-  }
-
-  /**
-   * A page table's entries, from the guest's frames to the machine frames they have here; a frame
-   * no PAGE_DATA has given yet gets one now, as libxenguest does.
-   */
-  private void localise(Pointer pages, long offset, long[] table) {
-    pages.get(offset, table, 0, ENTRIES);
-    for (int i = 0; i < ENTRIES; i++) {
-      long pte = table[i];
-      if ((pte & PTE_PRESENT) != 0) {
-        int pfn = frameOf(pte);
-        grow(pfn);
-        if (p2m[pfn] == INVALID) {
-          populate(new int[] {pfn}, 1);
-        }
-        table[i] = (pte & ~PTE_FRAME_MASK) | (p2m[pfn] << PAGE_SHIFT);
-      }
-    }
-    pages.put(offset, table, 0, ENTRIES);
-  }
-
-  private int frameOf(long pte) {
-    long pfn = (pte & PTE_FRAME_MASK) >>> PAGE_SHIFT;
-    if (pfn >= (1L << 31)) {
-      throw bad("a page table entry for pfn " + pfn);
-    }
-    return (int) pfn;
+    readInto(batch, (long) withData * PAGE);
+    phases.accept("stream read");
+    pages.write(dataPfns, dataKinds, withData, batch, phases);
   }
 
   private void vcpu(int type, ByteBuffer body, int length) {
@@ -573,7 +485,7 @@ public final class PvRestore {
       }
     }
     phases.accept("stream vcpus");
-    pinPageTables();
+    pages.pinPageTables();
     phases.accept("stream pins");
     writeGuestP2m();
     int rc =
@@ -634,14 +546,15 @@ public final class PvRestore {
    * (a page table's level, or none).
    */
   private long frame(long pfn, int type, String what) {
-    if (pfn < 0 || pfn > maxPfn || p2m[(int) pfn] == INVALID) {
+    if (pfn < 0 || pfn > pages.maxPfn() || !pages.populated((int) pfn)) {
       throw bad(what + " at pfn " + pfn + ", which the stream did not restore");
     }
-    int actual = type == NOTAB ? types[(int) pfn] : types[(int) pfn] & LTABTYPE_MASK;
+    int kind = pages.type((int) pfn);
+    int actual = type == NOTAB ? kind : kind & LTABTYPE_MASK;
     if (actual != type) {
       throw bad(what + " at pfn " + pfn + " is of type " + Integer.toHexString(actual));
     }
-    return p2m[(int) pfn];
+    return pages.mfn((int) pfn);
   }
 
   /** The start info's rings as machine frames, with this domain's event channels. */
@@ -654,7 +567,7 @@ public final class PvRestore {
       page.putInt(START_STORE_EVTCHN, domain.storePort());
       page.putLong(START_CONSOLE_MFN, consoleMfn);
       page.putInt(START_CONSOLE_EVTCHN, domain.consolePort());
-      page.putLong(START_NR_PAGES, maxPfn + 1L);
+      page.putLong(START_NR_PAGES, pages.maxPfn() + 1L);
       page.putLong(START_SHARED_INFO, sharedInfoFrame() << PAGE_SHIFT);
       page.putInt(START_FLAGS, 0);
     } finally {
@@ -689,48 +602,14 @@ public final class PvRestore {
     }
   }
 
-  private void pinPageTables() {
-    long[] ops = new long[3 * PIN_BATCH];
-    int n = 0;
-    for (int pfn = 0; pfn <= maxPfn; pfn++) {
-      if ((types[pfn] & LPINTAB) == 0) {
-        continue;
-      }
-      int level = (types[pfn] & LTABTYPE_MASK) >>> 28;
-      if (level < 1 || level > 4) {
-        continue;
-      }
-      ops[3 * n] = level - 1; // MMUEXT_PIN_L1_TABLE .. MMUEXT_PIN_L4_TABLE
-      ops[3 * n + 1] = p2m[pfn];
-      ops[3 * n + 2] = 0;
-      if (++n == PIN_BATCH) {
-        pin(ops, n);
-        n = 0;
-      }
-    }
-    if (n > 0) {
-      pin(ops, n);
-    }
-  }
-
-  private void pin(long[] ops, int n) {
-    int rc = LibXenCtrl.lib().xc_mmuext_op(xc.handle(), ops, n, domid.value());
-    NativeCall.checkNonNegative(xc.runtime(), "xc_mmuext_op", rc, domid, xc::takeLastError);
-  }
-
   /** The guest's own p2m (the frames X86_PV_P2M_FRAMES named), with this host's frames. */
   private void writeGuestP2m() {
-    int frames = maxPfn / ENTRIES + 1;
+    int frames = pages.maxPfn() / ENTRIES + 1;
     long[] mfns = new long[frames];
     for (int i = 0; i < frames; i++) {
       mfns[i] = frame(p2mFrames[i], NOTAB, "p2m frame " + i);
     }
-    Pointer mapped = memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, mfns);
-    try {
-      mapped.put(0, p2m, 0, maxPfn + 1);
-    } finally {
-      memory.unmap(mapped, frames);
-    }
+    pages.writeGuestP2m(mfns);
   }
 
   private long sharedInfoFrame() {
@@ -748,7 +627,8 @@ public final class PvRestore {
 
   /** The next {@code length} bytes of the stream. */
   private ByteBuffer read(int length) {
-    Pointer into = length <= PAGE * 2 ? scratch : Memory.allocateDirect(LibC.runtime(), length);
+    Pointer into =
+        length <= PAGE * 2 ? scratch : Memory.allocateDirect(LibC.runtime(), length, false);
     readInto(into, length);
     byte[] bytes = new byte[length];
     into.get(0, bytes, 0, length);

@@ -1,0 +1,318 @@
+package org.chaosvm.libxc;
+
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+/**
+ * A 64-bit PV guest's memory as {@link PvRestore} fills it from a stream: the machine frame each of
+ * its pfns has here, the type the stream gave each page, and the pages' data written in.
+ *
+ * <p>Most of a guest's pages are zero when it is saved (the unikernel's 4 MiB: 1005 of 1024; a
+ * Linux guest of 256 MiB after its boot: 72 %), and libxenguest's stream carries each of them
+ * whole. A batch's data is read into Dom0's own memory first: a page of zeros is cleared by Xen
+ * ({@code MMUEXT_CLEAR_PAGE}), not mapped; only the others are mapped, written and unmapped, which
+ * in a PV Dom0 costs a hypercall's work for each page (5 to 10 ms for 1024 pages under TCG). A
+ * fresh frame is not known to be zero: Xen scrubs the frames a dying domain leaves, not those a
+ * running one gives back.
+ *
+ * <p>Frames are given in runs of 512 (2 MiB, one extent of order 9), as libxenguest's PV builder
+ * does, where a batch asks for a whole aligned run; what Xen cannot give so gets single frames.
+ */
+final class RestoredPages {
+  static final int PAGE_SHIFT = 12;
+  static final int PAGE = 1 << PAGE_SHIFT;
+
+  /** The most pages one PAGE_DATA record has (libxenguest's MAX_BATCH_SIZE). */
+  static final int MAX_BATCH = 1024;
+
+  // XEN_DOMCTL_PFINFO_*: a page's type, as PAGE_DATA gives it in its pfns' top bits.
+  static final int NOTAB = 0;
+  static final int LTABTYPE_MASK = 0x7 << 28;
+  static final int L1TAB = 0x1 << 28;
+  static final int L4TAB = 0x4 << 28;
+  static final int LPINTAB = 0x8 << 28;
+  static final int XTAB = 0xf << 28;
+  static final int XALLOC = 0xe << 28;
+  static final int BROKEN = 0xd << 28;
+
+  static final long INVALID = -1L;
+  private static final long PTE_PRESENT = 1;
+  private static final long PTE_FRAME_MASK = 0x000ffffffffff000L;
+  static final int ENTRIES = PAGE / 8;
+
+  private static final int SUPERPAGE_ORDER = 9;
+  static final int SUPERPAGE = 1 << SUPERPAGE_ORDER;
+
+  // struct mmuext_op: cmd, arg1, arg2 (24 bytes).
+  private static final int MMUEXT_CLEAR_PAGE = 16;
+  private static final int OPS_BATCH = MAX_BATCH;
+
+  /**
+   * How far a guest's pfns may reach past its pages: Linux's p2m also covers the memory it may
+   * balloon up to (at most ten times its start, in Linux's own bound).
+   */
+  private static final long PFN_SPAN = 16;
+
+  private static final long PFN_FLOOR = 1 << 20;
+
+  private static final Pointer ZERO = Memory.allocateDirect(LibC.runtime(), PAGE, true);
+
+  /**
+   * Batch buffers kept from one restore to the next: a fresh one's first read costs a page fault
+   * for each of its 1024 pages, which a PV Dom0 takes through Xen.
+   */
+  private static final ConcurrentLinkedQueue<Pointer> BUFFERS = new ConcurrentLinkedQueue<>();
+
+  private static final int BUFFERS_KEPT = 2;
+
+  private final XenCtrl xc;
+  private final ForeignMemory memory;
+  private final DomId domid;
+  private final long limit;
+  private final long domainPages;
+
+  private long[] p2m = new long[0];
+  private int[] types = new int[0];
+  private int maxPfn = -1;
+
+  RestoredPages(XenCtrl xc, ForeignMemory memory, DomId domid, long maxMemoryKib) {
+    this.xc = xc;
+    this.memory = memory;
+    this.domid = domid;
+    this.domainPages = maxMemoryKib / 4;
+    this.limit = Math.max(PFN_SPAN * domainPages, PFN_FLOOR);
+  }
+
+  /** A buffer of {@link #MAX_BATCH} pages for a batch's data; give it back with {@link #keep}. */
+  static Pointer batchBuffer() {
+    Pointer kept = BUFFERS.poll();
+    return kept != null ? kept : Memory.allocateDirect(LibC.runtime(), MAX_BATCH * PAGE, false);
+  }
+
+  /** Keeps {@code buffer} for the next restore (a few are kept; the rest go to the collector). */
+  static void keep(Pointer buffer) {
+    if (BUFFERS.size() < BUFFERS_KEPT) {
+      BUFFERS.offer(buffer);
+    }
+  }
+
+  /** The highest pfn seen, or -1. */
+  int maxPfn() {
+    return maxPfn;
+  }
+
+  /**
+   * Makes room for pfns up to {@code pfn}: the guest's highest pfn is at least that. A pfn far
+   * beyond what the domain may hold is refused, so that an image cannot have the daemon allocate
+   * what it names: at most {@link #PFN_SPAN} times the domain's pages, or {@link #PFN_FLOOR}.
+   */
+  void grow(int pfn) {
+    if (pfn <= maxPfn) {
+      return;
+    }
+    if (pfn >= limit) {
+      throw bad("pfn " + pfn + ", far beyond the domain's " + domainPages + " pages");
+    }
+    if (pfn >= p2m.length) {
+      int old = p2m.length;
+      int size = (int) Math.min(limit, Math.max(pfn + 1L, 2L * old));
+      p2m = Arrays.copyOf(p2m, size);
+      types = Arrays.copyOf(types, size);
+      Arrays.fill(p2m, old, size, INVALID);
+    }
+    maxPfn = pfn;
+  }
+
+  boolean populated(int pfn) {
+    return p2m[pfn] != INVALID;
+  }
+
+  void setType(int pfn, int type) {
+    types[pfn] = type;
+  }
+
+  /** The page's type as the stream gave it. */
+  int type(int pfn) {
+    return types[pfn];
+  }
+
+  /** The machine frame {@code pfn} has here, or {@link #INVALID}. */
+  long mfn(int pfn) {
+    return p2m[pfn];
+  }
+
+  /** Gives each pfn in {@code pfns} without one a machine frame: whole aligned runs as one. */
+  void populate(BitSet pfns) {
+    BitSet wanted = (BitSet) pfns.clone();
+    for (int pfn = wanted.nextSetBit(0); pfn >= 0; pfn = wanted.nextSetBit(pfn + 1)) {
+      if (p2m[pfn] != INVALID) {
+        wanted.clear(pfn);
+      }
+    }
+    long[] runs = superpageRuns(wanted);
+    if (runs.length > 0) {
+      long[] extents = runs.clone();
+      int rc =
+          LibXenCtrl.lib()
+              .xc_domain_populate_physmap(
+                  xc.handle(), domid.value(), extents.length, SUPERPAGE_ORDER, 0, extents);
+      for (int i = 0; i < Math.max(rc, 0); i++) {
+        int first = (int) runs[i];
+        for (int j = 0; j < SUPERPAGE; j++) {
+          p2m[first + j] = extents[i] + j;
+        }
+        wanted.clear(first, first + SUPERPAGE);
+      }
+    }
+    int count = wanted.cardinality();
+    if (count == 0) {
+      return;
+    }
+    long[] extents = wanted.stream().asLongStream().toArray();
+    int rc =
+        LibXenCtrl.lib()
+            .xc_domain_populate_physmap_exact(
+                xc.handle(), domid.value(), extents.length, 0, 0, extents);
+    NativeCall.checkNonNegative(
+        xc.runtime(), "xc_domain_populate_physmap_exact", rc, domid, xc::takeLastError);
+    int i = 0;
+    for (int pfn = wanted.nextSetBit(0); pfn >= 0; pfn = wanted.nextSetBit(pfn + 1)) {
+      p2m[pfn] = extents[i++];
+    }
+  }
+
+  /** The first pfn of each aligned run of {@link #SUPERPAGE} pfns all in {@code pfns}. */
+  static long[] superpageRuns(BitSet pfns) {
+    return pfns.stream()
+        .filter(pfn -> pfn % SUPERPAGE == 0 && pfns.nextClearBit(pfn) >= pfn + SUPERPAGE)
+        .asLongStream()
+        .toArray();
+  }
+
+  /**
+   * Writes a batch's pages, which have frames: page {@code j}'s data is at {@code j * PAGE} in
+   * {@code data}, for {@code pfns[j]} of type {@code kinds[j]}; page tables' entries go from the
+   * guest's frames to this host's. {@code pages} is at most {@link #MAX_BATCH}. {@code phases}
+   * hears "stream scan", "stream clear", "stream map", "stream write", "stream unmap".
+   */
+  void write(int[] pfns, int[] kinds, int pages, Pointer data, Consumer<String> phases) {
+    long[] clears = new long[3 * pages];
+    int zeros = 0;
+    int[] written = new int[pages];
+    int count = 0;
+    for (int j = 0; j < pages; j++) {
+      if (LibC.lib().memcmp(data.slice((long) j * PAGE), ZERO, PAGE) == 0) {
+        clears[3 * zeros] = MMUEXT_CLEAR_PAGE;
+        clears[3 * zeros++ + 1] = p2m[pfns[j]];
+      } else {
+        written[count++] = j;
+      }
+    }
+    phases.accept("stream scan");
+    mmuext(clears, zeros);
+    phases.accept("stream clear");
+    if (count == 0) {
+      return;
+    }
+    long[] frames = new long[count];
+    long[] table = new long[ENTRIES];
+    for (int k = 0; k < count; k++) {
+      int j = written[k];
+      frames[k] = p2m[pfns[j]];
+      int level = kinds[j] & LTABTYPE_MASK;
+      if (level >= L1TAB && level <= L4TAB) {
+        localise(data, (long) j * PAGE, table);
+      }
+    }
+    Pointer mapped = memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, frames);
+    phases.accept("stream map");
+    try {
+      for (int k = 0; k < count; k++) {
+        data.transferTo((long) written[k] * PAGE, mapped, (long) k * PAGE, PAGE);
+      }
+      phases.accept("stream write");
+    } finally {
+      memory.unmap(mapped, count);
+      phases.accept("stream unmap");
+    }
+  }
+
+  /**
+   * A page table's entries, from the guest's frames to the machine frames they have here; a frame
+   * no PAGE_DATA has given yet gets one now, as libxenguest does.
+   */
+  private void localise(Pointer pages, long offset, long[] table) {
+    pages.get(offset, table, 0, ENTRIES);
+    for (int i = 0; i < ENTRIES; i++) {
+      long pte = table[i];
+      if ((pte & PTE_PRESENT) != 0) {
+        int pfn = frameOf(pte);
+        grow(pfn);
+        if (p2m[pfn] == INVALID) {
+          BitSet one = new BitSet();
+          one.set(pfn);
+          populate(one);
+        }
+        table[i] = (pte & ~PTE_FRAME_MASK) | (p2m[pfn] << PAGE_SHIFT);
+      }
+    }
+    pages.put(offset, table, 0, ENTRIES);
+  }
+
+  private int frameOf(long pte) {
+    long pfn = (pte & PTE_FRAME_MASK) >>> PAGE_SHIFT;
+    if (pfn >= (1L << 31)) {
+      throw bad("a page table entry for pfn " + pfn);
+    }
+    return (int) pfn;
+  }
+
+  /** Pins every page the stream marked a pinned page table, at its level. */
+  void pinPageTables() {
+    long[] ops = new long[3 * OPS_BATCH];
+    int n = 0;
+    for (int pfn = 0; pfn <= maxPfn; pfn++) {
+      if ((types[pfn] & LPINTAB) == 0) {
+        continue;
+      }
+      int level = (types[pfn] & LTABTYPE_MASK) >>> 28;
+      if (level < 1 || level > 4) {
+        continue;
+      }
+      ops[3 * n] = level - 1; // MMUEXT_PIN_L1_TABLE .. MMUEXT_PIN_L4_TABLE
+      ops[3 * n + 1] = p2m[pfn];
+      ops[3 * n + 2] = 0;
+      if (++n == OPS_BATCH) {
+        mmuext(ops, n);
+        n = 0;
+      }
+    }
+    mmuext(ops, n);
+  }
+
+  private void mmuext(long[] ops, int n) {
+    if (n == 0) {
+      return;
+    }
+    int rc = LibXenCtrl.lib().xc_mmuext_op(xc.handle(), ops, n, domid.value());
+    NativeCall.checkNonNegative(xc.runtime(), "xc_mmuext_op", rc, domid, xc::takeLastError);
+  }
+
+  /** Writes the guest's own p2m into {@code frames} (machine frames), with this host's frames. */
+  void writeGuestP2m(long[] frames) {
+    Pointer mapped = memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, frames);
+    try {
+      mapped.put(0, p2m, 0, maxPfn + 1);
+    } finally {
+      memory.unmap(mapped, frames.length);
+    }
+  }
+
+  private XenException bad(String what) {
+    return new XenException(PvRestore.FUNCTION, Errno.EINVAL, domid, what);
+  }
+}
