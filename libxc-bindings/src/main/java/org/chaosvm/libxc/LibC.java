@@ -19,6 +19,9 @@ final class LibC {
     @IgnoreError
     String strerror(int errnum);
 
+    @IgnoreError
+    int geteuid();
+
     /** Below, 0 or above as the first {@code n} bytes of {@code a} compare to {@code b}'s. */
     @IgnoreError
     int memcmp(Pointer a, Pointer b, long n);

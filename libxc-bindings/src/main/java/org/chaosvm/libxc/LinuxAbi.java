@@ -26,6 +26,8 @@ final class LinuxAbi {
 
   // sys/stat.h
   static final int S_IFIFO = 0010000;
+  static final int S_IFREG = 0100000;
+  static final int S_IFMT = 0170000;
 
   // poll.h
   static final int POLLIN = 1;
