@@ -316,6 +316,9 @@ public final class PvRestore {
 
   /** Makes room for pfns up to {@code pfn}, and for the p2m's frames that cover them. */
   private void grow(int pfn) {
+    if (pfn <= pages.maxPfn()) {
+      return;
+    }
     pages.grow(pfn);
     int frames = pages.maxPfn() / ENTRIES + 1;
     if (frames > p2mFrames.length) {
@@ -335,43 +338,43 @@ public final class PvRestore {
       throw bad("PAGE_DATA of " + length + " bytes for " + count + " pages");
     }
     ByteBuffer entries = read((int) (8 * count));
+    // One pass over the entries: this runs interpreted for many restores (its loops are not hot
+    // enough for the JIT), so each pass over a batch costs about a ms under TCG.
     int[] pfns = new int[(int) count];
     int[] kinds = new int[(int) count];
-    BitSet framed = new BitSet();
+    BitSet unframed = new BitSet();
+    int withData = 0;
     for (int i = 0; i < count; i++) {
       long entry = entries.getLong(8 * i);
       long pfn = entry & PAGE_DATA_PFN_MASK;
       if (pfn >= (1L << 31)) {
         throw bad("PAGE_DATA of pfn " + pfn);
       }
-      pfns[i] = (int) pfn;
-      kinds[i] = (int) ((entry & PAGE_DATA_TYPE_MASK) >>> 32);
-      grow(pfns[i]);
-      if (kinds[i] != XTAB && kinds[i] != BROKEN) {
-        framed.set(pfns[i]);
+      int kind = (int) ((entry & PAGE_DATA_TYPE_MASK) >>> 32);
+      grow((int) pfn);
+      pages.setType((int) pfn, kind);
+      if (kind == XTAB || kind == BROKEN) {
+        continue;
       }
-    }
-    int[] dataPfns = new int[pfns.length];
-    int[] dataKinds = new int[pfns.length];
-    int withData = 0;
-    for (int i = 0; i < count; i++) {
-      pages.setType(pfns[i], kinds[i]);
-      if (kinds[i] != XTAB && kinds[i] != BROKEN && kinds[i] != XALLOC) {
-        dataPfns[withData] = pfns[i];
-        dataKinds[withData++] = kinds[i];
+      if (!pages.populated((int) pfn)) {
+        unframed.set((int) pfn);
+      }
+      if (kind != XALLOC) {
+        pfns[withData] = (int) pfn;
+        kinds[withData++] = kind;
       }
     }
     if (8 + 8 * count + (long) withData * PAGE != length || padded != length) {
       throw bad("PAGE_DATA of " + length + " bytes for " + withData + " pages of data");
     }
-    pages.populate(framed);
+    pages.populate(unframed);
     phases.accept("stream populate");
     if (withData == 0) {
       return;
     }
     readInto(batch, (long) withData * PAGE);
     phases.accept("stream read");
-    pages.write(dataPfns, dataKinds, withData, batch, phases);
+    pages.write(pfns, kinds, withData, batch, phases);
   }
 
   private void vcpu(int type, ByteBuffer body, int length) {

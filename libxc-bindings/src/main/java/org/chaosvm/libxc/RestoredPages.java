@@ -59,8 +59,6 @@ final class RestoredPages {
 
   private static final long PFN_FLOOR = 1 << 20;
 
-  private static final Pointer ZERO = Memory.allocateDirect(LibC.runtime(), PAGE, true);
-
   /**
    * Batch buffers kept from one restore to the next: a fresh one's first read costs a page fault
    * for each of its 1024 pages, which a PV Dom0 takes through Xen.
@@ -145,16 +143,12 @@ final class RestoredPages {
     return p2m[pfn];
   }
 
-  /** Gives each pfn in {@code pfns} without one a machine frame: whole aligned runs as one. */
+  /** Gives each pfn in {@code pfns}, which have none yet, a machine frame: aligned runs as one. */
   void populate(BitSet pfns) {
-    BitSet wanted = (BitSet) pfns.clone();
-    for (int pfn = wanted.nextSetBit(0); pfn >= 0; pfn = wanted.nextSetBit(pfn + 1)) {
-      if (p2m[pfn] != INVALID) {
-        wanted.clear(pfn);
-      }
-    }
-    long[] runs = superpageRuns(wanted);
+    BitSet wanted = pfns;
+    long[] runs = superpageRuns(pfns);
     if (runs.length > 0) {
+      wanted = (BitSet) pfns.clone();
       long[] extents = runs.clone();
       int rc =
           LibXenCtrl.lib()
@@ -172,14 +166,18 @@ final class RestoredPages {
     if (count == 0) {
       return;
     }
-    long[] extents = wanted.stream().asLongStream().toArray();
+    long[] extents = new long[count];
+    int i = 0;
+    for (int pfn = wanted.nextSetBit(0); pfn >= 0; pfn = wanted.nextSetBit(pfn + 1)) {
+      extents[i++] = pfn;
+    }
     int rc =
         LibXenCtrl.lib()
             .xc_domain_populate_physmap_exact(
                 xc.handle(), domid.value(), extents.length, 0, 0, extents);
     NativeCall.checkNonNegative(
         xc.runtime(), "xc_domain_populate_physmap_exact", rc, domid, xc::takeLastError);
-    int i = 0;
+    i = 0;
     for (int pfn = wanted.nextSetBit(0); pfn >= 0; pfn = wanted.nextSetBit(pfn + 1)) {
       p2m[pfn] = extents[i++];
     }
@@ -187,10 +185,24 @@ final class RestoredPages {
 
   /** The first pfn of each aligned run of {@link #SUPERPAGE} pfns all in {@code pfns}. */
   static long[] superpageRuns(BitSet pfns) {
-    return pfns.stream()
-        .filter(pfn -> pfn % SUPERPAGE == 0 && pfns.nextClearBit(pfn) >= pfn + SUPERPAGE)
-        .asLongStream()
-        .toArray();
+    long[] runs = new long[pfns.cardinality() / SUPERPAGE];
+    int n = 0;
+    int pfn = pfns.nextSetBit(0);
+    while (pfn >= 0 && n < runs.length) {
+      int aligned = (pfn + SUPERPAGE - 1) & -SUPERPAGE;
+      if (aligned != pfn) {
+        pfn = pfns.nextSetBit(aligned);
+        continue;
+      }
+      int end = pfns.nextClearBit(pfn);
+      if (end - pfn >= SUPERPAGE) {
+        runs[n++] = pfn;
+        pfn = pfns.nextSetBit(pfn + SUPERPAGE);
+      } else {
+        pfn = pfns.nextSetBit(end);
+      }
+    }
+    return Arrays.copyOf(runs, n);
   }
 
   /**
@@ -200,17 +212,14 @@ final class RestoredPages {
    * hears "stream scan", "stream clear", "stream map", "stream write", "stream unmap".
    */
   void write(int[] pfns, int[] kinds, int pages, Pointer data, Consumer<String> phases) {
-    long[] clears = new long[3 * pages];
-    int zeros = 0;
+    int[] zeroPages = new int[pages];
     int[] written = new int[pages];
-    int count = 0;
-    for (int j = 0; j < pages; j++) {
-      if (LibC.lib().memcmp(data.slice((long) j * PAGE), ZERO, PAGE) == 0) {
-        clears[3 * zeros] = MMUEXT_CLEAR_PAGE;
-        clears[3 * zeros++ + 1] = p2m[pfns[j]];
-      } else {
-        written[count++] = j;
-      }
+    int zeros = sortZeros(data, pages, zeroPages, written);
+    int count = pages - zeros;
+    long[] clears = new long[3 * zeros];
+    for (int k = 0; k < zeros; k++) {
+      clears[3 * k] = MMUEXT_CLEAR_PAGE;
+      clears[3 * k + 1] = p2m[pfns[zeroPages[k]]];
     }
     phases.accept("stream scan");
     mmuext(clears, zeros);
@@ -239,6 +248,43 @@ final class RestoredPages {
       memory.unmap(mapped, count);
       phases.accept("stream unmap");
     }
+  }
+
+  /**
+   * Sorts the {@code pages} pages at {@code data} by their indexes: those of zeros alone into
+   * {@code zeros}, the others into {@code others}, each in order; answers how many are zeros. Runs
+   * of zeros are found in spans that double while they hold (most of a batch is a run or two): a
+   * few calls to memcmp for a batch rather than one for each page.
+   */
+  static int sortZeros(Pointer data, int pages, int[] zeros, int[] others) {
+    int z = 0;
+    int o = 0;
+    int step = 1;
+    for (int j = 0; j < pages; ) {
+      int span = Math.min(step, pages - j);
+      if (zeros(data, (long) j * PAGE, (long) span * PAGE)) {
+        for (int k = j; k < j + span; k++) {
+          zeros[z++] = k;
+        }
+        j += span;
+        step *= 2;
+      } else if (span == 1) {
+        others[o++] = j++;
+      } else {
+        step = 1;
+      }
+    }
+    return z;
+  }
+
+  /**
+   * Whether the {@code length} bytes at {@code offset} in {@code data} are all zeros: the first 8
+   * are, and each byte equals the one 8 further on (one call to memcmp, with no page of zeros to
+   * compare with).
+   */
+  private static boolean zeros(Pointer data, long offset, long length) {
+    return data.getLong(offset) == 0
+        && LibC.lib().memcmp(data.slice(offset), data.slice(offset + 8), length - 8) == 0;
   }
 
   /**
