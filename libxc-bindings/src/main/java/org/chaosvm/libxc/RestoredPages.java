@@ -47,8 +47,8 @@ final class RestoredPages {
   private static final int SUPERPAGE_ORDER = 9;
   static final int SUPERPAGE = 1 << SUPERPAGE_ORDER;
 
-  // struct mmuext_op: cmd, arg1, arg2 (24 bytes).
-  private static final int MMUEXT_CLEAR_PAGE = 16;
+  // struct mmuext_op: cmd, arg1, arg2 (24 bytes; checked in AbiTest, as the types above).
+  static final int MMUEXT_CLEAR_PAGE = 16;
   private static final int OPS_BATCH = MAX_BATCH;
 
   /**

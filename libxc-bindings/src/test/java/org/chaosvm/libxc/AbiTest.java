@@ -97,6 +97,7 @@ class AbiTest {
     }
     probe.expect("const DOMID_FIRST_RESERVED(DomId)", DomId.FIRST_RESERVED, "DOMID_FIRST_RESERVED");
     describePvRestore(probe);
+    describeRestoredPages(probe);
     mismatches.addAll(probe.mismatches(dir, "-D__XEN_TOOLS__"));
   }
 
@@ -143,6 +144,28 @@ class AbiTest {
         PvRestore.SHARED_ARCH_SIZE,
         "sizeof(((shared_info_t *)0)->arch)");
     probe.expect("PvRestore.DOMCTL_SIZE", PvRestore.DOMCTL_SIZE, "sizeof(struct xen_domctl)");
+  }
+
+  /** The page types of a stream's PAGE_DATA and the MMU operations a restore uses. */
+  private static void describeRestoredPages(CProbe probe) {
+    Map<String, Integer> types = new LinkedHashMap<>();
+    types.put("NOTAB", RestoredPages.NOTAB);
+    types.put("L1TAB", RestoredPages.L1TAB);
+    types.put("L4TAB", RestoredPages.L4TAB);
+    types.put("LTABTYPE_MASK", RestoredPages.LTABTYPE_MASK);
+    types.put("LPINTAB", RestoredPages.LPINTAB);
+    types.put("XTAB", RestoredPages.XTAB);
+    types.put("XALLOC", RestoredPages.XALLOC);
+    types.put("BROKEN", RestoredPages.BROKEN);
+    types.forEach(
+        (name, value) ->
+            probe.expect(
+                "RestoredPages." + name,
+                Integer.toUnsignedLong(value),
+                "XEN_DOMCTL_PFINFO_" + name));
+    probe.expect(
+        "RestoredPages.MMUEXT_CLEAR_PAGE", RestoredPages.MMUEXT_CLEAR_PAGE, "MMUEXT_CLEAR_PAGE");
+    probe.expect("RestoredPages.mmuext_op size", 24, "sizeof(struct mmuext_op)");
   }
 
   @Test
