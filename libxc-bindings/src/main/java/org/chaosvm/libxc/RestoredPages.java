@@ -17,7 +17,7 @@ import jnr.ffi.Pointer;
  * ({@code MMUEXT_CLEAR_PAGE}), not mapped; only the others are mapped, written and unmapped, which
  * in a PV Dom0 costs a hypercall's work for each page (5 to 10 ms for 1024 pages under TCG). A
  * fresh frame is not known to be zero: Xen scrubs the frames a dying domain leaves, not those a
- * running one gives back.
+ * running one gives back, and a debug build of Xen scrubs with 0xc2 so that no one relies on it.
  *
  * <p>Frames are given in runs of 512 (2 MiB, one extent of order 9), as libxenguest's PV builder
  * does, where a batch asks for a whole aligned run; what Xen cannot give so gets single frames.
