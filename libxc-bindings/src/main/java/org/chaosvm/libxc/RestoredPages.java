@@ -293,20 +293,33 @@ final class RestoredPages {
    */
   private void localise(Pointer pages, long offset, long[] table) {
     pages.get(offset, table, 0, ENTRIES);
+    // No calls on the common path: this runs interpreted for 512 entries of each page table
+    // (a Linux guest's hundreds of them), where each call costs.
     for (int i = 0; i < ENTRIES; i++) {
       long pte = table[i];
-      if ((pte & PTE_PRESENT) != 0) {
-        int pfn = frameOf(pte);
-        grow(pfn);
-        if (p2m[pfn] == INVALID) {
-          BitSet one = new BitSet();
-          one.set(pfn);
-          populate(one);
-        }
-        table[i] = (pte & ~PTE_FRAME_MASK) | (p2m[pfn] << PAGE_SHIFT);
+      if ((pte & PTE_PRESENT) == 0) {
+        continue;
       }
+      long pfn = (pte & PTE_FRAME_MASK) >>> PAGE_SHIFT;
+      long mfn = pfn <= maxPfn ? p2m[(int) pfn] : INVALID;
+      if (mfn == INVALID) {
+        mfn = frameGiven(pte);
+      }
+      table[i] = (pte & ~PTE_FRAME_MASK) | (mfn << PAGE_SHIFT);
     }
     pages.put(offset, table, 0, ENTRIES);
+  }
+
+  /** The machine frame of a page table entry's pfn, given one now if it has none yet. */
+  private long frameGiven(long pte) {
+    int pfn = frameOf(pte);
+    grow(pfn);
+    if (p2m[pfn] == INVALID) {
+      BitSet one = new BitSet();
+      one.set(pfn);
+      populate(one);
+    }
+    return p2m[pfn];
   }
 
   private int frameOf(long pte) {
