@@ -40,14 +40,13 @@ public final class FdStreams {
 
   /**
    * A stream of a descriptor's reads, into a direct buffer of at most a {@link #CHUNK}: {@link
-   * #readChunk} is the one read of up to that many bytes into {@link #buffer}, its count, or -1 at
-   * the end.
+   * #readChunk} is the one read of up to {@code length} bytes into {@code buffer}, its count, or -1
+   * at the end.
    */
   private abstract static class ChunkInput extends InputStream {
     private final Chunk chunk = new Chunk();
-    Pointer buffer;
 
-    abstract long readChunk(int length) throws IOException;
+    abstract long readChunk(Pointer buffer, int length) throws IOException;
 
     @Override
     public int read() throws IOException {
@@ -61,8 +60,8 @@ public final class FdStreams {
         return 0;
       }
       int size = Math.min(length, CHUNK);
-      buffer = chunk.atLeast(size);
-      long n = readChunk(size);
+      Pointer buffer = chunk.atLeast(size);
+      long n = readChunk(buffer, size);
       if (n <= 0) {
         return -1;
       }
@@ -75,7 +74,7 @@ public final class FdStreams {
   public static InputStream input(int fd, String what, Runnable onClose) {
     return new ChunkInput() {
       @Override
-      long readChunk(int length) throws IOException {
+      long readChunk(Pointer buffer, int length) throws IOException {
         long n;
         do {
           n = LibC.lib().read(fd, buffer, length);
@@ -111,7 +110,7 @@ public final class FdStreams {
       private volatile boolean closed;
 
       @Override
-      long readChunk(int length) throws IOException {
+      long readChunk(Pointer buffer, int length) throws IOException {
         long deadline = System.nanoTime() + idle.toNanos();
         while (true) {
           if (closed) {
