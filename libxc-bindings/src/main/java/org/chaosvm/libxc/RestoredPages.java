@@ -154,6 +154,11 @@ final class RestoredPages {
           LibXenCtrl.lib()
               .xc_domain_populate_physmap(
                   xc.handle(), domid.value(), extents.length, SUPERPAGE_ORDER, 0, extents);
+      if (rc < 0) {
+        // Dropped, so that a later failure is not told this one's message: the single frames'
+        // call below says what is wrong, if anything is.
+        xc.takeLastError();
+      }
       for (int i = 0; i < Math.max(rc, 0); i++) {
         int first = (int) runs[i];
         for (int j = 0; j < SUPERPAGE; j++) {
