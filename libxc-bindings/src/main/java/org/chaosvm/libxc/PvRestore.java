@@ -5,7 +5,6 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.function.Consumer;
-import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
 /**
@@ -67,6 +66,11 @@ public final class PvRestore {
   private static final int ENTRIES = RestoredPages.ENTRIES;
   private static final int MAX_BATCH = RestoredPages.MAX_BATCH;
 
+  private static final int HEADER = RecordReader.HEADER;
+
+  /** The longest PAGE_DATA: its count, a pfn for each page, and the pages. */
+  static final int PAGE_DATA_MAX = 8 + 8 * MAX_BATCH + MAX_BATCH * PAGE;
+
   /** The longest record but PAGE_DATA taken (a vCPU's context is 5 KiB, a p2m's frames 16). */
   private static final int OTHER_RECORD_MAX = 1 << 20;
 
@@ -116,12 +120,10 @@ public final class PvRestore {
   private final DomId domid;
   private final int fd;
   private final Consumer<String> phases;
-  private final Pointer scratch;
+  private final RecordReader in;
   private final Pointer batch;
   private final RestoredPages pages;
 
-  private ByteOrder order = ByteOrder.LITTLE_ENDIAN;
-  private long position;
   private long[] p2mFrames = new long[0];
   private final byte[][] basic;
   private final byte[][] extended;
@@ -148,7 +150,7 @@ public final class PvRestore {
     this.domid = domain.domid();
     this.fd = fd;
     this.phases = phases;
-    this.scratch = Memory.allocateDirect(LibC.runtime(), PAGE * 2, false);
+    this.in = new RecordReader(fd, domid);
     this.batch = batch;
     this.pages = new RestoredPages(xc, memory, domid, domain.maxMemoryKib());
     int vcpus = Math.max(1, domain.maxVcpus());
@@ -161,14 +163,19 @@ public final class PvRestore {
   /**
    * Restores the stream {@code fd} is at (its image header first) into {@code domain}, reading up
    * to its END record; where the guest's console and XenStore rings are now. {@code phases} is
-   * called with the name of each step as it ends ("stream records", "stream pages", "stream vcpus",
-   * "stream pins", "stream p2m"; the first two again for each record).
+   * called with the name of each step as it ends ("stream records", "stream pages", "stream p2m",
+   * "stream vcpus", "stream pins", "stream grants"; the first two again for each record).
    */
   public static PvBuild.Rings restore(
       XenCtrl xc, PvBuild.Prepared domain, int fd, Consumer<String> phases) {
-    Pointer batch = RestoredPages.batchBuffer();
+    Pointer batch = RestoredPages.batchBuffer(PAGE_DATA_MAX + HEADER);
     try (ForeignMemory memory = ForeignMemory.open()) {
-      return new PvRestore(xc, memory, domain, fd, batch, phases).run();
+      PvRestore restore = new PvRestore(xc, memory, domain, fd, batch, phases);
+      try {
+        return restore.run();
+      } finally {
+        restore.pages.release();
+      }
     } finally {
       RestoredPages.keep(batch);
     }
@@ -177,7 +184,7 @@ public final class PvRestore {
   private PvBuild.Rings run() {
     readHeaders();
     while (true) {
-      ByteBuffer header = read(8);
+      ByteBuffer header = in.nextHeader();
       int type = header.getInt(0);
       long length = Integer.toUnsignedLong(header.getInt(4));
       if (length > RECORD_MAX) {
@@ -192,17 +199,19 @@ public final class PvRestore {
       if (padded > OTHER_RECORD_MAX) {
         throw bad("a record of type " + Integer.toHexString(type) + " of " + length + " bytes");
       }
-      ByteBuffer body = read(padded);
       if (type == END) {
+        in.read(padded); // nothing past END is read
         return complete();
       }
+      ByteBuffer body = in.readWithAhead(padded);
       record(type, body, (int) length);
       phases.accept("stream records");
     }
   }
 
+  /** The image and domain headers, checked. */
   private void readHeaders() {
-    ByteBuffer image = read(24).order(ByteOrder.BIG_ENDIAN);
+    ByteBuffer image = in.read(24).order(ByteOrder.BIG_ENDIAN);
     if (image.getLong(0) != MARKER || image.getInt(8) != ID) {
       throw bad("not a libxenguest stream (no XENF image header)");
     }
@@ -210,9 +219,9 @@ public final class PvRestore {
       throw bad("a stream of version " + image.getInt(12) + ", not " + VERSION);
     }
     if ((image.getShort(16) & BIG_ENDIAN_OPTION) != 0) {
-      order = ByteOrder.BIG_ENDIAN;
+      in.order(ByteOrder.BIG_ENDIAN);
     }
-    ByteBuffer header = read(16);
+    ByteBuffer header = in.readWithAhead(16);
     if (header.getInt(0) != DHDR_TYPE_X86_PV) {
       throw bad("a stream of guest type " + header.getInt(0) + ", not an x86 PV guest's");
     }
@@ -328,16 +337,25 @@ public final class PvRestore {
     }
   }
 
+  /**
+   * A PAGE_DATA record, read whole in one read (with what comes of the next header): its pfns and
+   * types, then its pages given frames and written.
+   */
   private void pageData(int length, int padded) {
     if (!seenInfo) {
       throw bad("PAGE_DATA before X86_PV_INFO");
     }
-    ByteBuffer head = read(8);
-    long count = Integer.toUnsignedLong(head.getInt(0));
+    if (length < 8 || padded > PAGE_DATA_MAX) {
+      throw bad("PAGE_DATA of " + length + " bytes (at most " + PAGE_DATA_MAX + ")");
+    }
+    in.readWithAhead(batch, padded);
+    phases.accept("stream read");
+    long count = Integer.toUnsignedLong(swapped(batch.getInt(0)));
     if (count > MAX_BATCH || 8 + 8 * count > length) {
       throw bad("PAGE_DATA of " + length + " bytes for " + count + " pages");
     }
-    ByteBuffer entries = read((int) (8 * count));
+    long[] entries = new long[(int) count];
+    batch.get(8, entries, 0, (int) count);
     // One pass over the entries: this runs interpreted for many restores (its loops are not hot
     // enough for the JIT), so each pass over a batch costs about a ms under TCG.
     int[] pfns = new int[(int) count];
@@ -345,7 +363,7 @@ public final class PvRestore {
     BitSet unframed = new BitSet();
     int withData = 0;
     for (int i = 0; i < count; i++) {
-      long entry = entries.getLong(8 * i);
+      long entry = swapped(entries[i]);
       long pfn = entry & PAGE_DATA_PFN_MASK;
       if (pfn >= (1L << 31)) {
         throw bad("PAGE_DATA of pfn " + pfn);
@@ -369,12 +387,18 @@ public final class PvRestore {
     }
     pages.populate(unframed);
     phases.accept("stream populate");
-    if (withData == 0) {
-      return;
+    if (withData > 0) {
+      pages.write(pfns, kinds, withData, batch, 8 + 8 * count, phases);
     }
-    readInto(batch, (long) withData * PAGE);
-    phases.accept("stream read");
-    pages.write(pfns, kinds, withData, batch, phases);
+  }
+
+  /** A native-order int of the stream as the stream's order reads it. */
+  private int swapped(int value) {
+    return in.order() == ByteOrder.nativeOrder() ? value : Integer.reverseBytes(value);
+  }
+
+  private long swapped(long value) {
+    return in.order() == ByteOrder.nativeOrder() ? value : Long.reverseBytes(value);
   }
 
   private void vcpu(int type, ByteBuffer body, int length) {
@@ -461,6 +485,16 @@ public final class PvRestore {
     if (basic[0] == null) {
       throw bad("no context for vCPU 0");
     }
+    // The start info and the guest's p2m first, while the last batch may still be mapped; then
+    // no page of the guest is mapped in Dom0 (Xen refuses to make a page that is mapped writable
+    // a page table, as a vCPU's CR3 and the pins below do).
+    long startInfoPfn =
+        ByteBuffer.wrap(basic[0]).order(ByteOrder.LITTLE_ENDIAN).getLong(CONTEXT_RDX);
+    frame(startInfoPfn, NOTAB, "the start info");
+    startInfo((int) startInfoPfn);
+    writeGuestP2m();
+    pages.release();
+    phases.accept("stream p2m");
     for (int v = 0; v < basic.length; v++) {
       int vcpu = v;
       if (basic[vcpu] != null) {
@@ -490,7 +524,6 @@ public final class PvRestore {
     phases.accept("stream vcpus");
     pages.pinPageTables();
     phases.accept("stream pins");
-    writeGuestP2m();
     int rc =
         LibXenGuest.lib()
             .xc_dom_gnttab_seed(
@@ -502,7 +535,7 @@ public final class PvRestore {
                 DomId.DOM0.value(),
                 DomId.DOM0.value());
     NativeCall.checkNonNegative(xc.runtime(), "xc_dom_gnttab_seed", rc, domid, xc::takeLastError);
-    phases.accept("stream p2m");
+    phases.accept("stream grants");
     return new PvBuild.Rings(consoleMfn, storeMfn);
   }
 
@@ -519,9 +552,7 @@ public final class PvRestore {
   private void setContext(int vcpu, byte[] blob) {
     ByteBuffer context = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN);
     if (vcpu == 0) {
-      long startInfo = frame(context.getLong(CONTEXT_RDX), NOTAB, "the start info");
-      context.putLong(CONTEXT_RDX, startInfo);
-      startInfo(startInfo);
+      context.putLong(CONTEXT_RDX, frame(context.getLong(CONTEXT_RDX), NOTAB, "the start info"));
     }
     context.putLong(CONTEXT_FLAGS, context.getLong(CONTEXT_FLAGS) | VGCF_ONLINE);
     long gdtEntries = context.getLong(CONTEXT_GDT_ENTS);
@@ -561,21 +592,20 @@ public final class PvRestore {
   }
 
   /** The start info's rings as machine frames, with this domain's event channels. */
-  private void startInfo(long mfn) {
-    Pointer page = memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, new long[] {mfn});
-    try {
-      storeMfn = frame(page.getLong(START_STORE_MFN), NOTAB, "the XenStore ring");
-      consoleMfn = frame(page.getLong(START_CONSOLE_MFN), NOTAB, "the console ring");
-      page.putLong(START_STORE_MFN, storeMfn);
-      page.putInt(START_STORE_EVTCHN, domain.storePort());
-      page.putLong(START_CONSOLE_MFN, consoleMfn);
-      page.putInt(START_CONSOLE_EVTCHN, domain.consolePort());
-      page.putLong(START_NR_PAGES, pages.maxPfn() + 1L);
-      page.putLong(START_SHARED_INFO, sharedInfoFrame() << PAGE_SHIFT);
-      page.putInt(START_FLAGS, 0);
-    } finally {
-      memory.unmap(page, 1);
-    }
+  private void startInfo(int pfn) {
+    pages.withPage(
+        pfn,
+        (page, at) -> {
+          storeMfn = frame(page.getLong(at + START_STORE_MFN), NOTAB, "the XenStore ring");
+          consoleMfn = frame(page.getLong(at + START_CONSOLE_MFN), NOTAB, "the console ring");
+          page.putLong(at + START_STORE_MFN, storeMfn);
+          page.putInt(at + START_STORE_EVTCHN, domain.storePort());
+          page.putLong(at + START_CONSOLE_MFN, consoleMfn);
+          page.putInt(at + START_CONSOLE_EVTCHN, domain.consolePort());
+          page.putLong(at + START_NR_PAGES, pages.maxPfn() + 1L);
+          page.putLong(at + START_SHARED_INFO, sharedInfoFrame() << PAGE_SHIFT);
+          page.putInt(at + START_FLAGS, 0);
+        });
   }
 
   private interface Union {
@@ -608,11 +638,12 @@ public final class PvRestore {
   /** The guest's own p2m (the frames X86_PV_P2M_FRAMES named), with this host's frames. */
   private void writeGuestP2m() {
     int frames = pages.maxPfn() / ENTRIES + 1;
-    long[] mfns = new long[frames];
+    int[] pfns = new int[frames];
     for (int i = 0; i < frames; i++) {
-      mfns[i] = frame(p2mFrames[i], NOTAB, "p2m frame " + i);
+      frame(p2mFrames[i], NOTAB, "p2m frame " + i);
+      pfns[i] = (int) p2mFrames[i];
     }
-    pages.writeGuestP2m(mfns);
+    pages.writeGuestP2m(pfns);
   }
 
   private long sharedInfoFrame() {
@@ -626,36 +657,6 @@ public final class PvRestore {
     byte[] bytes = new byte[length];
     body.get(offset, bytes, 0, length);
     return bytes;
-  }
-
-  /** The next {@code length} bytes of the stream. */
-  private ByteBuffer read(int length) {
-    Pointer into =
-        length <= PAGE * 2 ? scratch : Memory.allocateDirect(LibC.runtime(), length, false);
-    readInto(into, length);
-    byte[] bytes = new byte[length];
-    into.get(0, bytes, 0, length);
-    return ByteBuffer.wrap(bytes).order(order);
-  }
-
-  /** The next {@code length} bytes of the stream, into native memory. */
-  private void readInto(Pointer into, long length) {
-    long done = 0;
-    while (done < length) {
-      long n = LibC.lib().read(fd, into.slice(done), length - done);
-      if (n < 0) {
-        Errno errno = NativeCall.lastErrno(LibC.runtime());
-        if (errno == Errno.EINTR) {
-          continue;
-        }
-        throw new XenException(FUNCTION, errno, domid, "cannot read the stream");
-      }
-      if (n == 0) {
-        throw bad("the stream ends after " + (position + done) + " bytes, within a record");
-      }
-      done += n;
-    }
-    position += length;
   }
 
   private XenException bad(String what) {

@@ -85,10 +85,15 @@ final class RestoredPages {
     this.limit = Math.max(PFN_SPAN * domainPages, PFN_FLOOR);
   }
 
-  /** A buffer of {@link #MAX_BATCH} pages for a batch's data; give it back with {@link #keep}. */
-  static Pointer batchBuffer() {
+  /**
+   * A buffer of {@code size} bytes for a batch (at least {@link #MAX_BATCH} pages and what the
+   * stream reads with them); give it back with {@link #keep}. One size is asked of all.
+   */
+  static Pointer batchBuffer(int size) {
     Pointer kept = BUFFERS.poll();
-    return kept != null ? kept : Memory.allocateDirect(LibC.runtime(), MAX_BATCH * PAGE, false);
+    return kept != null && kept.size() == size
+        ? kept
+        : Memory.allocateDirect(LibC.runtime(), size, false);
   }
 
   /** Keeps {@code buffer} for the next restore (a few are kept; the rest go to the collector). */
@@ -211,15 +216,16 @@ final class RestoredPages {
   }
 
   /**
-   * Writes a batch's pages, which have frames: page {@code j}'s data is at {@code j * PAGE} in
+   * Writes a batch's pages, which have frames: page {@code j}'s data is at {@code at + j * PAGE} in
    * {@code data}, for {@code pfns[j]} of type {@code kinds[j]}; page tables' entries go from the
    * guest's frames to this host's. {@code pages} is at most {@link #MAX_BATCH}. {@code phases}
-   * hears "stream scan", "stream clear", "stream map", "stream write", "stream unmap".
+   * hears "stream scan", "stream clear", "stream map", "stream write". The pages written stay
+   * mapped until the next batch, or {@link #release}.
    */
-  void write(int[] pfns, int[] kinds, int pages, Pointer data, Consumer<String> phases) {
+  void write(int[] pfns, int[] kinds, int pages, Pointer data, long at, Consumer<String> phases) {
     int[] zeroPages = new int[pages];
     int[] written = new int[pages];
-    int zeros = sortZeros(data, pages, zeroPages, written);
+    int zeros = sortZeros(data, at, pages, zeroPages, written);
     int count = pages - zeros;
     long[] clears = new long[3 * zeros];
     for (int k = 0; k < zeros; k++) {
@@ -239,35 +245,97 @@ final class RestoredPages {
       frames[k] = p2m[pfns[j]];
       int level = kinds[j] & LTABTYPE_MASK;
       if (level >= L1TAB && level <= L4TAB) {
-        localise(data, (long) j * PAGE, table);
+        localise(data, at + (long) j * PAGE, table);
       }
     }
+    release();
     Pointer mapped = memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, frames);
     phases.accept("stream map");
+    boolean kept = false;
     try {
       for (int k = 0; k < count; k++) {
-        data.transferTo((long) written[k] * PAGE, mapped, (long) k * PAGE, PAGE);
+        data.transferTo(at + (long) written[k] * PAGE, mapped, (long) k * PAGE, PAGE);
       }
       phases.accept("stream write");
+      int[] mappedPfns = new int[count];
+      for (int k = 0; k < count; k++) {
+        mappedPfns[k] = pfns[written[k]];
+      }
+      lastBatch = new Mapped(mapped, mappedPfns);
+      kept = true;
     } finally {
-      memory.unmap(mapped, count);
-      phases.accept("stream unmap");
+      if (!kept) {
+        memory.unmap(mapped, count);
+      }
     }
   }
 
   /**
-   * Sorts the {@code pages} pages at {@code data} by their indexes: those of zeros alone into
-   * {@code zeros}, the others into {@code others}, each in order; answers how many are zeros. Runs
-   * of zeros are found in spans that double while they hold (most of a batch is a run or two): a
-   * few calls to memcmp for a batch rather than one for each page.
+   * The pages of the last batch written, still mapped: the start info and the guest's own p2m,
+   * which the stream's end writes again, are among them in a small guest (one batch), and each
+   * mapping of a page spared is a ms under TCG.
    */
-  static int sortZeros(Pointer data, int pages, int[] zeros, int[] others) {
+  private record Mapped(Pointer pages, int[] pfns) {
+    /** Where {@code pfn}'s page is in {@link #pages}, or -1. */
+    long offset(int pfn) {
+      for (int k = 0; k < pfns.length; k++) {
+        if (pfns[k] == pfn) {
+          return (long) k * PAGE;
+        }
+      }
+      return -1;
+    }
+  }
+
+  /** What is done to a page mapped at {@code at} in {@code mapping}. */
+  @FunctionalInterface
+  interface PageWork {
+    void on(Pointer mapping, long at);
+  }
+
+  private Mapped lastBatch;
+
+  /** Unmaps the last batch's pages, if they are mapped; the domain's pages are then Xen's alone. */
+  void release() {
+    if (lastBatch != null) {
+      Mapped batch = lastBatch;
+      lastBatch = null;
+      memory.unmap(batch.pages(), batch.pfns().length);
+    }
+  }
+
+  /**
+   * Runs {@code work} on {@code pfn}'s page, mapped (it must have a frame): through the last
+   * batch's mapping if it is there, else mapped for the call.
+   */
+  void withPage(int pfn, PageWork work) {
+    long at = lastBatch == null ? -1 : lastBatch.offset(pfn);
+    if (at >= 0) {
+      work.on(lastBatch.pages(), at);
+      return;
+    }
+    Pointer mapped =
+        memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, new long[] {p2m[pfn]});
+    try {
+      work.on(mapped, 0);
+    } finally {
+      memory.unmap(mapped, 1);
+    }
+  }
+
+  /**
+   * Sorts the {@code pages} pages at {@code at} in {@code data} by their indexes: those of zeros
+   * alone into {@code zeros}, the others into {@code others}, each in order; answers how many are
+   * zeros. Runs of zeros are found in spans that double while they hold (most of a batch is a run
+   * or two): a few calls to memcmp for a batch rather than one for each page.
+   */
+  static int sortZeros(Pointer data, long at, int pages, int[] zeros, int[] others) {
     int z = 0;
     int o = 0;
     int step = 1;
     for (int j = 0; j < pages; ) {
       int span = Math.min(step, pages - j);
-      if (zeros(data, (long) j * PAGE, (long) span * PAGE)) {
+      if (zeros(data, at + (long) j * PAGE, (long) span * PAGE)) {
         for (int k = j; k < j + span; k++) {
           zeros[z++] = k;
         }
@@ -366,11 +434,31 @@ final class RestoredPages {
     NativeCall.checkNonNegative(xc.runtime(), "xc_mmuext_op", rc, domid, xc::takeLastError);
   }
 
-  /** Writes the guest's own p2m into {@code frames} (machine frames), with this host's frames. */
-  void writeGuestP2m(long[] frames) {
+  /**
+   * Writes the guest's own p2m, with this host's frames, into its pages {@code pfns} (each holds
+   * {@link #ENTRIES} of it, in order).
+   */
+  void writeGuestP2m(int[] pfns) {
+    long[] kept = new long[pfns.length];
+    boolean allKept = lastBatch != null;
+    for (int i = 0; i < pfns.length && allKept; i++) {
+      kept[i] = lastBatch.offset(pfns[i]);
+      allKept = kept[i] >= 0;
+    }
+    int entries = maxPfn + 1;
+    if (allKept) {
+      for (int i = 0; i < pfns.length; i++) {
+        lastBatch.pages().put(kept[i], p2m, i * ENTRIES, Math.min(ENTRIES, entries - i * ENTRIES));
+      }
+      return;
+    }
+    long[] frames = new long[pfns.length];
+    for (int i = 0; i < pfns.length; i++) {
+      frames[i] = p2m[pfns[i]];
+    }
     Pointer mapped = memory.map(domid, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, frames);
     try {
-      mapped.put(0, p2m, 0, maxPfn + 1);
+      mapped.put(0, p2m, 0, entries);
     } finally {
       memory.unmap(mapped, frames.length);
     }

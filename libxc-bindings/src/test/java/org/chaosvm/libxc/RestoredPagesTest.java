@@ -40,7 +40,7 @@ class RestoredPagesTest {
     }
     int[] zeros = new int[pages];
     int[] others = new int[pages];
-    int count = RestoredPages.sortZeros(data, pages, zeros, others);
+    int count = RestoredPages.sortZeros(data, 0, pages, zeros, others);
     assertArrayEquals(nonZero, Arrays.copyOf(others, pages - count), "the pages with data");
     return Arrays.copyOf(zeros, count);
   }
@@ -77,7 +77,8 @@ class RestoredPagesTest {
     int[] zeros = new int[4];
     int[] others = new int[4];
     assertArrayEquals(
-        new int[] {0, 1, 3}, Arrays.copyOf(zeros, RestoredPages.sortZeros(data, 4, zeros, others)));
+        new int[] {0, 1, 3},
+        Arrays.copyOf(zeros, RestoredPages.sortZeros(data, 0, 4, zeros, others)));
     assertArrayEquals(new int[] {2}, Arrays.copyOf(others, 1));
   }
 }
