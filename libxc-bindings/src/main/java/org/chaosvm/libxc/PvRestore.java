@@ -118,7 +118,6 @@ public final class PvRestore {
   private final ForeignMemory memory;
   private final PvBuild.Prepared domain;
   private final DomId domid;
-  private final int fd;
   private final Consumer<String> phases;
   private final RecordReader in;
   private final Pointer batch;
@@ -148,7 +147,6 @@ public final class PvRestore {
     this.memory = memory;
     this.domain = domain;
     this.domid = domain.domid();
-    this.fd = fd;
     this.phases = phases;
     this.in = new RecordReader(fd, domid);
     this.batch = batch;

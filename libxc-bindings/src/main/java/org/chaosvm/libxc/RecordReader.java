@@ -54,7 +54,7 @@ final class RecordReader {
    */
   ByteBuffer readWithAhead(int length) {
     Pointer into = buffer(length + HEADER);
-    keepAhead(into, length, readInto(into, length, length + HEADER));
+    readWithAhead(into, length);
     return copied(into, length);
   }
 

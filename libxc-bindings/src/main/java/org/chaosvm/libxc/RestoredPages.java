@@ -77,6 +77,9 @@ final class RestoredPages {
   private int[] types = new int[0];
   private int maxPfn = -1;
 
+  /** The last batch written with data, still mapped; null once released. */
+  private Mapped lastBatch;
+
   RestoredPages(XenCtrl xc, ForeignMemory memory, DomId domid, long maxMemoryKib) {
     this.xc = xc;
     this.memory = memory;
@@ -220,7 +223,7 @@ final class RestoredPages {
    * {@code data}, for {@code pfns[j]} of type {@code kinds[j]}; page tables' entries go from the
    * guest's frames to this host's. {@code pages} is at most {@link #MAX_BATCH}. {@code phases}
    * hears "stream scan", "stream clear", "stream map", "stream write". The pages written stay
-   * mapped until the next batch, or {@link #release}.
+   * mapped until the next batch with data is mapped, or {@link #release}.
    */
   void write(int[] pfns, int[] kinds, int pages, Pointer data, long at, Consumer<String> phases) {
     int[] zeroPages = new int[pages];
@@ -292,8 +295,6 @@ final class RestoredPages {
   interface PageWork {
     void on(Pointer mapping, long at);
   }
-
-  private Mapped lastBatch;
 
   /** Unmaps the last batch's pages, if they are mapped; the domain's pages are then Xen's alone. */
   void release() {
