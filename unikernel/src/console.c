@@ -16,17 +16,37 @@ void console_resume(const start_info_t *start) {
   port = start->console.domU.evtchn; /* the ring is the same page of ours, at a new machine frame */
 }
 
+/*
+ * How long a write waits for room in a full ring before it drops what it has left: a back end that
+ * stopped reading must not stop the guest (a suspend it was asked for, its control device's next
+ * answer). Once a write gave up, later ones wait no more until the ring has room again.
+ */
+#define STALL_NS 1000000000ULL
+
+static int stalled;
+
 void console_write(const char *data, size_t length) {
+  uint64_t deadline = 0;
   while (length > 0) {
     XENCONS_RING_IDX cons = ring->out_cons;
     XENCONS_RING_IDX prod = ring->out_prod;
     mb();
     if (prod - cons >= sizeof(ring->out)) {
+      uint64_t now = xen_time_ns();
+      if (deadline == 0) {
+        deadline = now + STALL_NS;
+      }
+      if (stalled || now >= deadline) {
+        stalled = 1;
+        return;
+      }
       notify(port);
       clear_pending(port);
-      poll(port, xen_time_ns() + 100000000ULL); /* the reader signals when it has read */
+      uint64_t wake = now + 100000000ULL; /* the reader signals when it has read */
+      poll(port, wake < deadline ? wake : deadline);
       continue;
     }
+    stalled = 0;
     while (length > 0 && prod - cons < sizeof(ring->out)) {
       ring->out[MASK_XENCONS_IDX(prod++, ring->out)] = *data++;
       length--;
