@@ -151,6 +151,8 @@ class DaemonCheckpointE2ETest {
     assertTrue(
         saved.out().contains("saved " + name + " (domain " + domid + " destroyed)"), saved.out());
     assertTrue(Files.size(image) > 1024 * 1024, "the image holds the guest's 1 MiB");
+    // libxenctrl's INFO and progress lines ("xc: info: Saving domain ...") stay out of its log
+    assertFalse(daemon.logText().contains("xc: info:"), daemon.logText());
     long last = Unikernel.lastCount(console);
     NoxsDaemonCycle.awaitDomainsGone(Set.of(domid));
     daemon.awaitPool(shells, 1);

@@ -33,6 +33,9 @@ final class LibC {
 
     int close(int fd);
 
+    /** A C stream ({@code FILE *}) on {@code fd}, or NULL and errno. */
+    Pointer fdopen(int fd, String mode);
+
     int socket(int domain, int type, int protocol);
 
     /** {@code request} is C's unsigned long; {@code arg} points at the request's struct. */

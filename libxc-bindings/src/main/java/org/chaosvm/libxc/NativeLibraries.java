@@ -17,6 +17,7 @@ final class NativeLibraries {
   static final String XENFOREIGNMEMORY = "libxenforeignmemory.so.1";
   static final String XENCALL = "libxencall.so.1";
   static final String XENGNTTAB = "libxengnttab.so.1";
+  static final String XENTOOLLOG = "libxentoollog.so.1";
   static final String LIBC = "libc.so.6";
 
   private NativeLibraries() {}

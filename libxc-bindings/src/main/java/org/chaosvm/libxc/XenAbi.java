@@ -61,6 +61,9 @@ final class XenAbi {
   static final int XC_DOM_HVM_CONTAINER = 1;
   static final int XC_MAX_ERROR_MSG_LEN = 1024;
 
+  // xentoollog.h: a message's level (enum xentoollog_level)
+  static final int XTL_NOTICE = 6;
+
   // xenstore.h, xenstore_lib.h
   static final int XBT_NULL = 0;
   static final int XS_PERM_NONE = 0x00;

@@ -30,10 +30,13 @@ public final class XenCtrl implements AutoCloseable {
     this.xch = xch;
   }
 
-  /** Opens the interface: needs Dom0's privcmd device and root. */
+  /**
+   * Opens the interface: needs Dom0's privcmd device and root. Its messages go to standard error,
+   * warnings and errors alone ({@link XcLogger}).
+   */
   public static XenCtrl open() {
     LibXenCtrl.Native lib = LibXenCtrl.lib();
-    Pointer xch = lib.xc_interface_open(null, null, 0);
+    Pointer xch = lib.xc_interface_open(XcLogger.get(), null, 0);
     return new XenCtrl(
         lib, NativeCall.checkNotNull(NativeLibraries.runtime(lib), "xc_interface_open", xch, null));
   }

@@ -28,7 +28,8 @@ class SymbolsTest {
           LibXenEvtchn.Native.class, NativeLibraries.XENEVTCHN,
           LibXenForeignMemory.Native.class, NativeLibraries.XENFOREIGNMEMORY,
           LibXenCall.Native.class, NativeLibraries.XENCALL,
-          LibXenGntshr.Native.class, NativeLibraries.XENGNTTAB);
+          LibXenGntshr.Native.class, NativeLibraries.XENGNTTAB,
+          LibXenToolLog.Native.class, NativeLibraries.XENTOOLLOG);
 
   @Test
   void everyDeclaredFunctionIsExportedByItsLibrary() {
