@@ -12,10 +12,6 @@ void console_init(const start_info_t *start) {
   port = start->console.domU.evtchn;
 }
 
-void console_resume(const start_info_t *start) {
-  port = start->console.domU.evtchn; /* the ring is the same page of ours, at a new machine frame */
-}
-
 /*
  * How long a write waits for room in a full ring before it drops what it has left: a back end that
  * stopped reading must not stop the guest (a suspend it was asked for, its control device's next
@@ -24,6 +20,11 @@ void console_resume(const start_info_t *start) {
 #define STALL_NS 1000000000ULL
 
 static int stalled;
+
+void console_resume(const start_info_t *start) {
+  port = start->console.domU.evtchn; /* the ring is the same page of ours, at a new machine frame */
+  stalled = 0;                       /* a new back end, maybe: it gets its second again */
+}
 
 void console_write(const char *data, size_t length) {
   uint64_t deadline = 0;
