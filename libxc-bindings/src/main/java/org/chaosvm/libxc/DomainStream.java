@@ -9,7 +9,8 @@ import jnr.ffi.Runtime;
  * A PV domain's memory and vCPU state as libxenguest's migration stream (format v2, {@code
  * xc_domain_save} and {@code xc_domain_restore}), the stream {@code xl save} writes after its own
  * header. A save asks its caller to suspend the domain. chaos restores it itself ({@link
- * PvRestore}).
+ * PvRestore}), and writes a suspended guest's itself ({@link PvSave}); libxenguest's save sends a
+ * live one (and a guest {@link PvSave} leaves to it).
  */
 public final class DomainStream {
   private static final int XCFLAGS_LIVE = 1;
@@ -43,7 +44,20 @@ public final class DomainStream {
   public static void save(XenCtrl xc, DomId domid, int fd, boolean live, Suspender suspender) {
     if (live) {
       xc.domainInfo(domid).ifPresent(info -> xc.growShadowMemory(domid, liveShadowMib(info)));
+      libxenguestSave(xc, domid, fd, true, suspender);
+      return;
     }
+    // Not live: suspended first, then written by chaos, or by libxenguest if PvSave declines.
+    if (!suspender.suspend()) {
+      throw new XenException(PvSave.FUNCTION, Errno.EINVAL, domid, "the domain did not suspend");
+    }
+    if (!PvSave.save(xc, domid, fd)) {
+      libxenguestSave(xc, domid, fd, false, () -> true);
+    }
+  }
+
+  private static void libxenguestSave(
+      XenCtrl xc, DomId domid, int fd, boolean live, Suspender suspender) {
     Runtime runtime = NativeLibraries.runtime(LibXenGuest.lib());
     RuntimeException[] thrown = new RuntimeException[1];
     LibXenGuest.SaveCallback suspend =

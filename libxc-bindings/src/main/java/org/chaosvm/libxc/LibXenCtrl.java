@@ -130,6 +130,25 @@ final class LibXenCtrl {
         @u_int64_t long elapsedNsec,
         @u_int32_t int gtscKhz,
         @u_int32_t int incarnation);
+
+    /** 0, or -1 and errno. */
+    int xc_domain_get_tsc_info(
+        Pointer xch,
+        @u_int32_t int domid,
+        @Out int[] tscMode,
+        @Out long[] elapsedNsec,
+        @Out int[] gtscKhz,
+        @Out int[] incarnation);
+
+    /**
+     * 0, or -1 and errno. {@code context}: a {@code vcpu_guest_context_any_t} (a 64-bit guest's
+     * fills its first {@link PvRestore#CONTEXT_SIZE} bytes).
+     */
+    int xc_vcpu_getcontext(
+        Pointer xch, @u_int32_t int domid, @u_int32_t int vcpu, @Out byte[] context);
+
+    /** {@code XENVER_version} (0) with a NULL argument: Xen's major version shifted 16, minor. */
+    int xc_version(Pointer xch, int cmd, Pointer arg);
   }
 
   private static final class Holder {

@@ -101,6 +101,29 @@ final class LibXenGuest {
         @Out int[] errSubleaf,
         @Out int[] errMsr);
 
+    /** 0, or -1 and errno: how many CPUID leaves and MSRs a serialised policy may hold. */
+    int xc_cpu_policy_get_size(Pointer xch, @Out int[] nrLeaves, @Out int[] nrMsrs);
+
+    /** A policy object, or NULL. */
+    Pointer xc_cpu_policy_init();
+
+    void xc_cpu_policy_destroy(Pointer policy);
+
+    /** 0, or -1 and errno: {@code domid}'s CPU policy into {@code policy}. */
+    int xc_cpu_policy_get_domain(Pointer xch, @u_int32_t int domid, Pointer policy);
+
+    /**
+     * 0, or -1 and errno: {@code policy} as {@code xen_cpuid_leaf_t}s (24 bytes each) and {@code
+     * xen_msr_entry_t}s (16 bytes); the counts in: room, out: written.
+     */
+    int xc_cpu_policy_serialise(
+        Pointer xch,
+        Pointer policy,
+        @Out byte[] leaves,
+        @In @Out int[] nrLeaves,
+        @Out byte[] msrs,
+        @In @Out int[] nrMsrs);
+
     /**
      * 0, or -1 and errno: the grant table's first entries, for the console and XenStore pages
      * granted to their back ends' domains. {@code isHvm} is a C bool.

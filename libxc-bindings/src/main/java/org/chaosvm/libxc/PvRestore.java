@@ -13,7 +13,8 @@ import jnr.ffi.Pointer;
  * what libxenguest's restore does and does not need: it maps the whole machine-to-phys table (10
  * MiB on a 4 GiB host, more on a bigger one) and never reads it, and it maps every page of the
  * guest into Dom0, zeros included. Here only the pages that are not zeros are mapped ({@link
- * RestoredPages}).
+ * RestoredPages}). A page the stream gives as XALLOC (a frame, no data: {@link PvSave} sends its
+ * pages of zeros so) is cleared, where libxenguest only allocates it.
  *
  * <p>As libxenguest does, in the stream's order: the CPU policy is applied once the static data
  * ends; each batch of pages gets machine frames, its data, and its page tables' entries turned from
@@ -29,29 +30,9 @@ public final class PvRestore {
   /** The function name failures carry: the stream, or what Xen said of it. */
   public static final String FUNCTION = "pv_restore";
 
-  private static final long MARKER = -1L;
-  private static final int ID = 0x58454E46; // "XENF"
-  private static final int VERSION = 3;
-  private static final int BIG_ENDIAN_OPTION = 1;
-  private static final int DHDR_TYPE_X86_PV = 1;
   private static final int PAGE_SHIFT = RestoredPages.PAGE_SHIFT;
   private static final int PAGE = RestoredPages.PAGE;
   private static final int RECORD_MAX = 128 << 20;
-
-  private static final int END = 0x00;
-  private static final int PAGE_DATA = 0x01;
-  private static final int X86_PV_INFO = 0x02;
-  private static final int X86_PV_P2M_FRAMES = 0x03;
-  private static final int X86_PV_VCPU_BASIC = 0x04;
-  private static final int X86_PV_VCPU_EXTENDED = 0x05;
-  private static final int X86_PV_VCPU_XSAVE = 0x06;
-  private static final int SHARED_INFO = 0x07;
-  private static final int X86_TSC_INFO = 0x08;
-  private static final int X86_PV_VCPU_MSRS = 0x0c;
-  private static final int STATIC_DATA_END = 0x10;
-  private static final int X86_CPUID_POLICY = 0x11;
-  private static final int X86_MSR_POLICY = 0x12;
-  private static final int OPTIONAL = 0x80000000;
 
   private static final long PAGE_DATA_PFN_MASK = 0x000fffffffffffffL;
   private static final long PAGE_DATA_TYPE_MASK = 0xf000000000000000L;
@@ -104,15 +85,9 @@ public final class PvRestore {
   static final int SHARED_ARCH_SIZE = 48;
   static final int SHARED_FRAME_LIST_LIST = 3096;
 
-  // struct xen_domctl.
-  static final int DOMCTL_SIZE = 144;
-  static final int DOMCTL_UNION = 16;
   private static final int XEN_DOMCTL_SET_EXT_VCPUCONTEXT = 42;
   private static final int XEN_DOMCTL_SETVCPUEXTSTATE = 62;
   private static final int XEN_DOMCTL_SET_VCPU_MSRS = 73;
-  private static final int DOMCTL_UNION_SIZE = DOMCTL_SIZE - DOMCTL_UNION;
-  private static final int CPUID_LEAF_SIZE = 24;
-  private static final int MSR_ENTRY_SIZE = 16;
 
   private final XenCtrl xc;
   private final ForeignMemory memory;
@@ -189,7 +164,7 @@ public final class PvRestore {
         throw bad("a record of " + length + " bytes (at most " + RECORD_MAX + ")");
       }
       int padded = (int) ((length + 7) & ~7L);
-      if (type == PAGE_DATA) {
+      if (type == StreamFormat.PAGE_DATA) {
         pageData((int) length, padded);
         phases.accept("stream pages");
         continue;
@@ -197,7 +172,7 @@ public final class PvRestore {
       if (padded > OTHER_RECORD_MAX) {
         throw bad("a record of type " + Integer.toHexString(type) + " of " + length + " bytes");
       }
-      if (type == END) {
+      if (type == StreamFormat.END) {
         in.read(padded); // nothing past END is read
         return complete();
       }
@@ -210,17 +185,17 @@ public final class PvRestore {
   /** The image and domain headers, checked. */
   private void readHeaders() {
     ByteBuffer image = in.read(24).order(ByteOrder.BIG_ENDIAN);
-    if (image.getLong(0) != MARKER || image.getInt(8) != ID) {
+    if (image.getLong(0) != StreamFormat.MARKER || image.getInt(8) != StreamFormat.ID) {
       throw bad("not a libxenguest stream (no XENF image header)");
     }
-    if (image.getInt(12) != VERSION) {
-      throw bad("a stream of version " + image.getInt(12) + ", not " + VERSION);
+    if (image.getInt(12) != StreamFormat.VERSION) {
+      throw bad("a stream of version " + image.getInt(12) + ", not " + StreamFormat.VERSION);
     }
-    if ((image.getShort(16) & BIG_ENDIAN_OPTION) != 0) {
+    if ((image.getShort(16) & StreamFormat.BIG_ENDIAN_OPTION) != 0) {
       in.order(ByteOrder.BIG_ENDIAN);
     }
     ByteBuffer header = in.readWithAhead(16);
-    if (header.getInt(0) != DHDR_TYPE_X86_PV) {
+    if (header.getInt(0) != StreamFormat.DHDR_TYPE_X86_PV) {
       throw bad("a stream of guest type " + header.getInt(0) + ", not an x86 PV guest's");
     }
     if (header.getShort(4) != PAGE_SHIFT) {
@@ -230,17 +205,22 @@ public final class PvRestore {
 
   private void record(int type, ByteBuffer body, int length) {
     switch (type) {
-      case X86_PV_INFO -> pvInfo(body, length);
-      case X86_PV_P2M_FRAMES -> p2mFrames(body, length);
-      case X86_PV_VCPU_BASIC, X86_PV_VCPU_EXTENDED, X86_PV_VCPU_XSAVE, X86_PV_VCPU_MSRS ->
+      case StreamFormat.X86_PV_INFO -> pvInfo(body, length);
+      case StreamFormat.X86_PV_P2M_FRAMES -> p2mFrames(body, length);
+      case StreamFormat.X86_PV_VCPU_BASIC,
+              StreamFormat.X86_PV_VCPU_EXTENDED,
+              StreamFormat.X86_PV_VCPU_XSAVE,
+              StreamFormat.X86_PV_VCPU_MSRS ->
           vcpu(type, body, length);
-      case SHARED_INFO -> sharedInfo(body, length);
-      case X86_TSC_INFO -> tscInfo(body, length);
-      case X86_CPUID_POLICY -> cpuidPolicy = policy(body, length, CPUID_LEAF_SIZE, "CPUID");
-      case X86_MSR_POLICY -> msrPolicy = policy(body, length, MSR_ENTRY_SIZE, "MSR");
-      case STATIC_DATA_END -> staticDataEnd();
+      case StreamFormat.SHARED_INFO -> sharedInfo(body, length);
+      case StreamFormat.X86_TSC_INFO -> tscInfo(body, length);
+      case StreamFormat.X86_CPUID_POLICY ->
+          cpuidPolicy = policy(body, length, StreamFormat.CPUID_LEAF_SIZE, "CPUID");
+      case StreamFormat.X86_MSR_POLICY ->
+          msrPolicy = policy(body, length, StreamFormat.MSR_ENTRY_SIZE, "MSR");
+      case StreamFormat.STATIC_DATA_END -> staticDataEnd();
       default -> {
-        if ((type & OPTIONAL) == 0) {
+        if ((type & StreamFormat.OPTIONAL) == 0) {
           throw bad("a record of type " + Integer.toHexString(type) + ", not a PV guest's");
         }
       }
@@ -261,8 +241,8 @@ public final class PvRestore {
 
   private void staticDataEnd() {
     staticDataEnded = true;
-    int leaves = cpuidPolicy.length / CPUID_LEAF_SIZE;
-    int entries = msrPolicy.length / MSR_ENTRY_SIZE;
+    int leaves = cpuidPolicy.length / StreamFormat.CPUID_LEAF_SIZE;
+    int entries = msrPolicy.length / StreamFormat.MSR_ENTRY_SIZE;
     if (leaves == 0 && entries == 0) {
       return;
     }
@@ -359,6 +339,8 @@ public final class PvRestore {
     int[] pfns = new int[(int) count];
     int[] kinds = new int[(int) count];
     BitSet unframed = new BitSet();
+    int[] allocated = new int[(int) count];
+    int allocations = 0;
     int withData = 0;
     for (int i = 0; i < count; i++) {
       long entry = swapped(entries[i]);
@@ -375,7 +357,9 @@ public final class PvRestore {
       if (!pages.populated((int) pfn)) {
         unframed.set((int) pfn);
       }
-      if (kind != XALLOC) {
+      if (kind == XALLOC) {
+        allocated[allocations++] = (int) pfn;
+      } else {
         pfns[withData] = (int) pfn;
         kinds[withData++] = kind;
       }
@@ -385,6 +369,10 @@ public final class PvRestore {
     }
     pages.populate(unframed);
     phases.accept("stream populate");
+    if (allocations > 0) {
+      pages.clear(allocated, allocations);
+      phases.accept("stream clear");
+    }
     if (withData > 0) {
       pages.write(pfns, kinds, withData, batch, 8 + 8 * count, phases);
     }
@@ -413,26 +401,26 @@ public final class PvRestore {
     }
     byte[] blob = bytes(body, 8, size);
     switch (type) {
-      case X86_PV_VCPU_BASIC -> {
+      case StreamFormat.X86_PV_VCPU_BASIC -> {
         if (size != CONTEXT_SIZE) {
           throw bad("a vCPU context of " + size + " bytes, not " + CONTEXT_SIZE);
         }
         basic[vcpu] = blob;
       }
-      case X86_PV_VCPU_EXTENDED -> {
-        if (size > DOMCTL_UNION_SIZE) {
+      case StreamFormat.X86_PV_VCPU_EXTENDED -> {
+        if (size > Domctl.UNION_SIZE) {
           throw bad("an extended vCPU context of " + size + " bytes");
         }
         extended[vcpu] = blob;
       }
-      case X86_PV_VCPU_XSAVE -> {
+      case StreamFormat.X86_PV_VCPU_XSAVE -> {
         if (size < 16) {
           throw bad("an xsave area of " + size + " bytes");
         }
         xsave[vcpu] = blob;
       }
       default -> {
-        if (size % MSR_ENTRY_SIZE != 0) {
+        if (size % StreamFormat.MSR_ENTRY_SIZE != 0) {
           throw bad("vCPU MSRs of " + size + " bytes");
         }
         msrs[vcpu] = blob;
@@ -499,23 +487,32 @@ public final class PvRestore {
         setContext(vcpu, basic[vcpu]);
       }
       if (extended[vcpu] != null) {
-        domctl(XEN_DOMCTL_SET_EXT_VCPUCONTEXT, "set_ext_vcpucontext", u -> u.put(extended[vcpu]));
+        Domctl.call(
+            xc,
+            domid,
+            XEN_DOMCTL_SET_EXT_VCPUCONTEXT,
+            "set_ext_vcpucontext",
+            u -> u.put(extended[vcpu]));
       }
       if (xsave[vcpu] != null && !nothingSaved(xsave[vcpu])) {
-        withBuffer(
+        Domctl.withBlob(
+            xc,
+            domid,
             xsave[vcpu],
             XEN_DOMCTL_SETVCPUEXTSTATE,
             "setvcpuextstate",
             (u, address) -> u.putInt(0, vcpu).putLong(16, xsave[vcpu].length).putLong(24, address));
       }
       if (msrs[vcpu] != null) {
-        withBuffer(
+        Domctl.withBlob(
+            xc,
+            domid,
             msrs[vcpu],
             XEN_DOMCTL_SET_VCPU_MSRS,
             "set_vcpu_msrs",
             (u, address) ->
                 u.putInt(0, vcpu)
-                    .putInt(4, msrs[vcpu].length / MSR_ENTRY_SIZE)
+                    .putInt(4, msrs[vcpu].length / StreamFormat.MSR_ENTRY_SIZE)
                     .putLong(8, address));
       }
     }
@@ -604,33 +601,6 @@ public final class PvRestore {
           page.putLong(at + START_SHARED_INFO, sharedInfoFrame() << PAGE_SHIFT);
           page.putInt(at + START_FLAGS, 0);
         });
-  }
-
-  private interface Union {
-    void fill(ByteBuffer union);
-  }
-
-  private interface BufferUnion {
-    void fill(ByteBuffer union, long address);
-  }
-
-  /** A domctl {@code cmd} on this domain, its union filled by {@code union}. */
-  private void domctl(int cmd, String name, Union union) {
-    ByteBuffer domctl = ByteBuffer.allocate(DOMCTL_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-    domctl.putInt(0, cmd);
-    domctl.putShort(8, (short) domid.value());
-    union.fill(domctl.position(DOMCTL_UNION).slice().order(ByteOrder.LITTLE_ENDIAN));
-    int rc = LibXenCtrl.lib().xc_domctl(xc.handle(), domctl.array());
-    NativeCall.checkNonNegative(xc.runtime(), "xc_domctl " + name, rc, domid, xc::takeLastError);
-  }
-
-  /** A domctl whose union points at a hypercall buffer holding {@code blob}. */
-  private void withBuffer(byte[] blob, int cmd, String name, BufferUnion union) {
-    try (XenCall call = XenCall.open();
-        HypercallBuffer buffer = call.allocate(blob.length)) {
-      buffer.write(ByteBuffer.wrap(blob));
-      domctl(cmd, name, u -> union.fill(u, buffer.address()));
-    }
   }
 
   /** The guest's own p2m (the frames X86_PV_P2M_FRAMES named), with this host's frames. */

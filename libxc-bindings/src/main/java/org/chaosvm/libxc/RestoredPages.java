@@ -230,13 +230,11 @@ final class RestoredPages {
     int[] written = new int[pages];
     int zeros = sortZeros(data, at, pages, zeroPages, written);
     int count = pages - zeros;
-    long[] clears = new long[3 * zeros];
     for (int k = 0; k < zeros; k++) {
-      clears[3 * k] = MMUEXT_CLEAR_PAGE;
-      clears[3 * k + 1] = p2m[pfns[zeroPages[k]]];
+      zeroPages[k] = pfns[zeroPages[k]];
     }
     phases.accept("stream scan");
-    mmuext(clears, zeros);
+    clear(zeroPages, zeros);
     phases.accept("stream clear");
     if (count == 0) {
       return;
@@ -271,6 +269,16 @@ final class RestoredPages {
         memory.unmap(mapped, count);
       }
     }
+  }
+
+  /** Has Xen clear the first {@code count} pages of {@code pfns}, which have frames. */
+  void clear(int[] pfns, int count) {
+    long[] clears = new long[3 * count];
+    for (int k = 0; k < count; k++) {
+      clears[3 * k] = MMUEXT_CLEAR_PAGE;
+      clears[3 * k + 1] = p2m[pfns[k]];
+    }
+    mmuext(clears, count);
   }
 
   /**

@@ -171,6 +171,15 @@ public final class XenCtrl implements AutoCloseable {
 
   /** The machine frame of {@code domid}'s shared info page. */
   long sharedInfoFrame(DomId domid) {
+    return info(domid).shared_info_frame.get();
+  }
+
+  /** The highest vCPU id {@code domid} has. */
+  int maxVcpuId(DomId domid) {
+    return (int) info(domid).max_vcpu_id.get();
+  }
+
+  private XenDomctlGetdomaininfo info(DomId domid) {
     XenDomctlGetdomaininfo info = allocate(new XenDomctlGetdomaininfo(runtime));
     int n =
         check(
@@ -180,7 +189,7 @@ public final class XenCtrl implements AutoCloseable {
     if (n != 1 || info.domain.get() != domid.value()) {
       throw new XenException("xc_domain_getinfolist", Errno.ESRCH, domid, "no such domain");
     }
-    return info.shared_info_frame.get();
+    return info;
   }
 
   private List<DomainInfo> domainInfos(int first, int max) {

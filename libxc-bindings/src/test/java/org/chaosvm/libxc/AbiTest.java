@@ -98,6 +98,7 @@ class AbiTest {
     probe.expect("const DOMID_FIRST_RESERVED(DomId)", DomId.FIRST_RESERVED, "DOMID_FIRST_RESERVED");
     describePvRestore(probe);
     describeRestoredPages(probe);
+    describePvSave(probe);
     mismatches.addAll(probe.mismatches(dir, "-D__XEN_TOOLS__"));
   }
 
@@ -125,7 +126,7 @@ class AbiTest {
     offsets.put("shared_info_t, arch", PvRestore.SHARED_ARCH);
     offsets.put("shared_info_t, arch.pfn_to_mfn_frame_list_list", PvRestore.SHARED_FRAME_LIST_LIST);
     offsets.put("struct vcpu_info, evtchn_pending_sel", PvRestore.SHARED_PENDING_SEL);
-    offsets.put("struct xen_domctl, u", PvRestore.DOMCTL_UNION);
+    offsets.put("struct xen_domctl, u", Domctl.UNION);
     offsets.forEach(
         (field, offset) ->
             probe.expect("PvRestore offsetof(" + field + ")", offset, "offsetof(" + field + ")"));
@@ -143,7 +144,25 @@ class AbiTest {
         "PvRestore.SHARED_ARCH_SIZE",
         PvRestore.SHARED_ARCH_SIZE,
         "sizeof(((shared_info_t *)0)->arch)");
-    probe.expect("PvRestore.DOMCTL_SIZE", PvRestore.DOMCTL_SIZE, "sizeof(struct xen_domctl)");
+    probe.expect("Domctl.SIZE", Domctl.SIZE, "sizeof(struct xen_domctl)");
+  }
+
+  /** The offsets PvSave reads at: the shared info's p2m list, the domctls' unions. */
+  private static void describePvSave(CProbe probe) {
+    Map<String, Integer> offsets = new LinkedHashMap<>();
+    offsets.put("shared_info_t, arch.max_pfn", PvSave.SHARED_MAX_PFN);
+    offsets.put("shared_info_t, arch.p2m_cr3", PvSave.SHARED_P2M_CR3);
+    offsets.put("shared_info_t, arch.p2m_vaddr", PvSave.SHARED_P2M_VADDR);
+    offsets.put("struct xen_domctl_getvcpuinfo, online", PvSave.VCPUINFO_ONLINE);
+    offsets.put("struct xen_domctl_ext_vcpucontext, size", PvSave.EXT_VCPUCONTEXT_SIZE);
+    offsets.put("struct xen_domctl_vcpuextstate, xfeature_mask", PvSave.VCPUEXTSTATE_MASK);
+    offsets.put("struct xen_domctl_vcpuextstate, size", PvSave.VCPUEXTSTATE_SIZE);
+    offsets.put("struct xen_domctl_vcpuextstate, buffer", PvSave.VCPUEXTSTATE_BUFFER);
+    offsets.put("struct xen_domctl_vcpu_msrs, msr_count", PvSave.VCPU_MSRS_COUNT);
+    offsets.put("struct xen_domctl_vcpu_msrs, msrs", PvSave.VCPU_MSRS_BUFFER);
+    offsets.forEach(
+        (field, offset) ->
+            probe.expect("PvSave offsetof(" + field + ")", offset, "offsetof(" + field + ")"));
   }
 
   /** The page types of a stream's PAGE_DATA and the MMU operations a restore uses. */

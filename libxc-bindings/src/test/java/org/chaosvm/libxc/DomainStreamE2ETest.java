@@ -87,7 +87,11 @@ class DomainStreamE2ETest {
     assertEquals(
         Optional.of(ShutdownReason.SUSPEND), xc.domainInfo(guest.domid).get().shutdownReason());
     guest.destroy(xc, xs);
-    assertTrue(Files.size(image) > MEMORY_MIB * 1024L * 1024, "the image holds its memory");
+    // chaos's own save: the pages that are not zeros (a few dozen), the others as pfns alone.
+    long size = Files.size(image);
+    assertTrue(
+        size > 16 * 4096 && size < MEMORY_MIB * 1024L * 1024 / 2,
+        "the image holds the pages with data, not the zeros: " + size + " bytes");
 
     DomId restored = restore(image);
 
