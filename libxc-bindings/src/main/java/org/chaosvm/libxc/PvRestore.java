@@ -350,7 +350,8 @@ public final class PvRestore {
       }
       int kind = (int) ((entry & PAGE_DATA_TYPE_MASK) >>> 32);
       grow((int) pfn);
-      pages.setType((int) pfn, kind);
+      // A page sent as XALLOC is a plain page (PvSave's zeros): checked as one hereafter.
+      pages.setType((int) pfn, kind == XALLOC ? NOTAB : kind);
       if (kind == XTAB || kind == BROKEN) {
         continue;
       }
