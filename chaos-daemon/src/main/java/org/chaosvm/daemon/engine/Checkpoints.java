@@ -555,7 +555,11 @@ final class Checkpoints {
       }
       OptionalLong size = endReached(image);
       if (size.isPresent()) {
-        throw incomplete(guest, image.opened() + " ends after " + size.getAsLong() + " bytes", e);
+        // Read to its end: cut short, or damaged where it ends; what the restore said tells which.
+        throw incomplete(
+            guest,
+            image.opened() + " ends after " + size.getAsLong() + " bytes (" + e.getMessage() + ")",
+            e);
       }
       throw e;
     } finally {
