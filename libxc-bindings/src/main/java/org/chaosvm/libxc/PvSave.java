@@ -324,25 +324,35 @@ final class PvSave {
         for (int z = 0; z < zeroCount; z++) {
           zero[zeros[z]] = true;
         }
-        long[] table = new long[RestoredPages.ENTRIES];
+        long[] entries = new long[RestoredPages.ENTRIES];
+        // Plain pages are copied in runs (one call for each run of them), page tables one by one.
+        int runFrom = -1;
+        int runTo = 0;
         for (int k = 0; k < mapped; k++) {
           int i = withData[k];
           int type = (int) types[i];
           int level = type & RestoredPages.LTABTYPE_MASK;
+          boolean table = level >= RestoredPages.L1TAB && level <= RestoredPages.L4TAB;
           if (zero[k] && type == RestoredPages.NOTAB) {
             types[i] = RestoredPages.XALLOC;
+          } else if (!table) {
+            if (runFrom < 0) {
+              runFrom = k;
+              runTo = sent;
+            }
+            sent++;
             continue;
           }
-          long to = dataAt + (long) sent * RestoredPages.PAGE;
-          if (level >= RestoredPages.L1TAB && level <= RestoredPages.L4TAB) {
-            pages.get((long) k * RestoredPages.PAGE, table, 0, RestoredPages.ENTRIES);
-            normalise(table, level, first + i);
-            out.put(to, table, 0, RestoredPages.ENTRIES);
-          } else {
-            pages.transferTo((long) k * RestoredPages.PAGE, out, to, RestoredPages.PAGE);
+          copyRun(pages, runFrom, k, dataAt + (long) runTo * RestoredPages.PAGE);
+          runFrom = -1;
+          if (table) {
+            pages.get((long) k * RestoredPages.PAGE, entries, 0, RestoredPages.ENTRIES);
+            normalise(entries, level, first + i);
+            out.put(dataAt + (long) sent * RestoredPages.PAGE, entries, 0, RestoredPages.ENTRIES);
+            sent++;
           }
-          sent++;
         }
+        copyRun(pages, runFrom, mapped, dataAt + (long) runTo * RestoredPages.PAGE);
       } finally {
         memory.unmap(pages, mapped);
       }
@@ -356,6 +366,16 @@ final class PvSave {
     out.putInt(0, StreamFormat.PAGE_DATA);
     out.putInt(4, (int) length);
     writeOut(RecordReader.HEADER + length);
+  }
+
+  /**
+   * Copies mapped pages {@code from} to {@code to} (none if {@code from} is -1) into the buffer.
+   */
+  private void copyRun(Pointer pages, int from, int to, long at) {
+    if (from >= 0 && to > from) {
+      pages.transferTo(
+          (long) from * RestoredPages.PAGE, out, at, (long) (to - from) * RestoredPages.PAGE);
+    }
   }
 
   /** Xen's types of pfns {@code first} on, through their frames: XTAB where there is none. */
