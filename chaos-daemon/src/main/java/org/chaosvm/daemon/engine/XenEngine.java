@@ -752,6 +752,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             guestOf(domid, uuid, guest, configText, kind), State.BUILDING, Optional.of(name));
         try {
           owners.record(domid, uuid, caller);
+          phases.end("registry");
           fill.into(shell, uuid);
         } catch (RuntimeException e) {
           registry.forget(domid);
@@ -765,6 +766,7 @@ public final class XenEngine implements RequestHandler, AutoCloseable {
             guest.name(),
             domid,
             pooled.isPresent() ? "pooled" : "new");
+        phases.end("started");
         return new Reply.Created(domid.value(), guest.name(), pooled.isPresent(), phases.millis());
       } finally {
         builds.release();
