@@ -150,7 +150,11 @@ class DaemonCheckpointE2ETest {
     assertEquals(0, saved.code(), saved.out() + saved.err());
     assertTrue(
         saved.out().contains("saved " + name + " (domain " + domid + " destroyed)"), saved.out());
-    assertTrue(Files.size(image) > 1024 * 1024, "the image holds the guest's 1 MiB");
+    // chaos's own save: the guest's pages of data (a few dozen), its zeros as pfns alone
+    long size = Files.size(image);
+    assertTrue(
+        size > 8 * 4096 && size < 512 * 1024,
+        "the image holds the guest's pages of data, not the zeros of its 1 MiB: " + size);
     // libxenctrl's INFO and progress lines ("xc: info: Saving domain ...") stay out of its log
     assertFalse(daemon.logText().contains("xc: info:"), daemon.logText());
     long last = Unikernel.lastCount(console);
@@ -670,7 +674,7 @@ class DaemonCheckpointE2ETest {
 
     // A transport that dies in the middle of the image: the destination drops what it restored.
     DaemonProcess.Run cut =
-        chaos("migrate", "-s", "", name, "stdbuf -o0 head -c 300000 | " + installedReceive());
+        chaos("migrate", "-s", "", name, "stdbuf -o0 head -c 30000 | " + installedReceive());
     assertTrue(cut.code() != 0, cut.out() + cut.err());
     assertTrue(cut.err().contains("incomplete"), cut.err());
     assertTrue(cut.err().contains(name + " goes on here"), cut.err());
@@ -684,7 +688,7 @@ class DaemonCheckpointE2ETest {
             "-s",
             "",
             name,
-            "{ stdbuf -o0 head -c 300000; sleep 90; } | " + installedReceive());
+            "{ stdbuf -o0 head -c 30000; sleep 90; } | " + installedReceive());
     assertTrue(stalled.code() != 0, stalled.out() + stalled.err());
     assertTrue(
         stalled.err().contains("its transport sent nothing for " + IDLE_SECONDS + " s"),
