@@ -308,7 +308,8 @@ class DaemonE2ETest extends DaemonTestBase {
     assertTrue(member.get(2).output().contains("created " + name), member.get(2).output());
     assertEquals(0, member.get(3).code(), member.get(3).output());
     assertEquals(60001, Files.getAttribute(image, "unix:uid"));
-    assertTrue(Files.size(image) > 1024 * 1024, "the image holds the guest's memory");
+    // chaos's own save writes the guest's pages of data, its zeros as pfns alone
+    assertTrue(Files.size(image) > 8 * 4096, "the image holds the guest's pages of data");
     DaemonProcess.awaitOnly(List.of("Domain-0"));
   }
 
