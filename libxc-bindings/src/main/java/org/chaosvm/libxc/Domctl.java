@@ -43,11 +43,10 @@ final class Domctl {
     return call(xc, domid, cmd, name, u -> union.fill(u, buffer.address()));
   }
 
-  /** A domctl whose union points at a hypercall buffer holding {@code blob}. */
+  /** A domctl whose union points at a hypercall buffer of {@code call} holding {@code blob}. */
   static void withBlob(
-      XenCtrl xc, DomId domid, byte[] blob, int cmd, String name, BufferUnion union) {
-    try (XenCall call = XenCall.open();
-        HypercallBuffer buffer = call.allocate(blob.length)) {
+      XenCall call, XenCtrl xc, DomId domid, byte[] blob, int cmd, String name, BufferUnion union) {
+    try (HypercallBuffer buffer = call.allocate(blob.length)) {
       buffer.write(ByteBuffer.wrap(blob));
       call(xc, domid, cmd, name, buffer, union);
     }

@@ -106,6 +106,10 @@ public final class PvRestore {
   private byte[] cpuidPolicy = new byte[0];
   private byte[] msrPolicy = new byte[0];
   private boolean seenInfo;
+
+  /** Opened when a vCPU's state needs a hypercall buffer; one for all of them. */
+  private XenCall hypercalls;
+
   private boolean staticDataEnded;
   private long sharedInfoFrame = INVALID;
   private long consoleMfn = INVALID;
@@ -148,6 +152,9 @@ public final class PvRestore {
         return restore.run();
       } finally {
         restore.pages.release();
+        if (restore.hypercalls != null) {
+          restore.hypercalls.close();
+        }
       }
     } finally {
       RestoredPages.keep(batch);
@@ -482,41 +489,7 @@ public final class PvRestore {
     writeGuestP2m();
     pages.release();
     phases.accept("stream p2m");
-    for (int v = 0; v < basic.length; v++) {
-      int vcpu = v;
-      if (basic[vcpu] != null) {
-        setContext(vcpu, basic[vcpu]);
-      }
-      if (extended[vcpu] != null) {
-        Domctl.call(
-            xc,
-            domid,
-            XEN_DOMCTL_SET_EXT_VCPUCONTEXT,
-            "set_ext_vcpucontext",
-            u -> u.put(extended[vcpu]));
-      }
-      if (xsave[vcpu] != null && !nothingSaved(xsave[vcpu])) {
-        Domctl.withBlob(
-            xc,
-            domid,
-            xsave[vcpu],
-            XEN_DOMCTL_SETVCPUEXTSTATE,
-            "setvcpuextstate",
-            (u, address) -> u.putInt(0, vcpu).putLong(16, xsave[vcpu].length).putLong(24, address));
-      }
-      if (msrs[vcpu] != null) {
-        Domctl.withBlob(
-            xc,
-            domid,
-            msrs[vcpu],
-            XEN_DOMCTL_SET_VCPU_MSRS,
-            "set_vcpu_msrs",
-            (u, address) ->
-                u.putInt(0, vcpu)
-                    .putInt(4, msrs[vcpu].length / StreamFormat.MSR_ENTRY_SIZE)
-                    .putLong(8, address));
-      }
-    }
+    vcpus();
     phases.accept("stream vcpus");
     pages.pinPageTables();
     phases.accept("stream pins");
@@ -533,6 +506,54 @@ public final class PvRestore {
     NativeCall.checkNonNegative(xc.runtime(), "xc_dom_gnttab_seed", rc, domid, xc::takeLastError);
     phases.accept("stream grants");
     return new PvBuild.Rings(consoleMfn, storeMfn);
+  }
+
+  private XenCall hypercalls() {
+    if (hypercalls == null) {
+      hypercalls = XenCall.open();
+    }
+    return hypercalls;
+  }
+
+  /** Each vCPU's saved state set: its context, extended state, xsave area and MSRs. */
+  private void vcpus() {
+    for (int v = 0; v < basic.length; v++) {
+      int vcpu = v;
+      if (basic[vcpu] != null) {
+        setContext(vcpu, basic[vcpu]);
+      }
+      if (extended[vcpu] != null) {
+        Domctl.call(
+            xc,
+            domid,
+            XEN_DOMCTL_SET_EXT_VCPUCONTEXT,
+            "set_ext_vcpucontext",
+            u -> u.put(extended[vcpu]));
+      }
+      if (xsave[vcpu] != null && !nothingSaved(xsave[vcpu])) {
+        Domctl.withBlob(
+            hypercalls(),
+            xc,
+            domid,
+            xsave[vcpu],
+            XEN_DOMCTL_SETVCPUEXTSTATE,
+            "setvcpuextstate",
+            (u, address) -> u.putInt(0, vcpu).putLong(16, xsave[vcpu].length).putLong(24, address));
+      }
+      if (msrs[vcpu] != null) {
+        Domctl.withBlob(
+            hypercalls(),
+            xc,
+            domid,
+            msrs[vcpu],
+            XEN_DOMCTL_SET_VCPU_MSRS,
+            "set_vcpu_msrs",
+            (u, address) ->
+                u.putInt(0, vcpu)
+                    .putInt(4, msrs[vcpu].length / StreamFormat.MSR_ENTRY_SIZE)
+                    .putLong(8, address));
+      }
+    }
   }
 
   /**

@@ -63,6 +63,7 @@ final class PvSave {
   private static final int CONTEXT_ANY = 8192;
 
   private final XenCtrl xc;
+  private final XenCall call;
   private final ForeignMemory memory;
   private final DomId domid;
   private final int fd;
@@ -75,8 +76,15 @@ final class PvSave {
   private MfnIndex pfnOf;
 
   private PvSave(
-      XenCtrl xc, ForeignMemory memory, DomId domid, int fd, Pointer out, byte[] sharedInfo) {
+      XenCtrl xc,
+      XenCall call,
+      ForeignMemory memory,
+      DomId domid,
+      int fd,
+      Pointer out,
+      byte[] sharedInfo) {
     this.xc = xc;
+    this.call = call;
     this.memory = memory;
     this.domid = domid;
     this.fd = fd;
@@ -102,7 +110,8 @@ final class PvSave {
       throw new XenException(FUNCTION, Errno.EINVAL, domid, "the domain is not suspended");
     }
     Pointer out = RestoredPages.batchBuffer(PvRestore.PAGE_DATA_MAX + RecordReader.HEADER);
-    try (ForeignMemory memory = ForeignMemory.open()) {
+    try (ForeignMemory memory = ForeignMemory.open();
+        XenCall call = XenCall.open()) {
       byte[] shared = new byte[RestoredPages.PAGE];
       Pointer page = memory.map(domid, LinuxAbi.PROT_READ, new long[] {xc.sharedInfoFrame(domid)});
       try {
@@ -110,7 +119,7 @@ final class PvSave {
       } finally {
         memory.unmap(page, 1);
       }
-      PvSave save = new PvSave(xc, memory, domid, fd, out, shared);
+      PvSave save = new PvSave(xc, call, memory, domid, fd, out, shared);
       if (save.sharedLong(SHARED_P2M_CR3) == 0) {
         return false;
       }
@@ -381,8 +390,7 @@ final class PvSave {
   /** Xen's types of pfns {@code first} on, through their frames: XTAB where there is none. */
   private long[] pageTypes(int first, int count) {
     long[] types = new long[count];
-    try (XenCall call = XenCall.open();
-        HypercallBuffer buffer = call.allocate(8 * count)) {
+    try (HypercallBuffer buffer = call.allocate(8 * count)) {
       ByteBuffer frames = ByteBuffer.allocate(8 * count).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < count; i++) {
         frames.putLong(p2m[first + i]);
@@ -522,8 +530,7 @@ final class PvSave {
     if (size > (1 << 20)) {
       throw bad("vCPU " + vcpu + "'s xsave area of " + size + " bytes");
     }
-    try (XenCall call = XenCall.open();
-        HypercallBuffer buffer = call.allocate((int) size)) {
+    try (HypercallBuffer buffer = call.allocate((int) size)) {
       ByteBuffer union =
           Domctl.call(
               xc,
@@ -553,8 +560,7 @@ final class PvSave {
     if (count <= 0) {
       return;
     }
-    try (XenCall call = XenCall.open();
-        HypercallBuffer buffer = call.allocate(count * StreamFormat.MSR_ENTRY_SIZE)) {
+    try (HypercallBuffer buffer = call.allocate(count * StreamFormat.MSR_ENTRY_SIZE)) {
       ByteBuffer union =
           Domctl.call(
               xc,
