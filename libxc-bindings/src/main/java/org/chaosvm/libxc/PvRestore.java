@@ -63,7 +63,7 @@ public final class PvRestore {
   static final int CONTEXT_GDT_ENTS = 4960;
   static final int CONTEXT_CTRLREG = 4984;
   private static final long VGCF_ONLINE = 1 << 5;
-  private static final int FIRST_RESERVED_GDT_ENTRY = 14 * 512;
+  static final int FIRST_RESERVED_GDT_ENTRY = 14 * 512;
 
   // start_info (x86_64).
   static final int START_NR_PAGES = 32;
@@ -643,7 +643,7 @@ public final class PvRestore {
     return sharedInfoFrame;
   }
 
-  private static byte[] bytes(ByteBuffer body, int offset, int length) {
+  static byte[] bytes(ByteBuffer body, int offset, int length) {
     byte[] bytes = new byte[length];
     body.get(offset, bytes, 0, length);
     return bytes;

@@ -25,9 +25,7 @@ import jnr.ffi.Pointer;
 final class PvSave {
   static final String FUNCTION = "pv_save";
 
-  private static final long PTE_PRESENT = 1;
   private static final long PTE_PSE = 1 << 7;
-  private static final long PTE_FRAME_MASK = 0x000ffffffffff000L;
   private static final long ADDRESS_MASK = 0x0000ffffffffffffL;
 
   /** The L4 slots Xen keeps for itself in a 64-bit guest's tables (its range 0xffff8000...). */
@@ -56,8 +54,6 @@ final class PvSave {
   static final int VCPUEXTSTATE_BUFFER = 24;
   static final int VCPU_MSRS_COUNT = 4;
   static final int VCPU_MSRS_BUFFER = 8;
-
-  private static final int FIRST_RESERVED_GDT_ENTRY = 14 * 512;
 
   /** Room for a vcpu_guest_context_any_t (its 64-bit form is the larger). */
   private static final int CONTEXT_ANY = 8192;
@@ -186,8 +182,8 @@ final class PvSave {
       long[] next = new long[last - start + 1];
       int repeatsFrom = 0;
       for (int idx = start; idx <= last; idx++) {
-        long mfn = (ptes[idx] & PTE_FRAME_MASK) >>> RestoredPages.PAGE_SHIFT;
-        if ((ptes[idx] & PTE_PRESENT) == 0 || mfn == 0) {
+        long mfn = (ptes[idx] & RestoredPages.PTE_FRAME_MASK) >>> RestoredPages.PAGE_SHIFT;
+        if ((ptes[idx] & RestoredPages.PTE_PRESENT) == 0 || mfn == 0) {
           throw bad(String.format("no frame for the p2m list at level %d, entry %d", level, idx));
         }
         next[idx - start] = mfn;
@@ -426,13 +422,13 @@ final class PvSave {
         table[i] = 0;
         continue;
       }
-      if ((pte & PTE_PRESENT) == 0) {
+      if ((pte & RestoredPages.PTE_PRESENT) == 0) {
         continue;
       }
       if (level > RestoredPages.L1TAB && (pte & PTE_PSE) != 0) {
         throw bad("a superpage at entry " + i + " of the page table at pfn " + pfn);
       }
-      long mfn = (pte & PTE_FRAME_MASK) >>> RestoredPages.PAGE_SHIFT;
+      long mfn = (pte & RestoredPages.PTE_FRAME_MASK) >>> RestoredPages.PAGE_SHIFT;
       int guestPfn = pfnOf.pfn(mfn);
       if (guestPfn < 0) {
         throw bad(
@@ -440,7 +436,8 @@ final class PvSave {
                 "entry %d of the page table at pfn %d maps frame %#x, not the guest's",
                 i, pfn, mfn));
       }
-      table[i] = (pte & ~PTE_FRAME_MASK) | ((long) guestPfn << RestoredPages.PAGE_SHIFT);
+      table[i] =
+          (pte & ~RestoredPages.PTE_FRAME_MASK) | ((long) guestPfn << RestoredPages.PAGE_SHIFT);
     }
   }
 
@@ -481,7 +478,7 @@ final class PvSave {
         vcpuRecord(
             StreamFormat.X86_PV_VCPU_EXTENDED,
             vcpu,
-            bytes(ext, 0, Math.min(size, Domctl.UNION_SIZE)));
+            PvRestore.bytes(ext, 0, Math.min(size, Domctl.UNION_SIZE)));
       }
       xsave(vcpu);
       msrs(vcpu);
@@ -500,7 +497,7 @@ final class PvSave {
           PvRestore.CONTEXT_RDX, pfn(context.getLong(PvRestore.CONTEXT_RDX), "the start info"));
     }
     long gdtEntries = context.getLong(PvRestore.CONTEXT_GDT_ENTS);
-    if (gdtEntries < 0 || gdtEntries > FIRST_RESERVED_GDT_ENTRY) {
+    if (gdtEntries < 0 || gdtEntries > PvRestore.FIRST_RESERVED_GDT_ENTRY) {
       throw bad("vCPU " + vcpu + "'s GDT of " + gdtEntries + " entries");
     }
     for (int i = 0; i < (gdtEntries + 511) / 512; i++) {
@@ -623,12 +620,6 @@ final class PvSave {
       }
       at += n;
     }
-  }
-
-  private static byte[] bytes(ByteBuffer body, int offset, int length) {
-    byte[] bytes = new byte[length];
-    body.get(offset, bytes, 0, length);
-    return bytes;
   }
 
   private void check(String function, int rc) {

@@ -40,8 +40,8 @@ final class RestoredPages {
   static final int BROKEN = 0xd << 28;
 
   static final long INVALID = -1L;
-  private static final long PTE_PRESENT = 1;
-  private static final long PTE_FRAME_MASK = 0x000ffffffffff000L;
+  static final long PTE_PRESENT = 1;
+  static final long PTE_FRAME_MASK = 0x000ffffffffff000L;
   static final int ENTRIES = PAGE / 8;
 
   private static final int SUPERPAGE_ORDER = 9;
